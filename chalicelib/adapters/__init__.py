@@ -1,0 +1,1 @@
+"""Adapters: DynamoDB (PynamoDB), SQS, SNS and HTTP callbacks."""

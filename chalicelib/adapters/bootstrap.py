@@ -1,0 +1,63 @@
+"""Create the service's tables and queues from their one definition.
+
+Used by the local stack and by the integration tests; infra declares the
+same resources for the cloud (and a test compares the two).
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+
+from ..config import QUEUE_SUFFIXES, queue_name
+from .models import ALL_MODELS, TTL_ATTRIBUTES
+
+DLQ_MAX_RECEIVE_COUNT = 5
+"""Deliveries of a message before SQS moves it to the dead-letter queue."""
+
+QUEUE_VISIBILITY_SECONDS = {"routing": 60, "notify": 60, "callbacks": 60}
+
+
+def dead_letter_queue_name(role: str) -> str:
+    return f"{queue_name(role)}-dlq"
+
+
+def create_tables() -> None:
+    """Create every table that does not exist yet (idempotent)."""
+    client = None
+    for model in ALL_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)
+        attribute = TTL_ATTRIBUTES.get(model)
+        if attribute:
+            client = client or boto3.client("dynamodb")
+            client.update_time_to_live(
+                TableName=model.Meta.table_name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
+            )
+
+
+def create_queues() -> dict[str, str]:
+    """Create every queue with its dead-letter queue; return their URLs by role."""
+    sqs = boto3.client("sqs")
+    urls: dict[str, str] = {}
+    for role in QUEUE_SUFFIXES:
+        dlq_url = sqs.create_queue(QueueName=dead_letter_queue_name(role))["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        urls[role] = sqs.create_queue(
+            QueueName=queue_name(role),
+            Attributes={
+                "VisibilityTimeout": str(QUEUE_VISIBILITY_SECONDS[role]),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(DLQ_MAX_RECEIVE_COUNT)}
+                ),
+            },
+        )["QueueUrl"]
+        urls[f"{role}-dlq"] = dlq_url
+    return urls
+
+
+def create_all() -> dict[str, str]:
+    create_tables()
+    return create_queues()

@@ -1,0 +1,316 @@
+"""DynamoDB persistence of cases, their timelines and their look-up keys."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from ..domain.case import Case, Event, Party
+from ..services.errors import DuplicateReference
+from ..domain.enums import (
+    CaseStatus,
+    Category,
+    CategorySource,
+    Channel,
+    MediationType,
+    RiskIndicator,
+    RiskLevel,
+    Tier,
+)
+from .clock import from_storage, to_storage
+from .models import CaseItemModel, CaseModel, KeyModel
+
+EVENT_PREFIX = "EVT#"
+NOTIFICATION_PREFIX = "NTF#"
+REF_PREFIX = "REF#"
+PARTY_PREFIX = "PARTY#"
+CLAIM_SORT_KEY = "-"
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this service did not issue."""
+
+
+@dataclass(frozen=True)
+class CaseQuery:
+    """Which cases a list request covers; the services layer fills it from the caller's view."""
+
+    partner_id: str | None = None
+    org_id: str | None = None
+    district_code: str | None = None
+    region_prefix: str | None = None
+    status: str | None = None
+    category: str | None = None
+    risk_level: str | None = None
+    overdue: bool | None = None
+
+
+def ref_key(owner: str, external_ref: str) -> str:
+    return f"{REF_PREFIX}{owner}#{external_ref}"
+
+
+def event_sort_key(event: Event, index: int) -> str:
+    return f"{EVENT_PREFIX}{to_storage(event.at)}#{index:03d}"
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> dict[str, Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor("cursor is not valid") from exc
+    if not isinstance(key, dict) or not all(
+        isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()
+    ):
+        raise InvalidCursor("cursor is not valid")
+    return key
+
+
+def _enum(enum: type, value: str | None):
+    return enum(value) if value is not None else None
+
+
+def case_to_model(case: Case) -> CaseModel:
+    """The model of a case; `version` is the one read, which the save checks and bumps."""
+    model = CaseModel(
+        case.case_id,
+        owner=case.owner,
+        external_ref=case.external_ref,
+        partner_id=case.partner_id,
+        channel=case.channel.value,
+        title=case.title,
+        description=case.description,
+        region_code=case.region_code,
+        district_code=case.region_code[:6],
+        address=case.address,
+        parties=[party.to_dict() for party in case.parties],
+        party_count=case.party_count,
+        amount_cny=case.amount_cny,
+        risk_indicators=[indicator.value for indicator in case.risk_indicators],
+        category=case.category.value,
+        category_source=case.category_source.value,
+        risk_level=case.risk_level.value,
+        status=case.status.value,
+        tier=case.tier.value if case.tier else None,
+        mediation_type=case.mediation_type.value if case.mediation_type else None,
+        org_id=case.org_id,
+        mediator_id=case.mediator_id,
+        received_at=to_storage(case.received_at),
+        received_key=f"{to_storage(case.received_at)}#{case.case_id}",
+        accept_due_at=to_storage(case.accept_due_at) if case.accept_due_at else None,
+        resolve_due_at=to_storage(case.resolve_due_at) if case.resolve_due_at else None,
+        supervision_level=case.supervision_level,
+        overdue=case.overdue,
+        rectification_required=case.rectification_required,
+        agreement=case.agreement,
+        referral=case.referral,
+        return_visits=case.return_visits,
+        declined_org_ids=list(case.declined_org_ids),
+        request_hash=case.request_hash,
+        created_by=case.created_by,
+    )
+    if case.version:
+        model.version = case.version
+    return model
+
+
+def case_from_model(model: CaseModel) -> Case:
+    return Case(
+        case_id=model.case_id,
+        owner=model.owner,
+        external_ref=model.external_ref,
+        partner_id=model.partner_id,
+        channel=Channel(model.channel),
+        title=model.title,
+        description=model.description,
+        region_code=model.region_code,
+        address=model.address,
+        parties=[Party(**party) for party in model.parties],
+        party_count=int(model.party_count),
+        amount_cny=model.amount_cny,
+        risk_indicators=[RiskIndicator(value) for value in model.risk_indicators or []],
+        category=Category(model.category),
+        category_source=CategorySource(model.category_source),
+        risk_level=RiskLevel(model.risk_level),
+        received_at=from_storage(model.received_at),
+        request_hash=model.request_hash,
+        status=CaseStatus(model.status),
+        tier=_enum(Tier, model.tier),
+        mediation_type=_enum(MediationType, model.mediation_type),
+        org_id=model.org_id,
+        mediator_id=model.mediator_id,
+        accept_due_at=from_storage(model.accept_due_at),
+        resolve_due_at=from_storage(model.resolve_due_at),
+        supervision_level=int(model.supervision_level or 0),
+        overdue=bool(model.overdue),
+        rectification_required=bool(model.rectification_required),
+        agreement=model.agreement,
+        referral=model.referral,
+        return_visits=list(model.return_visits or []),
+        declined_org_ids=list(model.declined_org_ids or []),
+        created_by=model.created_by,
+        version=int(model.version or 0),
+    )
+
+
+def event_to_model(case_id: str, event: Event, index: int) -> CaseItemModel:
+    return CaseItemModel(
+        case_id,
+        event_sort_key(event, index),
+        type=event.type,
+        at=to_storage(event.at),
+        actor=event.actor,
+        detail=event.detail,
+    )
+
+
+class CaseStore:
+    """Cases and what hangs off them, in DynamoDB."""
+
+    def __init__(self, connection: Connection | None = None):
+        self._connection = connection
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = Connection()
+        return self._connection
+
+    # ---------------------------------------------------------------- writes
+
+    def create(self, case: Case, events: list[Event], party_pseudonyms: list[str], party_key_ttl: dt.datetime) -> None:
+        """Write a new case, its first events, its idempotency claim and its
+        party keys in one transaction. Raises DuplicateReference if the
+        (owner, external_ref) claim exists."""
+        claim = KeyModel(
+            ref_key(case.owner, case.external_ref), CLAIM_SORT_KEY,
+            case_id=case.case_id, request_hash=case.request_hash,
+        )
+        sort_key = f"{to_storage(case.received_at)}#{case.case_id}"
+        try:
+            with TransactWrite(connection=self.connection) as transaction:
+                transaction.save(claim, condition=KeyModel.pk.does_not_exist())
+                transaction.save(case_to_model(case))
+                for index, event in enumerate(events):
+                    transaction.save(event_to_model(case.case_id, event, index))
+                for pseudonym in party_pseudonyms:
+                    transaction.save(
+                        KeyModel(f"{PARTY_PREFIX}{pseudonym}", sort_key, case_id=case.case_id, expires_at=party_key_ttl)
+                    )
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                existing = self.get_claim(case.owner, case.external_ref)
+                if existing:
+                    raise DuplicateReference(*existing) from exc
+            raise
+        case.version = 1
+
+    # ----------------------------------------------------------------- reads
+
+    def get(self, case_id: str) -> Case | None:
+        try:
+            return case_from_model(CaseModel.get(case_id, consistent_read=True))
+        except CaseModel.DoesNotExist:
+            return None
+
+    def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
+        try:
+            claim = KeyModel.get(ref_key(owner, external_ref), CLAIM_SORT_KEY, consistent_read=True)
+        except KeyModel.DoesNotExist:
+            return None
+        return claim.case_id, claim.request_hash
+
+    def party_seen_since(self, pseudonyms: list[str], since: dt.datetime) -> bool:
+        """True if any of these party keys has a case received at or after `since`."""
+        lower = to_storage(since)
+        for pseudonym in pseudonyms:
+            for _ in KeyModel.query(f"{PARTY_PREFIX}{pseudonym}", KeyModel.sk >= lower, limit=1):
+                return True
+        return False
+
+    def events(self, case_id: str) -> list[Event]:
+        return [
+            Event(at=from_storage(item.at), type=item.type, actor=item.actor or "", detail=item.detail or {})
+            for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(EVENT_PREFIX))
+        ]
+
+    def notifications(self, case_id: str) -> list[dict[str, Any]]:
+        return [
+            dict(item.detail or {})
+            for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(NOTIFICATION_PREFIX))
+        ]
+
+    def list(self, query: CaseQuery, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+        """Cases newest first, at most `limit`, with a cursor for the next page."""
+        start_key = decode_cursor(cursor) if cursor else None
+        filters = self._filter_condition(query)
+        if query.partner_id is not None:
+            index, hash_value, hash_name = CaseModel.by_partner, query.partner_id, "partner_id"
+        elif query.org_id is not None:
+            index, hash_value, hash_name = CaseModel.by_org, query.org_id, "org_id"
+        elif query.district_code is not None:
+            index, hash_value, hash_name = CaseModel.by_district, query.district_code, "district_code"
+        else:
+            index = None
+        try:
+            if index is not None:
+                results: Iterator[CaseModel] = index.query(
+                    hash_value, filter_condition=filters, scan_index_forward=False,
+                    last_evaluated_key=start_key, page_size=limit + 1,
+                )
+            else:
+                hash_name = None
+                results = CaseModel.scan(filter_condition=filters, last_evaluated_key=start_key, page_size=limit + 1)
+            cases: list[CaseModel] = []
+            more = False
+            for model in results:
+                if len(cases) == limit:
+                    more = True
+                    break
+                cases.append(model)
+        except PynamoDBException as exc:
+            if start_key is not None and "ValidationException" in str(exc):
+                raise InvalidCursor("cursor does not belong to this list") from exc
+            raise
+        next_cursor = None
+        if more:
+            last = cases[-1]
+            key = {"case_id": {"S": last.case_id}}
+            if hash_name is not None:
+                key[hash_name] = {"S": getattr(last, hash_name)}
+                key["received_key"] = {"S": last.received_key}
+            next_cursor = encode_cursor(key)
+        return [case_from_model(model) for model in cases], next_cursor
+
+    @staticmethod
+    def _filter_condition(query: CaseQuery):
+        conditions = []
+        if query.region_prefix and (query.district_code is None or len(query.region_prefix) > 6):
+            conditions.append(CaseModel.region_code.startswith(query.region_prefix))
+        for attribute, value in (
+            (CaseModel.status, query.status),
+            (CaseModel.category, query.category),
+            (CaseModel.risk_level, query.risk_level),
+            (CaseModel.overdue, query.overdue),
+        ):
+            if value is not None:
+                conditions.append(attribute == value)
+        if query.partner_id is not None and query.org_id is not None:
+            conditions.append(CaseModel.org_id == query.org_id)
+        condition = None
+        for item in conditions:
+            condition = item if condition is None else condition & item
+        return condition

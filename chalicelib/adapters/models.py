@@ -1,0 +1,229 @@
+"""PynamoDB models: the one definition of every table, its keys and its GSIs.
+
+The local stack and the tests create tables from these classes, and infra
+reads the same key schemas, so the three cannot drift apart. `Meta.host` is
+never set: the endpoint comes from `AWS_ENDPOINT_URL` (see STACK notes in
+the README).
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from ..config import resource_name
+
+
+class _Meta:
+    billing_mode = "PAY_PER_REQUEST"
+
+
+def _meta(suffix: str) -> type:
+    return type("Meta", (_Meta,), {"table_name": resource_name(suffix)})
+
+
+def _index_meta(name: str, projection) -> type:
+    return type("Meta", (), {"index_name": name, "projection": projection})
+
+
+# ----------------------------------------------------------------- directory
+
+
+class RegionModel(Model):
+    """区划: a district (6 digits), town (9) or village (12)."""
+
+    Meta = _meta("regions")
+    code = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    parent_code = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class OrgScopeIndex(GlobalSecondaryIndex):
+    """Orgs by `region_code#tier`: the router asks for the few prefixes of a case's region."""
+
+    Meta = _index_meta("by_scope", AllProjection())
+    scope = UnicodeAttribute(hash_key=True)
+    org_id = UnicodeAttribute(range_key=True)
+
+
+class OrgModel(Model):
+    """调解组织: an org at one tier, of one mediation type."""
+
+    Meta = _meta("orgs")
+    org_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    region_code = UnicodeAttribute()
+    tier = UnicodeAttribute()
+    mediation_type = UnicodeAttribute()
+    categories = ListAttribute(of=UnicodeAttribute, default=list)
+    head_phone = UnicodeAttribute(null=True)
+    scope = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    by_scope = OrgScopeIndex()
+
+
+class MediatorOrgIndex(GlobalSecondaryIndex):
+    Meta = _index_meta("by_org", AllProjection())
+    org_id = UnicodeAttribute(hash_key=True)
+    mediator_id = UnicodeAttribute(range_key=True)
+
+
+class MediatorModel(Model):
+    """调解员."""
+
+    Meta = _meta("mediators")
+    mediator_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    phone = UnicodeAttribute()
+    org_id = UnicodeAttribute()
+    specialties = ListAttribute(of=UnicodeAttribute, default=list)
+    active = BooleanAttribute(default=True)
+    open_cases = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute(null=True)
+    by_org = MediatorOrgIndex()
+
+
+class PartnerKeyIndex(GlobalSecondaryIndex):
+    Meta = _index_meta("by_key", AllProjection())
+    key_id = UnicodeAttribute(hash_key=True)
+
+
+class PartnerModel(Model):
+    """合作系统: a partner system that files cases. Its secret is never stored."""
+
+    Meta = _meta("partners")
+    partner_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    callback_url = UnicodeAttribute(null=True)
+    key_id = UnicodeAttribute()
+    enabled = BooleanAttribute(default=True)
+    created_at = UnicodeAttribute()
+    by_key = PartnerKeyIndex()
+
+
+# ---------------------------------------------------------------------- cases
+
+
+class CaseDistrictIndex(GlobalSecondaryIndex):
+    """Cases of a district, newest first: supervisors' and admins' lists."""
+
+    Meta = _index_meta("by_district", AllProjection())
+    district_code = UnicodeAttribute(hash_key=True)
+    received_key = UnicodeAttribute(range_key=True)
+
+
+class CasePartnerIndex(GlobalSecondaryIndex):
+    """A partner's own cases, newest first."""
+
+    Meta = _index_meta("by_partner", AllProjection())
+    partner_id = UnicodeAttribute(hash_key=True)
+    received_key = UnicodeAttribute(range_key=True)
+
+
+class CaseOrgIndex(GlobalSecondaryIndex):
+    """Cases assigned to an org, newest first: mediators' lists."""
+
+    Meta = _index_meta("by_org", AllProjection())
+    org_id = UnicodeAttribute(hash_key=True)
+    received_key = UnicodeAttribute(range_key=True)
+
+
+class CaseModel(Model):
+    """案件: the current state of one dispute (一案一档: its timeline is in CaseItemModel)."""
+
+    Meta = _meta("cases")
+    case_id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+    external_ref = UnicodeAttribute()
+    partner_id = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute()
+    title = UnicodeAttribute()
+    description = UnicodeAttribute()
+    region_code = UnicodeAttribute()
+    district_code = UnicodeAttribute()
+    address = UnicodeAttribute(null=True)
+    parties = JSONAttribute()
+    party_count = NumberAttribute()
+    amount_cny = NumberAttribute(null=True)
+    risk_indicators = ListAttribute(of=UnicodeAttribute, default=list)
+    category = UnicodeAttribute()
+    category_source = UnicodeAttribute()
+    risk_level = UnicodeAttribute()
+    status = UnicodeAttribute()
+    tier = UnicodeAttribute(null=True)
+    mediation_type = UnicodeAttribute(null=True)
+    org_id = UnicodeAttribute(null=True)
+    mediator_id = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute()
+    received_key = UnicodeAttribute()
+    accept_due_at = UnicodeAttribute(null=True)
+    resolve_due_at = UnicodeAttribute(null=True)
+    supervision_level = NumberAttribute(default=0)
+    overdue = BooleanAttribute(default=False)
+    rectification_required = BooleanAttribute(default=False)
+    agreement = JSONAttribute(null=True)
+    referral = JSONAttribute(null=True)
+    return_visits = JSONAttribute(null=True)
+    declined_org_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    request_hash = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    version = VersionAttribute()
+    by_district = CaseDistrictIndex()
+    by_partner = CasePartnerIndex()
+    by_org = CaseOrgIndex()
+
+
+class CaseItemModel(Model):
+    """What hangs off a case, in one partition: timeline events (`EVT#…`),
+    notifications (`NTF#…`), supervision letters (`LTR#…`)."""
+
+    Meta = _meta("case-items")
+    case_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    type = UnicodeAttribute()
+    at = UnicodeAttribute()
+    actor = UnicodeAttribute(null=True)
+    detail = JSONAttribute(null=True)
+
+
+class KeyModel(Model):
+    """Uniqueness claims and look-up keys, with optional expiry:
+
+    - `REF#<owner>#<external_ref>`: the intake idempotency claim, holding case id and request hash;
+    - `SIG#<signature>`: a partner signature seen (replay guard), expiring after the window;
+    - `PARTY#<pseudonym>`: one row per case a phone or ID number appears in (sort key
+      `<received_at>#<case_id>`), for the repeated-party risk rule. The pseudonym is a keyed
+      hash, so the table holds no phone or ID number.
+    """
+
+    Meta = _meta("keys")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    case_id = UnicodeAttribute(null=True)
+    request_hash = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute(null=True)
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    RegionModel,
+    OrgModel,
+    MediatorModel,
+    PartnerModel,
+    CaseModel,
+    CaseItemModel,
+    KeyModel,
+)
+"""Every table of the service. The local stack and the tests create exactly these."""
+
+TTL_ATTRIBUTES: dict[type[Model], str] = {KeyModel: "expires_at"}

@@ -1,0 +1,214 @@
+"""The HTTP edge: one decorator turns a use-case call into a Chalice route.
+
+Every route is declared once with `api.route(...)`: the declaration registers
+the Chalice route, and the same record feeds the OpenAPI document. The
+wrapper does what every route needs, in one place: correlation id, body
+size and encoding checks, authentication and role check, JSON parsing and
+pydantic validation, and the mapping of errors to problem+json (RFC 9457).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import quote, urlencode
+
+from ..observability import logger
+from chalice import Blueprint, Response
+from pydantic import BaseModel, ValidationError
+
+from ..domain.access import Principal
+from ..domain.case import InvalidTransition
+from ..domain.enums import Role
+from ..services.errors import Conflict, Forbidden, ServiceError, Unprocessable
+
+
+MAX_BODY_BYTES = 256 * 1024
+PROBLEM_TYPE_BASE = "https://hewei.example/problems/"
+JSON_CONTENT_TYPES = ["application/json", "application/problem+json", "text/plain", "application/octet-stream"]
+ANY_ROLE = frozenset(Role)
+STAFF = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.MEDIATOR})
+ADMIN = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """What OpenAPI needs to know of a route."""
+
+    method: str
+    path: str
+    name: str
+    summary: str
+    roles: frozenset[Role] | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    responses: dict[int, str]
+
+
+@dataclass
+class Call:
+    """What a handler gets: the parsed request."""
+
+    principal: Principal | None
+    body: Any
+    query: Any
+    params: dict[str, str]
+    request_id: str
+
+
+@dataclass
+class Reply:
+    body: Any
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def problem(status: int, title: str, detail: str, errors: list | None = None, **extra) -> Response:
+    body = {"type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"), "title": title, "status": status,
+            "detail": detail}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return Response(json.dumps(body, ensure_ascii=False), status_code=status,
+                    headers={"Content-Type": "application/problem+json"})
+
+
+def field_path(location: tuple) -> str:
+    """('parties', 0, 'phone') → 'parties[0].phone'."""
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "body"
+
+
+def validation_errors(exc: ValidationError, prefix: tuple = ()) -> list[dict[str, str]]:
+    """pydantic errors as contract `errors`, without the rejected input."""
+    errors = []
+    for error in exc.errors(include_input=False, include_url=False):
+        location = tuple(part for part in error["loc"] if not (isinstance(part, str) and part.startswith("function-")))
+        message = error["msg"].removeprefix("Value error, ")
+        errors.append({"field": field_path(prefix + location), "message": message})
+    return errors
+
+
+def path_candidates(event: dict) -> list[str]:
+    """Renderings of the request's path and query a partner may have signed.
+
+    Gateways hand over the query as a mapping, so the original byte string is
+    gone: the order given and the sorted order are both tried, each encoded
+    the way common HTTP clients do.
+    """
+    # API Gateway: `path` is what a custom domain sees, `requestContext.path`
+    # carries the stage prefix of the default endpoint; chalice local has only the latter.
+    paths = dict.fromkeys(p for p in (event.get("path"), event.get("requestContext", {}).get("path")) if p)
+    params = event.get("multiValueQueryStringParameters") or {}
+    pairs = [(key, value) for key, values in params.items() for value in values]
+    if not pairs:
+        return list(paths) or ["/"]
+    candidates: list[str] = []
+    for path in paths:
+        for ordered in (pairs, sorted(pairs)):
+            for quoting in (quote, lambda s, safe="": quote(s, safe=safe + ",:")):
+                rendered = f"{path}?{urlencode(ordered, quote_via=quoting)}"
+                if rendered not in candidates:
+                    candidates.append(rendered)
+    return candidates
+
+
+class Api:
+    """Route registry bound to a Chalice blueprint."""
+
+    def __init__(self, authenticate: Callable[[dict, str, list[str], bytes], Principal]):
+        self.blueprint = Blueprint(__name__)
+        self.routes: list[RouteSpec] = []
+        self._authenticate = authenticate
+
+    def route(self, path: str, method: str = "GET", *, summary: str, roles: frozenset[Role] | None = ANY_ROLE,
+              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+              responses: dict[int, str] | None = None):
+        def register(handler: Callable[[Call], Reply]):
+            spec = RouteSpec(method, path, handler.__name__, summary, roles, body, query,
+                             responses or {200: "OK"})
+            self.routes.append(spec)
+            wrapped = self._wrap(spec, handler)
+            wrapped.__name__ = handler.__name__
+            self.blueprint.route(path, methods=[method], content_types=JSON_CONTENT_TYPES)(wrapped)
+            return handler
+
+        return register
+
+    def _wrap(self, spec: RouteSpec, handler: Callable[[Call], Reply]) -> Callable[..., Response]:
+        blueprint = self.blueprint
+
+        def view(**params: str) -> Response:
+            request = blueprint.current_request
+            headers = {key.lower(): value for key, value in request.headers.items()}
+            request_id = headers.get("x-request-id", "")[:64] or str(uuid.uuid4())
+            logger.set_correlation_id(request_id)
+            try:
+                response = self._handle(spec, handler, request, headers, params, request_id)
+            except ServiceError as exc:
+                response = problem(exc.status, exc.title, exc.detail, exc.errors, **exc.extra)
+            except InvalidTransition as exc:
+                response = problem(Conflict.status, Conflict.title, str(exc))
+            except Exception:  # noqa: BLE001 - the one place that turns bugs into a clean 500
+                logger.exception("unhandled error", extra={"route": spec.name})
+                response = problem(500, "Internal server error", "an unexpected error occurred; it has been logged",
+                                   request_id=request_id)
+            response.headers["X-Request-Id"] = request_id
+            logger.info("request", extra={"route": spec.name, "method": spec.method,
+                                          "status": response.status_code})
+            return response
+
+        return view
+
+    def _handle(self, spec, handler, request, headers, params, request_id) -> Response:
+        raw = request.raw_body or b""
+        if len(raw) > MAX_BODY_BYTES:
+            return problem(413, "Content too large", f"the body is over {MAX_BODY_BYTES // 1024} KiB")
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return problem(400, "Bad request", "the body is not valid UTF-8")
+        principal = None
+        if spec.roles is not None:
+            event = request.to_original_event()
+            principal = self._authenticate(headers, spec.method, path_candidates(event), raw)
+            if principal.role not in spec.roles:
+                raise Forbidden(f"a {principal.role.value} may not do this")
+        body = self._parse_body(spec, raw)
+        query = None
+        if spec.query is not None:
+            values = {key: value for key, value in (request.query_params or {}).items()}
+            try:
+                query = spec.query.model_validate(values)
+            except ValidationError as exc:
+                return problem(422, "Unprocessable content", "the query parameters are not valid",
+                               validation_errors(exc))
+        reply = handler(Call(principal, body, query, params, request_id))
+        if isinstance(reply, Response):
+            return reply
+        headers = {"Content-Type": "application/json", **reply.headers}
+        return Response(json.dumps(reply.body, ensure_ascii=False, default=str), status_code=reply.status,
+                        headers=headers)
+
+    @staticmethod
+    def _parse_body(spec: RouteSpec, raw: bytes) -> Any:
+        if spec.body is None:
+            return None
+        text = raw.decode("utf-8").strip() or "{}"
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ServiceError(f"the body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+        if not isinstance(document, dict):
+            raise Unprocessable("the body must be a JSON object", [{"field": "body", "message": "must be an object"}])
+        try:
+            return spec.body.model_validate_json(text)
+        except ValidationError as exc:
+            raise Unprocessable("the request does not match the schema", validation_errors(exc)) from None

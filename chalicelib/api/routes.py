@@ -1,0 +1,178 @@
+"""The HTTP routes: each parses, calls one use case and renders."""
+
+from __future__ import annotations
+
+from .. import wiring
+from ..domain.enums import PUBLIC_ENUMS
+from ..services.commands import (
+    CaseFilters,
+    MediatorChanges,
+    NewCase,
+    NewMediator,
+    NewOrg,
+    NewPartner,
+    NewRegion,
+    PartnerChanges,
+    TokenRequest,
+)
+from .http import ADMIN, ANY_ROLE, STAFF, Api, Call, Reply
+from .views import case_view, event_view, model_view, notification_view, rfc3339
+
+API_VERSION = "v1"
+DIRECTORY_READERS = frozenset(ADMIN | {r for r in STAFF if r.value == "supervisor"})
+
+
+def _authenticate(headers, method, paths, body):
+    return wiring.current().authenticator.authenticate(headers, method, paths, body)
+
+
+api = Api(_authenticate)
+route = api.route
+
+
+# -------------------------------------------------------------- discovery
+
+
+@route("/v1/meta", summary="Enumerations with Chinese labels, API version, stage", roles=None)
+def meta(call: Call) -> Reply:
+    return Reply({
+        "api_version": API_VERSION,
+        "stage": wiring.current().settings.stage,
+        "enums": {name: [{"value": m.value, "label": m.label} for m in enum] for name, enum in PUBLIC_ENUMS.items()},
+    })
+
+
+@route("/openapi.json", summary="The OpenAPI 3 document of every route", roles=None)
+def openapi_document(call: Call) -> Reply:
+    from .openapi import build_openapi
+
+    return Reply(build_openapi(api.routes, API_VERSION))
+
+
+@route("/v1/tokens", "POST", summary="Mint a staff token (admin)", roles=ADMIN, body=TokenRequest,
+       responses={201: "Token minted"})
+def mint_token(call: Call) -> Reply:
+    token, expires_at = wiring.current().tokens.mint(call.body, call.principal)
+    return Reply({"token": token, "expires_at": rfc3339(expires_at)}, 201)
+
+
+# -------------------------------------------------------------- directory
+
+
+def _created(body: dict, location: str) -> Reply:
+    return Reply(body, 201, {"Location": location})
+
+
+@route("/v1/regions", "POST", summary="Add a region (parents must exist)", roles=ADMIN, body=NewRegion,
+       responses={201: "Created"})
+def add_region(call: Call) -> Reply:
+    region = wiring.current().directory.add_region(call.body)
+    return _created(model_view(region), f"/v1/regions/{region.code}")
+
+
+@route("/v1/regions", summary="List regions", roles=DIRECTORY_READERS)
+def list_regions(call: Call) -> Reply:
+    return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("regions")]})
+
+
+@route("/v1/regions/{code}", summary="One region", roles=DIRECTORY_READERS)
+def get_region(call: Call) -> Reply:
+    return Reply(model_view(wiring.current().directory.region(call.params["code"])))
+
+
+@route("/v1/orgs", "POST", summary="Add an org", roles=ADMIN, body=NewOrg, responses={201: "Created"})
+def add_org(call: Call) -> Reply:
+    org = wiring.current().directory.add_org(call.body)
+    return _created(model_view(org, hidden=("scope",)), f"/v1/orgs/{org.org_id}")
+
+
+@route("/v1/orgs", summary="List orgs", roles=DIRECTORY_READERS)
+def list_orgs(call: Call) -> Reply:
+    return Reply({"items": [model_view(m, hidden=("scope",)) for m in wiring.current().directory.listing("orgs")]})
+
+
+@route("/v1/orgs/{org_id}", summary="One org", roles=DIRECTORY_READERS)
+def get_org(call: Call) -> Reply:
+    return Reply(model_view(wiring.current().directory.org(call.params["org_id"]), hidden=("scope",)))
+
+
+@route("/v1/mediators", "POST", summary="Add a mediator", roles=ADMIN, body=NewMediator, responses={201: "Created"})
+def add_mediator(call: Call) -> Reply:
+    mediator = wiring.current().directory.add_mediator(call.body)
+    return _created(model_view(mediator), f"/v1/mediators/{mediator.mediator_id}")
+
+
+@route("/v1/mediators", summary="List mediators", roles=DIRECTORY_READERS)
+def list_mediators(call: Call) -> Reply:
+    return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("mediators")]})
+
+
+@route("/v1/mediators/{mediator_id}", summary="One mediator", roles=DIRECTORY_READERS)
+def get_mediator(call: Call) -> Reply:
+    return Reply(model_view(wiring.current().directory.mediator(call.params["mediator_id"])))
+
+
+@route("/v1/mediators/{mediator_id}", "PATCH", summary="Change a mediator's active flag, phone or specialties",
+       roles=ADMIN, body=MediatorChanges)
+def change_mediator(call: Call) -> Reply:
+    return Reply(model_view(wiring.current().directory.change_mediator(call.params["mediator_id"], call.body)))
+
+
+@route("/v1/partners", "POST", summary="Register a partner system; its secret is shown once", roles=ADMIN,
+       body=NewPartner, responses={201: "Created"})
+def add_partner(call: Call) -> Reply:
+    partner, secret = wiring.current().directory.add_partner(call.body)
+    return _created({**model_view(partner), "secret": secret}, f"/v1/partners/{partner.partner_id}")
+
+
+@route("/v1/partners", summary="List partners", roles=ADMIN)
+def list_partners(call: Call) -> Reply:
+    return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("partners")]})
+
+
+@route("/v1/partners/{partner_id}", summary="One partner", roles=ADMIN)
+def get_partner(call: Call) -> Reply:
+    return Reply(model_view(wiring.current().directory.partner(call.params["partner_id"])))
+
+
+@route("/v1/partners/{partner_id}", "PATCH", summary="Enable or disable a partner, change its callback",
+       roles=ADMIN, body=PartnerChanges)
+def change_partner(call: Call) -> Reply:
+    return Reply(model_view(wiring.current().directory.change_partner(call.params["partner_id"], call.body)))
+
+
+# ------------------------------------------------------------------ cases
+
+CASE_CREATORS = frozenset(r for r in ANY_ROLE if r.value in {"partner", "admin", "supervisor"})
+
+
+@route("/v1/cases", "POST", summary="File a dispute (受理)", roles=CASE_CREATORS, body=NewCase,
+       responses={201: "Created", 200: "Replay of an identical request", 409: "external_ref used for another request"})
+def file_case(call: Call) -> Reply:
+    result = wiring.current().intake.file_case(call.body, call.principal)
+    view = case_view(result.case, call.principal)
+    headers = {"Location": f"/v1/cases/{result.case.case_id}"}
+    return Reply(view, 201 if result.created else 200, headers)
+
+
+@route("/v1/cases", summary="List cases in the caller's view, newest first", query=CaseFilters)
+def list_cases(call: Call) -> Reply:
+    cases, cursor = wiring.current().queries.list(call.query, call.principal)
+    return Reply({"items": [case_view(c, call.principal) for c in cases], "next_cursor": cursor})
+
+
+@route("/v1/cases/{case_id}", summary="One case")
+def get_case(call: Call) -> Reply:
+    return Reply(case_view(wiring.current().queries.case(call.params["case_id"], call.principal), call.principal))
+
+
+@route("/v1/cases/{case_id}/events", summary="The case timeline (一案一档), oldest first")
+def case_events(call: Call) -> Reply:
+    events = wiring.current().queries.timeline(call.params["case_id"], call.principal)
+    return Reply([event_view(e) for e in events])
+
+
+@route("/v1/cases/{case_id}/notifications", summary="Every SMS the service decided to send for the case")
+def case_notifications(call: Call) -> Reply:
+    records = wiring.current().queries.notifications(call.params["case_id"], call.principal)
+    return Reply([notification_view(r) for r in records])

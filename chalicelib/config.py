@@ -1,0 +1,64 @@
+"""Settings read from the environment, once, at first use.
+
+Stage config (`.chalice/config.json`, infra) sets these variables; the local
+stack sets them in its runner. Nothing here touches AWS.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+LOCAL_STAGE = "local"
+
+
+def _prefix() -> str:
+    return os.environ.get("HEWEI_RESOURCE_PREFIX", "hewei-local-")
+
+
+def resource_name(suffix: str) -> str:
+    """Name of a table or queue of this stage: `hewei-local-cases`."""
+    return f"{_prefix()}{suffix}"
+
+
+QUEUE_SUFFIXES = {
+    "routing": "routing",
+    "notify": "notify",
+    "callbacks": "callbacks",
+}
+"""Queues of the service, by role; each has a dead-letter queue `<name>-dlq`."""
+
+
+def queue_name(role: str) -> str:
+    return os.environ.get(f"HEWEI_{role.upper()}_QUEUE", resource_name(QUEUE_SUFFIXES[role]))
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    secret_key: bytes
+    """Master key: derives partner secrets and pseudonymises party identifiers."""
+    jwt_secret: str | None
+    """HS256 key for staff tokens the service signs itself (local stage)."""
+    jwt_jwks_url: str | None
+    """The identity provider's key set, for cloud stages."""
+    jwt_issuer: str
+    token_ttl_seconds: int
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == LOCAL_STAGE
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    stage = os.environ.get("HEWEI_STAGE", LOCAL_STAGE)
+    return Settings(
+        stage=stage,
+        secret_key=os.environ.get("HEWEI_SECRET_KEY", "local-development-only-key").encode(),
+        jwt_secret=os.environ.get("HEWEI_JWT_SECRET") or ("local-jwt-secret" if stage == LOCAL_STAGE else None),
+        jwt_jwks_url=os.environ.get("HEWEI_JWKS_URL") or None,
+        jwt_issuer=os.environ.get("HEWEI_JWT_ISSUER", "hewei"),
+        token_ttl_seconds=int(os.environ.get("HEWEI_TOKEN_TTL_SECONDS", "43200")),
+    )

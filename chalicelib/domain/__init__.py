@@ -1,0 +1,1 @@
+"""The pure domain: rules and entities, no I/O and no AWS."""

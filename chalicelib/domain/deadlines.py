@@ -1,0 +1,120 @@
+"""Case deadlines and the supervision ladder (督办), contract §6, as data.
+
+Every dispatch sets an accept deadline (接单时限) and a resolve deadline
+(结单时限) from the tables below. The scheduled sweep then walks the
+current deadline through the supervision steps: a reminder before it, then
+overdue, a supervision letter (督办函) and escalation (挂牌督办) after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Callable
+
+from .calendar import end_of_nth_working_day_after
+from .enums import RiskLevel
+
+ACCEPT_WINDOW: dict[RiskLevel, timedelta] = {
+    RiskLevel.RED: timedelta(hours=1),
+    RiskLevel.ORANGE: timedelta(hours=4),
+    RiskLevel.YELLOW: timedelta(hours=24),
+    RiskLevel.BLUE: timedelta(hours=24),
+}
+"""接单时限: how long after dispatch a mediator has to accept."""
+
+RESOLVE_WORKING_DAYS: dict[RiskLevel, int] = {
+    RiskLevel.RED: 3,
+    RiskLevel.ORANGE: 7,
+    RiskLevel.YELLOW: 15,
+    RiskLevel.BLUE: 15,
+}
+"""结单时限: working days after the dispatch day, ending 23:59:59 Asia/Shanghai."""
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The two deadlines a dispatch sets."""
+
+    accept_due_at: datetime
+    resolve_due_at: datetime
+
+
+def deadlines_for(risk_level: RiskLevel, dispatched_at: datetime) -> Deadlines:
+    """The accept and resolve deadlines set by a dispatch at `dispatched_at` (tz-aware)."""
+    return Deadlines(
+        accept_due_at=dispatched_at + ACCEPT_WINDOW[risk_level],
+        resolve_due_at=end_of_nth_working_day_after(dispatched_at, RESOLVE_WORKING_DAYS[risk_level]),
+    )
+
+
+class SupervisionStep(str, Enum):
+    """The rungs of the supervision ladder, in the order they fall due."""
+
+    REMINDER = "reminder"
+    OVERDUE = "overdue"
+    SUPERVISION_LETTER = "supervision_letter"
+    ESCALATION = "escalation"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+SUPERVISION_LEVEL: dict[SupervisionStep, int] = {
+    SupervisionStep.REMINDER: 0,
+    SupervisionStep.OVERDUE: 1,
+    SupervisionStep.SUPERVISION_LETTER: 2,
+    SupervisionStep.ESCALATION: 3,
+}
+"""The `supervision_level` each step brings a case up to."""
+
+REMINDER_LEAD = timedelta(hours=24)
+"""A reminder falls due this long before the deadline ..."""
+SHORT_WINDOW = timedelta(hours=48)
+"""... or at the halfway point, for windows this long or shorter."""
+
+_JUST_AFTER = timedelta(microseconds=1)
+"""A moment is past an instant from the next representable instant on."""
+
+
+def _reminder_at(due_at: datetime, window_start: datetime) -> datetime:
+    window = max(due_at - window_start, timedelta(0))
+    return due_at - (window / 2 if window <= SHORT_WINDOW else REMINDER_LEAD)
+
+
+def _past_working_days_after(n: int) -> Callable[[datetime, datetime], datetime]:
+    return lambda due_at, _start: end_of_nth_working_day_after(due_at, n) + _JUST_AFTER
+
+
+STEP_RULES: dict[SupervisionStep, Callable[[datetime, datetime], datetime]] = {
+    SupervisionStep.REMINDER: _reminder_at,
+    SupervisionStep.OVERDUE: lambda due_at, _start: due_at + _JUST_AFTER,
+    SupervisionStep.SUPERVISION_LETTER: _past_working_days_after(1),
+    SupervisionStep.ESCALATION: _past_working_days_after(3),
+}
+"""When each step falls due, from (due_at, window_start)."""
+
+
+def step_due_at(step: SupervisionStep, due_at: datetime, window_start: datetime) -> datetime:
+    """The first instant at which `step` is due for a deadline `due_at`.
+
+    `window_start` is when the deadline's window opened: the dispatch time
+    for the accept deadline, the accept time for the resolve deadline. A
+    step is due at every `now >= step_due_at(...)`; for the steps after the
+    deadline this is one microsecond past the instant they must be past.
+    """
+    return STEP_RULES[step](due_at, window_start)
+
+
+def steps_due(due_at: datetime, window_start: datetime, now: datetime) -> list[SupervisionStep]:
+    """Every step whose time has come by `now`, in ladder order."""
+    return [step for step in SupervisionStep if now >= step_due_at(step, due_at, window_start)]
+
+
+def next_step_at(
+    due_at: datetime, window_start: datetime, done: set[SupervisionStep]
+) -> datetime | None:
+    """When the earliest step not in `done` falls due; None once all are done."""
+    times = [step_due_at(step, due_at, window_start) for step in SupervisionStep if step not in done]
+    return min(times, default=None)

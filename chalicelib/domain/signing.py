@@ -1,0 +1,47 @@
+"""Request signing (签名) shared by partner requests and partner callbacks (§1, §7).
+
+signature = lowercase hex HMAC-SHA256(secret,
+    TIMESTAMP + "\\n" + METHOD + "\\n" + PATH_WITH_QUERY + "\\n" + hex(sha256(BODY)))
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+SIGNATURE_WINDOW_SECONDS = 300
+"""How far a request's timestamp may be from the server's clock."""
+
+
+def canonical_string(timestamp: str, method: str, path_with_query: str, body: bytes) -> str:
+    return "\n".join((timestamp, method.upper(), path_with_query, hashlib.sha256(body).hexdigest()))
+
+
+def sign(secret: str, timestamp: str, method: str, path_with_query: str, body: bytes) -> str:
+    message = canonical_string(timestamp, method, path_with_query, body)
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def signature_matches(
+    secret: str, signature: str, timestamp: str, method: str, paths: list[str], body: bytes
+) -> bool:
+    """True if the signature matches any of the candidate renderings of the path."""
+    return any(
+        hmac.compare_digest(sign(secret, timestamp, method, path, body), signature.lower()) for path in paths
+    )
+
+
+def timestamp_fresh(timestamp: str, now: float, window: int = SIGNATURE_WINDOW_SECONDS) -> bool:
+    if not timestamp.isdigit():
+        return False
+    return abs(int(timestamp) - now) <= window
+
+
+def derive_secret(master_key: bytes, key_id: str) -> str:
+    """A partner's secret, derived from the service's master key and the key id.
+
+    Derived rather than stored: the database never holds a partner secret,
+    hashed or otherwise, so a leaked table reveals none. Rotating a partner's
+    key means issuing a new key id.
+    """
+    return hmac.new(master_key, f"partner-secret:{key_id}".encode(), hashlib.sha256).hexdigest()

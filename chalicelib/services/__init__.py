@@ -1,0 +1,1 @@
+"""Use cases: each takes validated input and a principal, and returns domain results."""

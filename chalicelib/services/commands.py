@@ -1,0 +1,191 @@
+"""Validated inputs of the use cases (pydantic), shared by the API parser and OpenAPI.
+
+Validation is strict about types (a number sent as a string is an error,
+not a guess) and lenient about unknown fields (ignored, for forward
+compatibility of partner systems). Error messages never repeat the rejected
+value, so a wrong ID number is not echoed back.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from ..domain.enums import Category, Channel, MediationType, PartyRole, RiskIndicator, Role, Tier
+from ..domain.identity import InvalidIdentity, normalize_id_number, normalize_phone
+
+MAX_PARTIES = 40
+"""Parties listed per case (representatives of a group dispute; `party_count` may be larger)."""
+
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|javascript:", re.IGNORECASE)
+
+
+def _plain_text(value: str) -> str:
+    """Free text: no control characters and no HTML/script markup (stored XSS)."""
+    if _CONTROL_CHARS.search(value):
+        raise ValueError("control characters are not allowed")
+    if _MARKUP.search(value):
+        raise ValueError("markup (HTML or script) is not allowed")
+    return value
+
+
+def _phone(value: str) -> str:
+    try:
+        return normalize_phone(value)
+    except InvalidIdentity as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _id_number(value: str) -> str:
+    try:
+        return normalize_id_number(value)
+    except InvalidIdentity as exc:
+        raise ValueError(str(exc)) from None
+
+
+def Text(max_length: int, min_length: int = 1) -> Any:  # noqa: N802 - a type factory
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_plain_text),
+    ]
+
+
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
+IdNumber = Annotated[str, StringConstraints(max_length=32), AfterValidator(_id_number)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+ExternalRef = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,127}$")]
+VillageCode = Annotated[str, StringConstraints(pattern=r"^[0-9]{12}$")]
+RegionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9]{12})$")]
+
+
+class Command(BaseModel):
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+
+
+class PartyInput(Command):
+    """当事人."""
+
+    role: PartyRole = PartyRole.APPLICANT
+    name: Text(50)
+    phone: Phone | None = None
+    id_number: IdNumber | None = None
+
+
+class NewCase(Command):
+    """A dispute filed by a partner system or at a window (受理)."""
+
+    external_ref: ExternalRef
+    channel: Channel | None = None
+    category: Category | None = None
+    title: Text(200)
+    description: Text(10_000)
+    region_code: VillageCode
+    address: Text(500) | None = None
+    parties: list[PartyInput] = Field(min_length=1, max_length=MAX_PARTIES)
+    party_count: int | None = Field(default=None, ge=1, le=100_000)
+    amount_cny: float | None = Field(default=None, ge=0, le=1e12)
+    risk_indicators: list[RiskIndicator] = Field(default_factory=list, max_length=len(RiskIndicator))
+
+    @field_validator("party_count")
+    @classmethod
+    def _not_fewer_than_listed(cls, value: int | None, info) -> int | None:
+        parties = info.data.get("parties")
+        if value is not None and parties and value < len(parties):
+            raise ValueError("party_count is less than the number of parties listed")
+        return value
+
+
+class NewRegion(Command):
+    code: RegionCode
+    name: Text(100)
+
+
+class NewOrg(Command):
+    org_id: Identifier
+    name: Text(100)
+    region_code: RegionCode
+    tier: Tier
+    mediation_type: MediationType
+    categories: list[Category] = Field(default_factory=list)
+    head_phone: Phone | None = None
+
+
+class NewMediator(Command):
+    mediator_id: Identifier
+    name: Text(50)
+    phone: Phone
+    org_id: Identifier
+    specialties: list[Category] = Field(default_factory=list)
+    active: bool = True
+
+
+class MediatorChanges(Command):
+    active: bool | None = None
+    phone: Phone | None = None
+    specialties: list[Category] | None = None
+
+
+CallbackUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]{0,2000}$")]
+
+
+class NewPartner(Command):
+    partner_id: Identifier
+    name: Text(100)
+    callback_url: CallbackUrl | None = None
+
+
+class PartnerChanges(Command):
+    enabled: bool | None = None
+    callback_url: CallbackUrl | None = None
+    name: Text(100) | None = None
+
+
+class TokenRequest(Command):
+    """`POST /v1/tokens`: mint a staff token (admin only)."""
+
+    role: Role
+    mediator_id: Identifier | None = None
+    jurisdiction: RegionCode | None = None
+    org_id: Identifier | None = None
+    sub: Identifier | None = None
+
+
+class CaseFilters(Command):
+    """Query parameters of `GET /v1/cases` (strings, as they come in a URL)."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    status: str | None = None
+    region: RegionCode | None = None
+    category: Category | None = None
+    risk_level: str | None = None
+    overdue: bool | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2048)
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: str | None) -> str | None:
+        from ..domain.enums import CaseStatus
+
+        return CaseStatus(value).value if value is not None else None
+
+    @field_validator("risk_level")
+    @classmethod
+    def _risk(cls, value: str | None) -> str | None:
+        from ..domain.enums import RiskLevel
+
+        return RiskLevel(value).value if value is not None else None
+
+
+class StatsQuery(Command):
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    region: RegionCode
+    date_from: date = Field(alias="from")
+    date_to: date = Field(alias="to")

@@ -1,0 +1,52 @@
+"""Errors the use cases raise; the API layer maps each to an HTTP status."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    status = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, errors: list[dict[str, str]] | None = None, **extra):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+        self.extra = extra
+
+
+class Unauthenticated(ServiceError):
+    status = 401
+    title = "Unauthorized"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    title = "Forbidden"
+
+
+class NotFound(ServiceError):
+    status = 404
+    title = "Not found"
+
+
+class Conflict(ServiceError):
+    status = 409
+    title = "Conflict"
+
+
+class Unprocessable(ServiceError):
+    status = 422
+    title = "Unprocessable content"
+
+    @classmethod
+    def field(cls, field: str, message: str) -> "Unprocessable":
+        return cls(f"{field}: {message}", [{"field": field, "message": message}])
+
+
+class DuplicateReference(Exception):
+    """Raised by the case store: the (owner, external_ref) idempotency key is taken."""
+
+    def __init__(self, case_id: str, request_hash: str):
+        super().__init__(case_id)
+        self.case_id = case_id
+        self.request_hash = request_hash

@@ -1,0 +1,136 @@
+"""Intake (受理): file a dispute, triage it, grade its risk, hand it to routing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Callable
+
+from ..observability import logger
+
+from ..domain.access import Principal
+from ..domain.case import Case, Event, Party, new_case_id
+from ..domain.enums import CategorySource, Channel, Role
+from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS, RiskFacts, grade
+from ..domain.triage import classify
+from .commands import NewCase
+from .errors import Conflict, DuplicateReference, Forbidden, Unprocessable
+
+
+STAFF_OWNER = "staff"
+"""Owner of the idempotency keys of cases filed by staff (walk-ins, grid visits)."""
+
+DEFAULT_CHANNEL = {Role.PARTNER: Channel.PARTNER_API}
+STAFF_DEFAULT_CHANNEL = Channel.WALK_IN
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    case: Case
+    created: bool
+    """False when the request replays an earlier one (same owner, ref and content)."""
+
+
+def party_pseudonyms(secret_key: bytes, parties: list[Party]) -> list[str]:
+    """Keyed hashes of the parties' phones and ID numbers, for the repeated-party rule."""
+    values = {f"phone:{p.phone}" for p in parties if p.phone} | {f"id:{p.id_number}" for p in parties if p.id_number}
+    return sorted(hmac.new(secret_key, value.encode(), hashlib.sha256).hexdigest()[:40] for value in values)
+
+
+def request_digest(owner: str, command: NewCase) -> str:
+    body = json.dumps([owner, command.model_dump(mode="json")], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+class IntakeService:
+    def __init__(self, cases, directory, publisher, secret_key: bytes, clock: Callable[[], dt.datetime]):
+        self._cases = cases
+        self._directory = directory
+        self._publisher = publisher
+        self._secret_key = secret_key
+        self._clock = clock
+
+    def file_case(self, command: NewCase, principal: Principal) -> IntakeResult:
+        if principal.role is Role.SUPERVISOR and not principal.covers_region(command.region_code):
+            raise Forbidden("region_code is outside your jurisdiction")
+        if self._directory.region(command.region_code) is None:
+            raise Unprocessable.field("region_code", "no such region in the directory")
+
+        owner = principal.partner_id if principal.role is Role.PARTNER else STAFF_OWNER
+        digest = request_digest(owner, command)
+        existing = self._cases.get_claim(owner, command.external_ref)
+        if existing is not None:
+            return self._replay(*existing, digest)
+
+        now = self._clock()
+        parties = [Party(p.role.value, p.name, p.phone, p.id_number) for p in command.parties]
+        pseudonyms = party_pseudonyms(self._secret_key, parties)
+        party_count = command.party_count or len(parties)
+        repeat = self._cases.party_seen_since(pseudonyms, now - dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS))
+        assessment = grade(
+            RiskFacts(frozenset(command.risk_indicators), party_count, command.amount_cny, repeat)
+        )
+        if command.category is not None:
+            category, source, matched = command.category, CategorySource.PARTNER, ()
+        else:
+            triage = classify(command.title, command.description)
+            category, source, matched = triage.category, CategorySource.AUTO, triage.matched
+
+        case = Case(
+            case_id=new_case_id(now),
+            owner=owner,
+            external_ref=command.external_ref,
+            partner_id=principal.partner_id,
+            channel=command.channel or DEFAULT_CHANNEL.get(principal.role, STAFF_DEFAULT_CHANNEL),
+            title=command.title,
+            description=command.description,
+            region_code=command.region_code,
+            address=command.address,
+            parties=parties,
+            party_count=party_count,
+            amount_cny=command.amount_cny,
+            risk_indicators=list(dict.fromkeys(command.risk_indicators)),
+            category=category,
+            category_source=source,
+            risk_level=assessment.level,
+            received_at=now,
+            request_hash=digest,
+            created_by=principal.actor,
+        )
+        events = [
+            Event(now, "received", principal.actor, {"channel": case.channel.value, "external_ref": case.external_ref}),
+            Event(now, "triaged", "system", {
+                "category": category.value,
+                "category_source": source.value,
+                "matched_keywords": list(matched),
+                "risk_level": assessment.level.value,
+                "risk_reasons": list(assessment.reasons),
+            }),
+        ]
+        try:
+            self._cases.create(case, events, pseudonyms, now + dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS + 1))
+        except DuplicateReference as duplicate:  # a concurrent twin won the race
+            return self._replay(duplicate.case_id, duplicate.request_hash, digest)
+        logger.info("case received", extra={"case_id": case.case_id, "category": category.value,
+                                             "risk_level": assessment.level.value})
+        self._request_routing(case.case_id)
+        return IntakeResult(case, created=True)
+
+    def _replay(self, case_id: str, stored_digest: str, digest: str) -> IntakeResult:
+        if stored_digest != digest:
+            raise Conflict(
+                "external_ref was already used for a different case request", case_id=case_id
+            )
+        case = self._cases.get(case_id)
+        return IntakeResult(case, created=False)
+
+    def _request_routing(self, case_id: str) -> None:
+        """Publish to the routing queue. A lost publish is not a lost case: the
+        supervision sweep routes any case still `received` after two minutes."""
+        try:
+            self._publisher.publish("routing", {"case_id": case_id, "reason": "intake"})
+        except Exception:  # noqa: BLE001 - the case is stored; routing self-heals
+            logger.exception("routing publish failed; the sweep will route the case", extra={"case_id": case_id})

@@ -1,0 +1,89 @@
+"""Composition root: builds the adapters and use cases once per process, lazily.
+
+Nothing here runs at import time, so importing `app.py` makes no AWS call.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from .adapters.case_store import CaseStore
+from .adapters.clock import utcnow
+from .adapters.directory_store import DirectoryStore
+from .adapters.queues import QueuePublisher
+from .adapters.replay_guard import ReplayGuard
+from .adapters.tokens import HS256Tokens, JwksVerifier, TokenVerifier
+from .config import settings
+from .services.auth import Authenticator, TokenService
+from .services.directory import DirectoryService
+from .services.intake import IntakeService
+from .services.queries import CaseQueries
+
+
+class Container:
+    clock = staticmethod(utcnow)
+
+    @cached_property
+    def settings(self):
+        return settings()
+
+    @cached_property
+    def case_store(self) -> CaseStore:
+        return CaseStore()
+
+    @cached_property
+    def directory_store(self) -> DirectoryStore:
+        return DirectoryStore()
+
+    @cached_property
+    def publisher(self) -> QueuePublisher:
+        return QueuePublisher()
+
+    @cached_property
+    def token_minter(self) -> HS256Tokens | None:
+        secret = self.settings.jwt_secret
+        return HS256Tokens(secret, self.settings.jwt_issuer) if secret else None
+
+    @cached_property
+    def token_verifier(self) -> TokenVerifier:
+        if self.settings.jwt_jwks_url:
+            return JwksVerifier(self.settings.jwt_jwks_url, self.settings.jwt_issuer)
+        if self.token_minter is None:
+            raise RuntimeError("no staff token verifier: set HEWEI_JWKS_URL or HEWEI_JWT_SECRET")
+        return self.token_minter
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        return Authenticator(self.directory_store, ReplayGuard(), self.token_verifier,
+                             self.settings.secret_key, self.clock)
+
+    @cached_property
+    def tokens(self) -> TokenService:
+        return TokenService(self.directory_store, self.token_minter, self.settings.token_ttl_seconds)
+
+    @cached_property
+    def directory(self) -> DirectoryService:
+        return DirectoryService(self.directory_store, self.settings.secret_key, self.clock)
+
+    @cached_property
+    def intake(self) -> IntakeService:
+        return IntakeService(self.case_store, self.directory_store, self.publisher, self.settings.secret_key,
+                             self.clock)
+
+    @cached_property
+    def queries(self) -> CaseQueries:
+        return CaseQueries(self.case_store)
+
+
+container = Container()
+"""The process's one container. Tests replace it with `reset()`."""
+
+
+def reset() -> Container:
+    global container
+    container = Container()
+    return container
+
+
+def current() -> Container:
+    return container

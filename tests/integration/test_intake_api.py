@@ -1,0 +1,131 @@
+"""Intake over HTTP (§5 create) against moto: validation, idempotency, masking, atomic write."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import boto3
+
+from chalicelib.adapters.models import CaseItemModel, CaseModel, KeyModel
+from chalicelib.config import queue_name
+from tests.support import VILLAGE, new_case_body, valid_id_number
+
+
+def routing_messages() -> list[dict]:
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name("routing"))["QueueUrl"]
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def test_partner_files_a_case_and_sees_parties_masked(partner):
+    created = partner.call("POST", "/v1/cases", new_case_body())
+    assert created.status == 201, created
+    view = created.json
+    assert created.headers["location"] == f"/v1/cases/{view['case_id']}"
+    assert view["status"] == "received"
+    assert view["partner_id"] == "demo-12345"
+    assert view["category"] == "neighbor" and view["category_source"] == "partner"
+    assert view["risk_level"] == "blue"
+    assert view["party_count"] == 2
+    assert view["version"] == 1
+    assert view["received_at"].endswith("+08:00")
+    assert view["parties"][0] == {"role": "applicant", "name": "张*", "phone": "138****5678",
+                                  "id_number": "320584********" + valid_id_number()[-4:]}
+    assert view["parties"][1] == {"role": "respondent", "name": "李*"}
+    assert routing_messages() == [{"case_id": view["case_id"], "reason": "intake"}]
+
+    fetched = partner.call("GET", f"/v1/cases/{view['case_id']}")
+    assert fetched.status == 200 and fetched.json == view
+    events = partner.call("GET", f"/v1/cases/{view['case_id']}/events").json
+    assert [e["type"] for e in events] == ["received", "triaged"]
+    assert events[0]["actor"] == "partner:demo-12345"
+
+
+def test_staff_in_view_see_parties_in_full(partner, admin):
+    case_id = partner.call("POST", "/v1/cases", new_case_body()).json["case_id"]
+    view = admin.call("GET", f"/v1/cases/{case_id}").json
+    assert view["parties"][0]["name"] == "张三"
+    assert view["parties"][0]["phone"] == "13812345678"
+    assert view["parties"][0]["id_number"] == valid_id_number()
+
+
+def test_replay_returns_200_and_the_same_case_and_conflict_returns_409(partner):
+    body = new_case_body("REF-IDEMPOTENT")
+    first = partner.call("POST", "/v1/cases", body)
+    again = partner.call("POST", "/v1/cases", body, timestamp=time.time() + 1)  # a retry is signed anew
+    assert (first.status, again.status) == (201, 200)
+    assert again.json["case_id"] == first.json["case_id"]
+    assert again.headers["location"] == first.headers["location"]
+
+    changed = partner.call("POST", "/v1/cases", {**body, "title": "另一件事"}, timestamp=time.time() + 2)
+    assert changed.status == 409
+    assert changed.headers["content-type"] == "application/problem+json"
+    assert changed.json["case_id"] == first.json["case_id"]
+    assert CaseModel.count() == 1
+
+
+def test_chinese_text_round_trips_unchanged(partner):
+    text = "村民「老王」称:邻居在宅基地上搭建彩钢棚,遮挡采光——已调解两次。𠮷"
+    view = partner.call("POST", "/v1/cases", new_case_body(description=text)).json
+    assert view["description"] == text
+
+
+def test_auto_triage_when_category_is_omitted(partner):
+    body = new_case_body("REF-TRIAGE", title="讨要拖欠工资", description="包工头拖欠农民工工资三个月")
+    del body["category"]
+    view = partner.call("POST", "/v1/cases", body).json
+    assert view["category"] == "labor_wages" and view["category_source"] == "auto"
+
+    body = new_case_body("REF-OTHER", title="咨询", description="想了解一下办事流程")
+    del body["category"]
+    assert partner.call("POST", "/v1/cases", body).json["category"] == "other"
+
+
+def test_risk_grading_rules(partner):
+    cases = {
+        "R1": ({"risk_indicators": ["threat_of_violence"]}, "red"),
+        "R2": ({"risk_indicators": ["domestic_violence"]}, "orange"),
+        "R3": ({"party_count": 12}, "red"),
+        "R4": ({"party_count": 5}, "orange"),
+        "R5": ({"amount_cny": 50000}, "yellow"),
+        "R6": ({"risk_indicators": ["vulnerable_party", "suicide_risk"]}, "red"),
+    }
+    for ref, (overrides, level) in cases.items():
+        parties = [{"role": "applicant", "name": f"甲{ref}"}]
+        view = partner.call("POST", "/v1/cases", new_case_body(ref, parties=parties, **overrides)).json
+        assert view["risk_level"] == level, (ref, view["risk_level"])
+
+
+def test_a_party_with_another_case_this_year_makes_it_yellow(partner):
+    first = partner.call("POST", "/v1/cases", new_case_body("REF-A")).json
+    assert first["risk_level"] == "blue"
+    # same phone, different name and ID: still the same party
+    parties = [{"role": "applicant", "name": "张某", "phone": "+86 138 1234 5678"}]
+    second = partner.call("POST", "/v1/cases", new_case_body("REF-B", parties=parties)).json
+    assert second["risk_level"] == "yellow"
+    events = partner.call("GET", f"/v1/cases/{second['case_id']}/events").json
+    assert "repeat_party_within_365_days" in events[1]["detail"]["risk_reasons"]
+    # the party index holds pseudonyms, never the phone itself
+    assert all("13812345678" not in item.pk for item in KeyModel.scan())
+
+
+def test_case_and_first_events_are_written_together(partner):
+    case_id = partner.call("POST", "/v1/cases", new_case_body()).json["case_id"]
+    assert CaseModel.get(case_id).status == "received"
+    assert [item.type for item in CaseItemModel.query(case_id)] == ["received", "triaged"]
+
+
+def test_supervisor_files_within_jurisdiction_only(admin, directory):
+    from tests.integration.conftest import staff_token
+
+    supervisor = staff_token(admin, role="supervisor", jurisdiction="320509103")
+    refused = supervisor.call("POST", "/v1/cases", new_case_body("S-1"))
+    assert refused.status == 403
+    inside = supervisor.call("POST", "/v1/cases", new_case_body("S-2", region_code="320509103001"))
+    assert inside.status == 201 and inside.json["channel"] == "hotline_12345"
+    body = new_case_body("S-3", region_code="320509103001")
+    del body["channel"]
+    assert supervisor.call("POST", "/v1/cases", body).json["channel"] == "walk_in"
+

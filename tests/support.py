@@ -1,0 +1,129 @@
+"""Test helpers: a signed partner client over Chalice's test client, and a demo directory."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from typing import Any
+from urllib.parse import urlencode
+
+from chalicelib.domain.identity import id_number_check_char
+from chalicelib.domain.signing import sign
+
+DISTRICT = "320509"
+TOWN = "320509102"
+VILLAGE = "320509102001"
+OTHER_TOWN = "320509103"
+OTHER_VILLAGE = "320509103001"
+
+
+def valid_id_number(first17: str = "32058419900101123") -> str:
+    return first17 + id_number_check_char(first17)
+
+
+class Http:
+    """Thin wrapper over chalice.test.Client.http with JSON and signing."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def call(self, method: str, path: str, body: Any = None, headers: dict | None = None,
+             raw: bytes | None = None, query: dict | None = None):
+        if query:
+            path = f"{path}?{urlencode(query)}"
+        data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else b"")
+        all_headers = {"Content-Type": "application/json", **(headers or {})}
+        response = self.client.http.request(method, path, headers=all_headers, body=data)
+        return Result(response)
+
+
+class Result:
+    def __init__(self, response):
+        self.status = response.status_code
+        self.headers = {k.lower(): v for k, v in response.headers.items()}
+        self.raw = response.body
+        try:
+            self.json = json.loads(response.body) if response.body else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self) -> str:
+        return f"<{self.status} {self.raw[:300]!r}>"
+
+
+class Staff:
+    def __init__(self, http: Http, token: str):
+        self.http = http
+        self.token = token
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs) -> Result:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        return self.http.call(method, path, body, headers=headers, **kwargs)
+
+
+class Partner:
+    def __init__(self, http: Http, key_id: str, secret: str, partner_id: str):
+        self.http = http
+        self.key_id = key_id
+        self.secret = secret
+        self.partner_id = partner_id
+
+    def headers(self, method: str, path_with_query: str, body: bytes, timestamp: int | None = None) -> dict:
+        ts = str(int(timestamp if timestamp is not None else time.time()))
+        return {
+            "X-Hewei-Key": self.key_id,
+            "X-Hewei-Timestamp": ts,
+            "X-Hewei-Signature": sign(self.secret, ts, method, path_with_query, body),
+        }
+
+    def call(self, method: str, path: str, body: Any = None, query: dict | None = None,
+             raw: bytes | None = None, timestamp: int | None = None) -> Result:
+        full = f"{path}?{urlencode(query)}" if query else path
+        data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else b"")
+        return self.http.call(method, full, raw=data, headers=self.headers(method, full, data, timestamp))
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+DEMO_REGIONS = [
+    (DISTRICT, "吴江区"), (TOWN, "松陵街道"), (VILLAGE, "城南社区"), ("320509102002", "江城社区"),
+    (OTHER_TOWN, "同里镇"), (OTHER_VILLAGE, "同里村"),
+]
+DEMO_ORGS = [
+    {"org_id": "V-CN", "name": "城南社区人民调解委员会", "region_code": VILLAGE, "tier": "village",
+     "mediation_type": "people", "categories": [], "head_phone": "13900000101"},
+    {"org_id": "T-SL", "name": "松陵街道人民调解委员会", "region_code": TOWN, "tier": "town",
+     "mediation_type": "people", "categories": [], "head_phone": "13900000102"},
+    {"org_id": "D-WJ", "name": "吴江区矛盾纠纷调处化解中心", "region_code": DISTRICT, "tier": "district",
+     "mediation_type": "people", "categories": [], "head_phone": "13900000103"},
+]
+DEMO_MEDIATORS = [
+    {"mediator_id": "M-CN-1", "name": "王调解", "phone": "13900000201", "org_id": "V-CN",
+     "specialties": ["neighbor"]},
+    {"mediator_id": "M-SL-1", "name": "赵调解", "phone": "13900000202", "org_id": "T-SL",
+     "specialties": ["marriage_family"]},
+    {"mediator_id": "M-WJ-1", "name": "钱调解", "phone": "13900000203", "org_id": "D-WJ", "specialties": []},
+]
+
+
+def new_case_body(ref: str = "12345-20261121-000123", **overrides) -> dict:
+    body = {
+        "external_ref": ref,
+        "channel": "hotline_12345",
+        "category": "neighbor",
+        "title": "楼上漏水引发邻里纠纷",
+        "description": "楼上住户卫生间漏水,多次协商未果。",
+        "region_code": VILLAGE,
+        "address": "松陵街道城南社区8幢",
+        "parties": [
+            {"role": "applicant", "name": "张三", "phone": "13812345678", "id_number": valid_id_number()},
+            {"role": "respondent", "name": "李四"},
+        ],
+        "amount_cny": 5000,
+        "risk_indicators": [],
+    }
+    body.update(overrides)
+    return body
