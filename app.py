@@ -1,10 +1,32 @@
-"""Hewei (和为贵): the Chalice application. Handlers live in chalicelib.api;
+"""Hewei (和为贵): the Chalice application. Handlers live in chalicelib;
 this module only assembles them. Importing it makes no AWS call."""
 
 from chalice import Chalice
 
+from chalicelib import wiring
+from chalicelib.api import case_actions  # noqa: F401 - registers the action routes
 from chalicelib.api.routes import api
+from chalicelib.config import queue_name
 from chalicelib.observability import SERVICE
+from chalicelib.workers import process_batch
 
 app = Chalice(app_name=SERVICE, configure_logs=False)
 app.register_blueprint(api.blueprint)
+
+
+@app.on_sqs_message(queue=queue_name("routing"), batch_size=10)
+def route_cases(event):
+    """Routing queue → route and dispatch each case (分级分流、派单)."""
+    return process_batch(event, "routing", lambda body: wiring.current().routing.route(body["case_id"]))
+
+
+@app.on_sqs_message(queue=queue_name("notify"), batch_size=10)
+def send_notifications(event):
+    """Notify queue → send each stored SMS once."""
+    return process_batch(event, "notify", lambda body: wiring.current().notifier.deliver(body["case_id"], body["sk"]))
+
+
+@app.on_sqs_message(queue=queue_name("callbacks"), batch_size=5)
+def deliver_callbacks(event):
+    """Callbacks queue → POST status changes to partner systems, with retries."""
+    return process_batch(event, "callbacks", lambda body: wiring.current().callbacks.deliver(body))

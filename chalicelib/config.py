@@ -31,7 +31,10 @@ QUEUE_SUFFIXES = {
 
 
 def queue_name(role: str) -> str:
-    return os.environ.get(f"HEWEI_{role.upper()}_QUEUE", resource_name(QUEUE_SUFFIXES[role]))
+    """`routing`, `notify`, `callbacks`, or one of them + `-dlq` for its dead-letter queue."""
+    base, _, dlq = role.partition("-")
+    name = os.environ.get(f"HEWEI_{base.upper()}_QUEUE", resource_name(QUEUE_SUFFIXES[base]))
+    return f"{name}-{dlq}" if dlq else name
 
 
 @dataclass(frozen=True)

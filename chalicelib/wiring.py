@@ -14,7 +14,13 @@ from .adapters.queues import QueuePublisher
 from .adapters.replay_guard import ReplayGuard
 from .adapters.tokens import HS256Tokens, JwksVerifier, TokenVerifier
 from .config import settings
+from .adapters.sms import SnsSmsSender
+from .adapters.webhooks import UrllibWebhookClient
+from .services.actions import CaseActions
 from .services.auth import Authenticator, TokenService
+from .services.callbacks import CallbackService
+from .services.notifications import Notifier
+from .services.routing import RoutingService
 from .services.directory import DirectoryService
 from .services.intake import IntakeService
 from .services.queries import CaseQueries
@@ -73,6 +79,32 @@ class Container:
     @cached_property
     def queries(self) -> CaseQueries:
         return CaseQueries(self.case_store)
+
+    @cached_property
+    def sms_sender(self) -> SnsSmsSender:
+        return SnsSmsSender()
+
+    @cached_property
+    def webhook(self) -> UrllibWebhookClient:
+        return UrllibWebhookClient()
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return Notifier(self.case_store, self.publisher, self.sms_sender, self.clock)
+
+    @cached_property
+    def callbacks(self) -> CallbackService:
+        return CallbackService(self.case_store, self.directory_store, self.publisher, self.webhook,
+                               self.settings.secret_key, self.clock)
+
+    @cached_property
+    def routing(self) -> RoutingService:
+        return RoutingService(self.case_store, self.directory_store, self.notifier, self.callbacks, self.clock)
+
+    @cached_property
+    def actions(self) -> CaseActions:
+        return CaseActions(self.case_store, self.queries, self.directory_store, self.notifier, self.callbacks,
+                           self.publisher, self.clock)
 
 
 container = Container()

@@ -20,7 +20,7 @@ QUEUE_VISIBILITY_SECONDS = {"routing": 60, "notify": 60, "callbacks": 60}
 
 
 def dead_letter_queue_name(role: str) -> str:
-    return f"{queue_name(role)}-dlq"
+    return queue_name(f"{role}-dlq")
 
 
 def create_tables() -> None:

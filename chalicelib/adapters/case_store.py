@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import PynamoDBException, TransactWriteError
+from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..domain.case import Case, Event, Party
-from ..services.errors import DuplicateReference
+from ..services.errors import DuplicateReference, MediatorUnavailable, StaleCase
 from ..domain.enums import (
     CaseStatus,
     Category,
@@ -26,10 +26,11 @@ from ..domain.enums import (
     Tier,
 )
 from .clock import from_storage, to_storage
-from .models import CaseItemModel, CaseModel, KeyModel
+from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
 
 EVENT_PREFIX = "EVT#"
 NOTIFICATION_PREFIX = "NTF#"
+DELIVERY_PREFIX = "CBK#"
 REF_PREFIX = "REF#"
 PARTY_PREFIX = "PARTY#"
 CLAIM_SORT_KEY = "-"
@@ -78,6 +79,10 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     return key
 
 
+def _stored(moment: dt.datetime | None) -> str | None:
+    return to_storage(moment) if moment else None
+
+
 def _enum(enum: type, value: str | None):
     return enum(value) if value is not None else None
 
@@ -109,8 +114,8 @@ def case_to_model(case: Case) -> CaseModel:
         mediator_id=case.mediator_id,
         received_at=to_storage(case.received_at),
         received_key=f"{to_storage(case.received_at)}#{case.case_id}",
-        accept_due_at=to_storage(case.accept_due_at) if case.accept_due_at else None,
-        resolve_due_at=to_storage(case.resolve_due_at) if case.resolve_due_at else None,
+        accept_due_at=_stored(case.accept_due_at),
+        resolve_due_at=_stored(case.resolve_due_at),
         supervision_level=case.supervision_level,
         overdue=case.overdue,
         rectification_required=case.rectification_required,
@@ -118,6 +123,10 @@ def case_to_model(case: Case) -> CaseModel:
         referral=case.referral,
         return_visits=case.return_visits,
         declined_org_ids=list(case.declined_org_ids),
+        route_floor=case.route_floor.value if case.route_floor else None,
+        dispatched_at=_stored(case.dispatched_at),
+        accepted_at=_stored(case.accepted_at),
+        closed_at=_stored(case.closed_at),
         request_hash=case.request_hash,
         created_by=case.created_by,
     )
@@ -160,6 +169,10 @@ def case_from_model(model: CaseModel) -> Case:
         referral=model.referral,
         return_visits=list(model.return_visits or []),
         declined_org_ids=list(model.declined_org_ids or []),
+        route_floor=_enum(Tier, model.route_floor),
+        dispatched_at=from_storage(model.dispatched_at),
+        accepted_at=from_storage(model.accepted_at),
+        closed_at=from_storage(model.closed_at),
         created_by=model.created_by,
         version=int(model.version or 0),
     )
@@ -174,6 +187,18 @@ def event_to_model(case_id: str, event: Event, index: int) -> CaseItemModel:
         actor=event.actor,
         detail=event.detail,
     )
+
+
+def notification_to_model(record: dict[str, Any]) -> CaseItemModel:
+    """A notification record: `sk`, `kind`, `to`, `text`, `status`, `created_at`, `sent_at`."""
+    detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "status", "sent_at")}
+    return CaseItemModel(record["case_id"], record["sk"], type="notification", at=record["created_at"],
+                         detail=detail, status=record["status"], sent_at=record.get("sent_at"))
+
+
+def notification_from_model(item: CaseItemModel) -> dict[str, Any]:
+    return {**(item.detail or {}), "case_id": item.case_id, "sk": item.sk, "status": item.status,
+            "sent_at": item.sent_at}
 
 
 class CaseStore:
@@ -218,6 +243,81 @@ class CaseStore:
             raise
         case.version = 1
 
+    def save_change(
+        self,
+        case: Case,
+        events: list[Event],
+        notifications: list[dict[str, Any]] = (),
+        mediator_load: dict[str, int] | None = None,
+        require_active_mediator: str | None = None,
+    ) -> None:
+        """Write a changed case with its events and notifications in one transaction.
+
+        The case write is conditional on the version read (optimistic lock):
+        StaleCase if someone else changed it first. `mediator_load` adjusts
+        mediators' open-case counters in the same transaction; with
+        `require_active_mediator` the write also requires that mediator to be
+        active still (MediatorUnavailable otherwise).
+        """
+        mediator_load = {k: v for k, v in (mediator_load or {}).items() if v}
+        try:
+            with TransactWrite(connection=self.connection) as transaction:
+                transaction.save(case_to_model(case))
+                for index, event in enumerate(events):
+                    transaction.save(event_to_model(case.case_id, event, index))
+                for record in notifications:
+                    transaction.save(notification_to_model(record))
+                for mediator_id, delta in sorted(mediator_load.items()):
+                    condition = MediatorModel.mediator_id.exists()
+                    if mediator_id == require_active_mediator:
+                        condition &= MediatorModel.active == True  # noqa: E712 - a DynamoDB condition
+                    transaction.update(MediatorModel(mediator_id), actions=[MediatorModel.open_cases.add(delta)],
+                                       condition=condition)
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
+            if 0 in failed:
+                raise StaleCase(case.case_id) from exc
+            if failed:
+                raise MediatorUnavailable(require_active_mediator or "") from exc
+            raise
+        case.version += 1
+
+    def append_events(self, case_id: str, events: list[Event]) -> None:
+        """Timeline entries that do not change the case (notes, routing failures)."""
+        for index, event in enumerate(events):
+            event_to_model(case_id, event, index).save()
+
+    def notification(self, case_id: str, sort_key: str) -> dict[str, Any] | None:
+        try:
+            item = CaseItemModel.get(case_id, sort_key, consistent_read=True)
+        except CaseItemModel.DoesNotExist:
+            return None
+        return notification_from_model(item)
+
+    def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> bool:
+        """Move a notification to `sending` if its status is one of `claimable`:
+        the conditional write that makes a twice-delivered message send once."""
+        item = CaseItemModel(case_id, sort_key)
+        try:
+            item.update(actions=[CaseItemModel.status.set("sending")],
+                        condition=CaseItemModel.status.is_in(*claimable))
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None) -> None:
+        actions = [CaseItemModel.status.set(status)]
+        if sent_at is not None:
+            actions.append(CaseItemModel.sent_at.set(to_storage(sent_at)))
+        CaseItemModel(case_id, sort_key).update(actions=actions)
+
+    def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
+        CaseItemModel(case_id, f"{DELIVERY_PREFIX}{to_storage(at)}", type="callback_delivery",
+                      at=to_storage(at), detail=delivery).save()
+
     # ----------------------------------------------------------------- reads
 
     def get(self, case_id: str) -> Case | None:
@@ -249,7 +349,7 @@ class CaseStore:
 
     def notifications(self, case_id: str) -> list[dict[str, Any]]:
         return [
-            dict(item.detail or {})
+            notification_from_model(item)
             for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(NOTIFICATION_PREFIX))
         ]
 

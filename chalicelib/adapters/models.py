@@ -176,6 +176,10 @@ class CaseModel(Model):
     referral = JSONAttribute(null=True)
     return_visits = JSONAttribute(null=True)
     declined_org_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    route_floor = UnicodeAttribute(null=True)
+    dispatched_at = UnicodeAttribute(null=True)
+    accepted_at = UnicodeAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
     request_hash = UnicodeAttribute()
     created_by = UnicodeAttribute()
     version = VersionAttribute()
@@ -195,6 +199,9 @@ class CaseItemModel(Model):
     at = UnicodeAttribute()
     actor = UnicodeAttribute(null=True)
     detail = JSONAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    """Delivery status of a notification: pending, deferred, sending, sent, failed, suppressed."""
+    sent_at = UnicodeAttribute(null=True)
 
 
 class KeyModel(Model):

@@ -29,3 +29,13 @@ class QueuePublisher:
             DelaySeconds=delay_seconds,
         )
         return response["MessageId"]
+
+
+def delete_messages(role: str, receipt_handles: list[str]) -> None:
+    """Delete handled messages now (10 per call), so a failing batch does not re-run them."""
+    for start in range(0, len(receipt_handles), 10):
+        chunk = receipt_handles[start:start + 10]
+        _sqs().delete_message_batch(
+            QueueUrl=queue_url(role),
+            Entries=[{"Id": str(index), "ReceiptHandle": handle} for index, handle in enumerate(chunk)],
+        )

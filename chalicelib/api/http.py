@@ -13,7 +13,7 @@ import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 from ..observability import logger
 from chalice import Blueprint, Response
@@ -96,6 +96,19 @@ def validation_errors(exc: ValidationError, prefix: tuple = ()) -> list[dict[str
     return errors
 
 
+def _quote_keeping_delimiters(string: str, safe: str = "", encoding: str | None = None,
+                              errors: str | None = None) -> str:
+    """Percent-encoding that leaves `,` and `:` alone, as some clients do.
+
+    `urlencode` calls its `quote_via` with (string, safe, encoding, errors).
+    """
+    return quote(string, safe=safe + ",:", encoding=encoding, errors=errors)
+
+
+QUERY_QUOTINGS = (quote, quote_plus, _quote_keeping_delimiters)
+"""How common HTTP clients encode query values: RFC 3986 (`%20`), forms (`+`, urllib, requests), lax."""
+
+
 def path_candidates(event: dict) -> list[str]:
     """Renderings of the request's path and query a partner may have signed.
 
@@ -113,7 +126,7 @@ def path_candidates(event: dict) -> list[str]:
     candidates: list[str] = []
     for path in paths:
         for ordered in (pairs, sorted(pairs)):
-            for quoting in (quote, lambda s, safe="": quote(s, safe=safe + ",:")):
+            for quoting in QUERY_QUOTINGS:
                 rendered = f"{path}?{urlencode(ordered, quote_via=quoting)}"
                 if rendered not in candidates:
                     candidates.append(rendered)

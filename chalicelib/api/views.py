@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from ..adapters.clock import from_storage
 from ..domain.access import Principal, sees_parties_in_full
 from ..domain.calendar import BUSINESS_TZ
 from ..domain.case import Case, Event
@@ -59,11 +60,15 @@ def event_view(event: Event) -> dict[str, Any]:
 
 
 def notification_view(record: dict[str, Any]) -> dict[str, Any]:
-    """Recipients are masked for every reader."""
-    view = dict(record)
-    if view.get("to"):
-        view["to"] = mask_phone(view["to"])
-    return {key: view.get(key) for key in ("kind", "to", "text", "status", "created_at", "sent_at")}
+    """Recipients are masked for every reader; `sending` shows as `sent` (claimed for sending)."""
+    return {
+        "kind": record["kind"],
+        "to": mask_phone(record["to"]) if record.get("to") else None,
+        "text": record["text"],
+        "status": "sent" if record["status"] == "sending" else record["status"],
+        "created_at": rfc3339(from_storage(record.get("created_at"))),
+        "sent_at": rfc3339(from_storage(record.get("sent_at"))),
+    }
 
 
 def model_view(model, hidden: tuple[str, ...] = ()) -> dict[str, Any]:

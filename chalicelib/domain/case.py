@@ -128,6 +128,11 @@ class Case:
     referral: dict[str, Any] | None = None
     return_visits: list[dict[str, Any]] = field(default_factory=list)
     declined_org_ids: list[str] = field(default_factory=list)
+    route_floor: Tier | None = None
+    """The lowest tier the next routing may use: set one tier up by an escalation."""
+    dispatched_at: dt.datetime | None = None
+    accepted_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
     created_by: str = ""
     version: int = 0
 

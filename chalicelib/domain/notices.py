@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
+
+from .calendar import BUSINESS_TZ
 from .enums import LabelledEnum, RiskLevel
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+SHANGHAI = BUSINESS_TZ
 
 TEMPLATES: dict[str, str] = {
     "dispatch": "【和为贵】您有新派调解案件{case_id}（{category}）：{title}，请于{due}前接单。",

@@ -50,3 +50,11 @@ class DuplicateReference(Exception):
         super().__init__(case_id)
         self.case_id = case_id
         self.request_hash = request_hash
+
+
+class StaleCase(Exception):
+    """Raised by the case store: the case changed since it was read (optimistic lock)."""
+
+
+class MediatorUnavailable(Exception):
+    """Raised by the case store: the chosen mediator was deactivated meanwhile."""

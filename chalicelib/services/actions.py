@@ -1,0 +1,171 @@
+"""Case actions by staff (§5): accept, decline, escalate, note, resolve, fail, visit, close, withdraw.
+
+Every action reads the case, checks who may act and the state machine,
+changes the case and writes it with its timeline event in one conditional
+write on `version` (optimistic locking): of eight concurrent accepts of one
+version, exactly one wins and the others get 409.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+from ..domain.access import Principal
+from ..domain.calendar import business_day
+from ..domain.case import Case, Event
+from ..domain.enums import CaseStatus, Role, Satisfaction
+from ..domain.routing import escalation_tier
+from ..domain.visits import plan_visits
+from ..observability import logger
+from . import commands as c
+from .errors import Conflict, Forbidden, StaleCase, Unprocessable
+
+STATUS_EVENT = {
+    "accept": "accepted", "decline": "declined", "escalate": "escalated", "note": "note", "resolve": "resolved",
+    "fail": "unresolved", "visit": "visited", "close": "closed", "withdraw": "withdrawn",
+}
+"""Timeline event type written by each action."""
+
+ASSIGNED = frozenset({CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
+"""Statuses in which a case counts towards its mediator's open cases."""
+
+ACTION_COMMANDS: dict[str, type[c.Action]] = {
+    "accept": c.AcceptCase, "decline": c.DeclineCase, "escalate": c.EscalateCase, "note": c.AddNote,
+    "resolve": c.ResolveCase, "fail": c.FailCase, "visit": c.RecordVisit, "close": c.CloseCase,
+    "withdraw": c.WithdrawCase,
+}
+
+
+def may_act(principal: Principal, case: Case) -> bool:
+    """Mediators act on cases of their own org (assigned to them or a colleague);
+    supervisors within their jurisdiction; admins everywhere."""
+    if principal.role is Role.MEDIATOR:
+        return case.org_id is not None and case.org_id == principal.org_id or (
+            case.mediator_id is not None and case.mediator_id == principal.mediator_id)
+    return principal.covers_region(case.region_code)
+
+
+class CaseActions:
+    def __init__(self, cases, queries, directory, notifier, callbacks, publisher,
+                 clock: Callable[[], dt.datetime]):
+        self._cases = cases
+        self._queries = queries
+        self._directory = directory
+        self._notifier = notifier
+        self._callbacks = callbacks
+        self._publisher = publisher
+        self._clock = clock
+
+    def act(self, case_id: str, action: str, command: c.Action, principal: Principal) -> Case:
+        case = self._queries.case(case_id, principal)  # 404 outside the caller's view
+        if not may_act(principal, case):
+            raise Forbidden(f"you may read this case but not {action} it")
+        if command.expected_version is not None and command.expected_version != case.version:
+            raise Conflict(f"the case is at version {case.version}, not {command.expected_version}",
+                           version=case.version)
+        before = case.status
+        previous_mediator = case.mediator_id
+        case.check(action)
+        now = self._clock()
+        detail, notes, reroute = getattr(self, f"_{action}")(case, command, now)
+        case.apply(action)
+        load = {}
+        if previous_mediator and before in ASSIGNED and (
+                case.mediator_id != previous_mediator or case.status not in ASSIGNED):
+            load[previous_mediator] = -1  # the mediator's open-case count, used by routing
+        event = Event(now, STATUS_EVENT[action], principal.actor, detail)
+        try:
+            self._cases.save_change(case, [event], notes, load)
+        except StaleCase:
+            raise Conflict("the case changed meanwhile; read it again and retry") from None
+        self._notifier.enqueue(notes)
+        if case.status is not before:
+            self._callbacks.status_changed(case, now)
+        if reroute:
+            self._request_routing(case.case_id, action)
+        logger.info("case action", extra={"case_id": case_id, "action": action, "status": case.status.value})
+        return case
+
+    # Each handler validates what the state machine cannot, changes the case,
+    # and returns (event detail, notifications, re-route?).
+
+    def _accept(self, case: Case, command, now):
+        case.accepted_at = now
+        return {"mediator_id": case.mediator_id}, [], False
+
+    def _decline(self, case: Case, command: c.DeclineCase, now):
+        detail = {"reason": command.reason, "org_id": case.org_id}
+        if case.org_id and case.org_id not in case.declined_org_ids:
+            case.declined_org_ids.append(case.org_id)
+        self._unassign(case)
+        return detail, [], True
+
+    def _escalate(self, case: Case, command: c.EscalateCase, now):
+        higher = escalation_tier(case.tier) if case.tier else None
+        if higher is None:
+            raise Conflict("the case is already at district level, the top tier")
+        detail = {"reason": command.reason, "from_tier": case.tier.value, "to_tier": higher.value,
+                  "org_id": case.org_id}
+        case.route_floor = higher
+        self._unassign(case)
+        return detail, [], True
+
+    def _note(self, case: Case, command: c.AddNote, now):
+        return {"text": command.text}, [], False
+
+    def _resolve(self, case: Case, command: c.ResolveCase, now):
+        due = command.agreement.performance_due
+        if due < business_day(now):
+            raise Unprocessable.field("agreement.performance_due", "must not be before today")
+        case.agreement = {"summary": command.agreement.summary, "performance_due": due.isoformat()}
+        case.return_visits = plan_visits(case.category, due)
+        return {"agreement": case.agreement, "return_visits": [v["due_on"] for v in case.return_visits]}, [], False
+
+    def _fail(self, case: Case, command: c.FailCase, now):
+        case.referral = {"channel": command.referral.value, "reason": command.reason}
+        return {"referral": case.referral}, [], False
+
+    def _visit(self, case: Case, command: c.RecordVisit, now):
+        visit = next((v for v in case.return_visits if v["done_at"] is None), None)
+        if visit is None:
+            raise Conflict("no planned return visit is open")
+        scores = command.satisfaction.model_dump(mode="json")
+        visit.update(done_at=now.isoformat(), agreement_performed=command.agreement_performed,
+                     satisfaction=scores, note=command.note)
+        problem = command.agreement_performed == "no" or Satisfaction.DISSATISFIED.value in scores.values()
+        notes = []
+        if problem:
+            case.rectification_required = True
+            org = self._directory.org(case.org_id) if case.org_id else None
+            notes.append(self._notifier.plan(case, "rectification", org.head_phone if org else None, now,
+                                             org_name=org.name if org else ""))
+        else:
+            case.rectification_required = False
+        return {"seq": visit["seq"], "agreement_performed": command.agreement_performed, "satisfaction": scores,
+                "rectification_required": case.rectification_required}, notes, False
+
+    def _close(self, case: Case, command, now):
+        if case.status is CaseStatus.RESOLVED:
+            if any(v["done_at"] is None for v in case.return_visits):
+                raise Conflict("every planned return visit must be done before closing")
+            if case.rectification_required:
+                raise Conflict("rectification is pending: a later visit must clear it")
+        case.closed_at = now
+        return {}, [], False
+
+    def _withdraw(self, case: Case, command: c.WithdrawCase, now):
+        case.closed_at = now
+        return {"reason": command.reason}, [], False
+
+    @staticmethod
+    def _unassign(case: Case) -> None:
+        case.org_id = case.mediator_id = None
+        case.accept_due_at = case.resolve_due_at = case.dispatched_at = case.accepted_at = None
+        case.overdue = False
+
+    def _request_routing(self, case_id: str, reason: str) -> None:
+        try:
+            self._publisher.publish("routing", {"case_id": case_id, "reason": reason})
+        except Exception:  # noqa: BLE001 - the supervision sweep routes stranded cases
+            logger.exception("routing publish failed", extra={"case_id": case_id})

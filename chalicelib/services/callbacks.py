@@ -1,0 +1,90 @@
+"""Partner callbacks (反馈, §7): tell a partner system when its case changes status.
+
+Deliveries go through the callbacks queue. A failed POST is retried with
+growing delays (SQS per-message delay, at most 15 minutes each) on a
+schedule that keeps trying for over an hour; after the last try the
+message is parked on the dead-letter queue, never dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from ..adapters.clock import to_storage
+from ..domain.signing import derive_secret, sign
+from ..observability import logger
+
+RETRY_DELAYS_SECONDS = (5, 30, 60, 120, 300, 600, 900, 900, 900)
+"""Delay before retry n+1 after failure n: first within 10 s, second within 60 s of
+the first failure, then further apart; 3,815 s in all before the dead-letter queue."""
+
+
+def callback_payload(case, at: dt.datetime) -> dict[str, Any]:
+    from ..api.views import rfc3339
+
+    return {"event": "case.status_changed", "case_id": case.case_id, "external_ref": case.external_ref,
+            "status": case.status.value, "at": rfc3339(at)}
+
+
+class CallbackService:
+    def __init__(self, cases, directory, publisher, webhook, secret_key: bytes, clock: Callable[[], dt.datetime]):
+        self._cases = cases
+        self._directory = directory
+        self._publisher = publisher
+        self._webhook = webhook
+        self._secret_key = secret_key
+        self._clock = clock
+
+    def status_changed(self, case, at: dt.datetime) -> None:
+        """Queue a callback for a partner's case (staff-filed cases have no partner)."""
+        if not case.partner_id:
+            return
+        message = {"partner_id": case.partner_id, "payload": callback_payload(case, at), "attempt": 1}
+        try:
+            self._publisher.publish("callbacks", message)
+        except Exception:  # noqa: BLE001 - the status change itself stands
+            logger.exception("callback publish failed", extra={"case_id": case.case_id})
+
+    def deliver(self, message: dict[str, Any]) -> str:
+        """One delivery attempt; on failure schedule the next or park it on the DLQ."""
+        payload = message["payload"]
+        attempt = int(message.get("attempt", 1))
+        partner = self._directory.partner(message["partner_id"])
+        if partner is None or not partner.callback_url:
+            logger.info("no callback url", extra={"case_id": payload.get("case_id")})
+            return "skipped"
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        url = urlsplit(partner.callback_url)
+        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        timestamp = str(int(self._clock().timestamp()))
+        secret = derive_secret(self._secret_key, partner.key_id)
+        headers = {"X-Hewei-Timestamp": timestamp,
+                   "X-Hewei-Signature": sign(secret, timestamp, "POST", path, body),
+                   "X-Hewei-Delivery-Attempt": str(attempt)}
+        now = self._clock()
+        try:
+            status = self._webhook.post(partner.callback_url, body, headers)
+        except Exception as exc:  # noqa: BLE001 - every failure is retried or parked
+            outcome = self._retry(message, attempt, str(exc) or type(exc).__name__)
+            self._cases.record_delivery(payload["case_id"], {
+                "status": payload["status"], "attempt": attempt, "ok": False, "error": str(exc)[:200],
+                "next": outcome}, now)
+            return outcome
+        self._cases.record_delivery(payload["case_id"], {
+            "status": payload["status"], "attempt": attempt, "ok": True, "http_status": status}, now)
+        return "delivered"
+
+    def _retry(self, message: dict[str, Any], attempt: int, error: str) -> str:
+        if attempt <= len(RETRY_DELAYS_SECONDS):
+            delay = RETRY_DELAYS_SECONDS[attempt - 1]
+            self._publisher.publish("callbacks", {**message, "attempt": attempt + 1, "last_error": error},
+                                    delay_seconds=delay)
+            return f"retry in {delay}s"
+        self._publisher.publish("callbacks-dlq", {**message, "last_error": error,
+                                                  "parked_at": to_storage(self._clock())})
+        logger.error("callback parked on the dead-letter queue",
+                     extra={"case_id": message["payload"].get("case_id"), "attempts": attempt})
+        return "dead-lettered"

@@ -1,0 +1,79 @@
+"""Notifications (短信通知): decide, record, and send SMS exactly once.
+
+Each SMS the service decides to send is first recorded on the case (in the
+same transaction as the change that caused it), then a message on the
+notify queue asks the sender to send it. The sender claims the record with
+a conditional write (`pending`/`failed` → `sending`) before calling SNS, so
+a message delivered twice sends once; a failed send is marked `failed` and
+retried through the queue (then its dead-letter queue), never lost silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any, Callable
+
+from ..adapters.clock import to_storage
+from ..domain.identity import is_mobile
+from ..domain.notices import render, should_defer
+from ..observability import logger
+
+PENDING, DEFERRED, SENDING, SENT, FAILED, SUPPRESSED = "pending", "deferred", "sending", "sent", "failed", "suppressed"
+CLAIMABLE = (PENDING, FAILED, DEFERRED)
+
+
+class SendFailed(Exception):
+    """SNS refused or failed: the queue message is retried."""
+
+
+class Notifier:
+    def __init__(self, cases, publisher, sender, clock: Callable[[], dt.datetime]):
+        self._cases = cases
+        self._publisher = publisher
+        self._sender = sender
+        self._clock = clock
+
+    def plan(self, case, kind: str, phone: str | None, now: dt.datetime, **values: Any) -> dict[str, Any]:
+        """A notification record for `kind` to `phone`, not yet stored."""
+        text = render(kind, case_id=case.case_id, category=case.category, title=case.title, **values)
+        if not phone or not is_mobile(phone):
+            status = SUPPRESSED
+        elif should_defer(kind, case.risk_level, now):
+            status = DEFERRED
+        else:
+            status = PENDING
+        created = to_storage(now)
+        return {"case_id": case.case_id, "sk": f"NTF#{created}#{kind}#{secrets.token_hex(3)}", "kind": kind,
+                "to": phone, "text": text, "status": status, "created_at": created, "sent_at": None}
+
+    def enqueue(self, records: list[dict[str, Any]]) -> None:
+        """Ask the sender to send the pending ones (after their records are stored)."""
+        for record in records:
+            if record["status"] == PENDING:
+                self.request_send(record["case_id"], record["sk"])
+
+    def request_send(self, case_id: str, sort_key: str) -> None:
+        try:
+            self._publisher.publish("notify", {"case_id": case_id, "sk": sort_key})
+        except Exception:  # noqa: BLE001 - the record stays pending; the sweep re-sends it
+            logger.exception("notify publish failed", extra={"case_id": case_id})
+
+    def deliver(self, case_id: str, sort_key: str) -> str:
+        """Send one stored notification at most once. Returns its final status."""
+        record = self._cases.notification(case_id, sort_key)
+        if record is None:
+            logger.warning("notification not found", extra={"case_id": case_id})
+            return "missing"
+        if record["status"] not in CLAIMABLE or not self._cases.claim_notification(case_id, sort_key, CLAIMABLE):
+            return record["status"]
+        try:
+            self._sender.send(record["to"], record["text"])
+        except Exception as exc:
+            self._cases.settle_notification(case_id, sort_key, FAILED, None)
+            logger.warning("sms send failed", extra={"case_id": case_id, "kind": record["kind"],
+                                                     "error": type(exc).__name__})
+            raise SendFailed(record["kind"]) from exc
+        self._cases.settle_notification(case_id, sort_key, SENT, self._clock())
+        logger.info("sms sent", extra={"case_id": case_id, "kind": record["kind"]})
+        return SENT

@@ -1,0 +1,118 @@
+"""Routing and dispatch (分级分流、派单): give a received case to an org and a mediator.
+
+Runs from the routing queue (and, for cases a lost message left behind,
+from the supervision sweep). Idempotent: a case that is no longer
+`received` is left alone, so a late or repeated message never routes twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+from ..domain.case import Event
+from ..domain.deadlines import deadlines_for
+from ..domain.enums import CaseStatus, MediationType, Tier
+from ..domain.routing import (
+    MediatorCandidate,
+    OrgCandidate,
+    Unroutable,
+    candidate_scopes,
+    choose_route,
+    initial_tier,
+)
+from ..observability import logger
+from .errors import MediatorUnavailable, StaleCase
+
+MAX_ATTEMPTS = 3
+_RANK = {tier: rank for rank, tier in enumerate(Tier)}
+
+
+def org_candidate(model) -> OrgCandidate:
+    return OrgCandidate(model.org_id, model.name, model.region_code, Tier(model.tier),
+                        MediationType(model.mediation_type), tuple(model.categories or ()), model.head_phone)
+
+
+def mediator_candidate(model) -> MediatorCandidate:
+    return MediatorCandidate(model.mediator_id, model.org_id, tuple(model.specialties or ()), bool(model.active),
+                             int(model.open_cases or 0))
+
+
+class RoutingService:
+    def __init__(self, cases, directory, notifier, callbacks, clock: Callable[[], dt.datetime]):
+        self._cases = cases
+        self._directory = directory
+        self._notifier = notifier
+        self._callbacks = callbacks
+        self._clock = clock
+
+    def route(self, case_id: str) -> str:
+        """Route one case; returns what happened (for logs and tests)."""
+        for _ in range(MAX_ATTEMPTS):
+            case = self._cases.get(case_id)
+            if case is None:
+                logger.warning("routing: no such case", extra={"case_id": case_id})
+                return "missing"
+            if case.status is not CaseStatus.RECEIVED:
+                return "already_routed"
+            start = initial_tier(case.risk_level, case.party_count)
+            if case.route_floor is not None and _RANK[case.route_floor] > _RANK[start]:
+                start = case.route_floor
+            mediators_seen: dict = {}
+
+            def mediators_of(org_id: str) -> list[MediatorCandidate]:
+                models = list(self._directory.mediators_of(org_id))
+                mediators_seen.update((m.mediator_id, m) for m in models)
+                return [mediator_candidate(m) for m in models]
+
+            decision = choose_route(
+                case.region_code, case.category, start,
+                orgs_by_tier=lambda tier: self._orgs_at(case.region_code, tier),
+                mediators_of=mediators_of,
+                excluded_org_ids=frozenset(case.declined_org_ids),
+            )
+            now = self._clock()
+            if isinstance(decision, Unroutable):
+                self._cases.append_events(case_id, [Event(now, "unroutable", "system", {
+                    "reason": decision.reason, "tiers_tried": [t.value for t in decision.tiers_tried]})])
+                logger.warning("routing: unroutable", extra={"case_id": case_id})
+                return "unroutable"
+            org, mediator = decision.org, decision.mediator
+            case.apply("dispatch")
+            deadlines = deadlines_for(case.risk_level, now)
+            case.tier, case.org_id, case.mediator_id = decision.tier, org.org_id, mediator.mediator_id
+            case.mediation_type = org.mediation_type
+            case.dispatched_at, case.accepted_at = now, None
+            case.accept_due_at, case.resolve_due_at = deadlines.accept_due_at, deadlines.resolve_due_at
+            case.overdue = False
+            events = [
+                Event(now, "routed", "system", {"reason": decision.reason, "tier": decision.tier.value,
+                                                "org_id": org.org_id, "mediator_id": mediator.mediator_id,
+                                                "tiers_tried": [t.value for t in decision.tiers_tried]}),
+                Event(now, "dispatched", "system", {"org_id": org.org_id, "mediator_id": mediator.mediator_id,
+                                                    "mediation_type": org.mediation_type.value,
+                                                    "accept_due_at": deadlines.accept_due_at.isoformat(),
+                                                    "resolve_due_at": deadlines.resolve_due_at.isoformat()}),
+            ]
+            mediator_phone = mediators_seen[mediator.mediator_id].phone
+            notes = [self._notifier.plan(case, "dispatch", mediator_phone, now, due=deadlines.accept_due_at,
+                                         org_name=org.name)]
+            if case.risk_level.value == "red":
+                notes.append(self._notifier.plan(case, "red_alert", org.head_phone, now, org_name=org.name))
+            try:
+                self._cases.save_change(case, events, notes, {mediator.mediator_id: 1},
+                                        require_active_mediator=mediator.mediator_id)
+            except (StaleCase, MediatorUnavailable):
+                logger.info("routing: retry after a concurrent change", extra={"case_id": case_id})
+                continue
+            self._notifier.enqueue(notes)
+            self._callbacks.status_changed(case, now)
+            logger.info("routing: dispatched", extra={"case_id": case_id, "org_id": org.org_id,
+                                                      "tier": decision.tier.value})
+            return "dispatched"
+        return "contended"
+
+    def _orgs_at(self, region_code: str, tier: Tier) -> list[OrgCandidate]:
+        """One GSI query per region prefix (at most three), whatever the directory's size."""
+        return [org_candidate(m) for scope in candidate_scopes(region_code, tier)
+                for m in self._directory.orgs_in_scope(scope)]
