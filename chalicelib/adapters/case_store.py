@@ -73,7 +73,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor("cursor is not valid") from exc
     if not isinstance(key, dict) or not all(
-        isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) for v in key.values()
+        isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"] for v in key.values()
     ):
         raise InvalidCursor("cursor is not valid")
     return key
@@ -364,7 +364,13 @@ class CaseStore:
         elif query.district_code is not None:
             index, hash_value, hash_name = CaseModel.by_district, query.district_code, "district_code"
         else:
-            index = None
+            index, hash_value, hash_name = None, None, None
+        if start_key is not None:
+            # Check the cursor against this list's key schema: DynamoDB (and moto) fail
+            # in unhelpful ways on a start key of another list or of a made-up shape.
+            expected = {"case_id"} | ({hash_name, "received_key"} if index is not None else set())
+            if set(start_key) != expected or (index is not None and start_key[hash_name]["S"] != hash_value):
+                raise InvalidCursor("cursor does not belong to this list")
         try:
             if index is not None:
                 results: Iterator[CaseModel] = index.query(
@@ -372,7 +378,6 @@ class CaseStore:
                     last_evaluated_key=start_key, page_size=limit + 1,
                 )
             else:
-                hash_name = None
                 results = CaseModel.scan(filter_condition=filters, last_evaluated_key=start_key, page_size=limit + 1)
             cases: list[CaseModel] = []
             more = False

@@ -60,12 +60,13 @@ def event_view(event: Event) -> dict[str, Any]:
 
 
 def notification_view(record: dict[str, Any]) -> dict[str, Any]:
-    """Recipients are masked for every reader; `sending` shows as `sent` (claimed for sending)."""
+    """Recipients are masked for every reader. Besides the contract's sent/deferred/failed/
+    suppressed, a record shows `pending` until the sender takes it and `sending` while it does."""
     return {
         "kind": record["kind"],
         "to": mask_phone(record["to"]) if record.get("to") else None,
         "text": record["text"],
-        "status": "sent" if record["status"] == "sending" else record["status"],
+        "status": record["status"],
         "created_at": rfc3339(from_storage(record.get("created_at"))),
         "sent_at": rfc3339(from_storage(record.get("sent_at"))),
     }
