@@ -127,3 +127,51 @@ def new_case_body(ref: str = "12345-20261121-000123", **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+class Clock:
+    """A settable clock for the service container; real time until set."""
+
+    def __init__(self):
+        self.now = None
+
+    def __call__(self):
+        import datetime as dt
+
+        return self.now or dt.datetime.now(dt.timezone.utc)
+
+
+def drain(role: str, handler_name: str, rounds: int = 5) -> int:
+    """Deliver every message on a queue to its handler, as the local pump does. Returns messages handled."""
+    import boto3
+
+    from app import app
+    from chalicelib.config import queue_name
+    from devstack.pump import FakeLambdaContext, sqs_event
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name(role))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    handled = 0
+    for _ in range(rounds):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]).get(
+            "Messages", [])
+        if not messages:
+            break
+        try:
+            app.handler_map[handler_name](sqs_event(messages, arn, "us-east-1"), FakeLambdaContext(handler_name))
+        except Exception:  # as in Lambda: nothing more is deleted; failed messages come back later
+            handled += len(messages)
+            continue
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(messages)
+    return handled
+
+
+def sms_sent() -> list[tuple[str, str]]:
+    """(E.164 phone, text) of every SMS published through SNS."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sns import sns_backends
+
+    return list(sns_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].sms_messages.values())

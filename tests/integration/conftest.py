@@ -7,7 +7,7 @@ from chalice.test import Client
 from moto import mock_aws
 
 from chalicelib import wiring
-from tests.support import DEMO_MEDIATORS, DEMO_ORGS, DEMO_REGIONS, Http, Partner, Staff
+from tests.support import DEMO_MEDIATORS, DEMO_ORGS, DEMO_REGIONS, Clock, Http, Partner, Staff
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ def aws():
         queues._sqs.cache_clear()
         queues.queue_url.cache_clear()
         urls = create_all()
-        wiring.reset()
+        wiring.reset().clock = Clock()
         yield urls
         queues._sqs.cache_clear()
         queues.queue_url.cache_clear()
