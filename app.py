@@ -1,10 +1,12 @@
 """Hewei (和为贵): the Chalice application. Handlers live in chalicelib;
 this module only assembles them. Importing it makes no AWS call."""
 
-from chalice import Chalice
+import datetime as dt
+
+from chalice import Chalice, Rate
 
 from chalicelib import wiring
-from chalicelib.api import case_actions  # noqa: F401 - registers the action routes
+from chalicelib.api import case_actions, ops  # noqa: F401 - register their routes
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name
 from chalicelib.observability import SERVICE
@@ -30,3 +32,17 @@ def send_notifications(event):
 def deliver_callbacks(event):
     """Callbacks queue → POST status changes to partner systems, with retries."""
     return process_batch(event, "callbacks", lambda body: wiring.current().callbacks.deliver(body))
+
+
+@app.on_sqs_message(queue=queue_name("sweeps"), batch_size=1)
+def continue_sweeps(event):
+    """Sweeps queue → continue a sweep that ran out of time in its scheduled invocation."""
+    return process_batch(event, "sweeps", lambda body: wiring.current().supervision.run(
+        as_of=dt.datetime.fromisoformat(body["as_of"]), remaining_ms=event.context.get_remaining_time_in_millis))
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def supervision_sweep(event):
+    """Every 5 minutes: the supervision sweep (督办)."""
+    result = wiring.current().supervision.run(remaining_ms=event.context.get_remaining_time_in_millis)
+    return {"examined": result.examined, "actions": result.actions, "complete": result.complete}

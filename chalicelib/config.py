@@ -26,6 +26,7 @@ QUEUE_SUFFIXES = {
     "routing": "routing",
     "notify": "notify",
     "callbacks": "callbacks",
+    "sweeps": "sweeps",
 }
 """Queues of the service, by role; each has a dead-letter queue `<name>-dlq`."""
 

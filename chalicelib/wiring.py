@@ -21,6 +21,7 @@ from .services.auth import Authenticator, TokenService
 from .services.callbacks import CallbackService
 from .services.notifications import Notifier
 from .services.routing import RoutingService
+from .services.supervision import SupervisionSweep
 from .services.directory import DirectoryService
 from .services.intake import IntakeService
 from .services.queries import CaseQueries
@@ -100,6 +101,11 @@ class Container:
     @cached_property
     def routing(self) -> RoutingService:
         return RoutingService(self.case_store, self.directory_store, self.notifier, self.callbacks, self.clock)
+
+    @cached_property
+    def supervision(self) -> SupervisionSweep:
+        return SupervisionSweep(self.case_store, self.directory_store, self.notifier, self.routing, self.callbacks,
+                                self.publisher, self.clock)
 
     @cached_property
     def actions(self) -> CaseActions:

@@ -16,7 +16,7 @@ from .models import ALL_MODELS, TTL_ATTRIBUTES
 DLQ_MAX_RECEIVE_COUNT = 5
 """Deliveries of a message before SQS moves it to the dead-letter queue."""
 
-QUEUE_VISIBILITY_SECONDS = {"routing": 60, "notify": 60, "callbacks": 60}
+QUEUE_VISIBILITY_SECONDS = {"routing": 60, "notify": 60, "callbacks": 60, "sweeps": 900}
 
 
 def dead_letter_queue_name(role: str) -> str:

@@ -14,6 +14,7 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateErr
 from pynamodb.transactions import TransactWrite
 
 from ..domain.case import Case, Event, Party
+from ..domain.supervision import DUE_SHARDS, due_shard, next_check_at
 from ..services.errors import DuplicateReference, MediatorUnavailable, StaleCase
 from ..domain.enums import (
     CaseStatus,
@@ -70,7 +71,7 @@ def decode_cursor(cursor: str) -> dict[str, Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidCursor("cursor is not valid") from exc
     if not isinstance(key, dict) or not all(
         isinstance(v, dict) and set(v) == {"S"} and isinstance(v["S"], str) and v["S"] for v in key.values()
@@ -124,12 +125,17 @@ def case_to_model(case: Case) -> CaseModel:
         return_visits=case.return_visits,
         declined_org_ids=list(case.declined_org_ids),
         route_floor=case.route_floor.value if case.route_floor else None,
+        route_retry_at=_stored(case.route_retry_at),
+        supervision_steps=list(case.supervision_steps),
         dispatched_at=_stored(case.dispatched_at),
         accepted_at=_stored(case.accepted_at),
         closed_at=_stored(case.closed_at),
         request_hash=case.request_hash,
         created_by=case.created_by,
     )
+    check_at = next_check_at(case)
+    if check_at is not None:  # keys of the sparse due-date index, derived from the state
+        model.due_shard, model.next_check_at = due_shard(case.case_id), to_storage(check_at)
     if case.version:
         model.version = case.version
     return model
@@ -170,6 +176,8 @@ def case_from_model(model: CaseModel) -> Case:
         return_visits=list(model.return_visits or []),
         declined_org_ids=list(model.declined_org_ids or []),
         route_floor=_enum(Tier, model.route_floor),
+        route_retry_at=from_storage(model.route_retry_at),
+        supervision_steps=list(model.supervision_steps or []),
         dispatched_at=from_storage(model.dispatched_at),
         accepted_at=from_storage(model.accepted_at),
         closed_at=from_storage(model.closed_at),
@@ -189,11 +197,19 @@ def event_to_model(case_id: str, event: Event, index: int) -> CaseItemModel:
     )
 
 
+RELEASE_SHARD = "0"
+"""Unsent notifications are few at any time: one partition of the release index holds them."""
+
+
 def notification_to_model(record: dict[str, Any]) -> CaseItemModel:
-    """A notification record: `sk`, `kind`, `to`, `text`, `status`, `created_at`, `sent_at`."""
-    detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "status", "sent_at")}
-    return CaseItemModel(record["case_id"], record["sk"], type="notification", at=record["created_at"],
+    """A notification record: `sk`, `kind`, `to`, `text`, `status`, `created_at`, `sent_at`,
+    and `release_at` (when the sweep should send it if nothing else has) while unsent."""
+    detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "status", "sent_at", "release_at")}
+    item = CaseItemModel(record["case_id"], record["sk"], type="notification", at=record["created_at"],
                          detail=detail, status=record["status"], sent_at=record.get("sent_at"))
+    if record.get("release_at"):
+        item.release_shard, item.release_at = RELEASE_SHARD, record["release_at"]
+    return item
 
 
 def notification_from_model(item: CaseItemModel) -> dict[str, Any]:
@@ -250,6 +266,7 @@ class CaseStore:
         notifications: list[dict[str, Any]] = (),
         mediator_load: dict[str, int] | None = None,
         require_active_mediator: str | None = None,
+        extra_items: list[CaseItemModel] = (),
     ) -> None:
         """Write a changed case with its events and notifications in one transaction.
 
@@ -267,6 +284,8 @@ class CaseStore:
                     transaction.save(event_to_model(case.case_id, event, index))
                 for record in notifications:
                     transaction.save(notification_to_model(record))
+                for item in extra_items:
+                    transaction.save(item)
                 for mediator_id, delta in sorted(mediator_load.items()):
                     condition = MediatorModel.mediator_id.exists()
                     if mediator_id == require_active_mediator:
@@ -300,7 +319,8 @@ class CaseStore:
         the conditional write that makes a twice-delivered message send once."""
         item = CaseItemModel(case_id, sort_key)
         try:
-            item.update(actions=[CaseItemModel.status.set("sending")],
+            item.update(actions=[CaseItemModel.status.set("sending"), CaseItemModel.release_shard.remove(),
+                                 CaseItemModel.release_at.remove()],
                         condition=CaseItemModel.status.is_in(*claimable))
         except UpdateError as exc:
             if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
@@ -308,11 +328,38 @@ class CaseStore:
             raise
         return True
 
-    def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None) -> None:
+    def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
+                            retry_at: dt.datetime | None = None) -> None:
+        """Record the outcome of a send; a failed one gets a `retry_at` on the release index."""
         actions = [CaseItemModel.status.set(status)]
         if sent_at is not None:
             actions.append(CaseItemModel.sent_at.set(to_storage(sent_at)))
+        if retry_at is not None:
+            actions += [CaseItemModel.release_shard.set(RELEASE_SHARD),
+                        CaseItemModel.release_at.set(to_storage(retry_at))]
         CaseItemModel(case_id, sort_key).update(actions=actions)
+
+    def release_notification(self, case_id: str, sort_key: str, status: str, release_at: dt.datetime) -> None:
+        """Move an unsent notification's release time (and status: deferred → pending)."""
+        CaseItemModel(case_id, sort_key).update(actions=[
+            CaseItemModel.status.set(status), CaseItemModel.release_at.set(to_storage(release_at))],
+            condition=CaseItemModel.status.is_in("pending", "deferred", "failed"))
+
+    def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]:
+        """Unsent notifications whose release time has come (sparse index: nothing else is read)."""
+        for item in CaseItemModel.by_release.query(RELEASE_SHARD, CaseItemModel.release_at <= to_storage(now)):
+            yield notification_from_model(item)
+
+    def due_for_supervision(self, now: dt.datetime, page_size: int = 100) -> Iterator[Case]:
+        """Cases whose next supervision check has come, shard by shard (no Scan)."""
+        bound = to_storage(now)
+        for shard in range(DUE_SHARDS):
+            for model in CaseModel.by_due.query(str(shard), CaseModel.next_check_at <= bound, page_size=page_size):
+                yield case_from_model(model)
+
+    def add_items(self, items: list[CaseItemModel]) -> None:
+        for item in items:
+            item.save()
 
     def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
         CaseItemModel(case_id, f"{DELIVERY_PREFIX}{to_storage(at)}", type="callback_delivery",

@@ -139,6 +139,15 @@ class CaseOrgIndex(GlobalSecondaryIndex):
     received_key = UnicodeAttribute(range_key=True)
 
 
+class CaseDueIndex(GlobalSecondaryIndex):
+    """Sparse due-date index: only cases with a supervision check ahead carry its keys.
+    The sweep queries `next_check_at <= now` in each shard and reads only what is due."""
+
+    Meta = _index_meta("by_due", AllProjection())
+    due_shard = UnicodeAttribute(hash_key=True)
+    next_check_at = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     """案件: the current state of one dispute (一案一档: its timeline is in CaseItemModel)."""
 
@@ -177,6 +186,10 @@ class CaseModel(Model):
     return_visits = JSONAttribute(null=True)
     declined_org_ids = ListAttribute(of=UnicodeAttribute, default=list)
     route_floor = UnicodeAttribute(null=True)
+    route_retry_at = UnicodeAttribute(null=True)
+    supervision_steps = ListAttribute(of=UnicodeAttribute, default=list)
+    due_shard = UnicodeAttribute(null=True)
+    next_check_at = UnicodeAttribute(null=True)
     dispatched_at = UnicodeAttribute(null=True)
     accepted_at = UnicodeAttribute(null=True)
     closed_at = UnicodeAttribute(null=True)
@@ -186,11 +199,21 @@ class CaseModel(Model):
     by_district = CaseDistrictIndex()
     by_partner = CasePartnerIndex()
     by_org = CaseOrgIndex()
+    by_due = CaseDueIndex()
+
+
+class NotificationReleaseIndex(GlobalSecondaryIndex):
+    """Sparse index of notifications not yet sent (pending, deferred, failed), by when the
+    sweep should (re)send them: deferred ones at 08:00, stragglers after a grace period."""
+
+    Meta = _index_meta("by_release", AllProjection())
+    release_shard = UnicodeAttribute(hash_key=True)
+    release_at = UnicodeAttribute(range_key=True)
 
 
 class CaseItemModel(Model):
     """What hangs off a case, in one partition: timeline events (`EVT#…`),
-    notifications (`NTF#…`), supervision letters (`LTR#…`)."""
+    notifications (`NTF#…`), supervision letters (`LTR#…`), callback deliveries (`CBK#…`)."""
 
     Meta = _meta("case-items")
     case_id = UnicodeAttribute(hash_key=True)
@@ -202,6 +225,9 @@ class CaseItemModel(Model):
     status = UnicodeAttribute(null=True)
     """Delivery status of a notification: pending, deferred, sending, sent, failed, suppressed."""
     sent_at = UnicodeAttribute(null=True)
+    release_shard = UnicodeAttribute(null=True)
+    release_at = UnicodeAttribute(null=True)
+    by_release = NotificationReleaseIndex()
 
 
 class KeyModel(Model):

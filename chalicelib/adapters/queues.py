@@ -30,6 +30,17 @@ class QueuePublisher:
         )
         return response["MessageId"]
 
+    def publish_batch(self, role: str, messages: list[dict[str, Any]]) -> None:
+        """SendMessageBatch, 10 a call; raises if any entry failed (the callers' records stay
+        unsent and the sweep re-sends them)."""
+        for start in range(0, len(messages), 10):
+            chunk = messages[start:start + 10]
+            response = _sqs().send_message_batch(QueueUrl=queue_url(role), Entries=[
+                {"Id": str(index), "MessageBody": json.dumps(message, ensure_ascii=False, separators=(",", ":"))}
+                for index, message in enumerate(chunk)])
+            if response.get("Failed"):
+                raise RuntimeError(f"{len(response['Failed'])} messages not sent to {role}")
+
 
 def delete_messages(role: str, receipt_handles: list[str]) -> None:
     """Delete handled messages now (10 per call), so a failing batch does not re-run them."""

@@ -219,6 +219,8 @@ class Api:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ServiceError(f"the body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
+        except RecursionError:
+            raise ServiceError("the body's JSON is nested too deeply") from None
         if not isinstance(document, dict):
             raise Unprocessable("the body must be a JSON object", [{"field": "body", "message": "must be an object"}])
         try:

@@ -28,7 +28,9 @@ class Principal:
     def actor(self) -> str:
         """How the timeline names this caller: `partner:demo-12345`, `mediator:M01`."""
         ident = self.partner_id or self.mediator_id or self.subject
-        return f"{self.role.value}:{ident}"
+        prefix = f"{self.role.value}:"
+        # minted tokens already name the role in `sub` (`supervisor:320509`): do not say it twice
+        return ident if ident.startswith(prefix) else prefix + ident
 
     def covers_region(self, region_code: str) -> bool:
         """Admins cover everything; supervisors their jurisdiction prefix."""

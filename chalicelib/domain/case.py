@@ -130,6 +130,10 @@ class Case:
     declined_org_ids: list[str] = field(default_factory=list)
     route_floor: Tier | None = None
     """The lowest tier the next routing may use: set one tier up by an escalation."""
+    route_retry_at: dt.datetime | None = None
+    """When the sweep should (re)try routing a `received` case; default intake + 2 min."""
+    supervision_steps: list[str] = field(default_factory=list)
+    """Supervision steps already taken for the current deadline (each happens once)."""
     dispatched_at: dt.datetime | None = None
     accepted_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
@@ -146,6 +150,13 @@ class Case:
         if self.status not in transition.sources:
             raise InvalidTransition(action, self.status)
         return transition
+
+    def unassign(self, route_retry_at: dt.datetime) -> None:
+        """Clear the assignment and its deadlines, to be routed again (decline, escalation)."""
+        self.org_id = self.mediator_id = None
+        self.accept_due_at = self.resolve_due_at = self.dispatched_at = self.accepted_at = None
+        self.overdue, self.supervision_steps = False, []
+        self.route_retry_at = route_retry_at
 
     def apply(self, action: str) -> Transition:
         """Move to the action's target status (checked)."""

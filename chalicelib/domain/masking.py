@@ -6,8 +6,9 @@ import re
 
 MASK = "*"
 
-# Patterns for defence in depth in log lines: mainland mobiles and ID numbers.
-_PHONE_PATTERN = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+# Patterns for defence in depth in log lines: mainland mobiles (also in E.164, `+8613812345678`,
+# the form SMS gateways are given) and ID numbers.
+_PHONE_PATTERN = re.compile(r"(?<!\d)((?:(?:\+|00)?86)?1[3-9]\d)(\d{4})(\d{4})(?!\d)")
 _ID_NUMBER_PATTERN = re.compile(r"(?<![\dA-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![\dA-Za-z])")
 
 

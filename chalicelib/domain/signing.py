@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import string
+
+_HEX_DIGITS = frozenset(string.hexdigits)
 
 SIGNATURE_WINDOW_SECONDS = 300
 """How far a request's timestamp may be from the server's clock."""
@@ -25,14 +28,24 @@ def sign(secret: str, timestamp: str, method: str, path_with_query: str, body: b
 def signature_matches(
     secret: str, signature: str, timestamp: str, method: str, paths: list[str], body: bytes
 ) -> bool:
-    """True if the signature matches any of the candidate renderings of the path."""
+    """True if the signature matches any of the candidate renderings of the path.
+
+    Anything but 64 hex digits never matches (`compare_digest` refuses non-ASCII strings).
+    """
+    if len(signature) != 64 or not all(c in _HEX_DIGITS for c in signature):
+        return False
     return any(
         hmac.compare_digest(sign(secret, timestamp, method, path, body), signature.lower()) for path in paths
     )
 
 
+MAX_TIMESTAMP_DIGITS = 12
+"""Unix seconds have 10 digits until the year 2286; longer is garbage (and `int()` of a huge string is slow)."""
+
+
 def timestamp_fresh(timestamp: str, now: float, window: int = SIGNATURE_WINDOW_SECONDS) -> bool:
-    if not timestamp.isdigit():
+    # isdigit() alone admits "²" and other non-ASCII digits, which int() rejects or reads unexpectedly.
+    if not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > MAX_TIMESTAMP_DIGITS:
         return False
     return abs(int(timestamp) - now) <= window
 

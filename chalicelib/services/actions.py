@@ -16,6 +16,7 @@ from ..domain.calendar import business_day
 from ..domain.case import Case, Event
 from ..domain.enums import CaseStatus, Role, Satisfaction
 from ..domain.routing import escalation_tier
+from ..domain.supervision import SELF_HEAL_DELAY
 from ..domain.visits import plan_visits
 from ..observability import logger
 from . import commands as c
@@ -92,13 +93,14 @@ class CaseActions:
 
     def _accept(self, case: Case, command, now):
         case.accepted_at = now
+        case.supervision_steps, case.overdue = [], False  # a new deadline: 结单时限
         return {"mediator_id": case.mediator_id}, [], False
 
     def _decline(self, case: Case, command: c.DeclineCase, now):
         detail = {"reason": command.reason, "org_id": case.org_id}
         if case.org_id and case.org_id not in case.declined_org_ids:
             case.declined_org_ids.append(case.org_id)
-        self._unassign(case)
+        self._unassign(case, now)
         return detail, [], True
 
     def _escalate(self, case: Case, command: c.EscalateCase, now):
@@ -108,7 +110,7 @@ class CaseActions:
         detail = {"reason": command.reason, "from_tier": case.tier.value, "to_tier": higher.value,
                   "org_id": case.org_id}
         case.route_floor = higher
-        self._unassign(case)
+        self._unassign(case, now)
         return detail, [], True
 
     def _note(self, case: Case, command: c.AddNote, now):
@@ -159,10 +161,9 @@ class CaseActions:
         return {"reason": command.reason}, [], False
 
     @staticmethod
-    def _unassign(case: Case) -> None:
-        case.org_id = case.mediator_id = None
-        case.accept_due_at = case.resolve_due_at = case.dispatched_at = case.accepted_at = None
-        case.overdue = False
+    def _unassign(case: Case, now: dt.datetime) -> None:
+        """Back to `received` for routing again; the sweep re-routes it if the message is lost."""
+        case.unassign(now + SELF_HEAL_DELAY)
 
     def _request_routing(self, case_id: str, reason: str) -> None:
         try:

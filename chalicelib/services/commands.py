@@ -9,10 +9,10 @@ value, so a wrong ID number is not echoed back.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from ..domain.enums import Category, Channel, MediationType, PartyRole, Referral, RiskIndicator, Role, Satisfaction, Tier
 from ..domain.identity import InvalidIdentity, normalize_id_number, normalize_phone
@@ -260,3 +260,9 @@ class WithdrawCase(Action):
     """撤回."""
 
     reason: Text(500)
+
+
+class SweepRequest(Command):
+    """`POST /v1/ops/sweeps/…`: `as_of` acts as if the clock said so (local stage only)."""
+
+    as_of: AwareDatetime | None = None

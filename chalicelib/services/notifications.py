@@ -16,11 +16,14 @@ from typing import Any, Callable
 
 from ..adapters.clock import to_storage
 from ..domain.identity import is_mobile
-from ..domain.notices import render, should_defer
+from ..domain.notices import next_send_time, render, should_defer
 from ..observability import logger
 
 PENDING, DEFERRED, SENDING, SENT, FAILED, SUPPRESSED = "pending", "deferred", "sending", "sent", "failed", "suppressed"
 CLAIMABLE = (PENDING, FAILED, DEFERRED)
+STRAGGLER_GRACE = dt.timedelta(minutes=1)
+"""A pending notification not sent this long after it was stored is sent by the sweep."""
+RETRY_AFTER_FAILURE = dt.timedelta(minutes=5)
 
 
 class SendFailed(Exception):
@@ -44,20 +47,31 @@ class Notifier:
         else:
             status = PENDING
         created = to_storage(now)
+        release = {PENDING: now + STRAGGLER_GRACE, DEFERRED: next_send_time(now)}.get(status)
         return {"case_id": case.case_id, "sk": f"NTF#{created}#{kind}#{secrets.token_hex(3)}", "kind": kind,
-                "to": phone, "text": text, "status": status, "created_at": created, "sent_at": None}
+                "to": phone, "text": text, "status": status, "created_at": created, "sent_at": None,
+                "release_at": to_storage(release) if release else None}
 
     def enqueue(self, records: list[dict[str, Any]]) -> None:
-        """Ask the sender to send the pending ones (after their records are stored)."""
-        for record in records:
-            if record["status"] == PENDING:
-                self.request_send(record["case_id"], record["sk"])
-
-    def request_send(self, case_id: str, sort_key: str) -> None:
+        """Ask the sender to send the pending ones (after their records are stored), 10 per call."""
+        messages = [{"case_id": r["case_id"], "sk": r["sk"]} for r in records if r["status"] == PENDING]
+        if not messages:
+            return
         try:
-            self._publisher.publish("notify", {"case_id": case_id, "sk": sort_key})
-        except Exception:  # noqa: BLE001 - the record stays pending; the sweep re-sends it
-            logger.exception("notify publish failed", extra={"case_id": case_id})
+            self._publisher.publish_batch("notify", messages)
+        except Exception:  # noqa: BLE001 - the records stay pending; the sweep sends stragglers
+            logger.exception("notify publish failed", extra={"count": len(messages)})
+
+    def release(self, now: dt.datetime) -> int:
+        """Send what the release index says is due: deferred SMS once quiet hours are over,
+        pending ones whose queue message was lost, failed ones due for another try."""
+        sent = 0
+        for record in self._cases.notifications_to_release(now):
+            try:
+                sent += self.deliver(record["case_id"], record["sk"]) == SENT
+            except SendFailed:
+                continue  # marked failed with a later retry time
+        return sent
 
     def deliver(self, case_id: str, sort_key: str) -> str:
         """Send one stored notification at most once. Returns its final status."""
@@ -70,7 +84,8 @@ class Notifier:
         try:
             self._sender.send(record["to"], record["text"])
         except Exception as exc:
-            self._cases.settle_notification(case_id, sort_key, FAILED, None)
+            self._cases.settle_notification(case_id, sort_key, FAILED, None,
+                                            retry_at=self._clock() + RETRY_AFTER_FAILURE)
             logger.warning("sms send failed", extra={"case_id": case_id, "kind": record["kind"],
                                                      "error": type(exc).__name__})
             raise SendFailed(record["kind"]) from exc

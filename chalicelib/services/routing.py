@@ -13,6 +13,7 @@ from typing import Callable
 from ..domain.case import Event
 from ..domain.deadlines import deadlines_for
 from ..domain.enums import CaseStatus, MediationType, Tier
+from ..domain.supervision import UNROUTABLE_RETRY
 from ..domain.routing import (
     MediatorCandidate,
     OrgCandidate,
@@ -46,8 +47,9 @@ class RoutingService:
         self._callbacks = callbacks
         self._clock = clock
 
-    def route(self, case_id: str) -> str:
-        """Route one case; returns what happened (for logs and tests)."""
+    def route(self, case_id: str, now: dt.datetime | None = None) -> str:
+        """Route one case; returns what happened (for logs and tests). `now` is the
+        supervision sweep's clock when the sweep routes a stranded case."""
         for _ in range(MAX_ATTEMPTS):
             case = self._cases.get(case_id)
             if case is None:
@@ -71,34 +73,39 @@ class RoutingService:
                 mediators_of=mediators_of,
                 excluded_org_ids=frozenset(case.declined_org_ids),
             )
-            now = self._clock()
+            at = now or self._clock()
             if isinstance(decision, Unroutable):
-                self._cases.append_events(case_id, [Event(now, "unroutable", "system", {
-                    "reason": decision.reason, "tiers_tried": [t.value for t in decision.tiers_tried]})])
+                case.route_retry_at = at + UNROUTABLE_RETRY
+                try:
+                    self._cases.save_change(case, [Event(at, "unroutable", "system", {
+                        "reason": decision.reason, "tiers_tried": [t.value for t in decision.tiers_tried],
+                        "retry_at": case.route_retry_at.isoformat()})])
+                except StaleCase:
+                    continue
                 logger.warning("routing: unroutable", extra={"case_id": case_id})
                 return "unroutable"
             org, mediator = decision.org, decision.mediator
             case.apply("dispatch")
-            deadlines = deadlines_for(case.risk_level, now)
+            deadlines = deadlines_for(case.risk_level, at)
             case.tier, case.org_id, case.mediator_id = decision.tier, org.org_id, mediator.mediator_id
             case.mediation_type = org.mediation_type
-            case.dispatched_at, case.accepted_at = now, None
+            case.dispatched_at, case.accepted_at = at, None
             case.accept_due_at, case.resolve_due_at = deadlines.accept_due_at, deadlines.resolve_due_at
-            case.overdue = False
+            case.overdue, case.supervision_steps, case.route_retry_at = False, [], None
             events = [
-                Event(now, "routed", "system", {"reason": decision.reason, "tier": decision.tier.value,
+                Event(at, "routed", "system", {"reason": decision.reason, "tier": decision.tier.value,
                                                 "org_id": org.org_id, "mediator_id": mediator.mediator_id,
                                                 "tiers_tried": [t.value for t in decision.tiers_tried]}),
-                Event(now, "dispatched", "system", {"org_id": org.org_id, "mediator_id": mediator.mediator_id,
+                Event(at, "dispatched", "system", {"org_id": org.org_id, "mediator_id": mediator.mediator_id,
                                                     "mediation_type": org.mediation_type.value,
                                                     "accept_due_at": deadlines.accept_due_at.isoformat(),
                                                     "resolve_due_at": deadlines.resolve_due_at.isoformat()}),
             ]
             mediator_phone = mediators_seen[mediator.mediator_id].phone
-            notes = [self._notifier.plan(case, "dispatch", mediator_phone, now, due=deadlines.accept_due_at,
+            notes = [self._notifier.plan(case, "dispatch", mediator_phone, at, due=deadlines.accept_due_at,
                                          org_name=org.name)]
             if case.risk_level.value == "red":
-                notes.append(self._notifier.plan(case, "red_alert", org.head_phone, now, org_name=org.name))
+                notes.append(self._notifier.plan(case, "red_alert", org.head_phone, at, org_name=org.name))
             try:
                 self._cases.save_change(case, events, notes, {mediator.mediator_id: 1},
                                         require_active_mediator=mediator.mediator_id)
@@ -106,7 +113,7 @@ class RoutingService:
                 logger.info("routing: retry after a concurrent change", extra={"case_id": case_id})
                 continue
             self._notifier.enqueue(notes)
-            self._callbacks.status_changed(case, now)
+            self._callbacks.status_changed(case, at)
             logger.info("routing: dispatched", extra={"case_id": case_id, "org_id": org.org_id,
                                                       "tier": decision.tier.value})
             return "dispatched"

@@ -1,0 +1,23 @@
+"""Operations endpoints (admin): run the sweeps on demand."""
+
+from __future__ import annotations
+
+from .. import wiring
+from ..services.commands import SweepRequest
+from ..services.errors import Unprocessable
+from .http import ADMIN, Call, Reply
+from .routes import route
+
+
+def _as_of(call: Call):
+    as_of = call.body.as_of
+    if as_of is not None and not wiring.current().settings.is_local:
+        raise Unprocessable.field("as_of", "as_of is honoured only in the local stage")
+    return as_of
+
+
+@route("/v1/ops/sweeps/supervision", "POST", summary="Run the supervision sweep (督办) now", roles=ADMIN,
+       body=SweepRequest)
+def run_supervision_sweep(call: Call) -> Reply:
+    result = wiring.current().supervision.run(as_of=_as_of(call))
+    return Reply({"examined": result.examined, "actions": result.actions})

@@ -1,0 +1,70 @@
+"""Supervision (督办): which deadline a case is on, and when it next needs the sweep.
+
+`next_check_at` is derived from the case's state alone and stored with the
+case as the key of the sparse due-date index at every write, so the index
+can never drift from the case: a sweep asks for the cases whose next check
+has come, and reads nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from dataclasses import dataclass
+
+from .case import Case
+from .deadlines import SupervisionStep, next_step_at, steps_due
+from .enums import CaseStatus
+
+SELF_HEAL_DELAY = dt.timedelta(minutes=2)
+"""A case still `received` this long after intake (or a re-route) is routed by the sweep."""
+UNROUTABLE_RETRY = dt.timedelta(minutes=30)
+"""How long an unroutable case waits before the sweep tries again."""
+DUE_SHARDS = 4
+"""Partitions of the due-date index: the sweep queries each; writes spread over them."""
+
+DEADLINE_OF_STATUS = {CaseStatus.DISPATCHED: "accept", CaseStatus.ACCEPTED: "resolve"}
+"""The deadline a case is on in each status (接单时限, 结单时限)."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    kind: str
+    due_at: dt.datetime
+    window_start: dt.datetime
+
+
+def current_deadline(case: Case) -> Deadline | None:
+    kind = DEADLINE_OF_STATUS.get(case.status)
+    if kind == "accept" and case.accept_due_at and case.dispatched_at:
+        return Deadline(kind, case.accept_due_at, case.dispatched_at)
+    if kind == "resolve" and case.resolve_due_at:
+        return Deadline(kind, case.resolve_due_at, case.accepted_at or case.dispatched_at or case.received_at)
+    return None
+
+
+def steps_done(case: Case) -> set[SupervisionStep]:
+    return {SupervisionStep(step) for step in case.supervision_steps}
+
+
+def due_steps(case: Case, now: dt.datetime) -> list[SupervisionStep]:
+    """Steps of the current deadline whose time has come and that were not taken yet."""
+    deadline = current_deadline(case)
+    if deadline is None:
+        return []
+    done = steps_done(case)
+    return [step for step in steps_due(deadline.due_at, deadline.window_start, now) if step not in done]
+
+
+def next_check_at(case: Case) -> dt.datetime | None:
+    """When the sweep must next look at this case; None when it never needs to."""
+    if case.status is CaseStatus.RECEIVED:
+        return case.route_retry_at or case.received_at + SELF_HEAL_DELAY
+    deadline = current_deadline(case)
+    if deadline is None:
+        return None
+    return next_step_at(deadline.due_at, deadline.window_start, steps_done(case))
+
+
+def due_shard(case_id: str) -> str:
+    return str(zlib.crc32(case_id.encode()) % DUE_SHARDS)
