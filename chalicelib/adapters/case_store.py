@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -60,7 +61,8 @@ def ref_key(owner: str, external_ref: str) -> str:
 
 
 def event_sort_key(event: Event, index: int) -> str:
-    return f"{EVENT_PREFIX}{to_storage(event.at)}#{index:03d}"
+    """Time, position in its write, and a random tail: two writers never overwrite each other."""
+    return f"{EVENT_PREFIX}{to_storage(event.at)}#{index:03d}#{secrets.token_hex(4)}"
 
 
 def encode_cursor(key: dict[str, Any]) -> str:

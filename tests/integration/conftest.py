@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from chalice.test import Client
 from moto import mock_aws
@@ -61,3 +63,23 @@ def staff_token(admin: Staff, **body) -> Staff:
     minted = admin.call("POST", "/v1/tokens", body)
     assert minted.status == 201, minted
     return Staff(admin.http, minted.json["token"])
+
+
+@pytest.fixture
+def atomic_requests(monkeypatch):
+    """Make each in-process AWS request atomic, as each request is on the real services.
+
+    moto's in-process backends do not lock: two threads can interleave inside one
+    conditional write. Concurrency tests serialise whole requests, so that they
+    race between requests (where real races happen), not inside moto.
+    """
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.RLock()
+    original = BotocoreStubber.process_request
+
+    def process_request(self, request):
+        with lock:
+            return original(self, request)
+
+    monkeypatch.setattr(BotocoreStubber, "process_request", process_request)

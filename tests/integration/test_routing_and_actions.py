@@ -175,7 +175,7 @@ def test_other_org_mediator_gets_404_and_partner_gets_403(partner, admin):
     assert partner.call("POST", f"/v1/cases/{case_id}/accept", {}).status == 403
 
 
-def test_eight_concurrent_accepts_of_one_version_give_exactly_one_success(partner, admin):
+def test_eight_concurrent_accepts_of_one_version_give_exactly_one_success(partner, admin, atomic_requests):
     case_id = file_and_route(partner, "R-RACE8")["case_id"]
     principal = wiring.current().authenticator.authenticate(
         {"authorization": f"Bearer {admin.token}"}, "POST", ["/"], b"")

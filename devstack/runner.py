@@ -1,0 +1,383 @@
+"""`python -m devstack` (what `make run` calls): the whole local stack in one command.
+
+1. moto's threaded server (DynamoDB, SQS, SNS) in this process, and the
+   service's tables and queues from `chalicelib.adapters.bootstrap`;
+2. a callback sink for the demo partner;
+3. `chalice local` as a subprocess, with the same environment;
+4. an SQS pump and a schedule timer invoking the app's handlers in this process;
+5. the demo directory, seeded through the API as admin;
+6. `<local dir>/credentials.json` (contract §1).
+
+Ctrl-C or SIGTERM stops everything and exits 0.
+
+Settings (environment): HEWEI_PORT (8000), HEWEI_MOTO_PORT (5005),
+HEWEI_CALLBACK_PORT (8001), HEWEI_LOCAL_DIR (`.local` in the project directory).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import importlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .pump import parse_schedule, queue_name_of
+
+log = logging.getLogger("devstack")
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+STAGE = "local"
+RESOURCE_PREFIX = "hewei-local-"
+API_READY_TIMEOUT_SECONDS = 60.0
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+class StartupError(RuntimeError):
+    """The stack could not start; the message says why."""
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    api_port: int
+    moto_port: int
+    callback_port: int
+    local_dir: Path
+
+    @classmethod
+    def from_env(cls) -> RunnerConfig:
+        return cls(
+            api_port=int(os.environ.get("HEWEI_PORT", "8000")),
+            moto_port=int(os.environ.get("HEWEI_MOTO_PORT", "5005")),
+            callback_port=int(os.environ.get("HEWEI_CALLBACK_PORT", "8001")),
+            local_dir=Path(os.environ["HEWEI_LOCAL_DIR"]) if os.environ.get("HEWEI_LOCAL_DIR") else PROJECT_DIR / ".local",
+        )
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.api_port}"
+
+    @property
+    def aws_endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.moto_port}"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.local_dir / "credentials.json"
+
+
+# ---------------------------------------------------------------- environment
+
+
+def stack_environment(config: RunnerConfig) -> dict[str, str]:
+    """The environment of the app, both in `chalice local` and in this process's handlers.
+
+    The stage's variables from `.chalice/config.json` first, then the local
+    stack's contract: moto endpoint, fake credentials, fresh secrets per run.
+    """
+    chalice_config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    env: dict[str, str] = dict(chalice_config.get("environment_variables", {}))
+    env.update(chalice_config.get("stages", {}).get(STAGE, {}).get("environment_variables", {}))
+    env.update(
+        AWS_ENDPOINT_URL=config.aws_endpoint_url,
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        HEWEI_STAGE=STAGE,
+        HEWEI_RESOURCE_PREFIX=RESOURCE_PREFIX,
+        HEWEI_JWT_SECRET=secrets.token_urlsafe(32),
+        HEWEI_SECRET_KEY=secrets.token_urlsafe(32),
+        HEWEI_JWT_ISSUER="hewei",
+    )
+    return env
+
+
+def _apply_environment(env: dict[str, str]) -> None:
+    """Set the stack's variables here, dropping any that would send boto3 elsewhere."""
+    for name in list(os.environ):
+        if name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN") or name.startswith("AWS_ENDPOINT_URL_"):
+            del os.environ[name]
+    os.environ.update(env)
+
+
+# ------------------------------------------------------------------ processes
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _chalice_command(config: RunnerConfig) -> list[str]:
+    """`chalice local` from this interpreter's environment.
+
+    Without the reloader: it would restart on any file written under the
+    project (credentials, caches), and could not reload this process's handlers.
+    """
+    script = Path(sys.executable).with_name("chalice")
+    launcher = [str(script)] if script.exists() else [
+        sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())"
+    ]
+    return launcher + [
+        "local", "--stage", STAGE, "--host", HOST, "--port", str(config.api_port), "--no-autoreload",
+    ]
+
+
+def _start_chalice(config: RunnerConfig) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        _chalice_command(config),
+        cwd=PROJECT_DIR,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # Ctrl-C reaches the runner only; it stops chalice itself
+    )
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=5)
+
+
+def _wait_for_api(base_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    """Wait until `GET /v1/meta` gets an HTTP answer (any status) from `chalice local`."""
+    deadline = time.monotonic() + timeout
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartupError(f"chalice local exited with code {process.returncode} before serving")
+        try:
+            with opener.open(f"{base_url}/v1/meta", timeout=2) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.25)
+            continue
+        if status != 200:
+            log.warning("GET /v1/meta answered %d", status)
+        return
+    raise StartupError(f"chalice local did not answer on {base_url} within {timeout:.0f} s")
+
+
+# -------------------------------------------------------------------- workers
+
+
+def _import_app() -> Any:
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+    return importlib.import_module("app").app
+
+
+def _start_workers(app: Any, stop: threading.Event) -> list[threading.Thread]:
+    """One pump per SQS event source, one timer for every schedule; others are reported."""
+    import boto3
+    from chalice.app import ScheduledEventConfig, SQSEventConfig
+
+    from .workers import ScheduledJob, ScheduleTimer, SqsPump
+
+    threads: list[threading.Thread] = []
+    jobs: list[ScheduledJob] = []
+    now = dt.datetime.now(dt.timezone.utc)
+    for source in app.event_sources:
+        handler = app.handler_map[source.name]
+        if isinstance(source, SQSEventConfig):
+            sqs = boto3.client("sqs")
+            queue = queue_name_of(source.queue, source.queue_arn)
+            try:
+                url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+            except sqs.exceptions.QueueDoesNotExist:
+                log.warning("pump: %s listens to %s, which does not exist; not pumped", source.name, queue)
+                continue
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            threads.append(SqsPump(source.name, handler, sqs, url, arn, source.batch_size, REGION, stop))
+            log.info("pump: %s <- %s (batch %d)", source.name, queue, source.batch_size)
+        elif isinstance(source, ScheduledEventConfig):
+            try:
+                schedule = parse_schedule(source.schedule_expression, anchor=now)
+            except ValueError as exc:
+                log.warning("timer: %s not scheduled: %s", source.name, exc)
+                continue
+            jobs.append(ScheduledJob(source.name, handler, schedule))
+            log.info("timer: %s %s", source.name, schedule.expression)
+        else:
+            log.warning("%s: %s event sources are not emulated locally", source.name, type(source).__name__)
+    threads.append(ScheduleTimer(jobs, REGION, stop))
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _stop_workers(stop: threading.Event, threads: list[threading.Thread]) -> None:
+    stop.set()
+    deadline = time.monotonic() + 10
+    for thread in threads:
+        thread.join(timeout=max(0.1, deadline - time.monotonic()))
+
+
+# ---------------------------------------------------------------- credentials
+
+
+def _write_credentials(path: Path, content: dict[str, Any]) -> None:
+    """Write atomically, readable by the owner only: a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        json.dump(content, file, ensure_ascii=False, indent=2)
+        file.write("\n")
+    os.replace(partial, path)
+
+
+def _shown(path: Path) -> str:
+    with contextlib.suppress(ValueError):
+        return str(path.resolve().relative_to(Path.cwd()))
+    return str(path.resolve())
+
+
+# ----------------------------------------------------------------------- main
+
+
+def _quietly(what: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    try:
+        action(*args, **kwargs)
+    except Exception as exc:
+        log.warning("stopping %s: %s", what, exc)
+
+
+def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
+    """Start everything, registering each stop in `cleanup`; block until chalice exits."""
+    from moto.server import ThreadedMotoServer
+
+    moto = ThreadedMotoServer(ip_address=HOST, port=config.moto_port, verbose=False)
+    moto.start()
+    cleanup.callback(_quietly, "moto", moto.stop)
+    log.info("moto on %s", config.aws_endpoint_url)
+
+    _apply_environment(stack_environment(config))
+    from chalicelib.adapters import bootstrap
+
+    queues = bootstrap.create_all()
+    log.info("tables and %d queues created", len(queues))
+
+    from .callback_sink import CallbackSink
+
+    config.local_dir.mkdir(parents=True, exist_ok=True)
+    journal = config.local_dir / "callbacks.jsonl"
+    journal.unlink(missing_ok=True)
+    sink = CallbackSink(HOST, config.callback_port, journal)
+    sink.start()
+    cleanup.callback(_quietly, "callback sink", sink.stop)
+    log.info("callback sink on %s", sink.url)
+
+    app = _import_app()
+    chalice = _start_chalice(config)
+    cleanup.callback(_quietly, "chalice local", _stop_process, chalice)
+    _wait_for_api(config.base_url, chalice, API_READY_TIMEOUT_SECONDS)
+    log.info("API on %s", config.base_url)
+
+    stop = threading.Event()
+    threads = _start_workers(app, stop)
+    cleanup.callback(_quietly, "pump and timer", _stop_workers, stop, threads)
+
+    from chalicelib.adapters.tokens import HS256Tokens
+    from chalicelib.config import settings
+
+    from .client import HeweiClient
+    from .demo_directory import PARTNER_ID
+    from .seed import seed_directory
+
+    admin_token, _ = HS256Tokens(os.environ["HEWEI_JWT_SECRET"], os.environ["HEWEI_JWT_ISSUER"]).mint(
+        {"sub": "local-admin", "role": "admin"}, settings().token_ttl_seconds
+    )
+    seeded = seed_directory(HeweiClient(config.base_url).as_staff(admin_token), sink.url)
+    sink.partner_secret = seeded.partner_secret
+    log.info("seeded: %s", seeded.summary())
+
+    cleanup.callback(_quietly, "credentials", config.credentials_path.unlink, missing_ok=True)
+    _write_credentials(config.credentials_path, {
+        "base_url": config.base_url,
+        "admin_token": admin_token,
+        "partner": {"key_id": seeded.partner_key_id, "secret": seeded.partner_secret, "partner_id": PARTNER_ID},
+        "callback_sink": sink.url,
+        "aws_endpoint_url": config.aws_endpoint_url,
+        "stage": STAGE,
+    })
+    log.info("credentials: %s", _shown(config.credentials_path))
+    log.info("ready; Ctrl-C to stop")
+
+    while chalice.poll() is None:
+        time.sleep(0.5)
+    log.error("chalice local exited with code %s", chalice.returncode)
+    return 1
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _configure_logging() -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[devstack] %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
+
+
+def main() -> int:
+    _configure_logging()
+    config = RunnerConfig.from_env()
+    busy = [port for port in (config.moto_port, config.api_port, config.callback_port) if not _port_free(port)]
+    if busy:
+        log.error("port(s) %s already in use on %s (set HEWEI_PORT, HEWEI_MOTO_PORT, HEWEI_CALLBACK_PORT)",
+                  ", ".join(map(str, busy)), HOST)
+        return 2
+    config.credentials_path.unlink(missing_ok=True)
+    # Explicitly, also for SIGINT: a shell that starts us in the background ignores it.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    code = 0
+    with contextlib.ExitStack() as cleanup:
+        try:
+            code = _run(config, cleanup)
+        except KeyboardInterrupt:
+            log.info("stopping")
+        except StartupError as exc:
+            log.error("%s", exc)
+            code = 1
+        except Exception:
+            log.exception("the local stack failed")
+            code = 1
+        finally:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    log.info("stopped")
+    return code

@@ -1,0 +1,255 @@
+"""End to end: `python -m devstack` as a subprocess, used over HTTP like a partner would.
+
+The stack starts once for this module (free ports, a temporary local
+directory) and is stopped with SIGINT by the last test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import boto3
+import pytest
+
+from chalicelib.domain.signing import sign
+from devstack.client import HeweiClient
+
+pytestmark = pytest.mark.xdist_group("local-stack")
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 90
+STOP_TIMEOUT_SECONDS = 20
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def _id_number(first17: str) -> str:
+    """A resident ID number with a correct GB 11643 check character."""
+    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
+
+
+def _free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()
+
+
+def _eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.25)
+    pytest.fail(f"{what} did not happen within {timeout:.0f} s")
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[bytes]
+    credentials: dict[str, Any]
+    credentials_path: Path
+    moto_port: int
+    log_path: Path
+
+    @property
+    def partner(self) -> HeweiClient:
+        partner = self.credentials["partner"]
+        return HeweiClient(self.credentials["base_url"]).as_partner(partner["key_id"], partner["secret"])
+
+    def log_tail(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    local_dir = tmp_path_factory.mktemp("local-stack")
+    api_port, moto_port, callback_port = _free_ports(3)
+    env = {
+        **os.environ,
+        "HEWEI_PORT": str(api_port),
+        "HEWEI_MOTO_PORT": str(moto_port),
+        "HEWEI_CALLBACK_PORT": str(callback_port),
+        "HEWEI_LOCAL_DIR": str(local_dir),
+    }
+    log_path = local_dir / "devstack.log"
+    credentials_path = local_dir / "credentials.json"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+        )
+    stack = Stack(process, {}, credentials_path, moto_port, log_path)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while not credentials_path.exists():
+            if process.poll() is not None:
+                pytest.fail(f"devstack exited with {process.returncode}:\n{stack.log_tail()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"no credentials.json after {START_TIMEOUT_SECONDS} s:\n{stack.log_tail()}")
+            time.sleep(0.25)
+        stack.credentials = json.loads(credentials_path.read_text(encoding="utf-8"))
+        yield stack
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _neighbor_case(external_ref: str) -> dict[str, Any]:
+    return {
+        "external_ref": external_ref,
+        "channel": "hotline_12345",
+        "category": "neighbor",
+        "title": "楼上漏水引发邻里纠纷",
+        "description": "楼上卫生间漏水，多次协商未果，双方发生争执。",
+        "region_code": "320509102001",
+        "address": "震泽镇宝塔社区3幢",
+        "parties": [
+            {"role": "applicant", "name": "张三", "phone": "13812345678", "id_number": _id_number("32058419900101123")},
+            {"role": "respondent", "name": "李四"},
+        ],
+        "amount_cny": 5000,
+        "risk_indicators": [],
+    }
+
+
+@pytest.fixture(scope="module")
+def filed(stack: Stack) -> tuple[dict[str, Any], int, Any, dict[str, Any]]:
+    payload = _neighbor_case(f"12345-e2e-{time.time_ns()}")
+    status, headers, body = stack.partner.request("POST", "/v1/cases", json=payload)
+    return payload, status, headers, body
+
+
+def test_credentials_file_follows_the_contract(stack: Stack) -> None:
+    credentials = stack.credentials
+    assert credentials["base_url"].startswith("http://127.0.0.1:")
+    assert credentials["admin_token"]
+    assert credentials["partner"]["partner_id"] == "demo-12345"
+    assert credentials["partner"]["key_id"] and credentials["partner"]["secret"]
+
+
+def test_meta_needs_no_credentials(stack: Stack) -> None:
+    status, _, body = HeweiClient(stack.credentials["base_url"]).request("GET", "/v1/meta")
+    assert status == 200, body
+    assert body["stage"] == "local"
+
+
+def test_partner_files_a_case_with_masked_parties(filed: tuple) -> None:
+    payload, status, headers, body = filed
+    assert status == 201, body
+    assert headers["Location"].endswith(f"/v1/cases/{body['case_id']}")
+    assert body["status"] == "received"
+    assert body["external_ref"] == payload["external_ref"]
+    assert body["partner_id"] == "demo-12345"
+    applicant = body["parties"][0]
+    assert applicant["name"] == "张*"
+    assert applicant["phone"] == "138****5678"
+    text = json.dumps(body, ensure_ascii=False)
+    assert "13812345678" not in text and payload["parties"][0]["id_number"] not in text
+
+
+def test_partner_reads_its_case_back(stack: Stack, filed: tuple) -> None:
+    payload, _, _, created = filed
+    status, _, body = stack.partner.request("GET", f"/v1/cases/{created['case_id']}")
+    assert status == 200, body
+    assert body["case_id"] == created["case_id"]
+    assert body["title"] == payload["title"]
+    assert body["parties"][0]["name"] == "张*"
+
+
+def test_repeating_an_identical_request_returns_the_same_case(stack: Stack, filed: tuple) -> None:
+    payload, _, _, created = filed
+    status, _, body = stack.partner.request("POST", "/v1/cases", json=payload)
+    assert status == 200, body
+    assert body["case_id"] == created["case_id"]
+
+
+def test_bad_signature_is_rejected(stack: Stack) -> None:
+    status, headers, body = stack.partner.request(
+        "POST", "/v1/cases", json=_neighbor_case("12345-e2e-bad-signature"), headers={"X-Hewei-Signature": "0" * 64}
+    )
+    assert status == 401, body
+    assert headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_a_replayed_signature_is_rejected(stack: Stack) -> None:
+    partner = stack.credentials["partner"]
+    body = json.dumps(_neighbor_case(f"12345-e2e-replay-{time.time_ns()}"), ensure_ascii=False).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "X-Hewei-Key": partner["key_id"],
+        "X-Hewei-Timestamp": timestamp,
+        "X-Hewei-Signature": sign(partner["secret"], timestamp, "POST", "/v1/cases", body),
+    }
+    anonymous = HeweiClient(stack.credentials["base_url"])
+    first, _, first_body = anonymous.request("POST", "/v1/cases", raw=body, headers=headers)
+    assert first == 201, first_body
+    second, _, second_body = anonymous.request("POST", "/v1/cases", raw=body, headers=headers)
+    assert second == 401, second_body
+
+
+def test_the_pump_routes_the_case_and_the_partner_is_called_back(stack: Stack, filed: tuple) -> None:
+    case_id = filed[3]["case_id"]
+
+    def dispatched() -> bool:
+        status, _, body = stack.partner.request("GET", f"/v1/cases/{case_id}")
+        return status == 200 and body["status"] == "dispatched"
+
+    _eventually(dispatched, 20, f"dispatch of {case_id}")
+
+    def called_back() -> list[dict[str, Any]]:
+        _, _, received = HeweiClient(stack.credentials["callback_sink"]).request("GET", "")
+        return [
+            entry for entry in received or []
+            if isinstance(entry["body"], dict) and entry["body"].get("case_id") == case_id
+            and entry["body"].get("status") == "dispatched"
+        ]
+
+    callbacks = _eventually(called_back, 20, f"the dispatched callback for {case_id}")
+    assert callbacks[0]["body"]["event"] == "case.status_changed"
+    assert callbacks[0]["signature_valid"] is True
+
+
+def test_sqs_and_sns_are_served_by_moto(stack: Stack) -> None:
+    options = {
+        "endpoint_url": f"http://127.0.0.1:{stack.moto_port}", "region_name": "us-east-1",
+        "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
+    }
+    queues = boto3.client("sqs", **options).list_queues()["QueueUrls"]
+    names = {url.rsplit("/", 1)[-1] for url in queues}
+    assert {"hewei-local-routing", "hewei-local-notify", "hewei-local-callbacks"} <= names
+    assert {"hewei-local-routing-dlq", "hewei-local-notify-dlq", "hewei-local-callbacks-dlq"} <= names
+    assert boto3.client("sns", **options).list_topics()["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_sigint_stops_the_stack_cleanly(stack: Stack) -> None:
+    """Last in the module: it stops the stack."""
+    stack.process.send_signal(signal.SIGINT)
+    try:
+        code = stack.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"devstack still running {STOP_TIMEOUT_SECONDS} s after SIGINT:\n{stack.log_tail()}")
+    assert code == 0, stack.log_tail()
+    assert not stack.credentials_path.exists()
+    api_port = int(stack.credentials["base_url"].rsplit(":", 1)[-1])
+    for port in (api_port, stack.moto_port):
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still answers"
