@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.stamp
 PIP := $(PY) -m pip -q --disable-pip-version-check
 
-.PHONY: .venv run test clean
+.PHONY: .venv run test clean bench
 
 .venv: $(STAMP)
 
@@ -28,3 +28,6 @@ test: $(STAMP)
 clean:
 	rm -rf $(VENV) .local .pytest_cache chalice.out
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+bench: $(STAMP)
+	$(PY) bench/run.py

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable
 
 from ..adapters.clock import to_storage
@@ -43,6 +44,8 @@ class SupervisionSweep:
     def __init__(self, cases, directory, notifier, routing, callbacks, publisher, clock: Callable[[], dt.datetime]):
         self._cases = cases
         self._directory = directory
+        self._org = lru_cache(maxsize=1024)(directory.org)
+        self._mediator = lru_cache(maxsize=4096)(directory.mediator)
         self._notifier = notifier
         self._routing = routing
         self._callbacks = callbacks
@@ -53,21 +56,28 @@ class SupervisionSweep:
             remaining_ms: Callable[[], int] | None = None) -> SweepResult:
         now = as_of or self._clock()
         result = SweepResult()
+        self._org.cache_clear()  # directory entries are read once per sweep run
+        self._mediator.cache_clear()
         result.actions += self._notifier.release(now)
-        for case in self._cases.due_for_supervision(now):
-            if remaining_ms is not None and remaining_ms() < TIME_BUDGET_RESERVE_MS:
-                self._publisher.publish("sweeps", {"sweep": "supervision", "as_of": now.isoformat()})
-                result.complete = False
-                logger.info("sweep continues in a new invocation", extra={"examined": result.examined})
-                break
-            result.examined += 1
-            result.actions += self.supervise(case, now)
+        outbox: list[dict] = []  # SMS of the whole run, enqueued 10 per SendMessageBatch call
+        try:
+            for case in self._cases.due_for_supervision(now):
+                if remaining_ms is not None and remaining_ms() < TIME_BUDGET_RESERVE_MS:
+                    self._publisher.publish("sweeps", {"sweep": "supervision", "as_of": now.isoformat()})
+                    result.complete = False
+                    logger.info("sweep continues in a new invocation", extra={"examined": result.examined})
+                    break
+                result.examined += 1
+                result.actions += self.supervise(case, now, outbox)
+        finally:  # what a crash leaves unsent is pending on the release index: the next sweep sends it
+            self._notifier.enqueue(outbox)
         logger.info("supervision sweep", extra={"examined": result.examined, "actions": result.actions,
                                                 "as_of": now.isoformat()})
         return result
 
-    def supervise(self, case: Case, now: dt.datetime) -> int:
-        """Take every due step of one case; returns how many were taken."""
+    def supervise(self, case: Case, now: dt.datetime, outbox: list[dict] | None = None) -> int:
+        """Take every due step of one case; returns how many were taken. The SMS go to
+        `outbox` for the caller to enqueue in batches (or are enqueued at once)."""
         for _ in range(MAX_ATTEMPTS):
             if case.status is CaseStatus.RECEIVED:
                 return self._self_heal(case, now)
@@ -75,11 +85,18 @@ class SupervisionSweep:
             if not steps:
                 return 0
             try:
-                return self._take(case, steps, now)
+                notes: list[dict] = []
+                taken = self._take(case, steps, now, notes)
             except StaleCase:
                 case = self._cases.get(case.case_id)
                 if case is None:
                     return 0
+                continue
+            if outbox is None:
+                self._notifier.enqueue(notes)
+            else:
+                outbox.extend(notes)
+            return taken
         return 0
 
     def _self_heal(self, case: Case, now: dt.datetime) -> int:
@@ -89,15 +106,14 @@ class SupervisionSweep:
         logger.info("sweep routed a stranded case", extra={"case_id": case.case_id, "outcome": outcome})
         return int(outcome in ("dispatched", "unroutable"))
 
-    def _take(self, case: Case, steps: list[SupervisionStep], now: dt.datetime) -> int:
+    def _take(self, case: Case, steps: list[SupervisionStep], now: dt.datetime, notes: list[dict]) -> int:
         deadline = current_deadline(case)
-        org = self._directory.org(case.org_id) if case.org_id else None
-        mediator = self._directory.mediator(case.mediator_id) if case.mediator_id else None
+        org = self._org(case.org_id) if case.org_id else None
+        mediator = self._mediator(case.mediator_id) if case.mediator_id else None
         org_name = org.name if org else ""
         head_phone = org.head_phone if org else None
         mediator_phone = mediator.phone if mediator else None
         events: list[Event] = []
-        notes: list[dict] = []
         letters: list[CaseItemModel] = []
         reroute = False
         former_mediator = case.mediator_id
@@ -130,7 +146,6 @@ class SupervisionSweep:
             events.append(Event(now, "supervision", "system:sweep", detail))
         load = {former_mediator: -1} if reroute and former_mediator else {}
         self._cases.save_change(case, events, notes, load, extra_items=letters)
-        self._notifier.enqueue(notes)
         if reroute:
             self._callbacks.status_changed(case, now)
             try:

@@ -136,11 +136,11 @@ def test_a_sweep_that_crashes_half_way_loses_no_step(partner, admin, monkeypatch
     original = sweeper.supervise
     calls = {"n": 0}
 
-    def crash_on_second(case, now):
+    def crash_on_second(case, now, outbox=None):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("Lambda killed")
-        return original(case, now)
+        return original(case, now, outbox)
 
     monkeypatch.setattr(sweeper, "supervise", crash_on_second)
     try:
@@ -238,3 +238,31 @@ def test_as_of_is_refused_outside_the_local_stage(admin, monkeypatch):
     refused = admin.call("POST", "/v1/ops/sweeps/supervision", {"as_of": "2026-11-22T08:00:00+08:00"})
     assert refused.status == 422 and refused.json["errors"][0]["field"] == "as_of"
     assert admin.call("POST", "/v1/ops/sweeps/supervision", {}).status == 200
+
+
+def test_a_sweep_out_of_time_continues_through_the_sweeps_queue(partner, admin):
+    cases = [dispatched(partner, admin, f"S-LONG-{i}") for i in range(3)]
+    far = BASE + dt.timedelta(days=30)
+    budget = iter([60_000, 60_000, 1_000])  # the third case finds the Lambda nearly out of time
+    result = wiring.current().supervision.run(as_of=far, remaining_ms=lambda: next(budget))
+    assert (result.examined, result.complete) == (2, False)
+    assert drain("sweeps", "continue_sweeps") == 1  # the continuation runs the same sweep again
+    drain("notify", "send_notifications")
+    for case in cases:
+        assert len(supervision_events(admin, case["case_id"])) == 4
+
+
+def test_sweep_sms_are_enqueued_ten_per_batch_call(partner, admin, monkeypatch):
+    for index in range(12):
+        dispatched(partner, admin, f"S-BATCH-{index}")
+    publisher = wiring.current().publisher
+    batches: list[int] = []
+    original = publisher.publish_batch
+
+    def counting(role, messages):
+        batches.extend(len(messages[i:i + 10]) for i in range(0, len(messages), 10))
+        return original(role, messages)
+
+    monkeypatch.setattr(publisher, "publish_batch", counting)
+    sweep(admin, BASE + dt.timedelta(hours=12, minutes=30))  # 12 reminders
+    assert batches == [10, 2]
