@@ -31,3 +31,4 @@ clean:
 
 bench: $(STAMP)
 	$(PY) bench/run.py
+	$(PY) bench/local_latency.py

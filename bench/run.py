@@ -155,13 +155,70 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
         }
 
 
+def routing_at_scale(orgs: int = 3_000, mediators: int = 30_000, cases: int = 20) -> dict:
+    """Route cases against a large directory: reads grow with the orgs at the case's
+    region prefixes and the chosen org's mediators, not with the directory's size."""
+    from moto import mock_aws
+
+    from bench import moto_speedups
+    from bench.dynamo_meter import metered
+    from chalicelib import wiring
+    from chalicelib.adapters.models import MediatorModel, OrgModel, RegionModel
+    from chalicelib.services.commands import NewCase
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.enums import Role
+
+    moto_speedups.install()
+    categories = ["neighbor", "marriage_family", "labor_wages", "property_management", "land_resources"]
+    with mock_aws():
+        from chalicelib.adapters.bootstrap import create_all
+
+        create_all()
+        container = wiring.reset()
+        towns = [f"320509{t:03d}" for t in range(1, 31)]
+        villages = [f"{town}{v:03d}" for town in towns for v in range(1, 31)]  # 900 villages
+        with RegionModel.batch_write() as batch:
+            batch.save(RegionModel("320509", name="区", created_at="-"))
+            for code in towns + villages:
+                batch.save(RegionModel(code, name=code, parent_code=code[:-3], created_at="-"))
+        with OrgModel.batch_write() as batch:
+            for index in range(orgs):
+                # about 89% village, 10% town and 1% district orgs, as in a real district
+                tier, region = (("district", "320509") if index % 100 == 99 else
+                                ("town", towns[index % len(towns)]) if index % 10 == 8 else
+                                ("village", villages[index % len(villages)]))
+                batch.save(OrgModel(f"O{index:05d}", name=f"org{index}", region_code=region, tier=tier,
+                                    mediation_type="people", categories=[categories[index % 5]] if index % 3 else [],
+                                    head_phone="13900000101", scope=f"{region}#{tier}", created_at="-"))
+        with MediatorModel.batch_write() as batch:
+            for index in range(mediators):
+                batch.save(MediatorModel(f"M{index:06d}", name="调解员", phone="13900000201",
+                                         org_id=f"O{index % orgs:05d}", specialties=[categories[index % 5]],
+                                         active=index % 7 != 0, open_cases=index % 4, created_at="-"))
+        admin = Principal(Role.ADMIN, "bench")
+        ids = []
+        for index in range(cases):
+            command = NewCase.model_validate_json(json.dumps({
+                "external_ref": f"SCALE-{index}", "category": categories[index % 5], "title": "纠纷",
+                "description": "纠纷", "region_code": villages[(index * 37) % len(villages)],
+                "parties": [{"name": "张三"}]}))
+            ids.append(container.intake.file_case(command, admin).case.case_id)
+        with metered() as meter:
+            outcomes = [container.routing.route(case_id) for case_id in ids]
+        return {"orgs": orgs, "mediators": mediators, "cases_routed": cases,
+                "dispatched": outcomes.count("dispatched"),
+                "dynamodb_calls_per_case": round(meter.total / cases, 2),
+                "items_read_per_case": round(meter.items_read / cases, 2),
+                "by_operation": dict(meter.calls)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--open-cases", type=int, default=100_000)
     parser.add_argument("--due-fraction", type=float, default=0.01)
     parser.add_argument("--skip-sweep", action="store_true")
     args = parser.parse_args()
-    update = {"operations": operations()}
+    update = {"operations": operations(), "routing_at_scale": routing_at_scale()}
     print(json.dumps(update, ensure_ascii=False, indent=1))
     if not args.skip_sweep:
         update["sweep"] = sweep(args.open_cases, args.due_fraction)

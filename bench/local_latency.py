@@ -1,0 +1,86 @@
+"""Routing latency on the local stack: from `POST /v1/cases` (201) to `dispatched`.
+
+Starts `python -m devstack` on free ports, files cases as the demo partner,
+polls each until it is dispatched, and merges {"local_routing_latency": …}
+into bench/results.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.run import merge_results  # noqa: E402
+from devstack.client import HeweiClient  # noqa: E402
+
+CASES = 10
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for probe in sockets:
+        probe.bind(("127.0.0.1", 0))
+    ports = [probe.getsockname()[1] for probe in sockets]
+    for probe in sockets:
+        probe.close()
+    return ports
+
+
+def main() -> None:
+    local_dir = Path(tempfile.mkdtemp(prefix="hewei-latency-"))
+    api, moto, sink = free_ports(3)
+    env = {**os.environ, "HEWEI_PORT": str(api), "HEWEI_MOTO_PORT": str(moto),
+           "HEWEI_CALLBACK_PORT": str(sink), "HEWEI_LOCAL_DIR": str(local_dir)}
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        credentials_path = local_dir / "credentials.json"
+        while not credentials_path.exists():
+            if process.poll() is not None or time.monotonic() - started > 120:
+                raise SystemExit("the local stack did not start")
+            time.sleep(0.1)
+        startup = time.monotonic() - started
+        credentials = json.loads(credentials_path.read_text())
+        partner = HeweiClient(credentials["base_url"]).as_partner(credentials["partner"]["key_id"],
+                                                                 credentials["partner"]["secret"])
+        latencies = []
+        for index in range(CASES):
+            status, _, case = partner.request("POST", "/v1/cases", json={
+                "external_ref": f"LATENCY-{index}-{int(time.time())}", "category": "neighbor",
+                "title": "楼上漏水", "description": "楼上漏水引发邻里纠纷", "region_code": "320509001001",
+                "parties": [{"role": "applicant", "name": "张三"}]})
+            assert status == 201, case
+            filed = time.monotonic()
+            while True:
+                _, _, view = partner.request("GET", f"/v1/cases/{case['case_id']}")
+                if view["status"] == "dispatched":
+                    latencies.append(time.monotonic() - filed)
+                    break
+                if time.monotonic() - filed > 30:
+                    raise SystemExit(f"case {case['case_id']} not dispatched in 30 s")
+                time.sleep(0.05)
+        result = {"cases": CASES, "startup_seconds": round(startup, 1),
+                  "median_seconds": round(statistics.median(latencies), 3),
+                  "max_seconds": round(max(latencies), 3),
+                  "note": "intake 201 to GET showing dispatched, polled every 50 ms"}
+        print(json.dumps(result))
+        merge_results({"local_routing_latency": result})
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
