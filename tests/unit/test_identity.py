@@ -1,0 +1,141 @@
+"""Parties' identity data (§5): mainland phones and GB 11643 resident ID numbers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chalicelib.domain.identity import (
+    InvalidIdentity,
+    e164,
+    id_number_check_char,
+    is_mobile,
+    normalize_id_number,
+    normalize_phone,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("13812345678", "13812345678"),
+        ("19912345678", "19912345678"),
+        ("+86 138 1234 5678", "13812345678"),
+        ("+8613812345678", "13812345678"),
+        ("008613812345678", "13812345678"),
+        ("138-1234-5678", "13812345678"),
+        ("0512-63001234", "51263001234"),  # Suzhou landline: national significant number
+        ("010-12345678", "1012345678"),  # Beijing landline
+        ("+86 10 12345678", "1012345678"),
+    ],
+)
+def test_valid_mainland_phones_are_normalised(raw, normalised):
+    assert normalize_phone(raw) == normalised
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "abc",
+        "12345678901",  # no mobile range starts with 12
+        "1381234567",  # 10 digits
+        "138123456789",  # 12 digits
+        "+1 415 555 2671",  # United States
+        "+852 9123 4567",  # Hong Kong is not the mainland
+        "95588",  # bank service short number
+        "400-123-4567",  # 400 service number: no SMS, not a party's phone
+    ],
+)
+def test_invalid_phones_are_refused(raw):
+    with pytest.raises(InvalidIdentity):
+        normalize_phone(raw)
+
+
+def test_phone_errors_do_not_repeat_the_number():
+    with pytest.raises(InvalidIdentity) as caught:
+        normalize_phone("12345678901")
+    assert "12345678901" not in str(caught.value)
+
+
+def test_mobile_or_landline_and_e164():
+    assert is_mobile("13812345678")
+    assert not is_mobile("51263001234")
+    assert e164("13812345678") == "+8613812345678"
+
+
+# 11010519491231002X is the textbook example of an ID number whose check character is X.
+ID_WITH_X = "11010519491231002X"
+
+
+@pytest.mark.parametrize(
+    ("first17", "check"),
+    [
+        ("11010519491231002", "X"),  # 167 mod 11 = 2 → "X"
+        ("32058419900101123", "9"),  # 245 mod 11 = 3 → "9"
+        ("44030819851010001", "6"),  # 204 mod 11 = 6 → "6"
+    ],
+)
+def test_gb11643_check_character(first17, check):
+    assert id_number_check_char(first17) == check
+
+
+def test_check_character_by_hand():
+    # weights 7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2; sum mod 11 indexes "10X98765432"
+    first17 = "32058419900101123"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(first17, weights))
+    assert id_number_check_char(first17) == "10X98765432"[total % 11]
+
+
+def test_valid_id_numbers_are_normalised_with_upper_case_x():
+    assert normalize_id_number(ID_WITH_X) == ID_WITH_X
+    assert normalize_id_number(ID_WITH_X.lower()) == ID_WITH_X
+    assert normalize_id_number(" 320584199001011239 ") == "320584199001011239"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "320584199001011234",  # check digit should be 9
+        "110105194912310021",  # should be X
+        "11010519491231002Y",
+        "32058419900101123",  # 17 characters
+        "3205841990010112399",  # 19 characters
+        "32058419900101123X",  # X where a digit belongs
+        "3205841990O1011239",  # letter O inside
+        "",
+    ],
+)
+def test_bad_id_numbers_are_refused(raw):
+    with pytest.raises(InvalidIdentity):
+        normalize_id_number(raw)
+
+
+def _with_birth(birth: str) -> str:
+    first17 = "320584" + birth + "123"
+    return first17 + id_number_check_char(first17)
+
+
+@pytest.mark.parametrize("birth", ["19900230", "19901301", "19900100", "18991231"])
+def test_id_numbers_with_an_impossible_or_out_of_range_birth_date_are_refused(birth):
+    # the check digit is right: only the birth date is wrong
+    with pytest.raises(InvalidIdentity, match="birth date"):
+        normalize_id_number(_with_birth(birth))
+
+
+def test_id_number_born_in_the_future_is_refused():
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    with pytest.raises(InvalidIdentity, match="birth date"):
+        normalize_id_number(_with_birth(f"{tomorrow:%Y%m%d}"))
+
+
+def test_leap_day_birth_is_accepted():
+    assert normalize_id_number(_with_birth("20000229")) == _with_birth("20000229")
+
+
+def test_id_errors_do_not_repeat_the_number():
+    with pytest.raises(InvalidIdentity) as caught:
+        normalize_id_number("320584199001011234")
+    assert "320584199001011234" not in str(caught.value)
