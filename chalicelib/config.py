@@ -55,12 +55,24 @@ class Settings:
         return self.stage == LOCAL_STAGE
 
 
+LOCAL_ONLY_SECRET_KEY = "local-development-only-key"
+
+
+class MissingSetting(RuntimeError):
+    """A setting a cloud stage must have is not set."""
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
     stage = os.environ.get("HEWEI_STAGE", LOCAL_STAGE)
+    secret_key = os.environ.get("HEWEI_SECRET_KEY")
+    if not secret_key:
+        if stage != LOCAL_STAGE:  # never derive partner secrets from a key in the source code
+            raise MissingSetting(f"HEWEI_SECRET_KEY must be set in stage {stage}")
+        secret_key = LOCAL_ONLY_SECRET_KEY
     return Settings(
         stage=stage,
-        secret_key=os.environ.get("HEWEI_SECRET_KEY", "local-development-only-key").encode(),
+        secret_key=secret_key.encode(),
         jwt_secret=os.environ.get("HEWEI_JWT_SECRET") or ("local-jwt-secret" if stage == LOCAL_STAGE else None),
         jwt_jwks_url=os.environ.get("HEWEI_JWKS_URL") or None,
         jwt_issuer=os.environ.get("HEWEI_JWT_ISSUER", "hewei"),

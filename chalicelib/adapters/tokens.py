@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-import jwt
-
 STAFF_CLAIMS = ("sub", "role", "jurisdiction", "org_id", "mediator_id")
 
 
@@ -32,6 +30,8 @@ class HS256Tokens:
         self._issuer = issuer
 
     def mint(self, claims: dict[str, Any], ttl_seconds: int, now: dt.datetime | None = None) -> tuple[str, dt.datetime]:
+        import jwt
+
         now = now or dt.datetime.now(dt.timezone.utc)
         expires_at = now + dt.timedelta(seconds=ttl_seconds)
         payload = {k: v for k, v in claims.items() if v is not None}
@@ -39,6 +39,8 @@ class HS256Tokens:
         return jwt.encode(payload, self._secret, algorithm=self.algorithm), expires_at.replace(microsecond=0)
 
     def verify(self, token: str) -> dict[str, Any]:
+        import jwt  # imported on first use: queue and schedule functions never need it
+
         try:
             return jwt.decode(
                 token, self._secret, algorithms=[self.algorithm], issuer=self._issuer,
@@ -50,11 +52,15 @@ class HS256Tokens:
 
 class JwksVerifier:
     def __init__(self, jwks_url: str, issuer: str, audience: str | None = None):
+        import jwt
+
         self._client = jwt.PyJWKClient(jwks_url, cache_keys=True)
         self._issuer = issuer
         self._audience = audience
 
     def verify(self, token: str) -> dict[str, Any]:
+        import jwt
+
         try:
             key = self._client.get_signing_key_from_jwt(token)
             return jwt.decode(

@@ -27,7 +27,8 @@ from ..services.errors import Conflict, Forbidden, ServiceError, Unprocessable
 
 MAX_BODY_BYTES = 256 * 1024
 PROBLEM_TYPE_BASE = "https://hewei.example/problems/"
-JSON_CONTENT_TYPES = ["application/json", "application/problem+json", "text/plain", "application/octet-stream"]
+ROUTE_CONTENT_TYPES = ["*/*"]
+"""Chalice accepts every content type, so that a wrong one gets our problem+json 415, not Chalice's."""
 ANY_ROLE = frozenset(Role)
 STAFF = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.MEDIATOR})
 ADMIN = frozenset({Role.ADMIN})
@@ -109,6 +110,13 @@ QUERY_QUOTINGS = (quote, quote_plus, _quote_keeping_delimiters)
 """How common HTTP clients encode query values: RFC 3986 (`%20`), forms (`+`, urllib, requests), lax."""
 
 
+def _is_json(content_type: str) -> bool:
+    """application/json, application/problem+json and the like; a missing header is taken as JSON."""
+    media_type = content_type.split(";")[0].strip().lower()
+    return not media_type or media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json"))
+
+
 def path_candidates(event: dict) -> list[str]:
     """Renderings of the request's path and query a partner may have signed.
 
@@ -150,7 +158,7 @@ class Api:
             self.routes.append(spec)
             wrapped = self._wrap(spec, handler)
             wrapped.__name__ = handler.__name__
-            self.blueprint.route(path, methods=[method], content_types=JSON_CONTENT_TYPES)(wrapped)
+            self.blueprint.route(path, methods=[method], content_types=ROUTE_CONTENT_TYPES)(wrapped)
             return handler
 
         return register
@@ -188,6 +196,8 @@ class Api:
             raw.decode("utf-8")
         except UnicodeDecodeError:
             return problem(400, "Bad request", "the body is not valid UTF-8")
+        if spec.body is not None and raw.strip() and not _is_json(headers.get("content-type", "")):
+            return problem(415, "Unsupported media type", "send the body as application/json")
         principal = None
         if spec.roles is not None:
             event = request.to_original_event()

@@ -129,3 +129,15 @@ def test_supervisor_files_within_jurisdiction_only(admin, directory):
     del body["channel"]
     assert supervisor.call("POST", "/v1/cases", body).json["channel"] == "walk_in"
 
+
+
+def test_a_body_that_is_not_json_gets_a_problem_415_and_writes_nothing(partner):
+    body = json.dumps(new_case_body("CT-1")).encode()
+    headers = {**partner.headers("POST", "/v1/cases", body), "Content-Type": "application/xml"}
+    refused = partner.http.call("POST", "/v1/cases", raw=body, headers=headers)
+    assert refused.status == 415
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert CaseModel.count() == 0
+    charset = {**partner.headers("POST", "/v1/cases", body, time.time() + 1),
+               "Content-Type": "application/json; charset=utf-8"}
+    assert partner.http.call("POST", "/v1/cases", raw=body, headers=charset).status == 201
