@@ -3,10 +3,10 @@ this module only assembles them. Importing it makes no AWS call."""
 
 import datetime as dt
 
-from chalice import Chalice, Rate
+from chalice import Chalice, Cron, Rate
 
 from chalicelib import wiring
-from chalicelib.api import case_actions, ops  # noqa: F401 - register their routes
+from chalicelib.api import case_actions, ops, stats  # noqa: F401 - register their routes
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name
 from chalicelib.observability import SERVICE
@@ -37,12 +37,24 @@ def deliver_callbacks(event):
 @app.on_sqs_message(queue=queue_name("sweeps"), batch_size=1)
 def continue_sweeps(event):
     """Sweeps queue → continue a sweep that ran out of time in its scheduled invocation."""
-    return process_batch(event, "sweeps", lambda body: wiring.current().supervision.run(
+    return process_batch(event, "sweeps", lambda body: _sweep(body.get("sweep")).run(
         as_of=dt.datetime.fromisoformat(body["as_of"]), remaining_ms=event.context.get_remaining_time_in_millis))
+
+
+def _sweep(name: str | None):
+    """The sweep a continuation message names (`supervision` when it names none)."""
+    return wiring.current().return_visits if name == "return_visits" else wiring.current().supervision
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def supervision_sweep(event):
     """Every 5 minutes: the supervision sweep (督办)."""
     result = wiring.current().supervision.run(remaining_ms=event.context.get_remaining_time_in_millis)
+    return {"examined": result.examined, "actions": result.actions, "complete": result.complete}
+
+
+@app.schedule(Cron(0, 1, "*", "*", "?", "*"))
+def return_visit_sweep(event):
+    """Daily at 01:00 UTC = 09:00 Asia/Shanghai: the return-visit sweep (回访提醒)."""
+    result = wiring.current().return_visits.run(remaining_ms=event.context.get_remaining_time_in_millis)
     return {"examined": result.examined, "actions": result.actions, "complete": result.complete}

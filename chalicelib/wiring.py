@@ -22,6 +22,9 @@ from .services.callbacks import CallbackService
 from .services.notifications import Notifier
 from .services.routing import RoutingService
 from .services.supervision import SupervisionSweep
+from .services.stats import StatsService
+from .services.visits import ReturnVisitSweep
+from .adapters.stats_store import StatsStore
 from .services.directory import DirectoryService
 from .services.intake import IntakeService
 from .services.queries import CaseQueries
@@ -106,6 +109,18 @@ class Container:
     def supervision(self) -> SupervisionSweep:
         return SupervisionSweep(self.case_store, self.directory_store, self.notifier, self.routing, self.callbacks,
                                 self.publisher, self.clock)
+
+    @cached_property
+    def return_visits(self) -> ReturnVisitSweep:
+        return ReturnVisitSweep(self.case_store, self.directory_store, self.notifier, self.publisher, self.clock)
+
+    @cached_property
+    def stats_store(self) -> StatsStore:
+        return StatsStore()
+
+    @cached_property
+    def stats(self) -> StatsService:
+        return StatsService(self.stats_store, self.stats_store.names)
 
     @cached_property
     def actions(self) -> CaseActions:

@@ -6,7 +6,9 @@ import base64
 import binascii
 import datetime as dt
 import json
+import random
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -15,7 +17,9 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateErr
 from pynamodb.transactions import TransactWrite
 
 from ..domain.case import Case, Event, Party
+from ..domain.stats import describe_row, district_of_case, stats_changes
 from ..domain.supervision import DUE_SHARDS, due_shard, next_check_at
+from ..domain.visits import VISIT_SHARDS, next_visit_check_on, visit_shard
 from ..services.errors import DuplicateReference, MediatorUnavailable, StaleCase
 from ..domain.enums import (
     CaseStatus,
@@ -28,7 +32,7 @@ from ..domain.enums import (
     Tier,
 )
 from .clock import from_storage, to_storage
-from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
+from .models import CaseItemModel, CaseModel, DailyStatsModel, KeyModel, MediatorModel, RankStatsModel
 
 EVENT_PREFIX = "EVT#"
 NOTIFICATION_PREFIX = "NTF#"
@@ -132,12 +136,17 @@ def case_to_model(case: Case) -> CaseModel:
         dispatched_at=_stored(case.dispatched_at),
         accepted_at=_stored(case.accepted_at),
         closed_at=_stored(case.closed_at),
+        concluded_at=_stored(case.concluded_at),
+        stats_recorded=case.stats_recorded or None,
         request_hash=case.request_hash,
         created_by=case.created_by,
     )
     check_at = next_check_at(case)
     if check_at is not None:  # keys of the sparse due-date index, derived from the state
         model.due_shard, model.next_check_at = due_shard(case.case_id), to_storage(check_at)
+    visit_on = next_visit_check_on(case)
+    if visit_on is not None:  # keys of the sparse return-visit index, derived likewise
+        model.visit_shard, model.next_visit_check_on = visit_shard(case.case_id), visit_on.isoformat()
     if case.version:
         model.version = case.version
     return model
@@ -183,6 +192,8 @@ def case_from_model(model: CaseModel) -> Case:
         dispatched_at=from_storage(model.dispatched_at),
         accepted_at=from_storage(model.accepted_at),
         closed_at=from_storage(model.closed_at),
+        concluded_at=from_storage(model.concluded_at),
+        stats_recorded=dict(model.stats_recorded or {}),
         created_by=model.created_by,
         version=int(model.version or 0),
     )
@@ -219,6 +230,66 @@ def notification_from_model(item: CaseItemModel) -> dict[str, Any]:
             "sent_at": item.sent_at}
 
 
+TRANSACTION_ATTEMPTS = 4
+"""Tries of a case write that lost only to a concurrent transaction on a shared item (the
+statistics rows of a busy district-day): DynamoDB cancels it with `TransactionConflict`."""
+
+
+def _only_conflicts(exc: TransactWriteError) -> bool:
+    codes = {reason.code for reason in (exc.cancellation_reasons or []) if reason is not None}
+    return "TransactionConflict" in codes and codes <= {"TransactionConflict", "None"}
+
+
+class _Attempt:
+    """One try of a transaction: swallows a conflict-only cancellation while tries are left."""
+
+    def __init__(self, last: bool):
+        self.last = last
+        self.done = False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, traceback) -> bool:
+        if exc is None:
+            self.done = True
+            return False
+        if not self.last and isinstance(exc, TransactWriteError) and _only_conflicts(exc):
+            return True  # try again
+        return False
+
+
+def _transaction_attempts() -> Iterator[_Attempt]:
+    for number in range(TRANSACTION_ATTEMPTS):
+        if number:
+            time.sleep(random.uniform(0.01, 0.05) * 2 ** number)
+        attempt = _Attempt(last=number == TRANSACTION_ATTEMPTS - 1)
+        yield attempt
+        if attempt.done:
+            return
+
+
+def _model_and_stats(case: Case) -> tuple[CaseModel, dict[str, Any], dict[str, dict[str, int]]]:
+    """The case's model recording what it contributes to the statistics rows now, that record,
+    and what to add to each row."""
+    record, changes = stats_changes(case)
+    model = case_to_model(case)
+    model.stats_recorded = record
+    return model, record, changes
+
+
+def _update_stats(transaction: TransactWrite, case: Case, changes: dict[str, dict[str, int]]) -> None:
+    """Add to the statistics rows, in the case's transaction, the difference between what the
+    case contributes now and what they already count (`ADD` on top-level counters)."""
+    district = district_of_case(case)
+    for row, counters in changes.items():
+        described = describe_row(row)
+        model = RankStatsModel if "kind" in described else DailyStatsModel
+        actions = [getattr(model, name).set(value) for name, value in described.items()]
+        actions += [getattr(model, name).add(delta) for name, delta in counters.items()]
+        transaction.update(model(district, row), actions=actions)
+
+
 class CaseStore:
     """Cases and what hangs off them, in DynamoDB."""
 
@@ -242,16 +313,21 @@ class CaseStore:
             case_id=case.case_id, request_hash=case.request_hash,
         )
         sort_key = f"{to_storage(case.received_at)}#{case.case_id}"
+        counted: dict[str, Any] = {}
         try:
-            with TransactWrite(connection=self.connection) as transaction:
-                transaction.save(claim, condition=KeyModel.pk.does_not_exist())
-                transaction.save(case_to_model(case))
-                for index, event in enumerate(events):
-                    transaction.save(event_to_model(case.case_id, event, index))
-                for pseudonym in party_pseudonyms:
-                    transaction.save(
-                        KeyModel(f"{PARTY_PREFIX}{pseudonym}", sort_key, case_id=case.case_id, expires_at=party_key_ttl)
-                    )
+            for attempt in _transaction_attempts():
+                with attempt, TransactWrite(connection=self.connection) as transaction:
+                    transaction.save(claim, condition=KeyModel.pk.does_not_exist())
+                    model, counted, changes = _model_and_stats(case)
+                    transaction.save(model)
+                    for index, event in enumerate(events):
+                        transaction.save(event_to_model(case.case_id, event, index))
+                    for pseudonym in party_pseudonyms:
+                        transaction.save(
+                            KeyModel(f"{PARTY_PREFIX}{pseudonym}", sort_key, case_id=case.case_id,
+                                     expires_at=party_key_ttl)
+                        )
+                    _update_stats(transaction, case, changes)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
@@ -260,6 +336,7 @@ class CaseStore:
                     raise DuplicateReference(*existing) from exc
             raise
         case.version = 1
+        case.stats_recorded = counted
 
     def save_change(
         self,
@@ -279,21 +356,25 @@ class CaseStore:
         active still (MediatorUnavailable otherwise).
         """
         mediator_load = {k: v for k, v in (mediator_load or {}).items() if v}
+        counted: dict[str, Any] = {}
         try:
-            with TransactWrite(connection=self.connection) as transaction:
-                transaction.save(case_to_model(case))
-                for index, event in enumerate(events):
-                    transaction.save(event_to_model(case.case_id, event, index))
-                for record in notifications:
-                    transaction.save(notification_to_model(record))
-                for item in extra_items:
-                    transaction.save(item)
-                for mediator_id, delta in sorted(mediator_load.items()):
-                    condition = MediatorModel.mediator_id.exists()
-                    if mediator_id == require_active_mediator:
-                        condition &= MediatorModel.active == True  # noqa: E712 - a DynamoDB condition
-                    transaction.update(MediatorModel(mediator_id), actions=[MediatorModel.open_cases.add(delta)],
-                                       condition=condition)
+            for attempt in _transaction_attempts():
+                with attempt, TransactWrite(connection=self.connection) as transaction:
+                    model, counted, changes = _model_and_stats(case)
+                    transaction.save(model)  # first: its condition failing means StaleCase
+                    for index, event in enumerate(events):
+                        transaction.save(event_to_model(case.case_id, event, index))
+                    for record in notifications:
+                        transaction.save(notification_to_model(record))
+                    for item in extra_items:
+                        transaction.save(item)
+                    for mediator_id, delta in sorted(mediator_load.items()):
+                        condition = MediatorModel.mediator_id.exists()
+                        if mediator_id == require_active_mediator:
+                            condition &= MediatorModel.active == True  # noqa: E712 - a DynamoDB condition
+                        transaction.update(MediatorModel(mediator_id), actions=[MediatorModel.open_cases.add(delta)],
+                                           condition=condition)
+                    _update_stats(transaction, case, changes)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
@@ -303,6 +384,7 @@ class CaseStore:
                 raise MediatorUnavailable(require_active_mediator or "") from exc
             raise
         case.version += 1
+        case.stats_recorded = counted
 
     def append_events(self, case_id: str, events: list[Event]) -> None:
         """Timeline entries that do not change the case (notes, routing failures)."""
@@ -357,6 +439,14 @@ class CaseStore:
         bound = to_storage(now)
         for shard in range(DUE_SHARDS):
             for model in CaseModel.by_due.query(str(shard), CaseModel.next_check_at <= bound, page_size=page_size):
+                yield case_from_model(model)
+
+    def due_for_visits(self, today: dt.date, page_size: int = 100) -> Iterator[Case]:
+        """Resolved cases owing a return-visit notice on `today`, shard by shard (no Scan)."""
+        bound = today.isoformat()
+        for shard in range(VISIT_SHARDS):
+            for model in CaseModel.by_visit.query(str(shard), CaseModel.next_visit_check_on <= bound,
+                                                  page_size=page_size):
                 yield case_from_model(model)
 
     def add_items(self, items: list[CaseItemModel]) -> None:

@@ -21,6 +21,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from ..config import resource_name
+from ..domain.stats import COUNTERS, PERFORMANCE_COUNTERS
 
 
 class _Meta:
@@ -148,6 +149,15 @@ class CaseDueIndex(GlobalSecondaryIndex):
     next_check_at = UnicodeAttribute(range_key=True)
 
 
+class CaseVisitIndex(GlobalSecondaryIndex):
+    """Sparse return-visit index: only resolved cases owing a visit notice carry its keys.
+    The daily sweep queries `next_visit_check_on <= today` in each shard and reads only what is due."""
+
+    Meta = _index_meta("by_visit", AllProjection())
+    visit_shard = UnicodeAttribute(hash_key=True)
+    next_visit_check_on = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     """案件: the current state of one dispute (一案一档: its timeline is in CaseItemModel)."""
 
@@ -193,6 +203,10 @@ class CaseModel(Model):
     dispatched_at = UnicodeAttribute(null=True)
     accepted_at = UnicodeAttribute(null=True)
     closed_at = UnicodeAttribute(null=True)
+    concluded_at = UnicodeAttribute(null=True)
+    visit_shard = UnicodeAttribute(null=True)
+    next_visit_check_on = UnicodeAttribute(null=True)
+    stats_recorded = JSONAttribute(null=True)
     request_hash = UnicodeAttribute()
     created_by = UnicodeAttribute()
     version = VersionAttribute()
@@ -200,6 +214,7 @@ class CaseModel(Model):
     by_partner = CasePartnerIndex()
     by_org = CaseOrgIndex()
     by_due = CaseDueIndex()
+    by_visit = CaseVisitIndex()
 
 
 class NotificationReleaseIndex(GlobalSecondaryIndex):
@@ -248,6 +263,35 @@ class KeyModel(Model):
     expires_at = TTLAttribute(null=True)
 
 
+# ----------------------------------------------------------------- statistics
+
+
+def _stats_model(name: str, suffix: str, counters: tuple[str, ...], doc: str) -> type[Model]:
+    """An aggregate table: one top-level number attribute per counter, so that every case
+    write can `ADD` its difference in its own transaction (ADD works on top-level attributes)."""
+    return type(name, (Model,), {
+        "__doc__": doc,
+        "__module__": __name__,
+        "Meta": _meta(suffix),
+        "district_code": UnicodeAttribute(hash_key=True),
+        "bucket": UnicodeAttribute(range_key=True),
+        "region_code": UnicodeAttribute(null=True),
+        "day": UnicodeAttribute(null=True),
+        "kind": UnicodeAttribute(null=True),
+        "subject_id": UnicodeAttribute(null=True),
+        **{counter: NumberAttribute(null=True) for counter in counters},
+    })
+
+
+DailyStatsModel = _stats_model("DailyStatsModel", "daily-stats", COUNTERS, """Statistics (§8): counters per
+    region prefix (district, town, village) and Asia/Shanghai day of receipt, `bucket` =
+    `<prefix>#<day>`, in the district's partition (see `domain.stats`).""")
+
+RankStatsModel = _stats_model("RankStatsModel", "rank-stats", PERFORMANCE_COUNTERS, """Ranking (红黑榜):
+    performance counters per org or mediator, region prefix and day of receipt, `bucket` =
+    `org#<prefix>#<day>#<org_id>` or `mediator#…`, in the district's partition.""")
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     RegionModel,
     OrgModel,
@@ -256,6 +300,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     CaseModel,
     CaseItemModel,
     KeyModel,
+    DailyStatsModel,
+    RankStatsModel,
 )
 """Every table of the service. The local stack and the tests create exactly these."""
 

@@ -21,3 +21,10 @@ def _as_of(call: Call):
 def run_supervision_sweep(call: Call) -> Reply:
     result = wiring.current().supervision.run(as_of=_as_of(call))
     return Reply({"examined": result.examined, "actions": result.actions})
+
+
+@route("/v1/ops/sweeps/return-visits", "POST", summary="Run the return-visit sweep (回访提醒) now", roles=ADMIN,
+       body=SweepRequest)
+def run_return_visit_sweep(call: Call) -> Reply:
+    result = wiring.current().return_visits.run(as_of=_as_of(call))
+    return Reply({"examined": result.examined, "actions": result.actions})

@@ -137,6 +137,11 @@ class Case:
     dispatched_at: dt.datetime | None = None
     accepted_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
+    concluded_at: dt.datetime | None = None
+    """When the case was resolved or found unresolved (结单): the on-time figure's clock."""
+    stats_recorded: dict[str, Any] = field(default_factory=dict)
+    """What the statistics aggregates already count for this case (`domain.stats.stats_record`);
+    the store adds the difference to what it contributes now at every write."""
     created_by: str = ""
     version: int = 0
 

@@ -17,7 +17,7 @@ from ..domain.case import Case, Event
 from ..domain.enums import CaseStatus, Role, Satisfaction
 from ..domain.routing import escalation_tier
 from ..domain.supervision import SELF_HEAL_DELAY
-from ..domain.visits import plan_visits
+from ..domain.visits import follow_up_visit, plan_visits
 from ..observability import logger
 from . import commands as c
 from .errors import Conflict, Forbidden, StaleCase, Unprocessable
@@ -122,10 +122,12 @@ class CaseActions:
             raise Unprocessable.field("agreement.performance_due", "must not be before today")
         case.agreement = {"summary": command.agreement.summary, "performance_due": due.isoformat()}
         case.return_visits = plan_visits(case.category, due)
+        case.concluded_at = now
         return {"agreement": case.agreement, "return_visits": [v["due_on"] for v in case.return_visits]}, [], False
 
     def _fail(self, case: Case, command: c.FailCase, now):
         case.referral = {"channel": command.referral.value, "reason": command.reason}
+        case.concluded_at = now
         return {"referral": case.referral}, [], False
 
     def _visit(self, case: Case, command: c.RecordVisit, now):
@@ -137,15 +139,20 @@ class CaseActions:
                      satisfaction=scores, note=command.note)
         problem = command.agreement_performed == "no" or Satisfaction.DISSATISFIED.value in scores.values()
         notes = []
+        detail = {}
         if problem:
             case.rectification_required = True
+            follow_up = follow_up_visit(case.return_visits, business_day(now))
+            if follow_up is not None:  # the later visit that can clear the rectification
+                case.return_visits.append(follow_up)
+                detail["follow_up_visit"] = {"seq": follow_up["seq"], "due_on": follow_up["due_on"]}
             org = self._directory.org(case.org_id) if case.org_id else None
             notes.append(self._notifier.plan(case, "rectification", org.head_phone if org else None, now,
                                              org_name=org.name if org else ""))
         else:
             case.rectification_required = False
         return {"seq": visit["seq"], "agreement_performed": command.agreement_performed, "satisfaction": scores,
-                "rectification_required": case.rectification_required}, notes, False
+                "rectification_required": case.rectification_required, **detail}, notes, False
 
     def _close(self, case: Case, command, now):
         if case.status is CaseStatus.RESOLVED:

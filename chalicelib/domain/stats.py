@@ -1,0 +1,293 @@
+"""Statistics (§8) and the 红黑榜 ranking: what one case adds to the aggregates, and the figures.
+
+The figures are sums of counters kept in aggregate rows, never a read of the
+cases. A case contributes to rows of its district's partition:
+
+- region rows `<prefix>#<day>`, one for each of its region's district (6
+  digits), town (9) and village (12) prefixes, `day` being the Asia/Shanghai
+  day of `received_at`: a figure for any prefix and date range reads one row
+  per day;
+- once concluded (resolved or unresolved), performance rows
+  `org#<prefix>#<day>#<org_id>` and `mediator#<prefix>#<day>#<mediator_id>`
+  for the org and mediator that concluded it, at the same three prefixes, and
+  the same per month of receipt (`org_month#<prefix>#<YYYY-MM>#<org_id>`, …):
+  a ranking reads one row per subject for each whole month of its range and
+  per subject and day only for the partial months at its ends.
+
+`stats_record(case)` is what a case contributes given its current state, in a
+compact form (its counters, and the org and mediator they are credited to
+once concluded); `record_rows` expands a record into the rows above (a case's
+region and day of receipt never change). The case keeps the record that is
+already counted (`Case.stats_recorded`); every write of the case adds the
+difference of the two records' rows (`stats_changes`) to the rows in the same
+transaction, so the counters are exactly the sum over the cases.
+
+Definitions (cases count by the Asia/Shanghai day of `received_at` in [from, to]):
+- total: cases received; by_status/category/tier/channel/risk_level: their current values
+  (a case not yet routed has no tier and is not in by_tier);
+- success_rate = resolved / (resolved + unresolved), over cases that reached either
+  (a resolved case later closed still counts as resolved: "reached" is read from the
+  agreement or referral recorded on the case, not from the current status);
+- closure_rate = closed (current status) / total;
+- on_time_rate = concluded no later than the resolve deadline in force (`resolve_due_at`)
+  / concluded (resolved + unresolved);
+- avg_hours_to_resolve = mean hours from received_at to the resolve action, over resolved;
+- resolved_below_district_share = resolved at village or town tier / resolved;
+- satisfaction_rate = visits done with no `dissatisfied` score / visits done;
+- overdue_open = open cases (received, dispatched, accepted) currently flagged overdue.
+A rate whose denominator is 0 is null.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from .calendar import business_day
+from .enums import CaseStatus, Category, Channel, RiskLevel, Satisfaction, Tier
+from .regions import ancestors_and_self
+
+STATUS_COUNTER = {s: f"status_{s.value}" for s in CaseStatus}
+CATEGORY_COUNTER = {c: f"category_{c.value}" for c in Category}
+TIER_COUNTER = {t: f"tier_{t.value}" for t in Tier}
+CHANNEL_COUNTER = {c: f"channel_{c.value}" for c in Channel}
+RISK_COUNTER = {r: f"risk_{r.value}" for r in RiskLevel}
+
+BREAKDOWNS: dict[str, dict] = {
+    "by_status": STATUS_COUNTER,
+    "by_category": CATEGORY_COUNTER,
+    "by_tier": TIER_COUNTER,
+    "by_channel": CHANNEL_COUNTER,
+    "by_risk_level": RISK_COUNTER,
+}
+"""Figure name → (enum member → counter)."""
+
+PERFORMANCE_COUNTERS = ("concluded", "concluded_on_time", "resolved", "unresolved", "visits", "visits_ok")
+"""The counters of the org and mediator rows (the ranking's inputs)."""
+
+COUNTERS: tuple[str, ...] = (
+    "total",
+    *(name for table in BREAKDOWNS.values() for name in table.values()),
+    *PERFORMANCE_COUNTERS,
+    "resolve_seconds",
+    "resolved_below_district",
+    "overdue_open",
+)
+"""Every counter of an aggregate row: one top-level number attribute each (DynamoDB `ADD`)."""
+
+BELOW_DISTRICT = frozenset({Tier.VILLAGE, Tier.TOWN})
+OPEN = frozenset({CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
+RANK_KINDS = ("org", "mediator")
+MONTH_SUFFIX = "_month"
+ROW_KINDS = (*RANK_KINDS, *(kind + MONTH_SUFFIX for kind in RANK_KINDS))
+
+
+# ------------------------------------------------------------ contributions
+
+
+def visit_ok(visit: Mapping) -> bool:
+    return Satisfaction.DISSATISFIED.value not in (visit.get("satisfaction") or {}).values()
+
+
+def contributions(case) -> dict[str, int]:
+    """What one case adds to its region rows in its current state (non-zero counters only)."""
+    counts: dict[str, int] = {"total": 1, STATUS_COUNTER[case.status]: 1, CATEGORY_COUNTER[case.category]: 1,
+                              CHANNEL_COUNTER[case.channel]: 1, RISK_COUNTER[case.risk_level]: 1}
+    if case.tier is not None:
+        counts[TIER_COUNTER[case.tier]] = 1
+    resolved, unresolved = case.agreement is not None, case.referral is not None
+    if resolved or unresolved:
+        counts["concluded"] = 1
+        counts["resolved" if resolved else "unresolved"] = 1
+        if case.concluded_at and case.resolve_due_at and case.concluded_at <= case.resolve_due_at:
+            counts["concluded_on_time"] = 1
+    if resolved:
+        if case.concluded_at:
+            counts["resolve_seconds"] = max(0, round((case.concluded_at - case.received_at).total_seconds()))
+        if case.tier in BELOW_DISTRICT:
+            counts["resolved_below_district"] = 1
+    done = [v for v in case.return_visits if v.get("done_at")]
+    if done:
+        counts["visits"] = len(done)
+        counts["visits_ok"] = sum(visit_ok(v) for v in done)
+    if case.status in OPEN and case.overdue:
+        counts["overdue_open"] = 1
+    return {name: value for name, value in counts.items() if value}
+
+
+def performance(counts: Mapping[str, int]) -> dict[str, int]:
+    """The part of a case's contributions that its org and mediator are ranked on."""
+    return {name: counts[name] for name in PERFORMANCE_COUNTERS if counts.get(name)}
+
+
+def region_row(prefix: str, day: str) -> str:
+    return f"{prefix}#{day}"
+
+
+def rank_row(kind: str, prefix: str, day: str, subject: str) -> str:
+    return f"{kind}#{prefix}#{day}#{subject}"
+
+
+def district_of_case(case) -> str:
+    """The partition of every row a case contributes to."""
+    return case.region_code[:6]
+
+
+def stats_record(case) -> dict:
+    """What a case contributes now, compactly: `counts`, and once it is concluded the `org`
+    and `mediator` its performance counts for (those of the case when it concluded)."""
+    counts = contributions(case)
+    record: dict = {"counts": counts}
+    if performance(counts):
+        record.update(org=case.org_id, mediator=case.mediator_id)
+    return record
+
+
+def record_rows(case, record: Mapping | None) -> dict[str, dict[str, int]]:
+    """Row key (in the case's district partition) → what a record of the case adds to that row."""
+    if not record:
+        return {}
+    day = business_day(case.received_at).isoformat()
+    prefixes = ancestors_and_self(case.region_code)
+    counts = dict(record.get("counts") or {})
+    rows = {region_row(prefix, day): counts for prefix in prefixes}
+    ranked = performance(counts)
+    if ranked:
+        for kind in RANK_KINDS:
+            subject = record.get(kind)
+            if subject:
+                for prefix in prefixes:
+                    rows[rank_row(kind, prefix, day, subject)] = ranked
+                    rows[rank_row(kind + MONTH_SUFFIX, prefix, day[:7], subject)] = ranked
+    return rows
+
+
+def stats_rows(case) -> dict[str, dict[str, int]]:
+    """Row key → what the case contributes to that row in its current state."""
+    return record_rows(case, stats_record(case))
+
+
+def stats_changes(case) -> tuple[dict, dict[str, dict[str, int]]]:
+    """The case's current record, and what to add to each row so that the rows count it
+    instead of the record they already count (`case.stats_recorded`)."""
+    record = stats_record(case)
+    return record, deltas(record_rows(case, case.stats_recorded), record_rows(case, record))
+
+
+def deltas(recorded: Mapping[str, Mapping[str, int]],
+           current: Mapping[str, Mapping[str, int]]) -> dict[str, dict[str, int]]:
+    """Row key → counter → what to add so that rows counting `recorded` count `current`."""
+    changes: dict[str, dict[str, int]] = {}
+    for row in sorted(set(recorded) | set(current)):
+        before, after = recorded.get(row, {}), current.get(row, {})
+        diff = {name: after.get(name, 0) - before.get(name, 0) for name in set(before) | set(after)}
+        diff = {name: value for name, value in sorted(diff.items()) if value}
+        if diff:
+            changes[row] = diff
+    return changes
+
+
+def describe_row(key: str) -> dict[str, str]:
+    """The parts of a row key: `region_code` and `day`, and `kind` and `subject_id` for rank rows."""
+    parts = key.split("#")
+    if parts[0] in ROW_KINDS:
+        return {"kind": parts[0], "region_code": parts[1], "day": parts[2], "subject_id": parts[3]}
+    return {"region_code": parts[0], "day": parts[1]}
+
+
+def split_range(first: dt.date, last: dt.date) -> tuple[list[tuple[dt.date, dt.date]], tuple[str, str] | None]:
+    """The whole months of [first, last] (first and last `YYYY-MM`, or None) and the day spans
+    left at its ends: what a ranking reads per month and per day."""
+    start = first if first.day == 1 else (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    after = last + dt.timedelta(days=1)
+    end = after if after.day == 1 else last.replace(day=1)  # the day after the last whole month
+    if start >= end:
+        return [(first, last)], None
+    spans = []
+    if first < start:
+        spans.append((first, start - dt.timedelta(days=1)))
+    if end <= last:
+        spans.append((end, last))
+    return spans, (f"{start:%Y-%m}", f"{end - dt.timedelta(days=1):%Y-%m}")
+
+
+# ------------------------------------------------------------------ figures
+
+
+def ratio(numerator: float, denominator: float, digits: int = 4) -> float | None:
+    return round(numerator / denominator, digits) if denominator else None
+
+
+def add_up(rows: Iterable[Mapping[str, float]]) -> dict[str, int]:
+    totals = dict.fromkeys(COUNTERS, 0)
+    for row in rows:
+        for name in COUNTERS:
+            totals[name] += int(row.get(name) or 0)
+    return totals
+
+
+def figures(totals: Mapping[str, int]) -> dict:
+    """The §8 figures from summed counters; a rate with a zero denominator is null."""
+    t = {name: int(totals.get(name) or 0) for name in COUNTERS}
+    result: dict = {"total": t["total"]}
+    for figure, table in BREAKDOWNS.items():
+        result[figure] = {member.value: t[counter] for member, counter in table.items()}
+    resolved, unresolved = t["resolved"], t["unresolved"]
+    result.update(
+        success_rate=ratio(resolved, resolved + unresolved),
+        closure_rate=ratio(t[STATUS_COUNTER[CaseStatus.CLOSED]], t["total"]),
+        on_time_rate=ratio(t["concluded_on_time"], t["concluded"]),
+        avg_hours_to_resolve=ratio(t["resolve_seconds"] / 3600, resolved, 2),
+        resolved_below_district_share=ratio(t["resolved_below_district"], resolved),
+        satisfaction_rate=ratio(t["visits_ok"], t["visits"]),
+        overdue_open=t["overdue_open"],
+        counts={name: t[name] for name in (*PERFORMANCE_COUNTERS, "resolved_below_district")},
+    )
+    return result
+
+
+# ------------------------------------------------------------------ ranking
+
+MIN_CONCLUDED = 5
+"""Minimum volume: an org or mediator with fewer concluded cases in the range is listed, not ranked."""
+PRIOR_WEIGHT = 5
+"""Strength of the pull towards the region's rate, in cases (a Bayesian prior of 5 pseudo-cases)."""
+
+RANK_RATES: tuple[tuple[str, str, str], ...] = (
+    ("on_time_rate", "concluded_on_time", "concluded"),
+    ("success_rate", "resolved", "concluded"),
+    ("satisfaction_rate", "visits_ok", "visits"),
+)
+"""(rate, numerator, denominator) the ranking scores."""
+
+
+def rank(subjects: Mapping[str, Mapping[str, int]]) -> dict:
+    """Rank orgs or mediators (id → summed performance counters), best first.
+
+    Each rate is smoothed towards the region's rate p (the pooled rate of every
+    subject listed): (x + K·p) / (n + K) with K = PRIOR_WEIGHT, so a subject with
+    few cases sits near the average and a long record counts for what it shows.
+    The score is the mean of the smoothed on-time, success and satisfaction
+    rates (a rate nobody in the region has data for is left out). Subjects with
+    fewer than MIN_CONCLUDED concluded cases are not ranked. Ties: more
+    concluded cases first, then id.
+    """
+    pooled = add_up(subjects.values())
+    prior = {rate: pooled[num] / pooled[den] if pooled[den] else None for rate, num, den in RANK_RATES}
+    ranked, unranked = [], []
+    for subject, raw in subjects.items():
+        counts = {name: int(raw.get(name) or 0) for name in PERFORMANCE_COUNTERS}
+        entry = {"id": subject, **counts, **{rate: ratio(counts[num], counts[den]) for rate, num, den in RANK_RATES}}
+        if counts["concluded"] < MIN_CONCLUDED:
+            unranked.append(entry)
+            continue
+        smoothed = [(counts[num] + PRIOR_WEIGHT * prior[rate]) / (counts[den] + PRIOR_WEIGHT)
+                    for rate, num, den in RANK_RATES if prior[rate] is not None]
+        entry["score"] = round(sum(smoothed) / len(smoothed), 4) if smoothed else None
+        ranked.append(entry)
+    ranked.sort(key=lambda e: (-(e["score"] or 0), -e["concluded"], e["id"]))
+    for position, entry in enumerate(ranked, start=1):
+        entry["rank"] = position
+    unranked.sort(key=lambda e: (-e["concluded"], e["id"]))
+    baseline = {rate: None if p is None else round(p, 4) for rate, p in prior.items()}
+    return {"baseline": baseline, "ranked": ranked, "below_minimum": unranked}

@@ -1,0 +1,199 @@
+"""Statistics (§8): what a case contributes to the aggregates, the figures, the ranking formula."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chalicelib.domain.case import Case, Party
+from chalicelib.domain.enums import CaseStatus, Category, CategorySource, Channel, RiskLevel, Tier
+from chalicelib.domain.stats import (
+    COUNTERS,
+    MIN_CONCLUDED,
+    PRIOR_WEIGHT,
+    add_up,
+    contributions,
+    deltas,
+    describe_row,
+    figures,
+    rank,
+    record_rows,
+    stats_changes,
+    stats_rows,
+)
+
+UTC = dt.timezone.utc
+RECEIVED = dt.datetime(2026, 11, 22, 17, 0, tzinfo=UTC)  # 01:00 on 23 Nov in Asia/Shanghai
+
+
+def case(status=CaseStatus.RECEIVED, **changes) -> Case:
+    base = Case(
+        case_id="HW20261123STATS001", owner="p", external_ref="S-1", partner_id="p", channel=Channel.HOTLINE_12345,
+        title="t", description="d", region_code="320509102001", address=None, parties=[Party("applicant", "张三")],
+        party_count=1, amount_cny=None, risk_indicators=[], category=Category.NEIGHBOR,
+        category_source=CategorySource.PARTNER, risk_level=RiskLevel.BLUE, received_at=RECEIVED, request_hash="h",
+        status=status)
+    for name, value in changes.items():
+        setattr(base, name, value)
+    return base
+
+
+def resolved(**changes) -> Case:
+    values = dict(tier=Tier.VILLAGE, org_id="V-CN", mediator_id="M-CN-1",
+                  agreement={"summary": "s", "performance_due": "2026-12-31"},
+                  resolve_due_at=RECEIVED + dt.timedelta(days=20), concluded_at=RECEIVED + dt.timedelta(hours=30))
+    values.update(changes)
+    return case(values.pop("status", CaseStatus.RESOLVED), **values)
+
+
+def test_counters_are_generated_from_the_enums():
+    assert {"total", "status_closed", "category_labor_wages", "tier_town", "channel_police_110", "risk_red",
+            "resolved", "unresolved", "concluded", "concluded_on_time", "visits", "visits_ok", "overdue_open",
+            "resolve_seconds", "resolved_below_district"} <= set(COUNTERS)
+    assert len(COUNTERS) == len(set(COUNTERS))
+
+
+def test_a_new_case_counts_once_in_each_of_its_breakdowns():
+    assert contributions(case()) == {"total": 1, "status_received": 1, "category_neighbor": 1,
+                                     "channel_hotline_12345": 1, "risk_blue": 1}
+
+
+def test_a_resolved_case_counts_its_outcome_time_and_tier():
+    counts = contributions(resolved())
+    assert counts["resolved"] == counts["concluded"] == counts["concluded_on_time"] == 1
+    assert counts["resolve_seconds"] == 30 * 3600
+    assert counts["resolved_below_district"] == 1 and counts["tier_village"] == 1
+    assert "unresolved" not in counts
+
+
+def test_reaching_resolved_survives_closing_and_late_is_not_on_time():
+    closed = contributions(resolved(status=CaseStatus.CLOSED, resolve_due_at=RECEIVED + dt.timedelta(hours=1)))
+    assert closed["status_closed"] == 1 and closed["resolved"] == 1 and "concluded_on_time" not in closed
+    assert "status_resolved" not in closed
+
+
+def test_an_unresolved_case_at_district():
+    counts = contributions(resolved(status=CaseStatus.UNRESOLVED, agreement=None, tier=Tier.DISTRICT,
+                                    referral={"channel": "litigation", "reason": "r"}))
+    assert counts["unresolved"] == counts["concluded"] == 1
+    assert "resolved" not in counts and "resolve_seconds" not in counts and "resolved_below_district" not in counts
+
+
+def test_visits_and_satisfaction():
+    visits = [{"seq": 1, "done_at": "x", "satisfaction": {"attitude": "satisfied", "process": "satisfied",
+                                                          "effect": "dissatisfied"}},
+              {"seq": 2, "done_at": "y", "satisfaction": {"attitude": "basically_satisfied",
+                                                          "process": "satisfied", "effect": "satisfied"}},
+              {"seq": 3, "done_at": None, "satisfaction": None}]
+    counts = contributions(resolved(return_visits=visits))
+    assert (counts["visits"], counts["visits_ok"]) == (2, 1)
+
+
+def test_overdue_counts_only_while_open():
+    assert contributions(case(CaseStatus.DISPATCHED, overdue=True))["overdue_open"] == 1
+    assert "overdue_open" not in contributions(case(CaseStatus.WITHDRAWN, overdue=True))
+
+
+def test_rows_are_per_prefix_and_day_and_per_org_and_mediator_once_concluded():
+    assert set(stats_rows(case())) == {"320509#2026-11-23", "320509102#2026-11-23", "320509102001#2026-11-23"}
+    rows = stats_rows(resolved())
+    assert len(rows) == 15  # 3 region rows; org and mediator per day and per month at 3 prefixes
+    org_row = rows["org#320509102#2026-11-23#V-CN"]
+    assert org_row == {"concluded": 1, "concluded_on_time": 1, "resolved": 1}
+    assert rows["mediator#320509#2026-11-23#M-CN-1"] == org_row
+    assert rows["org_month#320509102001#2026-11#V-CN"] == rows["mediator_month#320509#2026-11#M-CN-1"] == org_row
+    assert describe_row("mediator#320509#2026-11-23#M-CN-1") == {
+        "kind": "mediator", "region_code": "320509", "day": "2026-11-23", "subject_id": "M-CN-1"}
+    assert describe_row("320509102#2026-11-23") == {"region_code": "320509102", "day": "2026-11-23"}
+
+
+def test_deltas_move_a_case_between_counters_and_rows():
+    before = stats_rows(case(CaseStatus.ACCEPTED, tier=Tier.VILLAGE, org_id="V-CN", mediator_id="M-CN-1"))
+    after = stats_rows(resolved())
+    changes = deltas(before, after)
+    district = changes["320509#2026-11-23"]
+    assert district["status_accepted"] == -1 and district["status_resolved"] == 1 and "total" not in district
+    assert changes["org#320509#2026-11-23#V-CN"] == {"concluded": 1, "concluded_on_time": 1, "resolved": 1}
+    assert deltas(after, after) == {}
+    assert deltas(after, {}) == {row: {k: -v for k, v in c.items()} for row, c in after.items()}
+
+
+def test_the_case_keeps_a_compact_record_and_writes_add_the_row_differences():
+    accepted = case(CaseStatus.ACCEPTED, tier=Tier.VILLAGE, org_id="V-CN", mediator_id="M-CN-1")
+    record, changes = stats_changes(accepted)
+    assert record == {"counts": contributions(accepted)}  # not concluded: no org or mediator credited
+    assert changes == stats_rows(accepted) == record_rows(accepted, record)
+    later = resolved()
+    later.stats_recorded = record
+    record2, changes2 = stats_changes(later)
+    assert (record2["org"], record2["mediator"]) == ("V-CN", "M-CN-1")
+    assert changes2 == deltas(stats_rows(accepted), stats_rows(later))
+    later.stats_recorded = record2
+    assert stats_changes(later) == (record2, {})  # nothing changed: nothing to add
+    assert record_rows(later, {}) == {}
+
+
+def test_figures_with_no_data_have_null_rates():
+    result = figures(add_up([]))
+    assert result["total"] == 0 and result["overdue_open"] == 0
+    for rate in ("success_rate", "closure_rate", "on_time_rate", "avg_hours_to_resolve",
+                 "resolved_below_district_share", "satisfaction_rate"):
+        assert result[rate] is None, rate
+    assert result["by_status"]["closed"] == 0 and set(result["by_tier"]) == {"village", "town", "district"}
+
+
+def test_figures_add_up_cases():
+    cases = [resolved(), resolved(status=CaseStatus.CLOSED, tier=Tier.DISTRICT,
+                                  concluded_at=RECEIVED + dt.timedelta(hours=10)),
+             resolved(status=CaseStatus.UNRESOLVED, agreement=None, referral={"channel": "other", "reason": "r"}),
+             case()]
+    result = figures(add_up(contributions(c) for c in cases))
+    assert result["total"] == 4
+    assert result["success_rate"] == round(2 / 3, 4)
+    assert result["closure_rate"] == 0.25
+    assert result["on_time_rate"] == 1.0
+    assert result["avg_hours_to_resolve"] == 20.0
+    assert result["resolved_below_district_share"] == 0.5
+    assert result["satisfaction_rate"] is None
+    assert result["by_status"] == {"received": 1, "dispatched": 0, "accepted": 0, "resolved": 1, "unresolved": 1,
+                                   "closed": 1, "withdrawn": 0, "merged": 0}
+
+
+def perf(concluded, on_time, resolved, visits=0, visits_ok=0):
+    return {"concluded": concluded, "concluded_on_time": on_time, "resolved": resolved,
+            "unresolved": concluded - resolved, "visits": visits, "visits_ok": visits_ok}
+
+
+def test_ranking_needs_a_minimum_volume_and_pulls_small_records_to_the_average():
+    table = rank({"fast-one": perf(1, 1, 1, 1, 1), "steady": perf(20, 18, 18, 10, 9), "weak": perf(6, 2, 3, 4, 1)})
+    assert [e["id"] for e in table["ranked"]] == ["steady", "weak"]
+    assert [e["rank"] for e in table["ranked"]] == [1, 2]
+    assert [e["id"] for e in table["below_minimum"]] == ["fast-one"]
+    assert MIN_CONCLUDED == 5 and PRIOR_WEIGHT == 5
+    baseline = table["baseline"]
+    assert baseline == {"on_time_rate": round(21 / 27, 4), "success_rate": round(22 / 27, 4),
+                        "satisfaction_rate": round(11 / 15, 4)}
+    steady = table["ranked"][0]
+    expected = ((18 + 5 * 21 / 27) / 25 + (18 + 5 * 22 / 27) / 25 + (9 + 5 * 11 / 15) / 15) / 3
+    assert steady["score"] == round(expected, 4)
+    assert steady["on_time_rate"] == 0.9 and steady["satisfaction_rate"] == 0.9
+
+
+def test_ranking_without_visits_scores_on_two_rates():
+    table = rank({"a": perf(5, 5, 5), "b": perf(5, 0, 5)})
+    assert table["baseline"]["satisfaction_rate"] is None
+    assert [e["id"] for e in table["ranked"]] == ["a", "b"]
+    assert table["ranked"][0]["satisfaction_rate"] is None
+
+
+def test_split_range_reads_whole_months_by_month():
+    from chalicelib.domain.stats import split_range
+
+    d = dt.date
+    assert split_range(d(2026, 11, 1), d(2026, 11, 30)) == ([], ("2026-11", "2026-11"))
+    assert split_range(d(2026, 10, 15), d(2027, 1, 10)) == (
+        [(d(2026, 10, 15), d(2026, 10, 31)), (d(2027, 1, 1), d(2027, 1, 10))], ("2026-11", "2026-12"))
+    assert split_range(d(2026, 11, 3), d(2026, 11, 20)) == ([(d(2026, 11, 3), d(2026, 11, 20))], None)
+    assert split_range(d(2026, 11, 3), d(2026, 12, 2)) == ([(d(2026, 11, 3), d(2026, 12, 2))], None)
+    assert split_range(d(2024, 2, 1), d(2024, 2, 29)) == ([], ("2024-02", "2024-02"))
+    assert split_range(d(2026, 12, 1), d(2027, 1, 31)) == ([], ("2026-12", "2027-01"))
+    assert split_range(d(2026, 11, 30), d(2026, 11, 30)) == ([(d(2026, 11, 30), d(2026, 11, 30))], None)
