@@ -26,9 +26,28 @@ test: $(STAMP)
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache chalice.out
+	rm -rf $(VENV) .local .pytest_cache chalice.out .chalice/deployments infra/chalice.out infra/cdk.out
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/local_latency.py
+	$(PY) bench/visits.py
+
+# ------------------------------------------------------------ cloud (infra/)
+# requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through
+# requirements-dev.txt, so `make test` runs tests/infra too; re-install when it changes.
+$(STAMP): requirements-infra.txt
+
+STAGE ?= dev
+
+.PHONY: synth bench-package
+# The stack of STAGE (default dev) into infra/cdk.out/, offline (no AWS credentials), then cfn-lint.
+synth: $(STAMP)
+	rm -rf infra/chalice.out infra/cdk.out
+	cd infra && CDK_OUTDIR=cdk.out CDK_CONTEXT_JSON='{"stage": "$(STAGE)"}' ../$(PY) app.py
+	$(PY) -c 'import sys; from cfnlint.runner import main; sys.exit(main())' infra/cdk.out/hewei-$(STAGE).template.json
+
+# Lambda package size and cold import time of app.py, merged into bench/results.json.
+bench-package: $(STAMP)
+	$(PY) bench/package.py

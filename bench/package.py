@@ -1,0 +1,211 @@
+"""Deployment package size and cold import time of app.py.
+
+    python bench/package.py            # from the project root, in the dev virtualenv
+
+Builds the Lambda package exactly as infra deploys it (`chalice package` with
+infra's packaging settings: dependencies in Chalice's managed layer, then
+bytecode added, see infra/hewei_infra/packaging.py), then:
+
+- package: zipped and unzipped bytes of the function zip and the layer zip,
+  and the largest top-level entries;
+- cold_import_ms: the time to `import app`, median of several fresh
+  interpreters, measured two ways:
+  - `lambda_package`: the extracted function zip and layer only (`python -S`,
+    so nothing from the virtualenv leaks in; `-B`, since Lambda cannot write
+    .pyc files into its read-only /var/task and /opt);
+  - `lambda_package_without_bytecode`: the same with the .pyc files removed,
+    what a plain `chalice package` deploys (every module compiled at each
+    cold start);
+  - `dev_venv`: `python -X importtime -c "import app"` and the wall time of
+    `python -c "import app"` in the project root, with this interpreter.
+
+Merges both under "package" and "cold_import_ms" into bench/results.json
+(read-modify-write: other scripts own the other keys). Needs the package
+registry (Chalice downloads Lambda wheels) unless .chalice/deployments/ holds
+the layer for the current requirements.txt. Makes no AWS call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results.json"
+sys.path.insert(0, str(ROOT / "infra"))
+
+from hewei_infra.packaging import LAMBDA_PYTHON, PACKAGE_CONFIG, add_bytecode  # noqa: E402
+
+LAYER_PREFIX = f"python/lib/python{LAMBDA_PYTHON}/site-packages/"
+PACKAGE_STAGE = "dev"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HEWEI_", "PYTHON"))}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true",
+               HEWEI_STAGE=PACKAGE_STAGE, HEWEI_RESOURCE_PREFIX=f"hewei-{PACKAGE_STAGE}-")
+    env.update(extra)
+    return env
+
+
+def build_package(outdir: Path) -> None:
+    """`chalice package` in a fresh interpreter (it imports app.py, whose names depend on the stage)."""
+    script = (
+        "import json, sys\n"
+        "from chalice.api import package_app\n"
+        "config = json.loads(sys.argv[2])\n"
+        f"package_app(project_dir={str(ROOT)!r}, output_dir=sys.argv[1], stage={PACKAGE_STAGE!r}, chalice_config=config)\n"
+    )
+    config = {**PACKAGE_CONFIG, "manage_iam_role": False,
+              "iam_role_arn": "arn:aws:iam::123456789012:role/bench-placeholder"}
+    subprocess.run([sys.executable, "-c", script, str(outdir), json.dumps(config)], cwd=outdir.parent,
+                   env=clean_env(AWS_DEFAULT_REGION="us-east-1"), check=True, stdout=subprocess.DEVNULL)
+    add_bytecode(outdir / "deployment.zip")  # as infra's PrecompiledChalice does
+    if (outdir / "layer-deployment.zip").exists():
+        add_bytecode(outdir / "layer-deployment.zip", cache_dir=ROOT / ".chalice" / "deployments")
+
+
+def zip_stats(path: Path, prefix: str = "") -> dict:
+    sizes: dict[str, list[int]] = {}
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            name = info.filename[len(prefix):] if info.filename.startswith(prefix) else info.filename
+            top = name.split("/")[0]
+            entry = sizes.setdefault(top, [0, 0])
+            entry[0] += info.file_size
+            entry[1] += info.compress_size
+    largest = sorted(sizes.items(), key=lambda kv: kv[1][0], reverse=True)[:8]
+    return {
+        "zip_bytes": path.stat().st_size,
+        "unzipped_bytes": sum(v[0] for v in sizes.values()),
+        "largest_unzipped": [{"name": k, "unzipped_bytes": v[0], "zipped_bytes": v[1]} for k, v in largest],
+    }
+
+
+def extract(package_dir: Path, target: Path) -> tuple[Path, Path]:
+    task, opt = target / "task", target / "opt"
+    with zipfile.ZipFile(package_dir / "deployment.zip") as archive:
+        archive.extractall(task)
+    layer = package_dir / "layer-deployment.zip"
+    if layer.exists():
+        with zipfile.ZipFile(layer) as archive:
+            archive.extractall(opt)
+    return task, opt / LAYER_PREFIX
+
+
+def lambda_python() -> str:
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == LAMBDA_PYTHON:
+        return sys.executable
+    return f"python{LAMBDA_PYTHON}"
+
+
+def app_import_us(stderr: str) -> int:
+    """Cumulative microseconds of the top-level `app` module in -X importtime output."""
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and line.rstrip().endswith("| app"):
+            return int(line.split("|")[1])
+    raise RuntimeError("no importtime line for app:\n" + stderr[-2000:])
+
+
+def run_import(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+    """(wall ms of the whole interpreter, importtime µs of `app`)."""
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    wall = (time.perf_counter() - start) * 1000
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr[-3000:])
+    return wall, app_import_us(result.stderr)
+
+
+def measure(argv: list[str], cwd: Path, env: dict[str, str], runs: int) -> dict:
+    samples = [run_import(argv, cwd, env) for _ in range(runs)]
+    walls = [s[0] for s in samples]
+    imports = [s[1] / 1000 for s in samples]
+    return {"importtime_app_ms": round(statistics.median(imports), 1),
+            "wall_ms": round(statistics.median(walls), 1),
+            "importtime_app_ms_min": round(min(imports), 1), "runs": runs}
+
+
+def merge_results(update: dict) -> None:
+    try:
+        results = json.loads(RESULTS.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        results = {}
+    results.update(update)
+    tmp = RESULTS.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    os.replace(tmp, RESULTS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="interpreters per measurement (median)")
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write bench/results.json")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="hewei-bench-") as tmp:
+        package_dir = Path(tmp) / "package"
+        build_package(package_dir)
+        function = zip_stats(package_dir / "deployment.zip")
+        layer_zip = package_dir / "layer-deployment.zip"
+        layer = zip_stats(layer_zip, LAYER_PREFIX) if layer_zip.exists() else None
+        package = {
+            "function": function,
+            "layer": layer,
+            "total_zip_bytes": function["zip_bytes"] + (layer["zip_bytes"] if layer else 0),
+            "total_unzipped_bytes": function["unzipped_bytes"] + (layer["unzipped_bytes"] if layer else 0),
+            "lambda_limit_unzipped_bytes": 262_144_000,
+            "automatic_layer": PACKAGE_CONFIG["automatic_layer"],
+        }
+
+        task, site = extract(package_dir, Path(tmp) / "lambda")
+        probe = f"import sys; sys.path[:0] = [{str(task)!r}, {str(site)!r}]; import app"
+        lambda_env = clean_env()
+        argv = [lambda_python(), "-S", "-B", "-X", "importtime", "-c", probe]
+        in_package = measure(argv, task, lambda_env, args.runs)
+        for pyc in list(task.rglob("*.pyc")) + list(site.rglob("*.pyc")):
+            pyc.unlink()
+        without_bytecode = measure(argv, task, lambda_env, args.runs)
+        dev_env = clean_env()
+        in_dev = measure([sys.executable, "-X", "importtime", "-c", "import app"], ROOT, dev_env, args.runs)
+        dev_wall = statistics.median(
+            run_wall([sys.executable, "-c", "import app"], ROOT, dev_env) for _ in range(args.runs))
+        in_dev["wall_ms"] = round(dev_wall, 1)
+
+    measured = {"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"}
+    update = {
+        "package": {**package, **measured},
+        "cold_import_ms": {
+            "lambda_package": {**in_package, "how": "extracted function zip + layer as deployed (with .pyc), "
+                                                   "python -S -B, fresh interpreter each run"},
+            "lambda_package_without_bytecode": {**without_bytecode, "how": "the same without .pyc files: what "
+                                                                           "plain `chalice package` ships"},
+            "dev_venv": {**in_dev, "how": "python -X importtime -c 'import app' and wall time of "
+                                          "python -c 'import app' from the project root, .pyc cached"},
+            **measured,
+        },
+    }
+    print(json.dumps(update, indent=2))
+    if not args.dry_run:
+        merge_results(update)
+
+
+def run_wall(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True, timeout=120)
+    return (time.perf_counter() - start) * 1000
+
+
+if __name__ == "__main__":
+    main()

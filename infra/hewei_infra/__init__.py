@@ -1,0 +1,1 @@
+"""The Hewei cloud stack (AWS CDK): see infra/README.md."""

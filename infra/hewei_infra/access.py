@@ -1,0 +1,122 @@
+"""What each Lambda function of the app may touch: the least-privilege map.
+
+One entry per Chalice handler (`api_handler` is the function behind every
+HTTP route). The stack builds one IAM role per function from its entry and
+nothing else, and refuses to synthesize an app that has a function without an
+entry: a new handler gets no permission by accident, and none by default.
+
+Granularity:
+- tables, by the suffix of their name (`cases` for `hewei-dev-cases`):
+  READ  = GetItem, Query, Scan on the table, and Query on its indexes;
+  WRITE = READ + PutItem, UpdateItem (transactions need the same per-item
+  actions). Nothing in the service deletes items, so no role may.
+- `sends`: queues (by role, `callbacks-dlq` for a dead-letter queue) the
+  function publishes to: GetQueueUrl, SendMessage (SendMessageBatch too).
+- the queue a function consumes comes from its `@app.on_sqs_message`:
+  ReceiveMessage, DeleteMessage, GetQueueAttributes, GetQueueUrl (workers
+  delete the messages that succeeded themselves, see chalicelib/workers.py).
+- `sms`: sns:Publish to phone numbers (the one statement with Resource "*").
+- `secret_key`: gets HEWEI_SECRET_KEY (partner secrets, pseudonyms, callback
+  signatures); `staff_tokens`: gets the staff-token settings.
+
+When a handler starts using another table or queue, change its entry here:
+`tests/infra` fails for a function without one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+READ = "read"
+WRITE = "write"
+
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan")
+TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+INDEX_ACTIONS = ("dynamodb:Query",)
+KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
+KMS_WRITE_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
+QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+SMS_ACTIONS = ("sns:Publish",)
+SMS_STATEMENT_SID = "SmsToPhoneNumbers"
+"""The one statement allowed `Resource: "*"`: SNS `Publish(PhoneNumber=...)` has
+no resource ARN to name (a phone number is not an AWS resource)."""
+
+
+@dataclass(frozen=True)
+class FunctionAccess:
+    tables: Mapping[str, str] = field(default_factory=dict)
+    sends: tuple[str, ...] = ()
+    sms: bool = False
+    secret_key: bool = False
+    staff_tokens: bool = False
+    timeout_seconds: int = 30
+    memory_mb: int = 256
+    report_batch_item_failures: bool = False
+    """True only for an SQS handler that returns `{"batchItemFailures": [...]}`.
+    Ours raise on a failed record and delete the good ones themselves
+    (chalicelib/workers.py), so none does."""
+
+
+_ALL_TABLES_WRITE = {t: WRITE for t in ("regions", "orgs", "mediators", "partners", "cases", "case-items", "keys",
+                                         "daily-stats", "rank-stats")}
+_STATS_WRITE = {"daily-stats": WRITE, "rank-stats": WRITE}
+"""Every function that writes a case adds to the statistics rows in the same transaction."""
+
+_SWEEP = FunctionAccess(
+    # due-date index, cases and their items (letters, events, notifications to release),
+    # the directory for addressees, routing of stranded cases (orgs, mediators' load).
+    # every case write also adds to the statistics rows (daily-stats) in its transaction.
+    tables={"cases": WRITE, "case-items": WRITE, "mediators": WRITE, "orgs": READ, **_STATS_WRITE},
+    sends=("routing", "notify", "callbacks", "sweeps"),
+    timeout_seconds=240,  # < the 5-minute rate; the sweep keeps 30 s in reserve and continues via `sweeps`
+    memory_mb=512,
+)
+
+FUNCTIONS: dict[str, FunctionAccess] = {
+    # Every HTTP route: directory admin, intake, reads, case actions, tokens, on-demand sweep.
+    "api_handler": FunctionAccess(
+        tables=_ALL_TABLES_WRITE,
+        sends=("routing", "notify", "callbacks", "sweeps"),
+        secret_key=True,
+        staff_tokens=True,
+        timeout_seconds=29,  # API Gateway's integration limit
+        memory_mb=512,  # more memory = more CPU: the cold import is CPU-bound
+    ),
+    # Routing queue → dispatch: the case, its timeline and notifications, orgs by scope,
+    # mediators by org and their open-case counters.
+    "route_cases": FunctionAccess(
+        tables={"cases": WRITE, "case-items": WRITE, "mediators": WRITE, "orgs": READ, **_STATS_WRITE},
+        sends=("notify", "callbacks"),
+        timeout_seconds=30,
+    ),
+    # Notify queue → claim the stored notification, send it, settle it.
+    "send_notifications": FunctionAccess(
+        tables={"case-items": WRITE},
+        sms=True,
+        timeout_seconds=30,
+    ),
+    # Callbacks queue → partner look-up, signed POST, delivery record, retry or park.
+    "deliver_callbacks": FunctionAccess(
+        tables={"partners": READ, "case-items": WRITE},
+        sends=("callbacks", "callbacks-dlq"),
+        secret_key=True,
+        timeout_seconds=60,  # up to 5 POSTs of at most 10 s each per batch
+    ),
+    "supervision_sweep": _SWEEP,
+    "continue_sweeps": _SWEEP,
+    # Daily return-visit sweep: the visit index, cases and their events and notifications, the
+    # statistics rows its case writes touch, org heads and mediators as addressees; it
+    # continues through `sweeps` when it runs out of time.
+    "return_visit_sweep": FunctionAccess(
+        tables={"cases": WRITE, "case-items": WRITE, "orgs": READ, "mediators": READ, **_STATS_WRITE},
+        sends=("notify", "sweeps"),
+        timeout_seconds=240,
+        memory_mb=512,
+    ),
+}
+
+VISIBILITY_TIMEOUT_FACTOR = 6
+"""SQS visibility timeout = 6 × the consuming function's timeout (AWS's advice for Lambda event sources)."""

@@ -1,0 +1,483 @@
+"""One CloudFormation stack per stage: everything the code expects, and no more.
+
+- Tables from `ALL_MODELS` (keys, GSIs/LSIs and projections read from the
+  PynamoDB models), on demand, PITR, SSE with a customer-managed KMS key, TTL
+  where `TTL_ATTRIBUTES` says, deletion protection in prod.
+- Queues from `chalicelib.config.QUEUE_SUFFIXES`, named as the code names
+  them, each with a dead-letter queue (redrive after
+  `bootstrap.DLQ_MAX_RECEIVE_COUNT` receives), visibility timeout 6× the
+  consuming function's timeout.
+- The Chalice app through `chalice.cdk.Chalice` (API Gateway, Lambda, the
+  SQS event sources and the schedules from its decorators), with one IAM role
+  per function built from `access.FUNCTIONS`; each SQS event source names its
+  queue by `Fn::GetAtt`, so the mappings are created after the queues.
+- Secrets Manager secrets for the master key (and the staff-token key when
+  no identity provider is configured), passed to the functions that need them
+  through CloudFormation dynamic references.
+- Alarms on every DLQ's depth, each function's errors and throttles, API 5xx;
+  stage-wide API throttling and a usage plan for partners' API keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import (
+    aws_apigateway as apigateway,
+    aws_cloudwatch as cloudwatch,
+    aws_dynamodb as dynamodb,
+    aws_iam as iam,
+    aws_kms as kms,
+    aws_logs as logs,
+    aws_secretsmanager as secretsmanager,
+    aws_sns as sns,
+    aws_sqs as sqs,
+)
+from chalice import Chalice as ChaliceApp
+from chalice.app import SQSEventConfig, ScheduledEventConfig
+from chalice.cdk import Chalice
+from constructs import Construct
+
+from . import access
+from .config import StageConfig
+from .packaging import PACKAGE_CONFIG, add_bytecode
+from .schema import TableSpec, table_spec
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+API_FUNCTION = "api_handler"
+API_STAGE = PACKAGE_CONFIG["api_gateway_stage"]
+_SUB_QUEUE_ARN = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
+
+
+def logical_id(*parts: str) -> str:
+    return "".join(p[:1].upper() + p[1:] for part in parts for p in re.split(r"[^A-Za-z0-9]+", part) if p)
+
+
+@dataclass
+class QueuePair:
+    role: str
+    queue: sqs.CfnQueue
+    dlq: sqs.CfnQueue
+
+
+@dataclass
+class FunctionInfo:
+    name: str
+    """Chalice's name: `api_handler` or the handler's."""
+    logical_id: str
+    """The `AWS::Serverless::Function` in the template `chalice package` makes."""
+    access: access.FunctionAccess
+    consumes: str | None = None
+    """The queue role it is subscribed to, for an `on_sqs_message` handler."""
+    schedule: str | None = None
+
+
+class PrecompiledChalice(Chalice):
+    """`chalice.cdk.Chalice`, with bytecode added to the zips before they become assets."""
+
+    def _package_app(self) -> None:
+        super()._package_app()
+        package = Path(self._sam_package_dir)
+        add_bytecode(package / "deployment.zip")  # small, and new at every code change: not cached
+        if (package / "layer-deployment.zip").exists():  # ~1,300 modules: cached by content
+            add_bytecode(package / "layer-deployment.zip", cache_dir=PROJECT_ROOT / ".chalice" / "deployments")
+
+
+def app_functions(app: ChaliceApp) -> dict[str, tuple[str | None, str | None]]:
+    """The Lambda functions Chalice makes of `app`: name → (queue name consumed, schedule)."""
+    functions: dict[str, tuple[str | None, str | None]] = {}
+    if app.routes:
+        functions[API_FUNCTION] = (None, None)
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig):
+            if source.queue_arn:
+                raise ValueError(f"{source.name}: name the queue, not its ARN (infra owns the queues)")
+            functions[source.name] = (source.queue, None)
+        elif isinstance(source, ScheduledEventConfig):
+            expression = source.schedule_expression
+            functions[source.name] = (None, expression if isinstance(expression, str) else expression.to_string())
+        else:
+            raise ValueError(f"{source.name}: {type(source).__name__} handlers have no infra yet")
+    for function in app.pure_lambda_functions:
+        functions[function.name] = (None, None)
+    if app.websocket_handlers:
+        raise ValueError("websocket handlers have no infra yet")
+    return functions
+
+
+class HeweiStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, description=f"Hewei dispute mediation service, stage {config.stage}",
+                         **kwargs)
+        # Imported here, after config.prepare_environment(): names depend on the stage.
+        import app as chalice_module
+        from chalicelib.adapters import bootstrap
+        from chalicelib.adapters.models import ALL_MODELS, TTL_ATTRIBUTES
+        from chalicelib.config import QUEUE_SUFFIXES, queue_name
+
+        self.config = config
+        retain = cdk.RemovalPolicy.RETAIN if config.prod else cdk.RemovalPolicy.DESTROY
+        self.retain = retain
+
+        # ------------------------------------------------------------ functions
+        declared = app_functions(chalice_module.app)
+        missing = sorted(set(declared) - set(access.FUNCTIONS))
+        if missing:
+            raise ValueError(f"no least-privilege entry in infra/hewei_infra/access.py for {missing}")
+        queue_roles = {queue_name(role): role for role in QUEUE_SUFFIXES}
+        functions: dict[str, FunctionInfo] = {}
+        for name, (queue, schedule) in declared.items():
+            if queue is not None and queue not in queue_roles:
+                raise ValueError(f"{name} consumes {queue!r}, which is not a queue of chalicelib.config")
+            functions[name] = FunctionInfo(name, "", access.FUNCTIONS[name],
+                                           consumes=queue_roles.get(queue) if queue else None, schedule=schedule)
+        self.functions = functions
+
+        # ------------------------------------------------------------- storage
+        self.data_key = kms.Key(
+            self, "DataKey", alias=f"alias/{config.stack_name}-data", enable_key_rotation=True,
+            description=f"Hewei {config.stage}: encrypts the DynamoDB tables", removal_policy=retain,
+        )
+        self.tables: dict[str, tuple[TableSpec, dynamodb.CfnTable]] = {}
+        for model in ALL_MODELS:
+            spec = table_spec(model, config.prefix, TTL_ATTRIBUTES.get(model))
+            self.tables[spec.suffix] = (spec, self._table(spec))
+        for name, info in functions.items():
+            unknown = set(info.access.tables) - set(self.tables)
+            if unknown:
+                raise ValueError(f"access.FUNCTIONS[{name!r}] names tables that do not exist: {sorted(unknown)}")
+
+        self.queues: dict[str, QueuePair] = {}
+        for role in QUEUE_SUFFIXES:
+            timeouts = [i.access.timeout_seconds for i in functions.values() if i.consumes == role]
+            visibility = (access.VISIBILITY_TIMEOUT_FACTOR * max(timeouts) if timeouts
+                          else bootstrap.QUEUE_VISIBILITY_SECONDS.get(role, 60))
+            self.queues[role] = self._queue_pair(role, queue_name(role), queue_name(f"{role}-dlq"), visibility,
+                                                 bootstrap.DLQ_MAX_RECEIVE_COUNT)
+        for name, info in functions.items():
+            for target in info.access.sends:
+                base, _, dlq = target.partition("-")
+                if base not in self.queues or dlq not in ("", "dlq"):
+                    raise ValueError(f"access.FUNCTIONS[{name!r}] sends to unknown queue {target!r}")
+
+        # -------------------------------------------------------------- secrets
+        self.secret_key = secretsmanager.Secret(
+            self, "SecretKey", secret_name=f"hewei/{config.stage}/secret-key",
+            description="HEWEI_SECRET_KEY: derives partner secrets and party pseudonyms. Never rotate it "
+                        "automatically: every partner secret and pseudonym would change.",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+            removal_policy=retain,
+        )
+        self.jwt_secret = None
+        if not config.jwks_url:
+            self.jwt_secret = secretsmanager.Secret(
+                self, "JwtSecret", secret_name=f"hewei/{config.stage}/jwt-secret",
+                description="HEWEI_JWT_SECRET: signs staff tokens (HS256) when no identity provider is configured.",
+                generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64,
+                                                                            exclude_punctuation=True),
+                removal_policy=retain,
+            )
+
+        # ------------------------------------------------------------ the app
+        self.log_groups = {name: self._log_group(name) for name in functions}
+        self.roles = {name: self._role(info) for name, info in functions.items()}
+        placeholder_role = self.roles[next(iter(functions))]
+        self.chalice = PrecompiledChalice(
+            self, "Chalice", source_dir=str(PROJECT_ROOT),
+            stage_config={
+                **PACKAGE_CONFIG,
+                "environment_variables": {"HEWEI_STAGE": config.stage, "HEWEI_RESOURCE_PREFIX": config.prefix},
+                "manage_iam_role": False,
+                # Replaced per function below; Chalice wants one when it manages no role.
+                "iam_role_arn": placeholder_role.attr_arn,
+            },
+        )
+        self._check_package()
+        self._wire_functions()
+        self._api()
+        self._alarms()
+        self._outputs()
+
+    # ----------------------------------------------------------------- tables
+
+    def _table(self, spec: TableSpec) -> dynamodb.CfnTable:
+        def keys(schema):
+            return [dynamodb.CfnTable.KeySchemaProperty(attribute_name=k["AttributeName"], key_type=k["KeyType"])
+                    for k in schema]
+
+        def projection(raw):
+            return dynamodb.CfnTable.ProjectionProperty(projection_type=raw["ProjectionType"],
+                                                        non_key_attributes=raw.get("NonKeyAttributes"))
+
+        table = dynamodb.CfnTable(
+            self, logical_id("Table", spec.suffix),
+            table_name=spec.table_name,
+            billing_mode="PAY_PER_REQUEST",
+            key_schema=keys(spec.key_schema),
+            attribute_definitions=[
+                dynamodb.CfnTable.AttributeDefinitionProperty(attribute_name=a["AttributeName"],
+                                                              attribute_type=a["AttributeType"])
+                for a in spec.attribute_definitions
+            ],
+            global_secondary_indexes=[
+                dynamodb.CfnTable.GlobalSecondaryIndexProperty(index_name=i["IndexName"], key_schema=keys(i["KeySchema"]),
+                                                               projection=projection(i["Projection"]))
+                for i in spec.global_secondary_indexes
+            ] or None,
+            local_secondary_indexes=[
+                dynamodb.CfnTable.LocalSecondaryIndexProperty(index_name=i["IndexName"], key_schema=keys(i["KeySchema"]),
+                                                              projection=projection(i["Projection"]))
+                for i in spec.local_secondary_indexes
+            ] or None,
+            point_in_time_recovery_specification=dynamodb.CfnTable.PointInTimeRecoverySpecificationProperty(
+                point_in_time_recovery_enabled=True),
+            sse_specification=dynamodb.CfnTable.SSESpecificationProperty(
+                sse_enabled=True, sse_type="KMS", kms_master_key_id=self.data_key.key_arn),
+            time_to_live_specification=dynamodb.CfnTable.TimeToLiveSpecificationProperty(
+                attribute_name=spec.ttl_attribute, enabled=True) if spec.ttl_attribute else None,
+            deletion_protection_enabled=self.config.prod,
+        )
+        table.apply_removal_policy(self.retain)
+        return table
+
+    # ----------------------------------------------------------------- queues
+
+    def _queue_pair(self, role: str, name: str, dlq_name: str, visibility: int, max_receive: int) -> QueuePair:
+        dlq = sqs.CfnQueue(
+            self, logical_id("Queue", role, "dlq"), queue_name=dlq_name,
+            message_retention_period=14 * 24 * 3600, sqs_managed_sse_enabled=True,
+        )
+        queue = sqs.CfnQueue(
+            self, logical_id("Queue", role), queue_name=name,
+            visibility_timeout=visibility, sqs_managed_sse_enabled=True,
+            redrive_policy={"deadLetterTargetArn": dlq.attr_arn, "maxReceiveCount": max_receive},
+        )
+        for q in (dlq, queue):
+            q.apply_removal_policy(self.retain)
+        sqs.CfnQueuePolicy(  # TLS only, for every principal (the policy grants nothing)
+            self, logical_id("Queue", role, "TlsOnly"), queues=[queue.ref, dlq.ref],
+            policy_document={"Version": "2012-10-17", "Statement": [{
+                "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sqs:*",
+                "Resource": [queue.attr_arn, dlq.attr_arn], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }]},
+        )
+        return QueuePair(role, queue, dlq)
+
+    def _queue_arn(self, target: str) -> str:
+        base, _, dlq = target.partition("-")
+        pair = self.queues[base]
+        return (pair.dlq if dlq else pair.queue).attr_arn
+
+    # ------------------------------------------------------------------ roles
+
+    def function_name(self, name: str) -> str:
+        """As `chalice deploy` would name it: `hewei-dev-route_cases`."""
+        return f"{self.config.stack_name}-{name}"
+
+    def _log_group(self, name: str) -> logs.CfnLogGroup:
+        group = logs.CfnLogGroup(self, logical_id("Logs", name), log_group_name=f"/aws/lambda/{self.function_name(name)}",
+                                 retention_in_days=self.config.log_retention_days)
+        group.apply_removal_policy(self.retain)
+        return group
+
+    def _role(self, info: FunctionInfo) -> iam.CfnRole:
+        grants = info.access
+        statements: list[dict] = [{
+            "Sid": "OwnLogs", "Effect": "Allow", "Action": list(access.LOG_ACTIONS),
+            "Resource": self.log_groups[info.name].attr_arn,
+        }]
+        reads = sorted(grants.tables)
+        writes = sorted(t for t, level in grants.tables.items() if level == access.WRITE)
+        if reads:
+            statements.append({"Sid": "ReadTables", "Effect": "Allow", "Action": list(access.TABLE_READ_ACTIONS),
+                               "Resource": [self.tables[t][1].attr_arn for t in reads]})
+            index_arns = [cdk.Fn.join("", [self.tables[t][1].attr_arn, f"/index/{index}"])
+                          for t in reads for index in self.tables[t][0].index_names]
+            if index_arns:
+                statements.append({"Sid": "QueryIndexes", "Effect": "Allow", "Action": list(access.INDEX_ACTIONS),
+                                   "Resource": index_arns})
+            kms_actions = list(access.KMS_READ_ACTIONS) + (list(access.KMS_WRITE_ACTIONS) if writes else [])
+            statements.append({
+                "Sid": "TableKeyViaDynamoDB", "Effect": "Allow", "Action": kms_actions,
+                "Resource": self.data_key.key_arn,
+                "Condition": {"StringEquals": {"kms:ViaService": f"dynamodb.{cdk.Aws.REGION}.{cdk.Aws.URL_SUFFIX}"}},
+            })
+        if writes:
+            statements.append({"Sid": "WriteTables", "Effect": "Allow", "Action": list(access.TABLE_WRITE_ACTIONS),
+                               "Resource": [self.tables[t][1].attr_arn for t in writes]})
+        if info.consumes:
+            statements.append({"Sid": "ConsumeQueue", "Effect": "Allow", "Action": list(access.QUEUE_CONSUME_ACTIONS),
+                               "Resource": self.queues[info.consumes].queue.attr_arn})
+        if grants.sends:
+            statements.append({"Sid": "SendToQueues", "Effect": "Allow", "Action": list(access.QUEUE_SEND_ACTIONS),
+                               "Resource": [self._queue_arn(t) for t in grants.sends]})
+        if grants.sms:
+            # Publish(PhoneNumber=...) names no resource: IAM can only express it with "*".
+            statements.append({"Sid": access.SMS_STATEMENT_SID, "Effect": "Allow",
+                               "Action": list(access.SMS_ACTIONS), "Resource": "*"})
+        return iam.CfnRole(
+            self, logical_id("Role", info.name),
+            description=f"Hewei {self.config.stage}: {info.name} only",
+            assume_role_policy_document={"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+            # Inline, so the role's permissions exist before the function (and its SQS mapping) is created.
+            policies=[iam.CfnRole.PolicyProperty(policy_name="least-privilege", policy_document={
+                "Version": "2012-10-17", "Statement": statements})],
+        )
+
+    # -------------------------------------------------------------- functions
+
+    def _package_files(self) -> set[str]:
+        """Top-level names in the function zip and the managed layer's site-packages."""
+        names: set[str] = set()
+        for zip_name in ("deployment.zip", "layer-deployment.zip"):
+            path = Path(self.chalice._sam_package_dir) / zip_name  # noqa: SLF001
+            if path.exists():
+                with zipfile.ZipFile(path) as archive:
+                    for entry in archive.namelist():
+                        parts = entry.split("/")
+                        names.add(parts[4] if entry.startswith("python/lib/") and len(parts) > 4 else parts[0])
+        return names
+
+    def _check_package(self) -> None:
+        if self.config.jwks_url and "cryptography" not in self._package_files():
+            # PyJWT verifies RS256/ES256 only with `cryptography`, which requirements.txt does not ship.
+            raise ValueError("jwks_url needs `cryptography` in the Lambda package: add PyJWT[crypto] (pinned) "
+                             "to requirements.txt, or deploy without jwks_url (HS256 staff tokens)")
+
+    def _sam_resources(self) -> dict[str, dict]:
+        """The template `chalice package` wrote (CfnInclude's typed view of SAM events does not deserialize)."""
+        path = Path(self.chalice._sam_package_dir) / "sam.json"  # noqa: SLF001 - no public accessor
+        return json.loads(path.read_text())["Resources"]
+
+    def _wire_functions(self) -> None:
+        """Give each generated function its role, name, timeout, memory, secrets and queue."""
+        generated: dict[str, tuple[str, dict]] = {}
+        for logical, resource in self._sam_resources().items():
+            if resource["Type"] == "AWS::Serverless::LayerVersion":  # automatic_layer: the dependencies
+                self.chalice.get_resource(logical).add_property_override(
+                    "LayerName", f"{self.config.stack_name}-dependencies")
+            if resource["Type"] == "AWS::Serverless::Function":
+                handler = resource["Properties"]["Handler"]  # "app.app" for the API, "app.<name>" for the others
+                name = API_FUNCTION if handler == "app.app" else handler.split(".", 1)[1]
+                generated[name] = (logical, resource["Properties"])
+        if set(generated) != set(self.functions):
+            raise ValueError(f"chalice package made {sorted(generated)}, expected {sorted(self.functions)}")
+        for name, info in self.functions.items():
+            info.logical_id, properties = generated[name]
+            function = self.chalice.get_resource(info.logical_id)
+            grants = info.access
+            function.add_property_override("FunctionName", self.function_name(name))
+            function.add_property_override("Role", self.roles[name].attr_arn)
+            function.add_property_override("Timeout", grants.timeout_seconds)
+            function.add_property_override("MemorySize", grants.memory_mb)
+            variables = {}
+            if grants.secret_key:
+                variables["HEWEI_SECRET_KEY"] = self.secret_key.secret_value.unsafe_unwrap()
+            if grants.staff_tokens:
+                variables["HEWEI_JWT_ISSUER"] = self.config.issuer
+                if self.config.jwks_url:
+                    variables["HEWEI_JWKS_URL"] = self.config.jwks_url
+                else:
+                    variables["HEWEI_JWT_SECRET"] = self.jwt_secret.secret_value.unsafe_unwrap()
+            for key, value in variables.items():
+                function.add_property_override(f"Environment.Variables.{key}", value)
+            function.add_resource_dependency(self.log_groups[name])  # the function never creates its own log group
+            self._wire_events(function, info, properties.get("Events", {}))
+
+    def _wire_events(self, function: cdk.CfnResource, info: FunctionInfo, events: dict) -> None:
+        sqs_events = {k: v for k, v in events.items() if v["Type"] == "SQS"}
+        if bool(sqs_events) != bool(info.consumes):
+            raise ValueError(f"{info.name}: SQS events {list(sqs_events)} but consumes {info.consumes!r}")
+        for event_name, event in sqs_events.items():
+            queue = self.queues[info.consumes].queue
+            declared = event["Properties"]["Queue"]
+            match = _SUB_QUEUE_ARN.match(declared.get("Fn::Sub", "") if isinstance(declared, dict) else "")
+            if not match or match.group("name") != queue.queue_name:
+                raise ValueError(f"{info.name}: unexpected queue reference {declared!r}")
+            # A reference, not a name: the event source mapping is created after the queue.
+            function.add_property_override(f"Events.{event_name}.Properties.Queue", queue.attr_arn)
+            if info.access.report_batch_item_failures:
+                function.add_property_override(f"Events.{event_name}.Properties.FunctionResponseTypes",
+                                               ["ReportBatchItemFailures"])
+
+    # -------------------------------------------------------------------- API
+
+    def _api(self) -> None:
+        if API_FUNCTION not in self.functions:
+            return
+        config = self.config
+        api = self.chalice.get_resource("RestAPI")
+        self.api_name = config.stack_name
+        api.add_property_override("Name", self.api_name)
+        api.add_property_override("DefinitionBody.info.title", self.api_name)
+        api.add_property_override("MethodSettings", [{
+            "ResourcePath": "/*", "HttpMethod": "*",
+            "ThrottlingRateLimit": config.api_rate_limit, "ThrottlingBurstLimit": config.api_burst_limit,
+        }])
+        plan = apigateway.CfnUsagePlan(
+            self, "PartnerUsagePlan", usage_plan_name=f"{config.stack_name}-partners",
+            description="Per-partner throttling and quota, for partners given an API key",
+            # `RestAPI.Stage` is SAM's reference to the stage it generates: it also orders the two.
+            api_stages=[apigateway.CfnUsagePlan.ApiStageProperty(api_id=api.ref, stage=cdk.Fn.ref("RestAPI.Stage"))],
+            throttle=apigateway.CfnUsagePlan.ThrottleSettingsProperty(
+                rate_limit=config.partner_rate_limit, burst_limit=config.partner_burst_limit),
+            quota=apigateway.CfnUsagePlan.QuotaSettingsProperty(limit=config.partner_daily_quota, period="DAY"),
+        )
+        # CDK's own template check does not know SAM's generated-resource references.
+        cdk.Validations.of(plan).acknowledge(cdk.Acknowledgment(
+            id="CloudFormation-Validate::F1020", reason="RestAPI.Stage is resolved by the SAM transform"))
+        self.usage_plan = plan
+
+    # ----------------------------------------------------------------- alarms
+
+    def _alarms(self) -> None:
+        config = self.config
+        topic = sns.CfnTopic(self, "AlarmTopic", topic_name=f"{config.stack_name}-alarms",
+                             display_name=f"Hewei {config.stage} alarms")
+        if config.alarm_email:
+            sns.CfnSubscription(self, "AlarmEmail", topic_arn=topic.ref, protocol="email",
+                                endpoint=config.alarm_email)
+        self.alarm_topic = topic
+
+        def alarm(logical: str, name: str, description: str, namespace: str, metric: str,
+                  dimensions: dict[str, str], statistic: str, threshold: float) -> cloudwatch.CfnAlarm:
+            return cloudwatch.CfnAlarm(
+                self, logical, alarm_name=f"{config.stack_name}-{name}", alarm_description=description,
+                namespace=namespace, metric_name=metric,
+                dimensions=[cloudwatch.CfnAlarm.DimensionProperty(name=k, value=v) for k, v in dimensions.items()],
+                statistic=statistic, period=300, evaluation_periods=1, threshold=threshold,
+                comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+                alarm_actions=[topic.ref], ok_actions=[topic.ref],
+            )
+
+        for role, pair in self.queues.items():
+            alarm(logical_id("Alarm", role, "DlqDepth"), f"{role}-dlq-depth",
+                  f"Messages on the {role} dead-letter queue: handle, then redrive or delete them",
+                  "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": pair.dlq.queue_name},
+                  "Maximum", 1)
+        for name in self.functions:
+            dims = {"FunctionName": self.function_name(name)}
+            alarm(logical_id("Alarm", name, "Errors"), f"{name}-errors",
+                  f"{name} failed at least 3 times in 5 minutes", "AWS/Lambda", "Errors", dims, "Sum", 3)
+            alarm(logical_id("Alarm", name, "Throttles"), f"{name}-throttles",
+                  f"{name} was throttled", "AWS/Lambda", "Throttles", dims, "Sum", 1)
+        if API_FUNCTION in self.functions:
+            alarm("AlarmApi5xx", "api-5xx", "The API answered 5xx at least 5 times in 5 minutes",
+                  "AWS/ApiGateway", "5XXError", {"ApiName": self.api_name, "Stage": API_STAGE}, "Sum", 5)
+
+    # ---------------------------------------------------------------- outputs
+
+    def _outputs(self) -> None:
+        cdk.CfnOutput(self, "SecretKeyName", value=self.secret_key.secret_name)
+        if self.jwt_secret is not None:
+            cdk.CfnOutput(self, "JwtSecretName", value=self.jwt_secret.secret_name)
+        cdk.CfnOutput(self, "StaffTokenIssuer", value=self.config.issuer)
+        if API_FUNCTION in self.functions:
+            cdk.CfnOutput(self, "PartnerUsagePlanId", value=self.usage_plan.ref)
+        cdk.CfnOutput(self, "AlarmTopicArn", value=self.alarm_topic.ref)

@@ -1,0 +1,419 @@
+"""The cloud stack (infra/) checked offline against what the code expects.
+
+The CDK app is synthesized once per stage per session, in a subprocess with
+no AWS credentials (as `make synth` does: table and queue names are fixed at
+import, so a stage needs a fresh interpreter), and the templates are checked
+with `aws_cdk.assertions` and cfn-lint.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("aws_cdk", reason="infra dependencies not installed (requirements-infra.txt)")
+
+from aws_cdk.assertions import Match, Template  # noqa: E402
+
+from chalicelib.adapters.bootstrap import DLQ_MAX_RECEIVE_COUNT  # noqa: E402
+from chalicelib.adapters.models import ALL_MODELS, TTL_ATTRIBUTES  # noqa: E402
+from chalicelib.config import QUEUE_SUFFIXES, resource_name  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "infra"))
+
+from hewei_infra import access  # noqa: E402
+
+pytestmark = pytest.mark.xdist_group("infra")  # one worker synthesizes, once
+
+LOCAL_PREFIX = resource_name("")  # the test session's own prefix (conftest: hewei-local-)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment minus credentials, endpoints and the app's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HEWEI_", "CDK_"))}
+    env.update(AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull, AWS_EC2_METADATA_DISABLED="true")
+    env.update(extra)
+    return env
+
+
+def synthesize(stage: str, workdir: Path) -> dict:
+    outdir = workdir / "cdk.out"
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "infra" / "app.py")],
+        cwd=workdir,  # chalice.out/ goes here, not into the work tree
+        env=clean_env(CDK_OUTDIR=str(outdir), CDK_CONTEXT_JSON=json.dumps({"stage": stage}),
+                      AWS_DEFAULT_REGION="us-east-1"),
+        capture_output=True, text=True, timeout=900,
+    )
+    assert result.returncode == 0, f"synth failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
+    return {"path": outdir / f"hewei-{stage}.template.json",
+            "json": json.loads((outdir / f"hewei-{stage}.template.json").read_text())}
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory) -> dict:
+    return synthesize("dev", tmp_path_factory.mktemp("synth-dev"))
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory) -> dict:
+    return synthesize("prod", tmp_path_factory.mktemp("synth-prod"))
+
+
+@pytest.fixture(scope="module")
+def template(dev) -> Template:
+    return Template.from_json(dev["json"])
+
+
+def resources(tpl: dict, type_: str) -> dict[str, dict]:
+    return {k: v for k, v in tpl["Resources"].items() if v["Type"] == type_}
+
+
+def functions(tpl: dict) -> dict[str, dict]:
+    """Chalice handler name → its AWS::Serverless::Function resource (with `_id`)."""
+    found = {}
+    for logical, resource in resources(tpl, "AWS::Serverless::Function").items():
+        handler = resource["Properties"]["Handler"]
+        found["api_handler" if handler == "app.app" else handler.split(".", 1)[1]] = {**resource, "_id": logical}
+    return found
+
+
+def getatt_id(value) -> str:
+    assert isinstance(value, dict) and "Fn::GetAtt" in value, value
+    return value["Fn::GetAtt"][0]
+
+
+def by_name(tpl: dict, type_: str, name_key: str) -> dict[str, tuple[str, dict]]:
+    return {r["Properties"][name_key]: (k, r) for k, r in resources(tpl, type_).items()}
+
+
+# -------------------------------------------------------------------- tables
+
+
+def expected_table(model) -> dict:
+    """What the PynamoDB model declares, read from its attributes and indexes (not from _get_schema)."""
+    def key_schema(attributes):
+        keys = [(a.attr_name, "HASH") for a in attributes if a.is_hash_key]
+        keys += [(a.attr_name, "RANGE") for a in attributes if a.is_range_key]
+        return [{"AttributeName": n, "KeyType": t} for n, t in keys]
+
+    attributes = {a.attr_name: a.attr_type for a in model.get_attributes().values() if a.is_hash_key or a.is_range_key}
+    indexes = []
+    for index in model._indexes.values():
+        index_attrs = list(index.Meta.attributes.values())
+        attributes.update({a.attr_name: a.attr_type for a in index_attrs if a.is_hash_key or a.is_range_key})
+        projection = {"ProjectionType": index.Meta.projection.projection_type}
+        if index.Meta.projection.non_key_attributes:
+            projection["NonKeyAttributes"] = sorted(index.Meta.projection.non_key_attributes)
+        indexes.append({"IndexName": index.Meta.index_name, "KeySchema": key_schema(index_attrs),
+                        "Projection": projection})
+    return {
+        "KeySchema": key_schema(model.get_attributes().values()),
+        "AttributeDefinitions": sorted(({"AttributeName": n, "AttributeType": t} for n, t in attributes.items()),
+                                       key=lambda a: a["AttributeName"]),
+        "Indexes": sorted(indexes, key=lambda i: i["IndexName"]),
+    }
+
+
+def test_every_model_has_its_table_with_the_same_keys_and_indexes(dev):
+    tables = by_name(dev["json"], "AWS::DynamoDB::Table", "TableName")
+    assert len(tables) == len(ALL_MODELS)
+    for model in ALL_MODELS:
+        name = "hewei-dev-" + model.Meta.table_name[len(LOCAL_PREFIX):]
+        assert name in tables, f"{model.__name__}: no table {name}"
+        props = tables[name][1]["Properties"]
+        want = expected_table(model)
+        assert props["KeySchema"] == want["KeySchema"], model.__name__
+        assert sorted(props["AttributeDefinitions"], key=lambda a: a["AttributeName"]) == want["AttributeDefinitions"]
+        got = sorted(props.get("GlobalSecondaryIndexes", []) + props.get("LocalSecondaryIndexes", []),
+                     key=lambda i: i["IndexName"])
+        assert got == want["Indexes"], model.__name__
+
+
+def test_tables_are_on_demand_recoverable_and_encrypted_with_our_key(dev, template):
+    keys = resources(dev["json"], "AWS::KMS::Key")
+    assert len(keys) == 1
+    key_id = next(iter(keys))
+    assert keys[key_id]["Properties"]["EnableKeyRotation"] is True
+    template.all_resources_properties("AWS::DynamoDB::Table", {
+        "BillingMode": "PAY_PER_REQUEST",
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS",
+                             "KMSMasterKeyId": {"Fn::GetAtt": [key_id, "Arn"]}},
+    })
+
+
+def test_ttl_exactly_where_the_models_expire_records(dev):
+    tables = by_name(dev["json"], "AWS::DynamoDB::Table", "TableName")
+    for model in ALL_MODELS:
+        props = tables["hewei-dev-" + model.Meta.table_name[len(LOCAL_PREFIX):]][1]["Properties"]
+        if model in TTL_ATTRIBUTES:
+            assert props["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTES[model], "Enabled": True}
+        else:
+            assert "TimeToLiveSpecification" not in props
+
+
+def test_prod_tables_are_protected_and_retained_dev_tables_are_not(dev, prod):
+    for table in resources(prod["json"], "AWS::DynamoDB::Table").values():
+        assert table["Properties"]["DeletionProtectionEnabled"] is True
+        assert table["DeletionPolicy"] == "Retain"
+        assert table["Properties"]["TableName"].startswith("hewei-prod-")
+    for table in resources(dev["json"], "AWS::DynamoDB::Table").values():
+        assert table["Properties"]["DeletionProtectionEnabled"] is False
+    for secret in resources(prod["json"], "AWS::SecretsManager::Secret").values():
+        assert secret["DeletionPolicy"] == "Retain"
+
+
+# -------------------------------------------------------------------- queues
+
+
+def test_every_queue_has_a_dead_letter_queue_and_a_visibility_above_its_consumer(dev):
+    tpl = dev["json"]
+    queues = by_name(tpl, "AWS::SQS::Queue", "QueueName")
+    assert len(queues) == 2 * len(QUEUE_SUFFIXES)
+    consumer_timeout = {}
+    for fn in functions(tpl).values():
+        for event in fn["Properties"].get("Events", {}).values():
+            if event["Type"] == "SQS":
+                consumer_timeout[getatt_id(event["Properties"]["Queue"])] = fn["Properties"]["Timeout"]
+    for role, suffix in QUEUE_SUFFIXES.items():
+        queue_id, queue = queues[f"hewei-dev-{suffix}"]
+        dlq_id, dlq = queues[f"hewei-dev-{suffix}-dlq"]
+        redrive = queue["Properties"]["RedrivePolicy"]
+        assert getatt_id(redrive["deadLetterTargetArn"]) == dlq_id
+        assert int(redrive["maxReceiveCount"]) == DLQ_MAX_RECEIVE_COUNT == 5
+        assert "RedrivePolicy" not in dlq["Properties"]
+        assert dlq["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+        if queue_id in consumer_timeout:
+            assert queue["Properties"]["VisibilityTimeout"] >= 6 * consumer_timeout[queue_id], role
+        for q in (queue, dlq):
+            assert q["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_sqs_event_sources_reference_the_queues_so_they_are_created_after_them(dev):
+    tpl = dev["json"]
+    queue_ids = {k for k, r in resources(tpl, "AWS::SQS::Queue").items() if not r["Properties"]["QueueName"].endswith("-dlq")}
+    subscribed = set()
+    for name, fn in functions(tpl).items():
+        for event in fn["Properties"].get("Events", {}).values():
+            if event["Type"] != "SQS":
+                continue
+            queue_id = getatt_id(event["Properties"]["Queue"])  # GetAtt: an implicit dependency
+            assert queue_id in queue_ids
+            subscribed.add(queue_id)
+            # Ours raise on failure and delete the good messages themselves: no partial batch responses.
+            wants = access.FUNCTIONS[name].report_batch_item_failures
+            assert ("FunctionResponseTypes" in event["Properties"]) is wants
+    assert subscribed, "no SQS event source at all"
+
+
+def test_schedules_come_from_the_app(dev):
+    import app as chalice_module
+    from chalice.app import ScheduledEventConfig
+
+    fns = functions(dev["json"])
+    for source in chalice_module.app.event_sources:
+        if isinstance(source, ScheduledEventConfig):
+            events = fns[source.name]["Properties"]["Events"].values()
+            expression = source.schedule_expression
+            expression = expression if isinstance(expression, str) else expression.to_string()
+            assert [e["Properties"]["Schedule"] for e in events if e["Type"] == "Schedule"] == [expression]
+
+
+# --------------------------------------------------------------------- roles
+
+
+def role_statements(tpl: dict) -> dict[str, list[dict]]:
+    """Every IAM statement attached to a role or a user, by the resource that holds it."""
+    found = {}
+    for logical, resource in tpl["Resources"].items():
+        props = resource.get("Properties", {})
+        if resource["Type"] == "AWS::IAM::Role":
+            found[logical] = [s for p in props.get("Policies", []) for s in p["PolicyDocument"]["Statement"]]
+            assert not props.get("ManagedPolicyArns"), f"{logical}: managed policies are not reviewed here"
+        elif resource["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            found[logical] = props["PolicyDocument"]["Statement"]
+    return found
+
+
+def as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_one_role_per_function(dev):
+    fns = functions(dev["json"])
+    role_ids = [getatt_id(fn["Properties"]["Role"]) for fn in fns.values()]
+    assert len(set(role_ids)) == len(fns)
+    assert set(role_ids) == set(resources(dev["json"], "AWS::IAM::Role"))
+
+
+def test_every_function_of_the_app_is_deployed_with_a_declared_access_entry(dev):
+    import app as chalice_module
+
+    names = {source.name for source in chalice_module.app.event_sources} | {"api_handler"}
+    assert names <= set(access.FUNCTIONS), f"declare least privilege in infra/hewei_infra/access.py: {names - set(access.FUNCTIONS)}"
+    assert set(functions(dev["json"])) == names
+
+
+def test_no_wildcard_action_or_resource_but_the_sms_statement(dev):
+    allowed_star = []
+    for holder, statements in role_statements(dev["json"]).items():
+        for statement in statements:
+            assert "NotAction" not in statement and "NotResource" not in statement, holder
+            for action in as_list(statement["Action"]):
+                assert "*" not in action, f"{holder}: wildcard action {action}"
+            for resource in as_list(statement["Resource"]):
+                if isinstance(resource, str) and "*" in resource:
+                    assert resource == "*", f"{holder}: wildcard in {resource}"
+                    allowed_star.append((holder, statement))
+    assert len(allowed_star) == 1, "only the SMS statement may name Resource '*'"
+    holder, statement = allowed_star[0]
+    assert statement["Sid"] == access.SMS_STATEMENT_SID
+    assert statement["Effect"] == "Allow" and as_list(statement["Action"]) == ["sns:Publish"]
+    assert holder == getatt_id(functions(dev["json"])["send_notifications"]["Properties"]["Role"])
+
+
+def test_only_the_notification_sender_may_publish_to_sns(dev):
+    notify_role = getatt_id(functions(dev["json"])["send_notifications"]["Properties"]["Role"])
+    for holder, statements in role_statements(dev["json"]).items():
+        actions = {a for s in statements for a in as_list(s["Action"])}
+        assert ("sns:Publish" in actions) is (holder == notify_role), holder
+        assert not {a for a in actions if a.startswith("sns:") and a != "sns:Publish"}, holder
+
+
+def test_roles_reach_only_the_tables_and_queues_their_entry_names(dev):
+    tpl = dev["json"]
+    table_ids = {r["Properties"]["TableName"][len("hewei-dev-"):]: k
+                 for k, r in resources(tpl, "AWS::DynamoDB::Table").items()}
+    queue_ids = {r["Properties"]["QueueName"][len("hewei-dev-"):]: k for k, r in resources(tpl, "AWS::SQS::Queue").items()}
+    statements = role_statements(tpl)
+    for name, fn in functions(tpl).items():
+        grants = access.FUNCTIONS[name]
+        by_sid = {s["Sid"]: s for s in statements[getatt_id(fn["Properties"]["Role"])]}
+        read = {getatt_id(r) for r in as_list(by_sid.get("ReadTables", {}).get("Resource", []))}
+        write = {getatt_id(r) for r in as_list(by_sid.get("WriteTables", {}).get("Resource", []))}
+        assert read == {table_ids[t] for t in grants.tables}, name
+        assert write == {table_ids[t] for t, level in grants.tables.items() if level == access.WRITE}, name
+        for sid in ("ReadTables", "WriteTables", "QueryIndexes"):
+            for action in as_list(by_sid.get(sid, {}).get("Action", [])):
+                assert action in access.TABLE_READ_ACTIONS + access.TABLE_WRITE_ACTIONS, (name, action)
+        sends = {getatt_id(r) for r in as_list(by_sid.get("SendToQueues", {}).get("Resource", []))}
+        assert sends == {queue_ids[QUEUE_SUFFIXES[t.partition("-")[0]] + ("-dlq" if t.endswith("-dlq") else "")]
+                         for t in grants.sends}, name
+        events = [e for e in fn["Properties"].get("Events", {}).values() if e["Type"] == "SQS"]
+        consumed = {getatt_id(r) for r in as_list(by_sid.get("ConsumeQueue", {}).get("Resource", []))}
+        assert consumed == {getatt_id(e["Properties"]["Queue"]) for e in events}, name
+        assert by_sid["OwnLogs"]["Resource"] == {"Fn::GetAtt": [fn["DependsOn"][0], "Arn"]}
+        if "TableKeyViaDynamoDB" in by_sid:
+            assert "kms:ViaService" in json.dumps(by_sid["TableKeyViaDynamoDB"]["Condition"])
+
+
+def test_each_function_logs_to_its_own_group_with_retention(dev, template):
+    for name, fn in functions(dev["json"]).items():
+        group = dev["json"]["Resources"][fn["DependsOn"][0]]
+        assert group["Type"] == "AWS::Logs::LogGroup"
+        assert group["Properties"]["LogGroupName"] == f"/aws/lambda/{fn['Properties']['FunctionName']}"
+        assert fn["Properties"]["FunctionName"] == f"hewei-dev-{name}"
+    template.all_resources_properties("AWS::Logs::LogGroup", {"RetentionInDays": Match.any_value()})
+
+
+# ------------------------------------------------------------------- secrets
+
+
+def test_secrets_reach_only_the_functions_that_use_them_by_reference(dev):
+    for name, fn in functions(dev["json"]).items():
+        variables = fn["Properties"]["Environment"]["Variables"]
+        assert variables["HEWEI_STAGE"] == "dev" and variables["HEWEI_RESOURCE_PREFIX"] == "hewei-dev-"
+        grants = access.FUNCTIONS[name]
+        assert ("HEWEI_SECRET_KEY" in variables) is grants.secret_key, name
+        assert ("HEWEI_JWT_SECRET" in variables) is grants.staff_tokens, name
+        for key in ("HEWEI_SECRET_KEY", "HEWEI_JWT_SECRET"):
+            if key in variables:  # a dynamic reference resolved by CloudFormation, never a value in the template
+                assert "{{resolve:secretsmanager:" in json.dumps(variables[key]), key
+
+
+# ------------------------------------------------------------ alarms and API
+
+
+def test_alarms_on_every_dlq_every_function_and_the_api(dev, template):
+    tpl = dev["json"]
+    alarms = list(resources(tpl, "AWS::CloudWatch::Alarm").values())
+
+    def dims(alarm):
+        return {d["Name"]: d["Value"] for d in alarm["Properties"].get("Dimensions", [])}
+
+    dlq_alarms = {dims(a).get("QueueName") for a in alarms
+                  if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"}
+    assert dlq_alarms == {f"hewei-dev-{s}-dlq" for s in QUEUE_SUFFIXES.values()}
+    for metric in ("Errors", "Throttles"):
+        covered = {dims(a)["FunctionName"] for a in alarms if a["Properties"]["MetricName"] == metric}
+        assert covered == {fn["Properties"]["FunctionName"] for fn in functions(tpl).values()}, metric
+    api = [a for a in alarms if a["Properties"]["MetricName"] == "5XXError"]
+    assert len(api) == 1 and dims(api[0]) == {"ApiName": "hewei-dev", "Stage": "api"}
+    template.all_resources_properties("AWS::CloudWatch::Alarm", {"AlarmActions": [{"Ref": Match.any_value()}]})
+
+
+def test_api_is_throttled_and_has_a_usage_plan(dev, template):
+    api = resources(dev["json"], "AWS::Serverless::Api")
+    assert len(api) == 1
+    api_id, api = next(iter(api.items()))
+    assert api["Properties"]["Name"] == "hewei-dev"
+    assert api["Properties"]["EndpointConfiguration"] == "REGIONAL"
+    settings = api["Properties"]["MethodSettings"][0]
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    template.has_resource_properties("AWS::ApiGateway::UsagePlan", {
+        "ApiStages": [{"ApiId": {"Ref": api_id}, "Stage": {"Ref": f"{api_id}.Stage"}}],
+        "Throttle": {"RateLimit": Match.any_value(), "BurstLimit": Match.any_value()},
+    })
+
+
+def test_dependencies_are_a_managed_layer(dev):
+    layers = resources(dev["json"], "AWS::Serverless::LayerVersion")
+    assert len(layers) == 1
+    layer_id = next(iter(layers))
+    for fn in functions(dev["json"]).values():
+        assert fn["Properties"]["Layers"] == [{"Ref": layer_id}]
+
+
+# --------------------------------------------------------------- cfn-lint
+
+
+def test_cfn_lint_passes(dev, prod):
+    lint = "import sys; from cfnlint.runner import main; sys.exit(main())"  # what the cfn-lint script runs
+    result = subprocess.run([sys.executable, "-c", lint, str(dev["path"]), str(prod["path"])],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ------------------------------------------------------------- import of app
+
+
+def test_importing_the_app_makes_no_aws_call():
+    """No credentials, an endpoint nothing listens on, and any network use or API call is an error."""
+    probe = textwrap.dedent("""
+        import socket
+        def refuse(*args, **kwargs):
+            raise AssertionError(f"network use at import: {args!r}")
+        socket.socket.connect = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+        import botocore.client
+        def no_call(self, operation, params):
+            raise AssertionError(f"AWS call at import: {operation}")
+        botocore.client.BaseClient._make_api_call = no_call
+        import app
+        assert app.app.routes and app.app.event_sources
+        print("ok", len(app.app.routes), len(app.app.event_sources))
+    """)
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env=clean_env(AWS_ENDPOINT_URL="http://127.0.0.1:9", HEWEI_STAGE="dev", HEWEI_RESOURCE_PREFIX="hewei-dev-"),
+    )
+    assert result.returncode == 0 and result.stdout.startswith("ok"), result.stdout + result.stderr
