@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CDK app: one stack per stage, `cdk deploy --context stage=dev` (see infra/README.md).
+"""CDK app: one stack per stage, `cdk deploy --context stage=dev` (see "Deploying to AWS" in README.md).
 
 Runs `chalice package` on the project (through `chalice.cdk.Chalice`), which
 imports the project's `app.py`: the stage's environment is set first, since

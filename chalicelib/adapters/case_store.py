@@ -37,6 +37,7 @@ from .models import CaseItemModel, CaseModel, DailyStatsModel, KeyModel, Mediato
 EVENT_PREFIX = "EVT#"
 NOTIFICATION_PREFIX = "NTF#"
 DELIVERY_PREFIX = "CBK#"
+LETTER_PREFIX = "LTR#"
 REF_PREFIX = "REF#"
 PARTY_PREFIX = "PARTY#"
 CLAIM_SORT_KEY = "-"
@@ -485,6 +486,10 @@ class CaseStore:
             Event(at=from_storage(item.at), type=item.type, actor=item.actor or "", detail=item.detail or {})
             for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(EVENT_PREFIX))
         ]
+
+    def supervision_letters(self, case_id: str) -> list[dict[str, Any]]:
+        return [dict(item.detail or {})
+                for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(LETTER_PREFIX))]
 
     def notifications(self, case_id: str) -> list[dict[str, Any]]:
         return [

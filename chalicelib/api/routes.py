@@ -176,3 +176,9 @@ def case_events(call: Call) -> Reply:
 def case_notifications(call: Call) -> Reply:
     records = wiring.current().queries.notifications(call.params["case_id"], call.principal)
     return Reply([notification_view(r) for r in records])
+
+
+@route("/v1/cases/{case_id}/supervision-letters", summary="Supervision letters (督办函) issued on the case",
+       roles=STAFF)
+def case_supervision_letters(call: Call) -> Reply:
+    return Reply(wiring.current().queries.supervision_letters(call.params["case_id"], call.principal))

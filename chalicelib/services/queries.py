@@ -29,6 +29,11 @@ class CaseQueries:
         self.case(case_id, principal)
         return self._cases.events(case_id)
 
+    def supervision_letters(self, case_id: str, principal: Principal) -> list[dict]:
+        """督办函 issued on the case, oldest first."""
+        self.case(case_id, principal)
+        return self._cases.supervision_letters(case_id)
+
     def notifications(self, case_id: str, principal: Principal) -> list[dict]:
         self.case(case_id, principal)
         return self._cases.notifications(case_id)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
 
+from ..adapters.case_store import LETTER_PREFIX
 from ..adapters.clock import to_storage
 from ..adapters.models import CaseItemModel
 from ..domain.calendar import business_day
@@ -162,5 +163,5 @@ class SupervisionSweep:
         detail = {"number": number, "date": day.isoformat(), "addressee_org_id": case.org_id,
                   "addressee_org_name": org.name if org else None, "deadline": deadline.kind,
                   "deadline_due_at": deadline.due_at.isoformat(), "supervision_level": 2}
-        return CaseItemModel(case.case_id, f"LTR#{to_storage(now)}#{deadline.kind}", type="supervision_letter",
+        return CaseItemModel(case.case_id, f"{LETTER_PREFIX}{to_storage(now)}#{deadline.kind}", type="supervision_letter",
                              at=to_storage(now), actor="system:sweep", detail=detail)

@@ -1,1 +1,1 @@
-"""The Hewei cloud stack (AWS CDK): see infra/README.md."""
+"""The Hewei cloud stack (AWS CDK): see "Deploying to AWS" in README.md."""

@@ -8,7 +8,7 @@ import threading
 import boto3
 
 from chalicelib import wiring
-from chalicelib.adapters.models import CaseItemModel, MediatorModel
+from chalicelib.adapters.models import MediatorModel
 from chalicelib.config import queue_name
 from chalicelib.domain.calendar import end_of_nth_working_day_after
 from tests.integration.conftest import staff_token
@@ -68,9 +68,12 @@ def test_the_ladder_step_by_step_each_step_once(partner, admin):
     assert steps() == ["reminder", "overdue"]
     sweep(admin, letter_at + dt.timedelta(seconds=1))
     assert admin.call("GET", f"/v1/cases/{case_id}").json["supervision_level"] == 2
-    letters = list(CaseItemModel.query(case_id, CaseItemModel.sk.startswith("LTR#")))
-    assert len(letters) == 1 and letters[0].detail["addressee_org_id"] == "V-CN"
-    assert letters[0].detail["number"].startswith("督办〔2026〕")
+    letters = admin.call("GET", f"/v1/cases/{case_id}/supervision-letters").json
+    assert len(letters) == 1 and letters[0]["addressee_org_id"] == "V-CN"
+    assert letters[0]["number"].startswith("督办〔2026〕") and letters[0]["date"] == "2026-11-26"
+    as_partner = partner.call("GET", f"/v1/cases/{case_id}/supervision-letters",
+                              timestamp=wiring.current().clock().timestamp())  # signed on the service's clock
+    assert as_partner.status == 403
 
     escalate_at = end_of_nth_working_day_after(due, 3) + dt.timedelta(seconds=1)  # Saturday 00:00:00
     sweep(admin, escalate_at - dt.timedelta(seconds=1))
