@@ -43,7 +43,8 @@ def continue_sweeps(event):
 
 def _sweep(name: str | None):
     """The sweep a continuation message names (`supervision` when it names none)."""
-    return wiring.current().return_visits if name == "return_visits" else wiring.current().supervision
+    sweeps = (wiring.current().supervision, wiring.current().return_visits)
+    return next((sweep for sweep in sweeps if sweep.name == name), sweeps[0])
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 from urllib.parse import urlencode
 
 from chalicelib.domain.identity import id_number_check_char
@@ -127,6 +128,46 @@ def new_case_body(ref: str = "12345-20261121-000123", **overrides) -> dict:
     }
     body.update(overrides)
     return body
+
+
+@contextmanager
+def moto_stack() -> Iterator[dict]:
+    """moto in-process with the service's tables and queues, and a fresh service container
+    (clock settable through `wiring.current().clock.now`); yields the queue URLs."""
+    from moto import mock_aws
+
+    from chalicelib import wiring
+    from chalicelib.adapters import queues
+
+    with mock_aws():
+        from chalicelib.adapters.bootstrap import create_all
+
+        queues._sqs.cache_clear()
+        queues.queue_url.cache_clear()
+        try:
+            urls = create_all()
+            wiring.reset().clock = Clock()
+            yield urls
+        finally:
+            queues._sqs.cache_clear()
+            queues.queue_url.cache_clear()
+            wiring.reset()
+
+
+def admin_staff(http: Http) -> Staff:
+    from chalicelib import wiring
+
+    token, _ = wiring.current().token_minter.mint({"sub": "test-admin", "role": "admin"}, 3600)
+    return Staff(http, token)
+
+
+def load_demo_directory(admin: Staff) -> None:
+    for code, name in DEMO_REGIONS:
+        assert admin.call("POST", "/v1/regions", {"code": code, "name": name}).status == 201
+    for org in DEMO_ORGS:
+        assert admin.call("POST", "/v1/orgs", org).status == 201
+    for mediator in DEMO_MEDIATORS:
+        assert admin.call("POST", "/v1/mediators", mediator).status == 201
 
 
 class Clock:

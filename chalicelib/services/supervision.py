@@ -13,9 +13,7 @@ and finds nothing left to do. It also routes cases a lost message left
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Callable
+from typing import Callable, Iterable
 
 from ..adapters.case_store import LETTER_PREFIX
 from ..adapters.clock import to_storage
@@ -27,78 +25,28 @@ from ..domain.enums import CaseStatus
 from ..domain.routing import escalation_tier
 from ..domain.supervision import SELF_HEAL_DELAY, current_deadline, due_steps
 from ..observability import logger
-from .errors import StaleCase
+from .sweeping import DueSweep
 
-MAX_ATTEMPTS = 3
-TIME_BUDGET_RESERVE_MS = 30_000
-"""Stop taking new cases when less than this is left of the Lambda's time; continue via the queue."""
+class SupervisionSweep(DueSweep):
+    name = "supervision"
 
-
-@dataclass
-class SweepResult:
-    examined: int = 0
-    actions: int = 0
-    complete: bool = True
-
-
-class SupervisionSweep:
     def __init__(self, cases, directory, notifier, routing, callbacks, publisher, clock: Callable[[], dt.datetime]):
-        self._cases = cases
-        self._directory = directory
-        self._org = lru_cache(maxsize=1024)(directory.org)
-        self._mediator = lru_cache(maxsize=4096)(directory.mediator)
-        self._notifier = notifier
+        super().__init__(cases, directory, notifier, publisher, clock)
         self._routing = routing
         self._callbacks = callbacks
-        self._publisher = publisher
-        self._clock = clock
 
-    def run(self, as_of: dt.datetime | None = None,
-            remaining_ms: Callable[[], int] | None = None) -> SweepResult:
-        now = as_of or self._clock()
-        result = SweepResult()
-        self._org.cache_clear()  # directory entries are read once per sweep run
-        self._mediator.cache_clear()
-        result.actions += self._notifier.release(now)
-        outbox: list[dict] = []  # SMS of the whole run, enqueued 10 per SendMessageBatch call
-        try:
-            for case in self._cases.due_for_supervision(now):
-                if remaining_ms is not None and remaining_ms() < TIME_BUDGET_RESERVE_MS:
-                    self._publisher.publish("sweeps", {"sweep": "supervision", "as_of": now.isoformat()})
-                    result.complete = False
-                    logger.info("sweep continues in a new invocation", extra={"examined": result.examined})
-                    break
-                result.examined += 1
-                result.actions += self.supervise(case, now, outbox)
-        finally:  # what a crash leaves unsent is pending on the release index: the next sweep sends it
-            self._notifier.enqueue(outbox)
-        logger.info("supervision sweep", extra={"examined": result.examined, "actions": result.actions,
-                                                "as_of": now.isoformat()})
-        return result
+    def _before(self, now: dt.datetime) -> int:
+        return self._notifier.release(now)  # deferred SMS after 08:00, stragglers, failed ones
 
-    def supervise(self, case: Case, now: dt.datetime, outbox: list[dict] | None = None) -> int:
-        """Take every due step of one case; returns how many were taken. The SMS go to
-        `outbox` for the caller to enqueue in batches (or are enqueued at once)."""
-        for _ in range(MAX_ATTEMPTS):
-            if case.status is CaseStatus.RECEIVED:
-                return self._self_heal(case, now)
-            steps = due_steps(case, now)
-            if not steps:
-                return 0
-            try:
-                notes: list[dict] = []
-                taken = self._take(case, steps, now, notes)
-            except StaleCase:
-                case = self._cases.get(case.case_id)
-                if case is None:
-                    return 0
-                continue
-            if outbox is None:
-                self._notifier.enqueue(notes)
-            else:
-                outbox.extend(notes)
-            return taken
-        return 0
+    def _due(self, now: dt.datetime) -> Iterable[Case]:
+        return self._cases.due_for_supervision(now)
+
+    def _act(self, case: Case, now: dt.datetime) -> tuple[int, list[dict]]:
+        if case.status is CaseStatus.RECEIVED:
+            return self._self_heal(case, now), []
+        steps = due_steps(case, now)
+        notes: list[dict] = []
+        return (self._take(case, steps, now, notes) if steps else 0), notes
 
     def _self_heal(self, case: Case, now: dt.datetime) -> int:
         if (case.route_retry_at or case.received_at + SELF_HEAL_DELAY) > now:

@@ -14,73 +14,24 @@ version check; the loser re-reads and finds nothing left to send.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
-from typing import Callable
+from typing import Iterable
 
 from ..domain.calendar import business_day
 from ..domain.case import Case, Event
 from ..domain.visits import NOTIFIED_FIELD, VISIT_DUE, notices_due
-from ..observability import logger
-from .errors import StaleCase
-from .supervision import MAX_ATTEMPTS, TIME_BUDGET_RESERVE_MS, SweepResult
-
-SWEEP_NAME = "return_visits"
-"""How a continuation message on the sweeps queue names this sweep."""
+from .sweeping import DueSweep
 
 
-class ReturnVisitSweep:
-    def __init__(self, cases, directory, notifier, publisher, clock: Callable[[], dt.datetime]):
-        self._cases = cases
-        self._org = lru_cache(maxsize=1024)(directory.org)
-        self._mediator = lru_cache(maxsize=4096)(directory.mediator)
-        self._notifier = notifier
-        self._publisher = publisher
-        self._clock = clock
+class ReturnVisitSweep(DueSweep):
+    name = "return_visits"
 
-    def run(self, as_of: dt.datetime | None = None,
-            remaining_ms: Callable[[], int] | None = None) -> SweepResult:
-        now = as_of or self._clock()
-        today = business_day(now)
-        result = SweepResult()
-        self._org.cache_clear()  # directory entries are read once per sweep run
-        self._mediator.cache_clear()
-        outbox: list[dict] = []  # SMS of the whole run, enqueued 10 per SendMessageBatch call
-        try:
-            for case in self._cases.due_for_visits(today):
-                if remaining_ms is not None and remaining_ms() < TIME_BUDGET_RESERVE_MS:
-                    self._publisher.publish("sweeps", {"sweep": SWEEP_NAME, "as_of": now.isoformat()})
-                    result.complete = False
-                    logger.info("visit sweep continues in a new invocation", extra={"examined": result.examined})
-                    break
-                result.examined += 1
-                result.actions += self.remind(case, now, outbox)
-        finally:  # what a crash leaves unsent is pending on the release index: the supervision sweep sends it
-            self._notifier.enqueue(outbox)
-        logger.info("return visit sweep", extra={"examined": result.examined, "actions": result.actions,
-                                                 "as_of": now.isoformat()})
-        return result
+    def _due(self, now: dt.datetime) -> Iterable[Case]:
+        return self._cases.due_for_visits(business_day(now))
 
-    def remind(self, case: Case, now: dt.datetime, outbox: list[dict] | None = None) -> int:
-        """Send every notice one case owes; returns how many. The SMS go to `outbox` for the
-        caller to enqueue in batches (or are enqueued at once)."""
-        today = business_day(now)
-        for _ in range(MAX_ATTEMPTS):
-            owed = notices_due(case, today)
-            if not owed:
-                return 0
-            try:
-                notes = self._send(case, owed, now)
-            except StaleCase:
-                case = self._cases.get(case.case_id)
-                if case is None:
-                    return 0
-                continue
-            if outbox is None:
-                self._notifier.enqueue(notes)
-            else:
-                outbox.extend(notes)
-            return len(notes)
-        return 0
+    def _act(self, case: Case, now: dt.datetime) -> tuple[int, list[dict]]:
+        owed = notices_due(case, business_day(now))
+        notes = self._send(case, owed, now) if owed else []
+        return len(notes), notes
 
     def _send(self, case: Case, owed: list[tuple[dict, str]], now: dt.datetime) -> list[dict]:
         org = self._org(case.org_id) if case.org_id else None

@@ -6,25 +6,14 @@ import threading
 
 import pytest
 from chalice.test import Client
-from moto import mock_aws
 
-from chalicelib import wiring
-from tests.support import DEMO_MEDIATORS, DEMO_ORGS, DEMO_REGIONS, Clock, Http, Partner, Staff
+from tests.support import Http, Partner, Staff, admin_staff, load_demo_directory, moto_stack
 
 
 @pytest.fixture
 def aws():
-    with mock_aws():
-        from chalicelib.adapters import queues
-        from chalicelib.adapters.bootstrap import create_all
-
-        queues._sqs.cache_clear()
-        queues.queue_url.cache_clear()
-        urls = create_all()
-        wiring.reset().clock = Clock()
+    with moto_stack() as urls:
         yield urls
-        queues._sqs.cache_clear()
-        queues.queue_url.cache_clear()
 
 
 @pytest.fixture
@@ -37,18 +26,12 @@ def http(aws):
 
 @pytest.fixture
 def admin(http) -> Staff:
-    token, _ = wiring.current().token_minter.mint({"sub": "test-admin", "role": "admin"}, 3600)
-    return Staff(http, token)
+    return admin_staff(http)
 
 
 @pytest.fixture
 def directory(admin) -> None:
-    for code, name in DEMO_REGIONS:
-        assert admin.call("POST", "/v1/regions", {"code": code, "name": name}).status == 201
-    for org in DEMO_ORGS:
-        assert admin.call("POST", "/v1/orgs", org).status == 201
-    for mediator in DEMO_MEDIATORS:
-        assert admin.call("POST", "/v1/mediators", mediator).status == 201
+    load_demo_directory(admin)
 
 
 @pytest.fixture

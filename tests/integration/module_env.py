@@ -13,10 +13,8 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from chalice.test import Client
-from moto import mock_aws
 
-from chalicelib import wiring
-from tests.support import DEMO_MEDIATORS, DEMO_ORGS, DEMO_REGIONS, Http, Partner, Staff
+from tests.support import Http, Partner, Staff, admin_staff, load_demo_directory, moto_stack
 
 
 @dataclass
@@ -38,38 +36,16 @@ class Env:
         return Staff(self.http, minted.json["token"])
 
 
-def load_demo_directory(admin: Staff) -> None:
-    for code, name in DEMO_REGIONS:
-        assert admin.call("POST", "/v1/regions", {"code": code, "name": name}).status == 201
-    for org in DEMO_ORGS:
-        assert admin.call("POST", "/v1/orgs", org).status == 201
-    for mediator in DEMO_MEDIATORS:
-        assert admin.call("POST", "/v1/mediators", mediator).status == 201
-
-
 @contextmanager
 def demo_env(*partner_ids: str) -> Iterator[Env]:
     """moto, the tables and queues, the app, the demo directory and the given partners."""
-    with mock_aws():
-        from chalicelib.adapters import queues
-        from chalicelib.adapters.bootstrap import create_all
+    with moto_stack():
+        from app import app
 
-        queues._sqs.cache_clear()
-        queues.queue_url.cache_clear()
-        create_all()
-        wiring.reset()
-        try:
-            from app import app
-
-            with Client(app, stage_name="local") as client:
-                http = Http(client)
-                token, _ = wiring.current().token_minter.mint({"sub": "test-admin", "role": "admin"}, 3600)
-                env = Env(http, Staff(http, token))
-                load_demo_directory(env.admin)
-                for partner_id in partner_ids:
-                    env.add_partner(partner_id)
-                yield env
-        finally:
-            queues._sqs.cache_clear()
-            queues.queue_url.cache_clear()
-            wiring.reset()
+        with Client(app, stage_name="local") as client:
+            http = Http(client)
+            env = Env(http, admin_staff(http))
+            load_demo_directory(env.admin)
+            for partner_id in partner_ids:
+                env.add_partner(partner_id)
+            yield env

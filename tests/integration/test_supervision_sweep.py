@@ -127,7 +127,7 @@ def test_a_sweep_holding_a_stale_copy_takes_nothing_twice(partner, admin):
     stale = wiring.current().case_store.get(case["case_id"])
     assert wiring.current().supervision.run(as_of=far).actions == 4
     # a second sweep read the case before the first one wrote: its write loses, it re-reads, nothing is left
-    assert wiring.current().supervision.supervise(stale, far) == 0
+    assert wiring.current().supervision.handle(stale, far) == 0
     assert len(supervision_events(admin, case["case_id"])) == 4
 
 
@@ -136,7 +136,7 @@ def test_a_sweep_that_crashes_half_way_loses_no_step(partner, admin, monkeypatch
     second = dispatched(partner, admin, "S-CRASH-2")
     far = dt.datetime.fromisoformat(second["accept_due_at"]) + dt.timedelta(days=30)
     sweeper = wiring.current().supervision
-    original = sweeper.supervise
+    original = sweeper.handle
     calls = {"n": 0}
 
     def crash_on_second(case, now, outbox=None):
@@ -145,12 +145,12 @@ def test_a_sweep_that_crashes_half_way_loses_no_step(partner, admin, monkeypatch
             raise RuntimeError("Lambda killed")
         return original(case, now, outbox)
 
-    monkeypatch.setattr(sweeper, "supervise", crash_on_second)
+    monkeypatch.setattr(sweeper, "handle", crash_on_second)
     try:
         sweeper.run(as_of=far)
     except RuntimeError:
         pass
-    monkeypatch.setattr(sweeper, "supervise", original)
+    monkeypatch.setattr(sweeper, "handle", original)
     assert sweeper.run(as_of=far).actions == 4  # the next sweep finds the one not done, and only it
     for case in (first, second):
         assert len(supervision_events(admin, case["case_id"])) == 4
@@ -186,7 +186,7 @@ def test_a_case_accepted_while_the_sweep_escalates_it_loses_no_step(partner, adm
     assert mediator.call("POST", f"/v1/cases/{case['case_id']}/accept", {}).status == 200
     far = dt.datetime.fromisoformat(case["accept_due_at"]) + dt.timedelta(days=30)
     # the sweep read the case before the accept; its write meets the version check and it re-reads
-    assert wiring.current().supervision.supervise(stale, far) == 4
+    assert wiring.current().supervision.handle(stale, far) == 4
     view = admin.call("GET", f"/v1/cases/{case['case_id']}").json
     # re-read: the case is on its resolve deadline now, whose whole ladder is due 30 days on
     assert view["status"] == "received" and view["supervision_level"] == 3

@@ -1,0 +1,96 @@
+"""What the scheduled sweeps share.
+
+A sweep walks a sparse index of the cases that are due, inside the Lambda's
+time (when it runs short, a message on the sweeps queue continues the same
+sweep in a new invocation), acts on each case in one version-checked write
+(a case that changed meanwhile is read again and reconsidered, so a step is
+neither lost nor doubled), and enqueues the SMS of the whole run ten per
+SendMessageBatch call. Directory entries are read once per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterable
+
+from ..domain.case import Case
+from ..observability import logger
+from .errors import StaleCase
+
+MAX_ATTEMPTS = 3
+TIME_BUDGET_RESERVE_MS = 30_000
+"""Stop taking new cases when less than this is left of the Lambda's time; continue via the queue."""
+
+
+@dataclass
+class SweepResult:
+    examined: int = 0
+    actions: int = 0
+    complete: bool = True
+
+
+class DueSweep:
+    name: str
+    """How continuation messages on the sweeps queue name this sweep."""
+
+    def __init__(self, cases, directory, notifier, publisher, clock: Callable[[], dt.datetime]):
+        self._cases = cases
+        self._org = lru_cache(maxsize=1024)(directory.org)
+        self._mediator = lru_cache(maxsize=4096)(directory.mediator)
+        self._notifier = notifier
+        self._publisher = publisher
+        self._clock = clock
+
+    def run(self, as_of: dt.datetime | None = None,
+            remaining_ms: Callable[[], int] | None = None) -> SweepResult:
+        now = as_of or self._clock()
+        self._org.cache_clear()
+        self._mediator.cache_clear()
+        result = SweepResult(actions=self._before(now))
+        outbox: list[dict] = []
+        try:
+            for case in self._due(now):
+                if remaining_ms is not None and remaining_ms() < TIME_BUDGET_RESERVE_MS:
+                    self._publisher.publish("sweeps", {"sweep": self.name, "as_of": now.isoformat()})
+                    result.complete = False
+                    logger.info("sweep continues in a new invocation",
+                                extra={"sweep": self.name, "examined": result.examined})
+                    break
+                result.examined += 1
+                result.actions += self.handle(case, now, outbox)
+        finally:  # what a crash leaves unsent is pending on the release index: the next sweep sends it
+            self._notifier.enqueue(outbox)
+        logger.info("sweep done", extra={"sweep": self.name, "examined": result.examined,
+                                         "actions": result.actions, "as_of": now.isoformat()})
+        return result
+
+    def handle(self, case: Case, now: dt.datetime, outbox: list[dict] | None = None) -> int:
+        """Act on one due case; returns how many things were done. The SMS go to `outbox`
+        for the caller to enqueue in batches (or are enqueued at once)."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                done, notes = self._act(case, now)
+            except StaleCase:
+                case = self._cases.get(case.case_id)
+                if case is None:
+                    return 0
+                continue
+            if outbox is None:
+                self._notifier.enqueue(notes)
+            else:
+                outbox.extend(notes)
+            return done
+        return 0
+
+    def _before(self, now: dt.datetime) -> int:
+        """Work done before walking the index; returns its count."""
+        return 0
+
+    def _due(self, now: dt.datetime) -> Iterable[Case]:
+        raise NotImplementedError
+
+    def _act(self, case: Case, now: dt.datetime) -> tuple[int, list[dict]]:
+        """One version-checked write for one case: (things done, SMS records planned)."""
+        raise NotImplementedError
