@@ -85,6 +85,20 @@ class Partner:
         return self.http.call(method, full, raw=data, headers=self.headers(method, full, data, timestamp))
 
 
+def assert_problem(result: Result, status: int, field: str | None = None) -> dict:
+    """An RFC 9457 problem+json answer with this status (and an error on `field`, if given)."""
+    assert result.status == status, result
+    assert result.headers["content-type"] == "application/problem+json"
+    body = result.json
+    assert isinstance(body, dict), result
+    assert {"type", "title", "status", "detail"} <= set(body)
+    assert body["status"] == status
+    assert body["type"].startswith("https://") and body["title"] and body["detail"]
+    if field is not None:
+        assert field in [e["field"] for e in body.get("errors", [])], body
+    return body
+
+
 def body_digest(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
 

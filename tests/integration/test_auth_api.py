@@ -19,7 +19,7 @@ from chalicelib.adapters.models import CaseModel
 from chalicelib.adapters.tokens import HS256Tokens
 from chalicelib.domain.signing import sign
 from tests.integration.module_env import demo_env
-from tests.support import OTHER_VILLAGE, Partner, Staff, new_case_body
+from tests.support import OTHER_VILLAGE, Partner, Staff, assert_problem, new_case_body
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 
@@ -51,13 +51,6 @@ def case_id(partner) -> str:
     created = partner.call("POST", "/v1/cases", new_case_body("AUTH-CASE"))
     assert created.status == 201, created
     return created.json["case_id"]
-
-
-def assert_problem(result, status: int) -> dict:
-    assert result.status == status, result
-    assert result.headers["content-type"] == "application/problem+json"
-    assert result.json["status"] == status
-    return result.json
 
 
 def signed_raw(partner: Partner, method: str, path: str, body: bytes, *, timestamp: float | None = None,

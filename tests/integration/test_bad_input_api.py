@@ -20,7 +20,7 @@ from chalicelib.adapters.case_store import ref_key
 from chalicelib.adapters.models import CaseItemModel, CaseModel, KeyModel
 from chalicelib.config import queue_name
 from tests.integration.module_env import demo_env
-from tests.support import new_case_body, valid_id_number
+from tests.support import assert_problem, new_case_body, valid_id_number
 
 BAD_ID = "320584199001011234"  # the check digit should be 9
 assert valid_id_number("32058419900101123") != BAD_ID
@@ -38,17 +38,6 @@ def routing_queue_depth() -> int:
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
     )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
-
-
-def assert_problem(result, status: int) -> dict:
-    assert result.status == status, result
-    assert result.headers["content-type"] == "application/problem+json"
-    body = result.json
-    assert isinstance(body, dict), result
-    assert {"type", "title", "status", "detail"} <= set(body)
-    assert body["status"] == status
-    assert body["type"].startswith("https://") and body["title"] and body["detail"]
-    return body
 
 
 _offsets = itertools.count(-290)

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from tests.integration.module_env import demo_env
-from tests.support import DEMO_MEDIATORS, DEMO_ORGS, DEMO_REGIONS, Partner
+from tests.support import DEMO_MEDIATORS, DEMO_ORGS, DEMO_REGIONS, Partner, assert_problem
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +23,6 @@ def env():
 @pytest.fixture(scope="module")
 def admin(env):
     return env.admin
-
-
-def assert_problem(result, status: int, field: str | None = None) -> dict:
-    assert result.status == status, result
-    assert result.headers["content-type"] == "application/problem+json"
-    if field is not None:
-        assert field in [e["field"] for e in result.json.get("errors", [])], result.json
-    return result.json
 
 
 def created(result, location: str) -> dict:

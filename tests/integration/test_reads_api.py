@@ -19,7 +19,7 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.enums import Role
 from chalicelib.services.commands import NewCase
 from tests.integration.module_env import Env, demo_env
-from tests.support import new_case_body
+from tests.support import assert_problem, new_case_body
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -107,14 +107,6 @@ def listed(caller, **query) -> list[str]:
 
 def ids(cases) -> set[str]:
     return {c.case_id for c in cases}
-
-
-def assert_problem(result, status: int, field: str | None = None) -> dict:
-    assert result.status == status, result
-    assert result.headers["content-type"] == "application/problem+json"
-    if field is not None:
-        assert field in [e["field"] for e in result.json.get("errors", [])], result.json
-    return result.json
 
 
 # ------------------------------------------------------------------------ views
