@@ -54,6 +54,24 @@ API_STAGE = PACKAGE_CONFIG["api_gateway_stage"]
 _SUB_QUEUE_ARN = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
 
 
+GATEWAY_PROBLEMS: dict[str, int | None] = {
+    "MISSING_AUTHENTICATION_TOKEN": 404,  # what API Gateway answers for a path no route has
+    "THROTTLED": 429,
+    "REQUEST_TOO_LARGE": 413,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "DEFAULT_4XX": None,
+    "DEFAULT_5XX": None,
+}
+"""API Gateway's own refusals, answered as problem+json (§2); None keeps the gateway's status."""
+
+
+def gateway_problem_template(status: int | None) -> str:
+    """VTL body; `$context.error.messageString` is already a quoted JSON string."""
+    status_field = f'"status": {status}, ' if status else ""
+    return ('{"type": "https://hewei.example/problems/gateway", "title": $context.error.messageString, '
+            + status_field + '"detail": $context.error.messageString}')
+
+
 def logical_id(*parts: str) -> str:
     return "".join(p[:1].upper() + p[1:] for part in parts for p in re.split(r"[^A-Za-z0-9]+", part) if p)
 
@@ -433,6 +451,14 @@ class HeweiStack(cdk.Stack):
         cdk.Validations.of(plan).acknowledge(cdk.Acknowledgment(
             id="CloudFormation-Validate::F1020", reason="RestAPI.Stage is resolved by the SAM transform"))
         self.usage_plan = plan
+        # API Gateway's own refusals (no such route, throttled, too large) as problem+json too (§2).
+        for response_type, status in GATEWAY_PROBLEMS.items():
+            apigateway.CfnGatewayResponse(
+                self, "Problem" + response_type.title().replace("_", ""), rest_api_id=api.ref,
+                response_type=response_type, status_code=str(status) if status else None,
+                response_parameters={"gatewayresponse.header.Content-Type": "'application/problem+json'"},
+                response_templates={"application/json": gateway_problem_template(status)},
+            )
 
     # ----------------------------------------------------------------- alarms
 

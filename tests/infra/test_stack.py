@@ -374,6 +374,17 @@ def test_api_is_throttled_and_has_a_usage_plan(dev, template):
     })
 
 
+def test_the_gateways_own_errors_are_problem_json(dev):
+    responses = {r["Properties"]["ResponseType"]: r["Properties"]
+                 for r in resources(dev["json"], "AWS::ApiGateway::GatewayResponse").values()}
+    assert {"MISSING_AUTHENTICATION_TOKEN", "THROTTLED", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"  # an unknown path is 404
+    for properties in responses.values():
+        assert properties["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+        body = properties["ResponseTemplates"]["application/json"].replace("$context.error.messageString", '"x"')
+        assert json.loads(body)["type"].startswith("https://")
+
+
 def test_dependencies_are_a_managed_layer(dev):
     layers = resources(dev["json"], "AWS::Serverless::LayerVersion")
     assert len(layers) == 1
