@@ -387,11 +387,6 @@ class CaseStore:
         case.version += 1
         case.stats_recorded = counted
 
-    def append_events(self, case_id: str, events: list[Event]) -> None:
-        """Timeline entries that do not change the case (notes, routing failures)."""
-        for index, event in enumerate(events):
-            event_to_model(case_id, event, index).save()
-
     def notification(self, case_id: str, sort_key: str) -> dict[str, Any] | None:
         try:
             item = CaseItemModel.get(case_id, sort_key, consistent_read=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import wiring
+from ..domain.calendar import rfc3339
 from ..domain.enums import PUBLIC_ENUMS
 from ..services.commands import (
     CaseFilters,
@@ -16,7 +17,7 @@ from ..services.commands import (
     TokenRequest,
 )
 from .http import ADMIN, ANY_ROLE, STAFF, Api, Call, Reply
-from .views import case_view, event_view, model_view, notification_view, rfc3339
+from .views import case_view, event_view, model_view, notification_view
 
 API_VERSION = "v1"
 DIRECTORY_READERS = frozenset(ADMIN | {r for r in STAFF if r.value == "supervisor"})

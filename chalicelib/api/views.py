@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from ..adapters.clock import from_storage
 from ..domain.access import Principal, sees_parties_in_full
-from ..domain.calendar import BUSINESS_TZ
+from ..domain.calendar import rfc3339
 from ..domain.case import Case, Event
 from ..domain.masking import mask_party, mask_phone
-
-
-def rfc3339(moment: dt.datetime | None) -> str | None:
-    """Times go out in the business time zone, with offset: 2026-11-22T10:00:00+08:00."""
-    return moment.astimezone(BUSINESS_TZ).isoformat(timespec="seconds") if moment else None
 
 
 def case_view(case: Case, principal: Principal) -> dict[str, Any]:

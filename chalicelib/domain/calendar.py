@@ -64,3 +64,8 @@ def end_of_day(day: date) -> datetime:
 def end_of_nth_working_day_after(moment: datetime, n: int) -> datetime:
     """The end of the `n`th working day after the Asia/Shanghai day of `moment`."""
     return end_of_day(add_working_days(business_day(moment), n))
+
+
+def rfc3339(moment: datetime | None) -> str | None:
+    """Times go out in the business time zone, with offset: 2026-11-22T10:00:00+08:00."""
+    return moment.astimezone(BUSINESS_TZ).isoformat(timespec="seconds") if moment else None

@@ -163,6 +163,11 @@ class Case:
         self.overdue, self.supervision_steps = False, []
         self.route_retry_at = route_retry_at
 
+    def escalate_to(self, tier: Tier, route_retry_at: dt.datetime) -> None:
+        """Unassign, to be routed again no lower than `tier` (上报, by a mediator or the sweep)."""
+        self.route_floor = tier
+        self.unassign(route_retry_at)
+
     def apply(self, action: str) -> Transition:
         """Move to the action's target status (checked)."""
         transition = self.check(action)

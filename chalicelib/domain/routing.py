@@ -64,9 +64,9 @@ class Unroutable:
     reason: str
 
 
-def initial_tier(risk_level: RiskLevel, party_count: int) -> Tier:
-    """The highest of the risk's tier and any party-count override."""
-    tiers = [TIER_BY_RISK[RiskLevel(risk_level)]]
+def initial_tier(risk_level: RiskLevel, party_count: int, floor: Tier | None = None) -> Tier:
+    """The highest of the risk's tier, any party-count override and the floor an escalation set."""
+    tiers = [TIER_BY_RISK[RiskLevel(risk_level)]] + ([floor] if floor is not None else [])
     tiers += [tier for threshold, tier in PARTY_COUNT_TIER_OVERRIDES if party_count >= threshold]
     return max(tiers, key=_RANK.__getitem__)
 

@@ -21,6 +21,7 @@ from ..domain.visits import follow_up_visit, plan_visits
 from ..observability import logger
 from . import commands as c
 from .errors import Conflict, Forbidden, StaleCase, Unprocessable
+from .routing import request_routing
 
 STATUS_EVENT = {
     "accept": "accepted", "decline": "declined", "escalate": "escalated", "note": "note", "resolve": "resolved",
@@ -84,7 +85,7 @@ class CaseActions:
         if case.status is not before:
             self._callbacks.status_changed(case, now)
         if reroute:
-            self._request_routing(case.case_id, action)
+            request_routing(self._publisher, case.case_id, action)
         logger.info("case action", extra={"case_id": case_id, "action": action, "status": case.status.value})
         return case
 
@@ -100,7 +101,7 @@ class CaseActions:
         detail = {"reason": command.reason, "org_id": case.org_id}
         if case.org_id and case.org_id not in case.declined_org_ids:
             case.declined_org_ids.append(case.org_id)
-        self._unassign(case, now)
+        case.unassign(now + SELF_HEAL_DELAY)  # the sweep re-routes it if the routing message is lost
         return detail, [], True
 
     def _escalate(self, case: Case, command: c.EscalateCase, now):
@@ -109,8 +110,7 @@ class CaseActions:
             raise Conflict("the case is already at district level, the top tier")
         detail = {"reason": command.reason, "from_tier": case.tier.value, "to_tier": higher.value,
                   "org_id": case.org_id}
-        case.route_floor = higher
-        self._unassign(case, now)
+        case.escalate_to(higher, now + SELF_HEAL_DELAY)
         return detail, [], True
 
     def _note(self, case: Case, command: c.AddNote, now):
@@ -166,14 +166,3 @@ class CaseActions:
     def _withdraw(self, case: Case, command: c.WithdrawCase, now):
         case.closed_at = now
         return {"reason": command.reason}, [], False
-
-    @staticmethod
-    def _unassign(case: Case, now: dt.datetime) -> None:
-        """Back to `received` for routing again; the sweep re-routes it if the message is lost."""
-        case.unassign(now + SELF_HEAL_DELAY)
-
-    def _request_routing(self, case_id: str, reason: str) -> None:
-        try:
-            self._publisher.publish("routing", {"case_id": case_id, "reason": reason})
-        except Exception:  # noqa: BLE001 - the supervision sweep routes stranded cases
-            logger.exception("routing publish failed", extra={"case_id": case_id})

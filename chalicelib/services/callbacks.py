@@ -14,6 +14,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from ..adapters.clock import to_storage
+from ..domain.calendar import rfc3339
 from ..domain.signing import derive_secret, sign
 from ..observability import logger
 
@@ -23,8 +24,6 @@ the first failure, then further apart; 3,815 s in all before the dead-letter que
 
 
 def callback_payload(case, at: dt.datetime) -> dict[str, Any]:
-    from ..api.views import rfc3339
-
     return {"event": "case.status_changed", "case_id": case.case_id, "external_ref": case.external_ref,
             "status": case.status.value, "at": rfc3339(at)}
 

@@ -18,6 +18,7 @@ from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS, RiskFacts, grade
 from ..domain.triage import classify
 from .commands import NewCase
 from .errors import Conflict, DuplicateReference, Forbidden, Unprocessable
+from .routing import request_routing
 
 
 STAFF_OWNER = "staff"
@@ -116,7 +117,7 @@ class IntakeService:
             return self._replay(duplicate.case_id, duplicate.request_hash, digest)
         logger.info("case received", extra={"case_id": case.case_id, "category": category.value,
                                              "risk_level": assessment.level.value})
-        self._request_routing(case.case_id)
+        request_routing(self._publisher, case.case_id, "intake")
         return IntakeResult(case, created=True)
 
     def _replay(self, case_id: str, stored_digest: str, digest: str) -> IntakeResult:
@@ -126,11 +127,3 @@ class IntakeService:
             )
         case = self._cases.get(case_id)
         return IntakeResult(case, created=False)
-
-    def _request_routing(self, case_id: str) -> None:
-        """Publish to the routing queue. A lost publish is not a lost case: the
-        supervision sweep routes any case still `received` after two minutes."""
-        try:
-            self._publisher.publish("routing", {"case_id": case_id, "reason": "intake"})
-        except Exception:  # noqa: BLE001 - the case is stored; routing self-heals
-            logger.exception("routing publish failed; the sweep will route the case", extra={"case_id": case_id})

@@ -26,7 +26,15 @@ from ..observability import logger
 from .errors import MediatorUnavailable, StaleCase
 
 MAX_ATTEMPTS = 3
-_RANK = {tier: rank for rank, tier in enumerate(Tier)}
+
+
+def request_routing(publisher, case_id: str, reason: str) -> None:
+    """Put a case on the routing queue. A lost publish is not a lost case: the supervision
+    sweep routes any case still `received` once its `route_retry_at` has come."""
+    try:
+        publisher.publish("routing", {"case_id": case_id, "reason": reason})
+    except Exception:  # noqa: BLE001 - the case is stored; routing self-heals
+        logger.exception("routing publish failed; the sweep will route the case", extra={"case_id": case_id})
 
 
 def org_candidate(model) -> OrgCandidate:
@@ -57,9 +65,7 @@ class RoutingService:
                 return "missing"
             if case.status is not CaseStatus.RECEIVED:
                 return "already_routed"
-            start = initial_tier(case.risk_level, case.party_count)
-            if case.route_floor is not None and _RANK[case.route_floor] > _RANK[start]:
-                start = case.route_floor
+            start = initial_tier(case.risk_level, case.party_count, case.route_floor)
             mediators_seen: dict = {}
 
             def mediators_of(org_id: str) -> list[MediatorCandidate]:

@@ -25,6 +25,7 @@ from ..domain.enums import CaseStatus
 from ..domain.routing import escalation_tier
 from ..domain.supervision import SELF_HEAL_DELAY, current_deadline, due_steps
 from ..observability import logger
+from .routing import request_routing
 from .sweeping import DueSweep
 
 class SupervisionSweep(DueSweep):
@@ -89,18 +90,14 @@ class SupervisionSweep(DueSweep):
                     detail.update(from_tier=case.tier.value, to_tier=higher.value, org_id=case.org_id)
                     notes.append(self._notifier.plan(case, "escalated", head_phone, now, org_name=org_name))
                     case.apply("escalate")
-                    case.route_floor = higher
-                    case.unassign(now + SELF_HEAL_DELAY)
+                    case.escalate_to(higher, now + SELF_HEAL_DELAY)
                     reroute = True
             events.append(Event(now, "supervision", "system:sweep", detail))
         load = {former_mediator: -1} if reroute and former_mediator else {}
         self._cases.save_change(case, events, notes, load, extra_items=letters)
         if reroute:
             self._callbacks.status_changed(case, now)
-            try:
-                self._publisher.publish("routing", {"case_id": case.case_id, "reason": "supervision_escalation"})
-            except Exception:  # noqa: BLE001 - route_retry_at brings it back to the sweep
-                logger.exception("routing publish failed", extra={"case_id": case.case_id})
+            request_routing(self._publisher, case.case_id, "supervision_escalation")
         return len(steps)
 
     @staticmethod
