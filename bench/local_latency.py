@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import merge_results  # noqa: E402
+from bench.results import merge_results  # noqa: E402
 from devstack.client import HeweiClient  # noqa: E402
 
 CASES = 10

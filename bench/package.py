@@ -41,9 +41,9 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results.json"
-sys.path.insert(0, str(ROOT / "infra"))
+sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
 
+from bench.results import RESULTS, merge_results  # noqa: E402
 from hewei_infra.packaging import LAMBDA_PYTHON, PACKAGE_CONFIG, add_bytecode  # noqa: E402
 
 LAYER_PREFIX = f"python/lib/python{LAMBDA_PYTHON}/site-packages/"
@@ -134,17 +134,6 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str], runs: int) -> dict:
     return {"importtime_app_ms": round(statistics.median(imports), 1),
             "wall_ms": round(statistics.median(walls), 1),
             "importtime_app_ms_min": round(min(imports), 1), "runs": runs}
-
-
-def merge_results(update: dict) -> None:
-    try:
-        results = json.loads(RESULTS.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        results = {}
-    results.update(update)
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
-    os.replace(tmp, RESULTS)
 
 
 def main() -> None:

@@ -28,43 +28,23 @@ os.environ.update(
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)
 
-RESULTS = ROOT / "bench" / "results.json"
-
-
-def merge_results(update: dict) -> dict:
-    """Read-modify-write: other bench scripts own other keys of the same file."""
-    current = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    current.update(update)
-    RESULTS.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n")
-    return current
-
+from bench.results import RESULTS, merge_results  # noqa: E402 - after the environment is set
 
 def operations() -> dict:
     """Calls per operation, after one warm-up of each (Lambda containers are reused)."""
     from chalice.test import Client
-    from moto import mock_aws
 
     from bench.dynamo_meter import metered
-    from chalicelib import wiring
-    from tests.support import DEMO_MEDIATORS, DEMO_ORGS, DEMO_REGIONS, Http, Partner, Staff, drain, new_case_body
+    from tests.support import (Http, Partner, Staff, admin_staff, drain, load_demo_directory, moto_stack,
+                               new_case_body)
 
-    with mock_aws():
-        from chalicelib.adapters.bootstrap import create_all
-
-        create_all()
-        wiring.reset()
+    with moto_stack():
         from app import app
 
         with Client(app, stage_name="local") as client:
             http = Http(client)
-            token, _ = wiring.current().token_minter.mint({"sub": "bench", "role": "admin"}, 3600)
-            admin = Staff(http, token)
-            for code, name in DEMO_REGIONS:
-                admin.call("POST", "/v1/regions", {"code": code, "name": name})
-            for org in DEMO_ORGS:
-                admin.call("POST", "/v1/orgs", org)
-            for mediator in DEMO_MEDIATORS:
-                admin.call("POST", "/v1/mediators", mediator)
+            admin = admin_staff(http)
+            load_demo_directory(admin)
             created = admin.call("POST", "/v1/partners", {"partner_id": "bench", "name": "bench"}).json
             partner = Partner(http, created["key_id"], created["secret"], "bench")
             mediator = Staff(http, admin.call("POST", "/v1/tokens", {"role": "mediator",
@@ -95,8 +75,6 @@ def operations() -> dict:
 
 def sweep(open_cases: int, due_fraction: float) -> dict:
     """The supervision sweep over `open_cases` dispatched cases, about `due_fraction` of them due."""
-    from moto import mock_aws
-
     from bench.dynamo_meter import metered
     from chalicelib import wiring
     from chalicelib.adapters.case_store import case_to_model
@@ -104,17 +82,15 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
     from chalicelib.domain.case import Case, Party
     from chalicelib.domain.deadlines import deadlines_for
     from chalicelib.domain.enums import CaseStatus, CategorySource, Category, Channel, MediationType, RiskLevel, Tier
+    from tests.support import moto_stack
 
     from bench import moto_speedups
 
     moto_speedups.install()
     now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     due_every = max(1, round(1 / due_fraction))
-    with mock_aws():
-        from chalicelib.adapters.bootstrap import create_all
-
-        create_all()
-        wiring.reset().clock = lambda: now
+    with moto_stack():
+        wiring.current().clock.now = now
         OrgModel("V-1", name="村调委会", region_code="320509102001", tier="village", mediation_type="people",
                  categories=[], head_phone="13900000101", scope="320509102001#village", created_at="-").save()
         MediatorModel("M-1", name="调解员", phone="13900000201", org_id="V-1", specialties=[], active=True,
@@ -158,8 +134,6 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
 def routing_at_scale(orgs: int = 3_000, mediators: int = 30_000, cases: int = 20) -> dict:
     """Route cases against a large directory: reads grow with the orgs at the case's
     region prefixes and the chosen org's mediators, not with the directory's size."""
-    from moto import mock_aws
-
     from bench import moto_speedups
     from bench.dynamo_meter import metered
     from chalicelib import wiring
@@ -167,14 +141,12 @@ def routing_at_scale(orgs: int = 3_000, mediators: int = 30_000, cases: int = 20
     from chalicelib.services.commands import NewCase
     from chalicelib.domain.access import Principal
     from chalicelib.domain.enums import Role
+    from tests.support import moto_stack
 
     moto_speedups.install()
     categories = ["neighbor", "marriage_family", "labor_wages", "property_management", "land_resources"]
-    with mock_aws():
-        from chalicelib.adapters.bootstrap import create_all
-
-        create_all()
-        container = wiring.reset()
+    with moto_stack():
+        container = wiring.current()
         towns = [f"320509{t:03d}" for t in range(1, 31)]
         villages = [f"{town}{v:03d}" for town in towns for v in range(1, 31)]  # 900 villages
         with RegionModel.batch_write() as batch:

@@ -226,17 +226,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dry-run", action="store_true", help="print, do not write bench/results.json")
     args = parser.parse_args(argv)
 
-    from moto import mock_aws
-
     from bench import moto_speedups
+    from tests.support import moto_stack
 
     moto_speedups.install()
-    with mock_aws():
-        from chalicelib import wiring
-        from chalicelib.adapters.bootstrap import create_all
-
-        create_all()
-        wiring.reset()
+    with moto_stack():
         seeded = seed(args.cases, args.due_share)
         print(f"seeded {seeded}", file=sys.stderr)
         sweep = run_sweep()

@@ -22,18 +22,13 @@ import pytest
 
 from chalicelib.domain.signing import sign
 from devstack.client import HeweiClient
+from tests.support import valid_id_number
 
 pytestmark = pytest.mark.xdist_group("local-stack")
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 20
-ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def _id_number(first17: str) -> str:
-    """A resident ID number with a correct GB 11643 check character."""
-    return first17 + "10X98765432"[sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS)) % 11]
 
 
 def _free_ports(count: int) -> list[int]:
@@ -123,7 +118,7 @@ def _neighbor_case(external_ref: str) -> dict[str, Any]:
         "region_code": "320509102001",
         "address": "震泽镇宝塔社区3幢",
         "parties": [
-            {"role": "applicant", "name": "张三", "phone": "13812345678", "id_number": _id_number("32058419900101123")},
+            {"role": "applicant", "name": "张三", "phone": "13812345678", "id_number": valid_id_number()},
             {"role": "respondent", "name": "李四"},
         ],
         "amount_cny": 5000,
