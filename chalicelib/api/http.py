@@ -19,7 +19,7 @@ from ..observability import logger
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
-from ..domain.access import Principal
+from ..domain.access import STAFF_ROLES, Principal
 from ..domain.case import InvalidTransition
 from ..domain.enums import Role
 from ..services.errors import Conflict, Forbidden, ServiceError, Unprocessable
@@ -30,8 +30,9 @@ PROBLEM_TYPE_BASE = "https://hewei.example/problems/"
 ROUTE_CONTENT_TYPES = ["*/*"]
 """Chalice accepts every content type, so that a wrong one gets our problem+json 415, not Chalice's."""
 ANY_ROLE = frozenset(Role)
-STAFF = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.MEDIATOR})
+STAFF = STAFF_ROLES
 ADMIN = frozenset({Role.ADMIN})
+ADMIN_OR_SUPERVISOR = frozenset({Role.ADMIN, Role.SUPERVISOR})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import wiring
 from ..domain.calendar import rfc3339
-from ..domain.enums import PUBLIC_ENUMS
+from ..domain.enums import PUBLIC_ENUMS, Role
 from ..services.commands import (
     CaseFilters,
     MediatorChanges,
@@ -16,11 +16,10 @@ from ..services.commands import (
     PartnerChanges,
     TokenRequest,
 )
-from .http import ADMIN, ANY_ROLE, STAFF, Api, Call, Reply
+from .http import ADMIN, ADMIN_OR_SUPERVISOR, STAFF, Api, Call, Reply
 from .views import case_view, event_view, model_view, notification_view
 
 API_VERSION = "v1"
-DIRECTORY_READERS = frozenset(ADMIN | {r for r in STAFF if r.value == "supervisor"})
 
 
 def _authenticate(headers, method, paths, body):
@@ -71,12 +70,12 @@ def add_region(call: Call) -> Reply:
     return _created(model_view(region), f"/v1/regions/{region.code}")
 
 
-@route("/v1/regions", summary="List regions", roles=DIRECTORY_READERS)
+@route("/v1/regions", summary="List regions", roles=ADMIN_OR_SUPERVISOR)
 def list_regions(call: Call) -> Reply:
     return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("regions")]})
 
 
-@route("/v1/regions/{code}", summary="One region", roles=DIRECTORY_READERS)
+@route("/v1/regions/{code}", summary="One region", roles=ADMIN_OR_SUPERVISOR)
 def get_region(call: Call) -> Reply:
     return Reply(model_view(wiring.current().directory.region(call.params["code"])))
 
@@ -87,12 +86,12 @@ def add_org(call: Call) -> Reply:
     return _created(model_view(org, hidden=("scope",)), f"/v1/orgs/{org.org_id}")
 
 
-@route("/v1/orgs", summary="List orgs", roles=DIRECTORY_READERS)
+@route("/v1/orgs", summary="List orgs", roles=ADMIN_OR_SUPERVISOR)
 def list_orgs(call: Call) -> Reply:
     return Reply({"items": [model_view(m, hidden=("scope",)) for m in wiring.current().directory.listing("orgs")]})
 
 
-@route("/v1/orgs/{org_id}", summary="One org", roles=DIRECTORY_READERS)
+@route("/v1/orgs/{org_id}", summary="One org", roles=ADMIN_OR_SUPERVISOR)
 def get_org(call: Call) -> Reply:
     return Reply(model_view(wiring.current().directory.org(call.params["org_id"]), hidden=("scope",)))
 
@@ -103,12 +102,12 @@ def add_mediator(call: Call) -> Reply:
     return _created(model_view(mediator), f"/v1/mediators/{mediator.mediator_id}")
 
 
-@route("/v1/mediators", summary="List mediators", roles=DIRECTORY_READERS)
+@route("/v1/mediators", summary="List mediators", roles=ADMIN_OR_SUPERVISOR)
 def list_mediators(call: Call) -> Reply:
     return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("mediators")]})
 
 
-@route("/v1/mediators/{mediator_id}", summary="One mediator", roles=DIRECTORY_READERS)
+@route("/v1/mediators/{mediator_id}", summary="One mediator", roles=ADMIN_OR_SUPERVISOR)
 def get_mediator(call: Call) -> Reply:
     return Reply(model_view(wiring.current().directory.mediator(call.params["mediator_id"])))
 
@@ -144,7 +143,7 @@ def change_partner(call: Call) -> Reply:
 
 # ------------------------------------------------------------------ cases
 
-CASE_CREATORS = frozenset(r for r in ANY_ROLE if r.value in {"partner", "admin", "supervisor"})
+CASE_CREATORS = ADMIN_OR_SUPERVISOR | {Role.PARTNER}
 
 
 @route("/v1/cases", "POST", summary="File a dispute (受理)", roles=CASE_CREATORS, body=NewCase,

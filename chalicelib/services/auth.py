@@ -8,14 +8,11 @@ from typing import Callable, Mapping
 from ..observability import logger
 
 from ..adapters.tokens import HS256Tokens, InvalidToken, TokenVerifier
-from ..domain.access import Principal
+from ..domain.access import STAFF_ROLES, Principal
 from ..domain.enums import Role
 from ..domain.signing import SIGNATURE_WINDOW_SECONDS, derive_secret, signature_matches, timestamp_fresh
 from .commands import TokenRequest
 from .errors import Forbidden, Unauthenticated, Unprocessable
-
-
-STAFF_TOKEN_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.MEDIATOR}
 
 
 class Authenticator:
@@ -52,7 +49,7 @@ class Authenticator:
             role = Role(claims.get("role"))
         except ValueError:
             raise Unauthenticated("the bearer token names no staff role") from None
-        if role not in STAFF_TOKEN_ROLES:
+        if role not in STAFF_ROLES:
             raise Unauthenticated("the bearer token names no staff role")
         principal = Principal(
             role=role, subject=str(claims["sub"]), jurisdiction=claims.get("jurisdiction"),

@@ -58,8 +58,7 @@ class SupervisionSweep(DueSweep):
 
     def _take(self, case: Case, steps: list[SupervisionStep], now: dt.datetime, notes: list[dict]) -> int:
         deadline = current_deadline(case)
-        org = self._org(case.org_id) if case.org_id else None
-        mediator = self._mediator(case.mediator_id) if case.mediator_id else None
+        org, mediator = self._assignees(case)
         org_name = org.name if org else ""
         head_phone = org.head_phone if org else None
         mediator_phone = mediator.phone if mediator else None

@@ -84,6 +84,11 @@ class DueSweep:
             return done
         return 0
 
+    def _assignees(self, case: Case):
+        """The case's org and mediator (read once per run), either None when unassigned."""
+        return (self._org(case.org_id) if case.org_id else None,
+                self._mediator(case.mediator_id) if case.mediator_id else None)
+
     def _before(self, now: dt.datetime) -> int:
         """Work done before walking the index; returns its count."""
         return 0

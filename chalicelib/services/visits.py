@@ -34,8 +34,7 @@ class ReturnVisitSweep(DueSweep):
         return len(notes), notes
 
     def _send(self, case: Case, owed: list[tuple[dict, str]], now: dt.datetime) -> list[dict]:
-        org = self._org(case.org_id) if case.org_id else None
-        mediator = self._mediator(case.mediator_id) if case.mediator_id else None
+        org, mediator = self._assignees(case)
         org_name = org.name if org else ""
         events, notes = [], []
         for visit, kind in owed:
