@@ -68,7 +68,7 @@ class Notifier:
         sent = 0
         for record in self._cases.notifications_to_release(now):
             try:
-                sent += self.deliver(record["case_id"], record["sk"]) == SENT
+                sent += self._send(record) == SENT  # the index holds the whole record: no second read
             except SendFailed:
                 continue  # marked failed with a later retry time
         return sent
@@ -79,6 +79,11 @@ class Notifier:
         if record is None:
             logger.warning("notification not found", extra={"case_id": case_id})
             return "missing"
+        return self._send(record)
+
+    def _send(self, record: dict[str, Any]) -> str:
+        """Claim, send and settle one notification record; a record already claimed is left alone."""
+        case_id, sort_key = record["case_id"], record["sk"]
         if record["status"] not in CLAIMABLE or not self._cases.claim_notification(case_id, sort_key, CLAIMABLE):
             return record["status"]
         try:
