@@ -17,7 +17,8 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateErr
 from pynamodb.transactions import TransactWrite
 
 from ..domain.case import Case, Event, Party
-from ..domain.stats import describe_row, district_of_case, stats_changes
+from ..domain.regions import district_of
+from ..domain.stats import describe_row, stats_changes
 from ..domain.supervision import DUE_SHARDS, due_shard, next_check_at
 from ..domain.visits import VISIT_SHARDS, next_visit_check_on, visit_shard
 from ..services.errors import DuplicateReference, MediatorUnavailable, StaleCase
@@ -282,7 +283,7 @@ def _model_and_stats(case: Case) -> tuple[CaseModel, dict[str, Any], dict[str, d
 def _update_stats(transaction: TransactWrite, case: Case, changes: dict[str, dict[str, int]]) -> None:
     """Add to the statistics rows, in the case's transaction, the difference between what the
     case contributes now and what they already count (`ADD` on top-level counters)."""
-    district = district_of_case(case)
+    district = district_of(case.region_code)  # the partition of every row a case counts in
     for row, counters in changes.items():
         described = describe_row(row)
         model = RankStatsModel if "kind" in described else DailyStatsModel

@@ -44,8 +44,10 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from .calendar import business_day
-from .enums import CaseStatus, Category, Channel, RiskLevel, Satisfaction, Tier
+from .case import OPEN_STATUSES
+from .enums import CaseStatus, Category, Channel, RiskLevel, Tier
 from .regions import ancestors_and_self
+from .visits import visit_ok
 
 STATUS_COUNTER = {s: f"status_{s.value}" for s in CaseStatus}
 CATEGORY_COUNTER = {c: f"category_{c.value}" for c in Category}
@@ -76,17 +78,12 @@ COUNTERS: tuple[str, ...] = (
 """Every counter of an aggregate row: one top-level number attribute each (DynamoDB `ADD`)."""
 
 BELOW_DISTRICT = frozenset({Tier.VILLAGE, Tier.TOWN})
-OPEN = frozenset({CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
 RANK_KINDS = ("org", "mediator")
 MONTH_SUFFIX = "_month"
 ROW_KINDS = (*RANK_KINDS, *(kind + MONTH_SUFFIX for kind in RANK_KINDS))
 
 
 # ------------------------------------------------------------ contributions
-
-
-def visit_ok(visit: Mapping) -> bool:
-    return Satisfaction.DISSATISFIED.value not in (visit.get("satisfaction") or {}).values()
 
 
 def contributions(case) -> dict[str, int]:
@@ -110,7 +107,7 @@ def contributions(case) -> dict[str, int]:
     if done:
         counts["visits"] = len(done)
         counts["visits_ok"] = sum(visit_ok(v) for v in done)
-    if case.status in OPEN and case.overdue:
+    if case.status in OPEN_STATUSES and case.overdue:
         counts["overdue_open"] = 1
     return {name: value for name, value in counts.items() if value}
 
@@ -126,11 +123,6 @@ def region_row(prefix: str, day: str) -> str:
 
 def rank_row(kind: str, prefix: str, day: str, subject: str) -> str:
     return f"{kind}#{prefix}#{day}#{subject}"
-
-
-def district_of_case(case) -> str:
-    """The partition of every row a case contributes to."""
-    return case.region_code[:6]
 
 
 def stats_record(case) -> dict:

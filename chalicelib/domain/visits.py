@@ -14,7 +14,7 @@ import datetime as dt
 import zlib
 from typing import Any
 
-from .enums import CaseStatus, Category
+from .enums import CaseStatus, Category, Satisfaction
 
 VISIT_OFFSETS_DAYS: dict[Category, tuple[int, ...]] = {
     Category.MARRIAGE_FAMILY: (7, 30, 90),
@@ -93,3 +93,13 @@ def next_visit_check_on(case) -> dt.date | None:
 
 def visit_shard(case_id: str) -> str:
     return str(zlib.crc32(b"visit:" + case_id.encode()) % VISIT_SHARDS)
+
+
+def visit_ok(visit: dict) -> bool:
+    """A done visit with no `dissatisfied` score (the satisfaction rate's numerator)."""
+    return Satisfaction.DISSATISFIED.value not in (visit.get("satisfaction") or {}).values()
+
+
+def needs_rectification(visit: dict) -> bool:
+    """整改: the agreement was not performed, or a party was dissatisfied."""
+    return visit.get("agreement_performed") == "no" or not visit_ok(visit)

@@ -14,10 +14,10 @@ from typing import Callable
 from ..domain.access import Principal
 from ..domain.calendar import business_day
 from ..domain.case import Case, Event
-from ..domain.enums import CaseStatus, Role, Satisfaction
+from ..domain.enums import CaseStatus, Role
 from ..domain.routing import escalation_tier
 from ..domain.supervision import SELF_HEAL_DELAY
-from ..domain.visits import follow_up_visit, plan_visits
+from ..domain.visits import follow_up_visit, needs_rectification, plan_visits
 from ..observability import logger
 from . import commands as c
 from .errors import Conflict, Forbidden, StaleCase, Unprocessable
@@ -137,10 +137,9 @@ class CaseActions:
         scores = command.satisfaction.model_dump(mode="json")
         visit.update(done_at=now.isoformat(), agreement_performed=command.agreement_performed,
                      satisfaction=scores, note=command.note)
-        problem = command.agreement_performed == "no" or Satisfaction.DISSATISFIED.value in scores.values()
         notes = []
         detail = {}
-        if problem:
+        if needs_rectification(visit):
             case.rectification_required = True
             follow_up = follow_up_visit(case.return_visits, business_day(now))
             if follow_up is not None:  # the later visit that can clear the rectification
