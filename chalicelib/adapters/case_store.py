@@ -420,12 +420,6 @@ class CaseStore:
                         CaseItemModel.release_at.set(to_storage(retry_at))]
         CaseItemModel(case_id, sort_key).update(actions=actions)
 
-    def release_notification(self, case_id: str, sort_key: str, status: str, release_at: dt.datetime) -> None:
-        """Move an unsent notification's release time (and status: deferred → pending)."""
-        CaseItemModel(case_id, sort_key).update(actions=[
-            CaseItemModel.status.set(status), CaseItemModel.release_at.set(to_storage(release_at))],
-            condition=CaseItemModel.status.is_in("pending", "deferred", "failed"))
-
     def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]:
         """Unsent notifications whose release time has come (sparse index: nothing else is read)."""
         for item in CaseItemModel.by_release.query(RELEASE_SHARD, CaseItemModel.release_at <= to_storage(now)):
@@ -445,10 +439,6 @@ class CaseStore:
             for model in CaseModel.by_visit.query(str(shard), CaseModel.next_visit_check_on <= bound,
                                                   page_size=page_size):
                 yield case_from_model(model)
-
-    def add_items(self, items: list[CaseItemModel]) -> None:
-        for item in items:
-            item.save()
 
     def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
         CaseItemModel(case_id, f"{DELIVERY_PREFIX}{to_storage(at)}", type="callback_delivery",

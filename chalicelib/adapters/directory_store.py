@@ -20,10 +20,6 @@ def _is_condition_failure(exc: PutError) -> bool:
     return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
-def as_dict(model: Model) -> dict[str, Any]:
-    return {name: getattr(model, name) for name in model.get_attributes()}
-
-
 class DirectoryStore:
     """Regions are immutable once created, so region look-ups are cached per process."""
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Protocol
 
-STAFF_CLAIMS = ("sub", "role", "jurisdiction", "org_id", "mediator_id")
-
 
 class InvalidToken(Exception):
     """A token that is missing, malformed, expired or wrongly signed."""

@@ -12,15 +12,6 @@ from .enums import Tier
 LEVEL_LENGTHS: dict[Tier, int] = {Tier.DISTRICT: 6, Tier.TOWN: 9, Tier.VILLAGE: 12}
 """How many digits name a region at each level."""
 
-_TIER_OF_LENGTH = {length: tier for tier, length in LEVEL_LENGTHS.items()}
-
-
-def level_of(code: str) -> Tier | None:
-    """The level a code names, or None for a code of another shape."""
-    if not code.isdigit() or not code.isascii():
-        return None
-    return _TIER_OF_LENGTH.get(len(code))
-
 
 def parent_of(code: str) -> str | None:
     """The code of the enclosing region, None for a district."""
@@ -36,12 +27,3 @@ def ancestors_and_self(code: str) -> list[str]:
 
 def district_of(code: str) -> str:
     return code[: LEVEL_LENGTHS[Tier.DISTRICT]]
-
-
-def is_prefix_code(code: str) -> bool:
-    """True for a code usable as a region filter or a jurisdiction (6, 9 or 12 digits)."""
-    return level_of(code) is not None
-
-
-def in_jurisdiction(region_code: str, jurisdiction: str) -> bool:
-    return region_code.startswith(jurisdiction)
