@@ -22,8 +22,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP)
 	$(PY) -m devstack
 
+# loadfile: a module's tests share a worker, so each module-scoped fixture (a synth,
+# the local stack) is built once. (loadgroup would also do, but pytest 9.2 ignores its marks.)
 test: $(STAMP)
-	$(PY) -m pytest -q -n 2 --dist loadgroup
+	$(PY) -m pytest -q -n 2 --dist loadfile
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache chalice.out .chalice/deployments infra/chalice.out infra/cdk.out

@@ -44,7 +44,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
 
 from bench.results import RESULTS, merge_results  # noqa: E402
-from hewei_infra.packaging import LAMBDA_PYTHON, PACKAGE_CONFIG, add_bytecode  # noqa: E402
+from hewei_infra.packaging import (  # noqa: E402
+    LAMBDA_PYTHON, PACKAGE_CONFIG, add_bytecode, exclusive_packaging)
 
 LAYER_PREFIX = f"python/lib/python{LAMBDA_PYTHON}/site-packages/"
 PACKAGE_STAGE = "dev"
@@ -68,11 +69,12 @@ def build_package(outdir: Path) -> None:
     )
     config = {**PACKAGE_CONFIG, "manage_iam_role": False,
               "iam_role_arn": "arn:aws:iam::123456789012:role/bench-placeholder"}
-    subprocess.run([sys.executable, "-c", script, str(outdir), json.dumps(config)], cwd=outdir.parent,
-                   env=clean_env(AWS_DEFAULT_REGION="us-east-1"), check=True, stdout=subprocess.DEVNULL)
-    add_bytecode(outdir / "deployment.zip")  # as infra's PrecompiledChalice does
-    if (outdir / "layer-deployment.zip").exists():
-        add_bytecode(outdir / "layer-deployment.zip", cache_dir=ROOT / ".chalice" / "deployments")
+    with exclusive_packaging(ROOT):  # as infra's PrecompiledChalice does
+        subprocess.run([sys.executable, "-c", script, str(outdir), json.dumps(config)], cwd=outdir.parent,
+                       env=clean_env(AWS_DEFAULT_REGION="us-east-1"), check=True, stdout=subprocess.DEVNULL)
+        add_bytecode(outdir / "deployment.zip")
+        if (outdir / "layer-deployment.zip").exists():
+            add_bytecode(outdir / "layer-deployment.zip", cache_dir=ROOT / ".chalice" / "deployments")
 
 
 def zip_stats(path: Path, prefix: str = "") -> dict:

@@ -14,6 +14,10 @@ own boto3 on sys.path, so the pinned boto3/botocore are the ones imported.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
+
 PACKAGE_CONFIG = {
     "automatic_layer": True,
     "api_gateway_stage": "api",
@@ -23,6 +27,27 @@ PACKAGE_CONFIG = {
 }
 
 LAMBDA_PYTHON = "3.11"
+
+
+@contextlib.contextmanager
+def exclusive_packaging(project_dir):
+    """Hold the project's packaging lock for the duration of the block.
+
+    Chalice writes its cached layer into `.chalice/deployments/` in place
+    (open, write, close) and reuses it whenever the file exists, so two
+    packagings at once (two synths, a synth beside `make bench-package`)
+    can truncate it under each other and ship a zip with a hole in it. One
+    packaging at a time, across processes: an advisory lock on a file in
+    that directory, released when the block ends or the process dies.
+    """
+    directory = os.path.join(project_dir, ".chalice", "deployments")
+    os.makedirs(directory, exist_ok=True)
+    with open(os.path.join(directory, ".packaging.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def add_bytecode(zip_path, cache_dir=None) -> int:
@@ -44,7 +69,6 @@ def add_bytecode(zip_path, cache_dir=None) -> int:
     """
     import hashlib
     import importlib.util
-    import os
     import shutil
     import sys
     import zipfile
@@ -79,7 +103,8 @@ def add_bytecode(zip_path, cache_dir=None) -> int:
             out.writestr(pyc, _code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False))
             added += 1
     os.replace(tmp, zip_path)
-    if cached is not None:
+    if cached is not None:  # copied whole, then renamed: a reader never sees half a cache entry
         os.makedirs(cache_dir, exist_ok=True)
-        shutil.copyfile(zip_path, cached)
+        shutil.copyfile(zip_path, f"{cached}.{os.getpid()}.tmp")
+        os.replace(f"{cached}.{os.getpid()}.tmp", cached)
     return added

@@ -45,7 +45,7 @@ from constructs import Construct
 
 from . import access
 from .config import StageConfig
-from .packaging import PACKAGE_CONFIG, add_bytecode
+from .packaging import PACKAGE_CONFIG, add_bytecode, exclusive_packaging
 from .schema import TableSpec, table_spec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -99,11 +99,12 @@ class PrecompiledChalice(Chalice):
     """`chalice.cdk.Chalice`, with bytecode added to the zips before they become assets."""
 
     def _package_app(self) -> None:
-        super()._package_app()
-        package = Path(self._sam_package_dir)
-        add_bytecode(package / "deployment.zip")  # small, and new at every code change: not cached
-        if (package / "layer-deployment.zip").exists():  # ~1,300 modules: cached by content
-            add_bytecode(package / "layer-deployment.zip", cache_dir=PROJECT_ROOT / ".chalice" / "deployments")
+        with exclusive_packaging(PROJECT_ROOT):  # the layer cache is shared by every synth of the project
+            super()._package_app()
+            package = Path(self._sam_package_dir)
+            add_bytecode(package / "deployment.zip")  # small, and new at every code change: not cached
+            if (package / "layer-deployment.zip").exists():  # ~1,300 modules: cached by content
+                add_bytecode(package / "layer-deployment.zip", cache_dir=PROJECT_ROOT / ".chalice" / "deployments")
 
 
 def app_functions(app: ChaliceApp) -> dict[str, tuple[str | None, str | None]]:

@@ -24,7 +24,6 @@ from chalicelib.domain.signing import sign
 from devstack.client import HeweiClient
 from tests.support import valid_id_number
 
-pytestmark = pytest.mark.xdist_group("local-stack")
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90

@@ -30,7 +30,6 @@ sys.path.insert(0, str(ROOT / "infra"))
 
 from hewei_infra import access  # noqa: E402
 
-pytestmark = pytest.mark.xdist_group("infra")  # one worker synthesizes, once
 
 LOCAL_PREFIX = resource_name("")  # the test session's own prefix (conftest: hewei-local-)
 
