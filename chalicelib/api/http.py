@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from ..domain.access import STAFF_ROLES, Principal
 from ..domain.case import InvalidTransition
 from ..domain.enums import Role
-from ..services.errors import Conflict, Forbidden, ServiceError, Unprocessable
+from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, Unprocessable
 
 
 MAX_BODY_BYTES = 256 * 1024
@@ -111,11 +111,21 @@ QUERY_QUOTINGS = (quote, quote_plus, _quote_keeping_delimiters)
 """How common HTTP clients encode query values: RFC 3986 (`%20`), forms (`+`, urllib, requests), lax."""
 
 
+BODY_TYPES_READ_AS_JSON = frozenset({"", "application/json", "text/plain", "application/x-www-form-urlencoded"})
+"""Every body is JSON (the contract). Besides JSON's own types, a missing header and the two that
+clients put on a body by default (`curl -d`, urllib, `fetch` with a string) are read as
+JSON, so a forgotten header gets the answer the body deserves (400 for malformed JSON);
+any other declared type (XML, multipart...) is 415."""
+
+
 def _is_json(content_type: str) -> bool:
-    """application/json, application/problem+json and the like; a missing header is taken as JSON."""
     media_type = content_type.split(";")[0].strip().lower()
-    return not media_type or media_type == "application/json" or (
+    return media_type in BODY_TYPES_READ_AS_JSON or (
         media_type.startswith("application/") and media_type.endswith("+json"))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def path_candidates(event: dict) -> list[str]:
@@ -205,6 +215,8 @@ class Api:
             principal = self._authenticate(headers, spec.method, path_candidates(event), raw)
             if principal.role not in spec.roles:
                 raise Forbidden(f"a {principal.role.value} may not do this")
+        if any(not value for value in params.values()):  # `/v1/cases//events`: no such item
+            raise NotFound("not found")
         body = self._parse_body(spec, raw)
         query = None
         if spec.query is not None:
@@ -227,14 +239,18 @@ class Api:
             return None
         text = raw.decode("utf-8").strip() or "{}"
         try:
-            document = json.loads(text)
+            document = json.loads(text, parse_constant=_refuse_constant)
         except json.JSONDecodeError as exc:
             raise ServiceError(f"the body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
         except RecursionError:
             raise ServiceError("the body's JSON is nested too deeply") from None
+        except ValueError as exc:  # NaN/Infinity, or an integer of over 4,300 digits
+            raise ServiceError(f"the body is not valid JSON ({str(exc).split(';')[0]})") from None
         if not isinstance(document, dict):
             raise Unprocessable("the body must be a JSON object", [{"field": "body", "message": "must be an object"}])
         try:
             return spec.body.model_validate_json(text)
         except ValidationError as exc:
+            if all(error["type"] == "json_invalid" for error in exc.errors()):  # e.g. a lone surrogate escape
+                raise ServiceError("the body is not valid JSON (a string is not valid Unicode)") from None
             raise Unprocessable("the request does not match the schema", validation_errors(exc)) from None

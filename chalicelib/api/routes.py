@@ -70,12 +70,12 @@ def add_region(call: Call) -> Reply:
     return _created(model_view(region), f"/v1/regions/{region.code}")
 
 
-@route("/v1/regions", summary="List regions", roles=ADMIN_OR_SUPERVISOR)
+@route("/v1/regions", summary="List regions", roles=ADMIN)
 def list_regions(call: Call) -> Reply:
     return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("regions")]})
 
 
-@route("/v1/regions/{code}", summary="One region", roles=ADMIN_OR_SUPERVISOR)
+@route("/v1/regions/{code}", summary="One region", roles=ADMIN)
 def get_region(call: Call) -> Reply:
     return Reply(model_view(wiring.current().directory.region(call.params["code"])))
 
@@ -86,12 +86,12 @@ def add_org(call: Call) -> Reply:
     return _created(model_view(org, hidden=("scope",)), f"/v1/orgs/{org.org_id}")
 
 
-@route("/v1/orgs", summary="List orgs", roles=ADMIN_OR_SUPERVISOR)
+@route("/v1/orgs", summary="List orgs", roles=ADMIN)
 def list_orgs(call: Call) -> Reply:
     return Reply({"items": [model_view(m, hidden=("scope",)) for m in wiring.current().directory.listing("orgs")]})
 
 
-@route("/v1/orgs/{org_id}", summary="One org", roles=ADMIN_OR_SUPERVISOR)
+@route("/v1/orgs/{org_id}", summary="One org", roles=ADMIN)
 def get_org(call: Call) -> Reply:
     return Reply(model_view(wiring.current().directory.org(call.params["org_id"]), hidden=("scope",)))
 
@@ -102,12 +102,12 @@ def add_mediator(call: Call) -> Reply:
     return _created(model_view(mediator), f"/v1/mediators/{mediator.mediator_id}")
 
 
-@route("/v1/mediators", summary="List mediators", roles=ADMIN_OR_SUPERVISOR)
+@route("/v1/mediators", summary="List mediators", roles=ADMIN)
 def list_mediators(call: Call) -> Reply:
     return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("mediators")]})
 
 
-@route("/v1/mediators/{mediator_id}", summary="One mediator", roles=ADMIN_OR_SUPERVISOR)
+@route("/v1/mediators/{mediator_id}", summary="One mediator", roles=ADMIN)
 def get_mediator(call: Call) -> Reply:
     return Reply(model_view(wiring.current().directory.mediator(call.params["mediator_id"])))
 

@@ -189,18 +189,28 @@ def describe_row(key: str) -> dict[str, str]:
 
 def split_range(first: dt.date, last: dt.date) -> tuple[list[tuple[dt.date, dt.date]], tuple[str, str] | None]:
     """The whole months of [first, last] (first and last `YYYY-MM`, or None) and the day spans
-    left at its ends: what a ranking reads per month and per day."""
-    start = first if first.day == 1 else (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    after = last + dt.timedelta(days=1)
-    end = after if after.day == 1 else last.replace(day=1)  # the day after the last whole month
-    if start >= end:
+    left at its ends: what a ranking reads per month and per day. Any dates, up to date.max."""
+    day = dt.timedelta(days=1)
+    start = first if first.day == 1 else _next_month(first)  # first day of the first whole month
+    following = _next_month(last)
+    if following is None or following - day == last:
+        month_end = last  # last day of the last whole month
+    else:
+        month_end = last.replace(day=1) - day if last.replace(day=1) > dt.date.min else None
+    if start is None or month_end is None or start > month_end:
         return [(first, last)], None
     spans = []
     if first < start:
-        spans.append((first, start - dt.timedelta(days=1)))
-    if end <= last:
-        spans.append((end, last))
-    return spans, (f"{start:%Y-%m}", f"{end - dt.timedelta(days=1):%Y-%m}")
+        spans.append((first, start - day))
+    if month_end < last:
+        spans.append((month_end + day, last))
+    return spans, (start.isoformat()[:7], month_end.isoformat()[:7])
+
+
+def _next_month(day: dt.date) -> dt.date | None:
+    """The first day of the month after `day`'s, or None after December 9999."""
+    year, month = (day.year, day.month + 1) if day.month < 12 else (day.year + 1, 1)
+    return dt.date(year, month, 1) if year <= dt.MAXYEAR else None
 
 
 # ------------------------------------------------------------------ figures

@@ -27,6 +27,10 @@ FOLLOW_UP_VISIT_DAYS = 15
 """A visit that raises rectification (整改) when no planned visit is left open adds a
 follow-up visit (整改回访) due this many days later: the later visit that can clear it."""
 
+PERFORMANCE_HORIZON_DAYS = 10 * 366
+"""An agreement's `performance_due` (履行期限) further out than about ten years is refused:
+it is a typing error, not a plan, and its visits would fall past any calendar."""
+
 DUE_NOTICE_LEAD_DAYS = 3
 """`visit_due` goes to the mediator from this many days before a visit's `due_on`."""
 

@@ -12,12 +12,12 @@ import datetime as dt
 from typing import Callable
 
 from ..domain.access import Principal
-from ..domain.calendar import business_day
+from ..domain.calendar import business_day, rfc3339
 from ..domain.case import Case, Event
 from ..domain.enums import CaseStatus, Role
 from ..domain.routing import escalation_tier
 from ..domain.supervision import SELF_HEAL_DELAY
-from ..domain.visits import follow_up_visit, needs_rectification, plan_visits
+from ..domain.visits import PERFORMANCE_HORIZON_DAYS, follow_up_visit, needs_rectification, plan_visits
 from ..observability import logger
 from . import commands as c
 from .errors import Conflict, Forbidden, StaleCase, Unprocessable
@@ -120,6 +120,8 @@ class CaseActions:
         due = command.agreement.performance_due
         if due < business_day(now):
             raise Unprocessable.field("agreement.performance_due", "must not be before today")
+        if due > business_day(now) + dt.timedelta(days=PERFORMANCE_HORIZON_DAYS):
+            raise Unprocessable.field("agreement.performance_due", "must be within ten years of today")
         case.agreement = {"summary": command.agreement.summary, "performance_due": due.isoformat()}
         case.return_visits = plan_visits(case.category, due)
         case.concluded_at = now
@@ -135,7 +137,7 @@ class CaseActions:
         if visit is None:
             raise Conflict("no planned return visit is open")
         scores = command.satisfaction.model_dump(mode="json")
-        visit.update(done_at=now.isoformat(), agreement_performed=command.agreement_performed,
+        visit.update(done_at=rfc3339(now), agreement_performed=command.agreement_performed,
                      satisfaction=scores, note=command.note)
         notes = []
         detail = {}

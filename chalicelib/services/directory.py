@@ -78,7 +78,7 @@ class DirectoryService:
         mediator = self.mediator(mediator_id)
         changes = command.model_dump(exclude_none=True, mode="json")
         if not changes:
-            raise Unprocessable("nothing to change: give active, phone or specialties")
+            raise Unprocessable.field("body", "nothing to change: give active, phone or specialties")
         if "specialties" in changes:
             changes["specialties"] = sorted(set(changes["specialties"]))
         changes["updated_at"] = self._now()
@@ -102,7 +102,7 @@ class DirectoryService:
         partner = self.partner(partner_id)
         changes = command.model_dump(exclude_none=True, mode="json")
         if not changes:
-            raise Unprocessable("nothing to change: give enabled, callback_url or name")
+            raise Unprocessable.field("body", "nothing to change: give enabled, callback_url or name")
         return self._store.update_partner(partner, changes)
 
     def listing(self, kind: str) -> list:

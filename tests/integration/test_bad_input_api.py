@@ -126,8 +126,13 @@ def test_the_valid_body_is_accepted_so_each_rejection_below_is_due_to_its_change
         b"external_ref=R-1&title=x",
         b"[" * 100_000 + b"]" * 100_000,  # nested too deep for any parser: still bad input, not a crash
         b'{"a": ' + b"[" * 5_000 + b"]" * 5_000 + b"}",
+        b'{"external_ref": "R-1", "amount_cny": NaN}',
+        b'{"external_ref": "R-1", "amount_cny": -Infinity}',
+        b'{"external_ref": "R-1", "party_count": ' + b"1" * 5_000 + b"}",  # past Python's int parsing limit
+        b'{"external_ref": "R-1", "title": "a\\ud800b"}',  # a lone surrogate: not Unicode text
     ],
-    ids=["truncated", "single-quotes", "trailing-comma", "form-encoded", "deep-array", "deep-member"],
+    ids=["truncated", "single-quotes", "trailing-comma", "form-encoded", "deep-array", "deep-member",
+         "nan", "infinity", "5000-digit-integer", "lone-surrogate"],
 )
 def test_malformed_json_is_400(sender, raw):
     problem, _ = reject(sender, 400, raw=raw)

@@ -217,13 +217,21 @@ def test_patch_validates_its_fields(admin, body, field):
 
 @pytest.mark.parametrize("body", [{}, {"name": "改名"}, {"org_id": "T-SL"}])
 def test_patch_with_nothing_it_may_change_is_422(admin, body):
-    assert_problem(admin.call("PATCH", "/v1/mediators/M-WJ-1", body), 422)
+    assert_problem(admin.call("PATCH", "/v1/mediators/M-WJ-1", body), 422, "body")
     assert admin.call("GET", "/v1/mediators/M-WJ-1").json["org_id"] == "D-WJ"
 
 
 def test_patch_of_an_unknown_mediator_is_404(admin):
     assert_problem(admin.call("PATCH", "/v1/mediators/M-NOBODY", {"active": False}), 404)
     assert_problem(admin.call("GET", "/v1/mediators/M-NOBODY"), 404)
+
+
+@pytest.mark.parametrize(("method", "path"), [
+    ("GET", "/v1/mediators//"), ("PATCH", "/v1/mediators//"), ("GET", "/v1/orgs//"), ("GET", "/v1/regions//"),
+    ("GET", "/v1/partners//"), ("GET", "/v1/cases//"), ("GET", "/v1/cases//events"),
+    ("GET", "/v1/cases//notifications"), ("POST", "/v1/cases//accept")])
+def test_an_empty_id_in_the_path_is_404(admin, method, path):
+    assert_problem(admin.call(method, path, {"active": False} if method == "PATCH" else None), 404)
 
 
 # -------------------------------------------------------------------- partners
@@ -284,11 +292,14 @@ def test_unknown_partner_is_404(admin):
 # --------------------------------------------------------------------- readers
 
 
-def test_supervisors_read_the_directory_but_not_partners_and_write_nothing(env):
+def test_the_directory_is_the_admins_alone(env):
+    """§4 is the admins' (it holds every mediator's phone): other staff get 403, reads included."""
     supervisor = env.staff(role="supervisor", jurisdiction="320509")
+    mediator = env.staff(role="mediator", mediator_id="M-CN-1")
     for path in ("/v1/regions", "/v1/regions/320509", "/v1/orgs", "/v1/orgs/V-CN", "/v1/mediators",
                  "/v1/mediators/M-CN-1"):
-        assert supervisor.call("GET", path).status == 200, path
+        assert_problem(supervisor.call("GET", path), 403)
+        assert_problem(mediator.call("GET", path), 403)
     assert_problem(supervisor.call("GET", "/v1/partners"), 403)
     assert_problem(supervisor.call("GET", "/v1/partners/nobody"), 403)
     assert_problem(supervisor.call("POST", "/v1/regions", {"code": "320508", "name": "姑苏区"}), 403)

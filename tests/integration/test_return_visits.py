@@ -187,6 +187,7 @@ def test_rectification_then_a_later_good_visit_clears_it(partner, admin):
     bad = admin.call("POST", f"/v1/cases/{case_id}/visit", BAD)
     assert bad.status == 200 and bad.json["rectification_required"] is True
     assert bad.json["return_visits"][0]["satisfaction"]["effect"] == "dissatisfied"
+    assert bad.json["return_visits"][0]["done_at"].endswith("+08:00")  # like every time the API gives
     drain("notify", "send_notifications")
     assert notes_of(admin, case_id, "rectification") == [("rectification", "139****0101", "sent")]
     assert any("整改通报" in text for phone, text in sms_sent() if phone == "+8613900000101")
@@ -236,6 +237,8 @@ def test_bad_outcome_input_is_refused_and_nothing_is_written(partner, admin):
                  {"agreement": {"summary": "x", "performance_due": "next week"}},
                  {"agreement": {"summary": "x", "performance_due": 20261231}},
                  {"agreement": {"summary": "x", "performance_due": "2026-11-22"}},  # before today (23 Nov)
+                 {"agreement": {"summary": "x", "performance_due": "2036-12-31"}},  # beyond ten years
+                 {"agreement": {"summary": "x", "performance_due": "9999-12-31"}},  # its visits past the calendar
                  {"agreement": {"summary": "x"}}):
         refused = admin.call("POST", f"/v1/cases/{filed}/resolve", body)
         assert refused.status == 422, (body, refused)

@@ -197,3 +197,8 @@ def test_split_range_reads_whole_months_by_month():
     assert split_range(d(2024, 2, 1), d(2024, 2, 29)) == ([], ("2024-02", "2024-02"))
     assert split_range(d(2026, 12, 1), d(2027, 1, 31)) == ([], ("2026-12", "2027-01"))
     assert split_range(d(2026, 11, 30), d(2026, 11, 30)) == ([(d(2026, 11, 30), d(2026, 11, 30))], None)
+    # the ends of the calendar: no overflow
+    assert split_range(d(1, 1, 1), d(9999, 12, 31)) == ([], ("0001-01", "9999-12"))
+    assert split_range(d(9999, 12, 15), d(9999, 12, 31)) == ([(d(9999, 12, 15), d(9999, 12, 31))], None)
+    assert split_range(d(1, 1, 1), d(1, 1, 20)) == ([(d(1, 1, 1), d(1, 1, 20))], None)
+    assert split_range(d(2026, 11, 22), d(9999, 12, 31)) == ([(d(2026, 11, 22), d(2026, 11, 30))], ("2026-12", "9999-12"))
