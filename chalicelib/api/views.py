@@ -11,6 +11,11 @@ from ..domain.case import Case, Event
 from ..domain.masking import mask_party, mask_phone
 
 
+def _amount(value: float | None) -> int | float | None:
+    """5000, not 5000.0: a whole amount in yuan goes out as it came in."""
+    return int(value) if value is not None and float(value).is_integer() else value
+
+
 def case_view(case: Case, principal: Principal) -> dict[str, Any]:
     parties = [p.to_dict() for p in case.parties]
     if not sees_parties_in_full(principal):
@@ -26,7 +31,7 @@ def case_view(case: Case, principal: Principal) -> dict[str, Any]:
         "region_code": case.region_code,
         "address": case.address,
         "party_count": case.party_count,
-        "amount_cny": case.amount_cny,
+        "amount_cny": _amount(case.amount_cny),
         "risk_indicators": [i.value for i in case.risk_indicators],
         "category": case.category.value,
         "category_source": case.category_source.value,

@@ -26,10 +26,11 @@ class InvalidIdentity(ValueError):
 
 
 def normalize_phone(raw: str) -> str:
-    """Return the national significant number of a valid mainland phone.
+    """Return a valid mainland phone in its national form, digits only.
 
     Accepts `13812345678`, `+86 138 1234 5678`, `0512-63001234`; returns
-    digits only (`13812345678`, `51263001234`). Raises InvalidIdentity.
+    the digits as dialled at home, trunk prefix 0 included for a landline
+    (`13812345678`, `051263001234`). Raises InvalidIdentity.
     """
     try:
         parsed = phonenumbers.parse(raw, MAINLAND_REGION)
@@ -41,7 +42,8 @@ def normalize_phone(raw: str) -> str:
         or phonenumbers.number_type(parsed) not in _PHONE_TYPES_ACCEPTED
     ):
         raise InvalidIdentity("not a valid mainland China phone number")
-    return str(parsed.national_number)
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
 
 
 def is_mobile(phone: str) -> bool:

@@ -25,7 +25,10 @@ _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|javascript:", re.IGNORECASE)
 
 
 def _plain_text(value: str) -> str:
-    """Free text: no control characters and no HTML/script markup (stored XSS)."""
+    """Free text, kept exactly as sent (the contract: text round-trips unchanged): not blank, no
+    control characters and no HTML/script markup (stored XSS)."""
+    if not value.strip():
+        raise ValueError("must not be blank")
     if _CONTROL_CHARS.search(value):
         raise ValueError("control characters are not allowed")
     if _MARKUP.search(value):
@@ -50,7 +53,7 @@ def _id_number(value: str) -> str:
 def Text(max_length: int, min_length: int = 1) -> Any:  # noqa: N802 - a type factory
     return Annotated[
         str,
-        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        StringConstraints(min_length=min_length, max_length=max_length),
         AfterValidator(_plain_text),
     ]
 

@@ -6,10 +6,11 @@ import json
 import time
 
 import boto3
+import pytest
 
 from chalicelib.adapters.models import CaseItemModel, CaseModel, KeyModel
 from chalicelib.config import queue_name
-from tests.support import VILLAGE, new_case_body, valid_id_number
+from tests.support import VILLAGE, assert_problem, new_case_body, valid_id_number
 
 
 def routing_messages() -> list[dict]:
@@ -141,3 +142,31 @@ def test_a_body_that_is_not_json_gets_a_problem_415_and_writes_nothing(partner):
     charset = {**partner.headers("POST", "/v1/cases", body, time.time() + 1),
                "Content-Type": "application/json; charset=utf-8"}
     assert partner.http.call("POST", "/v1/cases", raw=body, headers=charset).status == 201
+
+
+@pytest.mark.parametrize("content_type", ["", "text/plain", "application/x-www-form-urlencoded"])
+def test_a_json_body_sent_with_a_client_default_type_is_read_as_json(partner, content_type):
+    """`curl -d`, urllib and `fetch` label a string body with these; every body is JSON anyway."""
+    body = json.dumps(new_case_body(f"CT-{content_type or 'none'}"), ensure_ascii=False).encode()
+    headers = {**partner.headers("POST", "/v1/cases", body), "Content-Type": content_type}
+    assert partner.http.call("POST", "/v1/cases", raw=body, headers=headers).status == 201
+    malformed = b'{"external_ref": '
+    headers = {**partner.headers("POST", "/v1/cases", malformed, time.time() + 1), "Content-Type": content_type}
+    assert_problem(partner.http.call("POST", "/v1/cases", raw=malformed, headers=headers), 400)
+
+
+def test_text_round_trips_unchanged_and_landlines_keep_their_trunk_zero(partner, admin):
+    body = new_case_body("WS-1", title="  楼上漏水  ", description="末尾换行\n", address=" 松陵镇 ")
+    body["parties"] = [{"role": "applicant", "name": " 张三 ", "phone": "0512-63001234"}]
+    created = partner.call("POST", "/v1/cases", body)
+    assert created.status == 201
+    staff_view = admin.call("GET", f"/v1/cases/{created.json['case_id']}").json
+    assert (staff_view["title"], staff_view["description"], staff_view["address"]) == (
+        "  楼上漏水  ", "末尾换行\n", " 松陵镇 ")
+    assert staff_view["parties"][0]["name"] == " 张三 "
+    assert staff_view["amount_cny"] == 5000 and type(staff_view["amount_cny"]) is int  # 5000, not 5000.0
+    fen = partner.call("POST", "/v1/cases", new_case_body("WS-3", amount_cny=1234.56))
+    assert fen.json["amount_cny"] == 1234.56
+    assert staff_view["parties"][0]["phone"] == "051263001234"
+    assert created.json["parties"][0]["phone"] == "051*****1234"
+    assert_problem(partner.call("POST", "/v1/cases", new_case_body("WS-2", title=" \t ")), 422)

@@ -25,9 +25,10 @@ from chalicelib.domain.identity import (
         ("+8613812345678", "13812345678"),
         ("008613812345678", "13812345678"),
         ("138-1234-5678", "13812345678"),
-        ("0512-63001234", "51263001234"),  # Suzhou landline: national significant number
-        ("010-12345678", "1012345678"),  # Beijing landline
-        ("+86 10 12345678", "1012345678"),
+        ("0512-63001234", "051263001234"),  # Suzhou landline: as dialled, trunk 0 kept
+        ("010-12345678", "01012345678"),  # Beijing landline
+        ("+86 10 12345678", "01012345678"),
+        ("+86 512 6300 1234", "051263001234"),
     ],
 )
 def test_valid_mainland_phones_are_normalised(raw, normalised):
@@ -61,8 +62,9 @@ def test_phone_errors_do_not_repeat_the_number():
 
 def test_mobile_or_landline_and_e164():
     assert is_mobile("13812345678")
-    assert not is_mobile("51263001234")
+    assert not is_mobile("051263001234")
     assert e164("13812345678") == "+8613812345678"
+    assert e164("051263001234") == "+8651263001234"
 
 
 # 11010519491231002X is the textbook example of an ID number whose check character is X.
