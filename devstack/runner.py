@@ -1,7 +1,8 @@
 """`python -m devstack` (what `make run` calls): the whole local stack in one command.
 
-1. moto's threaded server (DynamoDB, SQS, SNS) in this process, and the
-   service's tables and queues from `chalicelib.adapters.bootstrap`;
+1. moto's threaded server (DynamoDB, SQS, SNS) in this process, its DynamoDB
+   calls atomic as in AWS (`aws.py`), and the service's tables and queues
+   from `chalicelib.adapters.bootstrap`;
 2. a callback sink for the demo partner;
 3. `chalice local` as a subprocess, with the same environment;
 4. an SQS pump and a schedule timer invoking the app's handlers in this process;
@@ -274,9 +275,9 @@ def _quietly(what: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -
 
 def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
     """Start everything, registering each stop in `cleanup`; block until chalice exits."""
-    from moto.server import ThreadedMotoServer
+    from .aws import LocalAws
 
-    moto = ThreadedMotoServer(ip_address=HOST, port=config.moto_port, verbose=False)
+    moto = LocalAws(ip_address=HOST, port=config.moto_port, verbose=False)
     moto.start()
     cleanup.callback(_quietly, "moto", moto.stop)
     log.info("moto on %s", config.aws_endpoint_url)

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -125,11 +126,15 @@ def _neighbor_case(external_ref: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def filed(stack: Stack) -> tuple[dict[str, Any], int, Any, dict[str, Any]]:
-    payload = _neighbor_case(f"12345-e2e-{time.time_ns()}")
+def _neighbor_case_filed(stack: Stack, external_ref: str) -> tuple[dict[str, Any], int, Any, dict[str, Any]]:
+    payload = _neighbor_case(external_ref)
     status, headers, body = stack.partner.request("POST", "/v1/cases", json=payload)
     return payload, status, headers, body
+
+
+@pytest.fixture(scope="module")
+def filed(stack: Stack) -> tuple[dict[str, Any], int, Any, dict[str, Any]]:
+    return _neighbor_case_filed(stack, f"12345-e2e-{time.time_ns()}")
 
 
 def test_credentials_file_follows_the_contract(stack: Stack) -> None:
@@ -220,6 +225,30 @@ def test_the_pump_routes_the_case_and_the_partner_is_called_back(stack: Stack, f
     callbacks = _eventually(called_back, 20, f"the dispatched callback for {case_id}")
     assert callbacks[0]["body"]["event"] == "case.status_changed"
     assert callbacks[0]["signature_valid"] is True
+
+
+def test_concurrent_actions_are_atomic_as_in_aws(stack: Stack) -> None:
+    """Eight accepts of one version at once: one 200 and one timeline event, as DynamoDB's
+    conditional transactions give; eight notes without a version: all eight kept."""
+    _, status, _, created = _neighbor_case_filed(stack, f"12345-e2e-race-{time.time_ns()}")
+    assert status == 201, created
+    case_id = created["case_id"]
+    admin = HeweiClient(stack.credentials["base_url"]).as_staff(stack.credentials["admin_token"])
+
+    def view() -> dict[str, Any]:
+        return admin.request("GET", f"/v1/cases/{case_id}")[2]
+
+    version = _eventually(lambda: view()["status"] == "dispatched" and view()["version"], 20, "dispatch")
+    with ThreadPoolExecutor(8) as pool:
+        accepts = list(pool.map(lambda _: admin.request(
+            "POST", f"/v1/cases/{case_id}/accept", json={"expected_version": version})[0], range(8)))
+        notes = list(pool.map(lambda i: admin.request(
+            "POST", f"/v1/cases/{case_id}/note", json={"text": f"进展{i}"})[0], range(8)))
+    assert sorted(accepts) == [200] + [409] * 7
+    assert notes == [200] * 8
+    events = admin.request("GET", f"/v1/cases/{case_id}/events")[2]
+    assert [e["type"] for e in events].count("accepted") == 1
+    assert [e["type"] for e in events].count("note") == 8
 
 
 def test_sqs_and_sns_are_served_by_moto(stack: Stack) -> None:
