@@ -1,9 +1,11 @@
-"""`POST /v1/cases/{case_id}/{action}`: one explicit route per action, each with its schema."""
+"""`POST /v1/cases/{case_id}/{action}`: one explicit route per action, each with its schema,
+and one for any other name."""
 
 from __future__ import annotations
 
 from .. import wiring
 from ..services.actions import ACTION_COMMANDS
+from ..services.errors import NotFound
 from .http import STAFF, Call, Reply
 from .routes import route
 from .views import case_view
@@ -34,3 +36,11 @@ def _register(action: str) -> None:
 
 for _action in ACTION_COMMANDS:
     _register(_action)
+
+
+@route("/v1/cases/{case_id}/{action}", "POST", summary="Any other action: 404, as an unknown path", roles=None,
+       responses={404: "No such action"})
+def unknown_action(call: Call) -> Reply:
+    """A misspelt action gets the API's problem+json 404 on every stage, `chalice local`
+    included, whose own answer to an unknown path is a 403 in plain JSON."""
+    raise NotFound(f"no such action; the actions are {', '.join(ACTION_COMMANDS)}")

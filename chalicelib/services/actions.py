@@ -29,6 +29,9 @@ STATUS_EVENT = {
 }
 """Timeline event type written by each action."""
 
+ACT_ATTEMPTS = 8
+"""Tries of an action without `expected_version` against concurrent writes of its case."""
+
 ASSIGNED = frozenset({CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
 """Statuses in which a case counts towards its mediator's open cases."""
 
@@ -60,6 +63,19 @@ class CaseActions:
         self._clock = clock
 
     def act(self, case_id: str, action: str, command: c.Action, principal: Principal) -> Case:
+        """Apply one action. Without `expected_version` the caller wants it done on the case as
+        it stands: a concurrent write makes it read the case again and retry (a note among
+        notes); with one, the version is a precondition, and a change meanwhile is a 409."""
+        for attempt in range(1, ACT_ATTEMPTS + 1):
+            try:
+                return self._act_once(case_id, action, command, principal)
+            except StaleCase:
+                if command.expected_version is not None or attempt == ACT_ATTEMPTS:
+                    raise Conflict("the case changed meanwhile; read it again and retry") from None
+                logger.info("case action: retry after a concurrent change", extra={"case_id": case_id})
+        raise AssertionError("unreachable")
+
+    def _act_once(self, case_id: str, action: str, command: c.Action, principal: Principal) -> Case:
         case = self._queries.case(case_id, principal)  # 404 outside the caller's view
         if not may_act(principal, case):
             raise Forbidden(f"you may read this case but not {action} it")
@@ -77,15 +93,12 @@ class CaseActions:
                 case.mediator_id != previous_mediator or case.status not in ASSIGNED):
             load[previous_mediator] = -1  # the mediator's open-case count, used by routing
         event = Event(now, STATUS_EVENT[action], principal.actor, detail)
-        try:
-            self._cases.save_change(case, [event], notes, load)
-        except StaleCase:
-            raise Conflict("the case changed meanwhile; read it again and retry") from None
+        self._cases.save_change(case, [event], notes, load)
         self._notifier.enqueue(notes)
         if case.status is not before:
             self._callbacks.status_changed(case, now)
         if reroute:
-            request_routing(self._publisher, case.case_id, action)
+            request_routing(self._publisher, case.case_id, action, now)
         logger.info("case action", extra={"case_id": case_id, "action": action, "status": case.status.value})
         return case
 
