@@ -19,7 +19,7 @@ app.register_blueprint(api.blueprint)
 @app.on_sqs_message(queue=queue_name("routing"), batch_size=10)
 def route_cases(event):
     """Routing queue → route and dispatch each case (分级分流、派单)."""
-    return process_batch(event, "routing", lambda body: wiring.current().routing.route(body["case_id"]))
+    return process_batch(event, "routing", lambda body: wiring.current().routing.handle_request(body))
 
 
 @app.on_sqs_message(queue=queue_name("notify"), batch_size=10)

@@ -43,6 +43,15 @@ def current_deadline(case: Case) -> Deadline | None:
     return None
 
 
+def next_routing_attempt(case: Case, failed_at: dt.datetime) -> dt.datetime:
+    """When the sweep next tries to route a `received` case that no org could take at
+    `failed_at`: at the self-heal moment of this routing request (2 minutes after intake
+    or re-route) if that is still ahead, so that an org added meanwhile gets it then;
+    after that, every UNROUTABLE_RETRY."""
+    heal_at = case.route_retry_at or case.received_at + SELF_HEAL_DELAY
+    return heal_at if heal_at > failed_at else failed_at + UNROUTABLE_RETRY
+
+
 def steps_done(case: Case) -> set[SupervisionStep]:
     return {SupervisionStep(step) for step in case.supervision_steps}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from urllib.parse import quote, urlsplit
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -133,7 +134,18 @@ class MediatorChanges(Command):
     specialties: list[Category] | None = None
 
 
-CallbackUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]{0,2000}$")]
+def _wire_url(value: str) -> str:
+    """The callback URL as it goes on the wire, which is what the partner's signature check
+    sees (§7): non-ASCII in the path or query percent-encoded as UTF-8 (an IRI made a URI)."""
+    host = urlsplit(value).hostname or ""
+    if not host.isascii():
+        raise ValueError("give a non-ASCII host name in its IDNA form (xn--...)")
+    return _NON_ASCII.sub(lambda match: quote(match.group(), safe=""), value)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+CallbackUrl = Annotated[str, StringConstraints(pattern=r"^https?://[^\s/$.?#][^\s]{0,2000}$"),
+                        AfterValidator(_wire_url)]
 
 
 class NewPartner(Command):
@@ -265,7 +277,17 @@ class WithdrawCase(Action):
     reason: Text(500)
 
 
+AS_OF_YEARS = range(2000, 2100)
+"""Years a sweep's `as_of` may name: deadlines and visit plans run years past it."""
+
+
+def _plausible_moment(value: datetime | None) -> datetime | None:
+    if value is not None and value.year not in AS_OF_YEARS:
+        raise ValueError(f"must be between {AS_OF_YEARS.start} and {AS_OF_YEARS.stop - 1}")
+    return value
+
+
 class SweepRequest(Command):
     """`POST /v1/ops/sweeps/…`: `as_of` acts as if the clock said so (local stage only)."""
 
-    as_of: AwareDatetime | None = None
+    as_of: Annotated[AwareDatetime | None, AfterValidator(_plausible_moment)] = None

@@ -117,7 +117,7 @@ class IntakeService:
             return self._replay(duplicate.case_id, duplicate.request_hash, digest)
         logger.info("case received", extra={"case_id": case.case_id, "category": category.value,
                                              "risk_level": assessment.level.value})
-        request_routing(self._publisher, case.case_id, "intake")
+        request_routing(self._publisher, case.case_id, "intake", now)
         return IntakeResult(case, created=True)
 
     def _replay(self, case_id: str, stored_digest: str, digest: str) -> IntakeResult:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
+from ..domain.calendar import rfc3339
 from ..domain.case import Event
 from ..domain.deadlines import deadlines_for
 from ..domain.enums import CaseStatus, MediationType, Tier
-from ..domain.supervision import UNROUTABLE_RETRY
+from ..domain.supervision import next_routing_attempt
 from ..domain.routing import (
     MediatorCandidate,
     OrgCandidate,
@@ -28,13 +29,25 @@ from .errors import MediatorUnavailable, StaleCase
 MAX_ATTEMPTS = 3
 
 
-def request_routing(publisher, case_id: str, reason: str) -> None:
+def request_routing(publisher, case_id: str, reason: str, at: dt.datetime) -> None:
     """Put a case on the routing queue. A lost publish is not a lost case: the supervision
-    sweep routes any case still `received` once its `route_retry_at` has come."""
+    sweep routes any case still `received` once its `route_retry_at` has come.
+
+    `at` is when routing was asked for, by the clock of the one asking: the router
+    dispatches no earlier than that (see `RoutingService.route`)."""
     try:
-        publisher.publish("routing", {"case_id": case_id, "reason": reason})
+        publisher.publish("routing", {"case_id": case_id, "reason": reason, "requested_at": rfc3339(at)})
     except Exception:  # noqa: BLE001 - the case is stored; routing self-heals
         logger.exception("routing publish failed; the sweep will route the case", extra={"case_id": case_id})
+
+
+def _aware_time(value) -> dt.datetime | None:
+    """An RFC 3339 time with offset, or None for anything else (a message from an older version)."""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def org_candidate(model) -> OrgCandidate:
@@ -55,9 +68,18 @@ class RoutingService:
         self._callbacks = callbacks
         self._clock = clock
 
-    def route(self, case_id: str, now: dt.datetime | None = None) -> str:
+    def handle_request(self, message: dict) -> str:
+        """A routing-queue message from `request_routing`."""
+        return self.route(message["case_id"], requested_at=_aware_time(message.get("requested_at")))
+
+    def route(self, case_id: str, now: dt.datetime | None = None, requested_at: dt.datetime | None = None) -> str:
         """Route one case; returns what happened (for logs and tests). `now` is the
-        supervision sweep's clock when the sweep routes a stranded case."""
+        supervision sweep's clock when the sweep routes a stranded case.
+
+        A dispatch is never dated before the request for it (`requested_at`): in the
+        cloud that changes nothing (the request is a moment ago), and a sweep run with a
+        local-stage `as_of` escalates a case as of that moment, so its new deadlines
+        count from then, not from the wall clock days earlier."""
         for _ in range(MAX_ATTEMPTS):
             case = self._cases.get(case_id)
             if case is None:
@@ -79,9 +101,9 @@ class RoutingService:
                 mediators_of=mediators_of,
                 excluded_org_ids=frozenset(case.declined_org_ids),
             )
-            at = now or self._clock()
+            at = max(filter(None, (now or self._clock(), requested_at)))
             if isinstance(decision, Unroutable):
-                case.route_retry_at = at + UNROUTABLE_RETRY
+                case.route_retry_at = next_routing_attempt(case, at)
                 try:
                     self._cases.save_change(case, [Event(at, "unroutable", "system", {
                         "reason": decision.reason, "tiers_tried": [t.value for t in decision.tiers_tried],

@@ -96,7 +96,7 @@ class SupervisionSweep(DueSweep):
         self._cases.save_change(case, events, notes, load, extra_items=letters)
         if reroute:
             self._callbacks.status_changed(case, now)
-            request_routing(self._publisher, case.case_id, "supervision_escalation")
+            request_routing(self._publisher, case.case_id, "supervision_escalation", now)
         return len(steps)
 
     @staticmethod

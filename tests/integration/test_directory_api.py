@@ -269,13 +269,22 @@ def test_each_partner_has_its_own_key_and_secret(admin):
 @pytest.mark.parametrize(
     ("changes", "field"),
     [({"callback_url": "ftp://x.example/cb"}, "callback_url"), ({"callback_url": "javascript:alert(1)"}, "callback_url"),
+     ({"callback_url": "https://法院.example/cb"}, "callback_url"),
      ({"partner_id": "a b"}, "partner_id"), ({"name": ""}, "name")],
-    ids=["ftp", "javascript", "partner-id", "empty-name"],
+    ids=["ftp", "javascript", "unicode-host", "partner-id", "empty-name"],
 )
 def test_partner_fields_are_validated(admin, changes, field):
     body = {"partner_id": "p-bad", "name": "坏伙伴", **changes}
     assert_problem(admin.call("POST", "/v1/partners", body), 422, field)
     assert_problem(admin.call("GET", "/v1/partners/p-bad"), 404)
+
+
+def test_a_callback_url_with_unicode_is_kept_as_it_goes_on_the_wire(admin):
+    body = {"partner_id": "p-iri", "name": "法院", "callback_url": "http://court.example/回调?x=1&y=中"}
+    created = admin.call("POST", "/v1/partners", body)
+    assert created.status == 201
+    expected = "http://court.example/%E5%9B%9E%E8%B0%83?x=1&y=%E4%B8%AD"
+    assert admin.call("GET", "/v1/partners/p-iri").json["callback_url"] == expected
 
 
 def test_a_duplicate_partner_is_409_and_keeps_its_key(admin):

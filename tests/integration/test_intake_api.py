@@ -35,7 +35,7 @@ def test_partner_files_a_case_and_sees_parties_masked(partner):
     assert view["parties"][0] == {"role": "applicant", "name": "张*", "phone": "138****5678",
                                   "id_number": "320584********" + valid_id_number()[-4:]}
     assert view["parties"][1] == {"role": "respondent", "name": "李*"}
-    assert routing_messages() == [{"case_id": view["case_id"], "reason": "intake"}]
+    assert routing_messages() == [{"case_id": view["case_id"], "reason": "intake", "requested_at": view["received_at"]}]
 
     fetched = partner.call("GET", f"/v1/cases/{view['case_id']}")
     assert fetched.status == 200 and fetched.json == view

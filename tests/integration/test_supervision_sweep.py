@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 
 import boto3
+import pytest
 
 from chalicelib import wiring
 from chalicelib.adapters.models import MediatorModel
@@ -121,6 +122,35 @@ def test_a_sweep_past_several_steps_takes_them_all_and_two_sweeps_do_not_double(
     assert steps == ["reminder", "overdue", "supervision_letter", "escalation"]
 
 
+def test_a_case_escalated_as_of_a_moment_is_dispatched_as_of_it_and_not_escalated_again(partner, admin):
+    """The router runs on the wall clock, days before the sweep's `as_of`: the new dispatch
+    still counts from the escalation, so a second sweep at the same moment has nothing to do."""
+    case = dispatched(partner, admin, "S-ASOF")
+    far = dt.datetime.fromisoformat(case["accept_due_at"]) + dt.timedelta(days=30)
+    assert sweep(admin, far)["actions"] == 4
+    wiring.current().clock.now = BASE  # the router's clock: a month earlier
+    drain("routing", "route_cases")
+    view = admin.call("GET", f"/v1/cases/{case['case_id']}").json
+    assert (view["status"], view["tier"]) == ("dispatched", "town")
+    assert dt.datetime.fromisoformat(view["accept_due_at"]) == far + dt.timedelta(hours=24)
+    assert sweep(admin, far) == {"examined": 0, "actions": 0}
+    assert admin.call("GET", f"/v1/cases/{case['case_id']}").json["tier"] == "town"
+
+
+def test_an_unroutable_case_is_tried_again_two_minutes_after_intake(partner, admin):
+    for mediator in ("M-CN-1", "M-SL-1", "M-WJ-1"):
+        assert admin.call("PATCH", f"/v1/mediators/{mediator}", {"active": False}).status == 200
+    wiring.current().clock.now = None
+    created = partner.call("POST", "/v1/cases", new_case_body("S-NOBODY")).json
+    drain("routing", "route_cases")
+    assert admin.call("GET", f"/v1/cases/{created['case_id']}").json["status"] == "received"
+    assert admin.call("PATCH", "/v1/mediators/M-CN-1", {"active": True}).status == 200  # an org can take it now
+    received = dt.datetime.fromisoformat(created["received_at"])
+    assert sweep(admin, received + dt.timedelta(minutes=1))["actions"] == 0
+    assert sweep(admin, received + dt.timedelta(minutes=2, seconds=1))["actions"] == 1
+    assert admin.call("GET", f"/v1/cases/{created['case_id']}").json["status"] == "dispatched"
+
+
 def test_a_sweep_holding_a_stale_copy_takes_nothing_twice(partner, admin):
     case = dispatched(partner, admin, "S-STALE")
     far = dt.datetime.fromisoformat(case["accept_due_at"]) + dt.timedelta(days=30)
@@ -233,6 +263,15 @@ def test_the_sweep_reads_only_due_cases(partner, admin):
     result = sweep(admin, due - dt.timedelta(hours=6))  # past every reminder, before any deadline
     assert (result["examined"], result["actions"]) == (6, 6)
     assert sweep(admin, due - dt.timedelta(hours=5))["examined"] == 0  # nothing due: nothing read
+
+
+@pytest.mark.parametrize("path", ["/v1/ops/sweeps/supervision", "/v1/ops/sweeps/return-visits"])
+@pytest.mark.parametrize("as_of", ["9999-12-31T23:59:59+14:00", "0001-01-01T00:00:00+00:00", "2026-11-22T08:00:00",
+                                   "tomorrow", 1764000000])
+def test_an_implausible_as_of_is_422(partner, admin, path, as_of):
+    dispatched(partner, admin, "S-FAR")
+    refused = admin.call("POST", path, {"as_of": as_of})
+    assert refused.status == 422 and refused.json["errors"][0]["field"] == "as_of"
 
 
 def test_as_of_is_refused_outside_the_local_stage(admin, monkeypatch):
