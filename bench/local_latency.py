@@ -55,6 +55,9 @@ def main() -> None:
         credentials = json.loads(credentials_path.read_text())
         partner = HeweiClient(credentials["base_url"]).as_partner(credentials["partner"]["key_id"],
                                                                  credentials["partner"]["secret"])
+        # Polled as staff: a partner's identical GETs within one second would carry the same
+        # signature, which the service refuses as a replay, so the client spaces them a second apart.
+        staff = HeweiClient(credentials["base_url"]).as_staff(credentials["admin_token"])
         latencies = []
         for index in range(CASES):
             status, _, case = partner.request("POST", "/v1/cases", json={
@@ -64,7 +67,7 @@ def main() -> None:
             assert status == 201, case
             filed = time.monotonic()
             while True:
-                _, _, view = partner.request("GET", f"/v1/cases/{case['case_id']}")
+                _, _, view = staff.request("GET", f"/v1/cases/{case['case_id']}")
                 if view["status"] == "dispatched":
                     latencies.append(time.monotonic() - filed)
                     break
