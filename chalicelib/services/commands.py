@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from urllib.parse import quote, urlsplit
 from typing import Annotated, Any, Literal
+from urllib.parse import quote, urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
