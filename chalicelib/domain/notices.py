@@ -66,12 +66,17 @@ def is_quiet(moment: datetime) -> bool:
     return clock >= start or clock < end
 
 
+def keeps_quiet_hours(risk_level: RiskLevel | str | None) -> bool:
+    """Whether SMS about a case of this risk level wait out the quiet hours (all but red)."""
+    level = RiskLevel(risk_level) if risk_level is not None else None
+    return level not in DEFER_EXEMPT_RISK_LEVELS
+
+
 def should_defer(kind: str, risk_level: RiskLevel | str | None, moment: datetime) -> bool:
     """An SMS due at `moment` is deferred in quiet hours unless its case is red."""
     if kind not in TEMPLATES:
         raise KeyError(kind)
-    level = RiskLevel(risk_level) if risk_level is not None else None
-    return level not in DEFER_EXEMPT_RISK_LEVELS and is_quiet(moment)
+    return keeps_quiet_hours(risk_level) and is_quiet(moment)
 
 
 def next_send_time(moment: datetime) -> datetime:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from ..adapters.clock import to_storage
 from ..domain.identity import is_mobile
-from ..domain.notices import next_send_time, render, should_defer
+from ..domain.notices import is_quiet, keeps_quiet_hours, next_send_time, render, should_defer
 from ..observability import logger
 
 PENDING, DEFERRED, SENDING, SENT, FAILED, SUPPRESSED = "pending", "deferred", "sending", "sent", "failed", "suppressed"
@@ -50,7 +50,8 @@ class Notifier:
         release = {PENDING: now + STRAGGLER_GRACE, DEFERRED: next_send_time(now)}.get(status)
         return {"case_id": case.case_id, "sk": f"NTF#{created}#{kind}#{secrets.token_hex(3)}", "kind": kind,
                 "to": phone, "text": text, "status": status, "created_at": created, "sent_at": None,
-                "release_at": to_storage(release) if release else None}
+                "release_at": to_storage(release) if release else None,
+                "keeps_quiet_hours": keeps_quiet_hours(case.risk_level)}
 
     def enqueue(self, records: list[dict[str, Any]]) -> None:
         """Ask the sender to send the pending ones (after their records are stored), 10 per call."""
@@ -64,9 +65,13 @@ class Notifier:
 
     def release(self, now: dt.datetime) -> int:
         """Send what the release index says is due: deferred SMS once quiet hours are over,
-        pending ones whose queue message was lost, failed ones due for another try."""
+        pending ones whose queue message was lost, failed ones due for another try. In quiet
+        hours only red cases' SMS go; the others wait for the first sweep at or after 08:00."""
         sent = 0
+        quiet = is_quiet(now)
         for record in self._cases.notifications_to_release(now):
+            if quiet and record.get("keeps_quiet_hours", True):
+                continue
             try:
                 sent += self._send(record) == SENT  # the index holds the whole record: no second read
             except SendFailed:

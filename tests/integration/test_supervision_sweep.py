@@ -255,6 +255,40 @@ def test_deferred_sms_go_out_with_the_first_sweep_at_or_after_eight(partner, adm
     assert len(sms_sent()) == 1
 
 
+def test_an_sms_retried_at_night_waits_for_eight_unless_its_case_is_red(partner, admin, monkeypatch):
+    """SNS fails at 21:58; the sends fall due again at 22:03. In quiet hours only a red case's go."""
+    evening = BASE.replace(hour=21, minute=58)
+    wiring.current().clock.now = None  # partners sign with the real time
+    blue = partner.call("POST", "/v1/cases", new_case_body("S-RETRY-BLUE")).json["case_id"]
+    red = partner.call("POST", "/v1/cases", new_case_body("S-RETRY-RED", risk_indicators=["threat_of_violence"])
+                       ).json["case_id"]
+    sender = wiring.current().sms_sender
+    original_send = sender.send
+
+    def down(phone, text):
+        raise RuntimeError("SNS down")
+
+    monkeypatch.setattr(sender, "send", down)
+    wiring.current().clock.now = evening
+    drain("routing", "route_cases")
+    drain("notify", "send_notifications", rounds=1)
+    monkeypatch.setattr(sender, "send", original_send)
+
+    def statuses(case_id):
+        return {n["kind"]: n["status"] for n in admin.call("GET", f"/v1/cases/{case_id}/notifications").json}
+
+    assert statuses(blue) == {"dispatch": "failed"}
+    assert statuses(red) == {"dispatch": "failed", "red_alert": "failed"}
+    sweep(admin, evening.replace(hour=22, minute=30))
+    assert statuses(blue) == {"dispatch": "failed"}
+    assert (statuses(red)["dispatch"], statuses(red)["red_alert"]) == ("sent", "sent")  # with its sweep SMS
+    next_morning = evening + dt.timedelta(days=1)
+    sweep(admin, next_morning.replace(hour=7, minute=55))
+    assert statuses(blue) == {"dispatch": "failed"}
+    sweep(admin, next_morning.replace(hour=8, minute=0))
+    assert statuses(blue) == {"dispatch": "sent"}
+
+
 def test_the_sweep_reads_only_due_cases(partner, admin):
     for index in range(6):
         dispatched(partner, admin, f"S-MANY-{index}")

@@ -13,6 +13,7 @@ from chalicelib.domain.notices import (
     SHANGHAI,
     TEMPLATES,
     is_quiet,
+    keeps_quiet_hours,
     next_send_time,
     render,
     should_defer,
@@ -124,6 +125,12 @@ def test_non_red_deferred_only_in_quiet_hours(risk: RiskLevel | str | None) -> N
 def test_red_never_deferred(kind: str, risk: RiskLevel | str) -> None:
     assert should_defer(kind, risk, sh(2026, 11, 21, 23, 0)) is False
     assert should_defer(kind, risk, sh(2026, 11, 22, 3, 0)) is False
+
+
+@pytest.mark.parametrize(("risk", "keeps"), [(RiskLevel.RED, False), ("red", False), (RiskLevel.ORANGE, True),
+                                            (RiskLevel.BLUE, True), (None, True)])
+def test_only_red_cases_sms_ignore_quiet_hours(risk: RiskLevel | str | None, keeps: bool) -> None:
+    assert keeps_quiet_hours(risk) is keeps
 
 
 def test_should_defer_unknown_kind_fails() -> None:
