@@ -39,7 +39,12 @@ class DynamoDBIsolation:
         if not environ.get("HTTP_X_AMZ_TARGET", "").startswith(DYNAMODB_TARGET_PREFIX):
             return self._app(environ, start_response)
         with self._lock:
-            return list(self._app(environ, start_response))  # the whole answer inside the lock
+            result = self._app(environ, start_response)
+            try:
+                return list(result)  # the whole answer inside the lock
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
 
 
 class LocalAws(ThreadedMotoServer):

@@ -361,7 +361,10 @@ class CaseStore:
         counted: dict[str, Any] = {}
         try:
             for attempt in _transaction_attempts():
-                with attempt, TransactWrite(connection=self.connection) as transaction:
+                # A token per attempt: botocore re-sending one whose answer it lost (a timeout) is
+                # then applied once, not failed as stale after it already committed.
+                with attempt, TransactWrite(connection=self.connection,
+                                            client_request_token=secrets.token_hex(16)) as transaction:
                     model, counted, changes = _model_and_stats(case)
                     transaction.save(model)  # first: its condition failing means StaleCase
                     for index, event in enumerate(events):
@@ -419,6 +422,17 @@ class CaseStore:
             actions += [CaseItemModel.release_shard.set(RELEASE_SHARD),
                         CaseItemModel.release_at.set(to_storage(retry_at))]
         CaseItemModel(case_id, sort_key).update(actions=actions)
+
+    def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
+                              release_at: dt.datetime) -> None:
+        """Move an unsent notification's release time, unless a sender has taken it meanwhile."""
+        try:
+            CaseItemModel(case_id, sort_key).update(
+                actions=[CaseItemModel.release_at.set(to_storage(release_at))],
+                condition=CaseItemModel.status.is_in(*claimable))
+        except UpdateError as exc:
+            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
 
     def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]:
         """Unsent notifications whose release time has come (sparse index: nothing else is read)."""

@@ -128,6 +128,13 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
+
+
 def path_candidates(event: dict) -> list[str]:
     """Renderings of the request's path and query a partner may have signed.
 
@@ -239,7 +246,7 @@ class Api:
             return None
         text = raw.decode("utf-8").strip() or "{}"
         try:
-            document = json.loads(text, parse_constant=_refuse_constant)
+            document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             raise ServiceError(f"the body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
         except RecursionError:

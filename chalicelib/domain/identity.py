@@ -42,6 +42,7 @@ def normalize_phone(raw: str) -> str:
         or phonenumbers.number_type(parsed) not in _PHONE_TYPES_ACCEPTED
     ):
         raise InvalidIdentity("not a valid mainland China phone number")
+    parsed.extension = None  # an extension is not dialled: it would run into the number's digits
     national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
     return "".join(ch for ch in national if ch.isdigit())
 

@@ -193,7 +193,7 @@ def split_range(first: dt.date, last: dt.date) -> tuple[list[tuple[dt.date, dt.d
     day = dt.timedelta(days=1)
     start = first if first.day == 1 else _next_month(first)  # first day of the first whole month
     following = _next_month(last)
-    if following is None or following - day == last:
+    if last == dt.date.max or (following is not None and following - day == last):
         month_end = last  # last day of the last whole month
     else:
         month_end = last.replace(day=1) - day if last.replace(day=1) > dt.date.min else None

@@ -42,6 +42,15 @@ ACTION_COMMANDS: dict[str, type[c.Action]] = {
 }
 
 
+def action_basis(case: Case) -> tuple:
+    """What an action's effect depends on. A concurrent write that changed none of it (another
+    note, a sweep's reminder) lets an action without `expected_version` apply to the case as
+    it now stands; one that changed it (a visit recorded, the case routed elsewhere) makes the
+    retry a 409, so a double-clicked visit is not recorded twice."""
+    return (case.status, case.org_id, case.mediator_id, case.tier, case.rectification_required,
+            tuple(visit.get("done_at") for visit in case.return_visits))
+
+
 def may_act(principal: Principal, case: Case) -> bool:
     """Mediators act on cases of their own org (assigned to them or a colleague);
     supervisors within their jurisdiction; admins everywhere."""
@@ -66,17 +75,23 @@ class CaseActions:
         """Apply one action. Without `expected_version` the caller wants it done on the case as
         it stands: a concurrent write makes it read the case again and retry (a note among
         notes); with one, the version is a precondition, and a change meanwhile is a 409."""
+        basis: list[tuple] = []
         for attempt in range(1, ACT_ATTEMPTS + 1):
             try:
-                return self._act_once(case_id, action, command, principal)
+                return self._act_once(case_id, action, command, principal, basis)
             except StaleCase:
                 if command.expected_version is not None or attempt == ACT_ATTEMPTS:
                     raise Conflict("the case changed meanwhile; read it again and retry") from None
                 logger.info("case action: retry after a concurrent change", extra={"case_id": case_id})
         raise AssertionError("unreachable")
 
-    def _act_once(self, case_id: str, action: str, command: c.Action, principal: Principal) -> Case:
+    def _act_once(self, case_id: str, action: str, command: c.Action, principal: Principal,
+                  basis: list[tuple]) -> Case:
         case = self._queries.case(case_id, principal)  # 404 outside the caller's view
+        if not basis:
+            basis.append(action_basis(case))
+        elif action_basis(case) != basis[0]:
+            raise Conflict("the case changed meanwhile; read it again and retry")
         if not may_act(principal, case):
             raise Forbidden(f"you may read this case but not {action} it")
         if command.expected_version is not None and command.expected_version != case.version:

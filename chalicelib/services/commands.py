@@ -140,7 +140,9 @@ def _wire_url(value: str) -> str:
     host = urlsplit(value).hostname or ""
     if not host.isascii():
         raise ValueError("give a non-ASCII host name in its IDNA form (xn--...)")
-    return _NON_ASCII.sub(lambda match: quote(match.group(), safe=""), value)
+    encoded = _NON_ASCII.sub(lambda match: quote(match.group(), safe=""), value)
+    urlsplit(encoded).port  # noqa: B018 - raises ValueError for a port that is not one
+    return encoded
 
 
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")

@@ -70,7 +70,8 @@ class Notifier:
         sent = 0
         quiet = is_quiet(now)
         for record in self._cases.notifications_to_release(now):
-            if quiet and record.get("keeps_quiet_hours", True):
+            if quiet and record.get("keeps_quiet_hours", True):  # to the index again at 08:00
+                self._cases.postpone_notification(record["case_id"], record["sk"], CLAIMABLE, next_send_time(now))
                 continue
             try:
                 sent += self._send(record) == SENT  # the index holds the whole record: no second read

@@ -130,9 +130,10 @@ def test_the_valid_body_is_accepted_so_each_rejection_below_is_due_to_its_change
         b'{"external_ref": "R-1", "amount_cny": -Infinity}',
         b'{"external_ref": "R-1", "party_count": ' + b"1" * 5_000 + b"}",  # past Python's int parsing limit
         b'{"external_ref": "R-1", "title": "a\\ud800b"}',  # a lone surrogate: not Unicode text
+        b'{"external_ref": "R-1", "amount_cny": 1e999}',  # beyond any float
     ],
     ids=["truncated", "single-quotes", "trailing-comma", "form-encoded", "deep-array", "deep-member",
-         "nan", "infinity", "5000-digit-integer", "lone-surrogate"],
+         "nan", "infinity", "5000-digit-integer", "lone-surrogate", "1e999"],
 )
 def test_malformed_json_is_400(sender, raw):
     problem, _ = reject(sender, 400, raw=raw)

@@ -270,8 +270,10 @@ def test_each_partner_has_its_own_key_and_secret(admin):
     ("changes", "field"),
     [({"callback_url": "ftp://x.example/cb"}, "callback_url"), ({"callback_url": "javascript:alert(1)"}, "callback_url"),
      ({"callback_url": "https://法院.example/cb"}, "callback_url"),
+     ({"callback_url": "http://court.example:99999/cb"}, "callback_url"),
+     ({"callback_url": "http://court.example:８０/cb"}, "callback_url"),
      ({"partner_id": "a b"}, "partner_id"), ({"name": ""}, "name")],
-    ids=["ftp", "javascript", "unicode-host", "partner-id", "empty-name"],
+    ids=["ftp", "javascript", "unicode-host", "port-out-of-range", "full-width-port", "partner-id", "empty-name"],
 )
 def test_partner_fields_are_validated(admin, changes, field):
     body = {"partner_id": "p-bad", "name": "坏伙伴", **changes}

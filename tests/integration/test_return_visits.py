@@ -287,3 +287,46 @@ def test_partner_callbacks_fire_on_every_outcome(partner, admin):
                         second: sorted(["dispatched", "accepted", "unresolved", "closed"]),
                         third: sorted(["dispatched", "withdrawn"])}
     assert all(p["event"] == "case.status_changed" for p in payloads)
+
+
+def test_a_visit_submitted_twice_at_once_is_recorded_once(partner, admin, monkeypatch, atomic_requests):
+    """Both submissions read the case before either writes: the second, retried on the changed
+    case, finds the visit it meant already done and gets 409 instead of filling the next one."""
+    import threading
+
+    from chalicelib.services.commands import RecordVisit
+    from chalicelib.services.errors import Conflict
+
+    case_id = resolved(partner, admin, "V-TWICE", category="marriage_family")["case_id"]
+    principal = wiring.current().authenticator.authenticate(
+        {"authorization": f"Bearer {admin.token}"}, "POST", ["/"], b"")
+    store = wiring.current().case_store
+    original_save = store.save_change
+    both_read = threading.Barrier(2)
+    waited: set[int] = set()
+
+    def save_after_both_read(*args, **kwargs):
+        if threading.get_ident() not in waited:
+            waited.add(threading.get_ident())
+            both_read.wait(timeout=10)
+        return original_save(*args, **kwargs)
+
+    monkeypatch.setattr(store, "save_change", save_after_both_read)
+    outcomes: list[str] = []
+
+    def visit():
+        try:
+            wiring.current().actions.act(case_id, "visit", RecordVisit.model_validate_json(json.dumps(GOOD)),
+                                         principal)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=visit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["conflict", "ok"]
+    visits = admin.call("GET", f"/v1/cases/{case_id}").json["return_visits"]
+    assert [v["done_at"] is not None for v in visits] == [True, False, False]

@@ -29,6 +29,9 @@ from chalicelib.domain.identity import (
         ("010-12345678", "01012345678"),  # Beijing landline
         ("+86 10 12345678", "01012345678"),
         ("+86 512 6300 1234", "051263001234"),
+        ("0512-63001234 ext. 8001", "051263001234"),  # the extension is not part of the number
+        ("0512-63001234;ext=8001", "051263001234"),
+        ("13812345678 ext 12", "13812345678"),
     ],
 )
 def test_valid_mainland_phones_are_normalised(raw, normalised):
