@@ -197,6 +197,7 @@ class CaseModel(Model):
     declined_org_ids = ListAttribute(of=UnicodeAttribute, default=list)
     route_floor = UnicodeAttribute(null=True)
     route_retry_at = UnicodeAttribute(null=True)
+    unroutable_attempts = NumberAttribute(null=True)
     supervision_steps = ListAttribute(of=UnicodeAttribute, default=list)
     due_shard = UnicodeAttribute(null=True)
     next_check_at = UnicodeAttribute(null=True)

@@ -132,6 +132,8 @@ class Case:
     """The lowest tier the next routing may use: set one tier up by an escalation."""
     route_retry_at: dt.datetime | None = None
     """When the sweep should (re)try routing a `received` case; default intake + 2 min."""
+    unroutable_attempts: int = 0
+    """Routings of the current request that found no org (the retries back off with it)."""
     supervision_steps: list[str] = field(default_factory=list)
     """Supervision steps already taken for the current deadline (each happens once)."""
     dispatched_at: dt.datetime | None = None
@@ -162,6 +164,7 @@ class Case:
         self.accept_due_at = self.resolve_due_at = self.dispatched_at = self.accepted_at = None
         self.overdue, self.supervision_steps = False, []
         self.route_retry_at = route_retry_at
+        self.unroutable_attempts = 0
 
     def escalate_to(self, tier: Tier, route_retry_at: dt.datetime) -> None:
         """Unassign, to be routed again no lower than `tier` (上报, by a mediator or the sweep)."""

@@ -19,7 +19,9 @@ from .enums import CaseStatus
 SELF_HEAL_DELAY = dt.timedelta(minutes=2)
 """A case still `received` this long after intake (or a re-route) is routed by the sweep."""
 UNROUTABLE_RETRY = dt.timedelta(minutes=30)
-"""How long an unroutable case waits before the sweep tries again."""
+"""How long an unroutable case waits before the sweep tries again, after its self-heal try;
+the wait doubles with each try that finds no org, up to UNROUTABLE_RETRY_MAX."""
+UNROUTABLE_RETRY_MAX = dt.timedelta(hours=24)
 DUE_SHARDS = 4
 """Partitions of the due-date index: the sweep queries each; writes spread over them."""
 
@@ -45,11 +47,16 @@ def current_deadline(case: Case) -> Deadline | None:
 
 def next_routing_attempt(case: Case, failed_at: dt.datetime) -> dt.datetime:
     """When the sweep next tries to route a `received` case that no org could take at
-    `failed_at`: at the self-heal moment of this routing request (2 minutes after intake
-    or re-route) if that is still ahead, so that an org added meanwhile gets it then;
-    after that, every UNROUTABLE_RETRY."""
+    `failed_at` (`case.unroutable_attempts` counting the tries before this one): at the
+    self-heal moment of this routing request (2 minutes after intake or re-route) if that is
+    still ahead, so that an org added meanwhile gets it then; after that UNROUTABLE_RETRY
+    later, doubling with each further try up to a day, so that a case nobody can take
+    adds a few timeline entries a day, not one per sweep."""
     heal_at = case.route_retry_at or case.received_at + SELF_HEAL_DELAY
-    return heal_at if heal_at > failed_at else failed_at + UNROUTABLE_RETRY
+    if heal_at > failed_at:
+        return heal_at
+    doublings = min(max(case.unroutable_attempts - 1, 0), 16)
+    return failed_at + min(UNROUTABLE_RETRY * 2 ** doublings, UNROUTABLE_RETRY_MAX)
 
 
 def steps_done(case: Case) -> set[SupervisionStep]:

@@ -104,6 +104,7 @@ class RoutingService:
             at = max(filter(None, (now or self._clock(), requested_at)))
             if isinstance(decision, Unroutable):
                 case.route_retry_at = next_routing_attempt(case, at)
+                case.unroutable_attempts += 1
                 try:
                     self._cases.save_change(case, [Event(at, "unroutable", "system", {
                         "reason": decision.reason, "tiers_tried": [t.value for t in decision.tiers_tried],
@@ -120,6 +121,7 @@ class RoutingService:
             case.dispatched_at, case.accepted_at = at, None
             case.accept_due_at, case.resolve_due_at = deadlines.accept_due_at, deadlines.resolve_due_at
             case.overdue, case.supervision_steps, case.route_retry_at = False, [], None
+            case.unroutable_attempts = 0
             events = [
                 Event(at, "routed", "system", {"reason": decision.reason, "tier": decision.tier.value,
                                                 "org_id": org.org_id, "mediator_id": mediator.mediator_id,
