@@ -33,7 +33,8 @@ from ..domain.enums import (
     Tier,
 )
 from .clock import from_storage, to_storage
-from .models import CaseItemModel, CaseModel, DailyStatsModel, KeyModel, MediatorModel, RankStatsModel
+from .models import (
+    CaseItemModel, CaseModel, DailyStatsModel, KeyModel, MediatorModel, RankStatsModel, is_condition_failure)
 
 EVENT_PREFIX = "EVT#"
 NOTIFICATION_PREFIX = "NTF#"
@@ -403,16 +404,9 @@ class CaseStore:
     def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> bool:
         """Move a notification to `sending` if its status is one of `claimable`:
         the conditional write that makes a twice-delivered message send once."""
-        item = CaseItemModel(case_id, sort_key)
-        try:
-            item.update(actions=[CaseItemModel.status.set("sending"), CaseItemModel.release_shard.remove(),
-                                 CaseItemModel.release_at.remove()],
-                        condition=CaseItemModel.status.is_in(*claimable))
-        except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._update_unsent(case_id, sort_key, claimable, [
+            CaseItemModel.status.set("sending"), CaseItemModel.release_shard.remove(),
+            CaseItemModel.release_at.remove()])
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
                             retry_at: dt.datetime | None = None) -> None:
@@ -428,13 +422,18 @@ class CaseStore:
     def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
                               release_at: dt.datetime) -> None:
         """Move an unsent notification's release time, unless a sender has taken it meanwhile."""
+        self._update_unsent(case_id, sort_key, claimable, [CaseItemModel.release_at.set(to_storage(release_at))])
+
+    @staticmethod
+    def _update_unsent(case_id: str, sort_key: str, claimable: tuple[str, ...], actions: list) -> bool:
+        """Apply `actions` to a notification whose status is still one of `claimable`; False if not."""
         try:
-            CaseItemModel(case_id, sort_key).update(
-                actions=[CaseItemModel.release_at.set(to_storage(release_at))],
-                condition=CaseItemModel.status.is_in(*claimable))
+            CaseItemModel(case_id, sort_key).update(actions=actions, condition=CaseItemModel.status.is_in(*claimable))
         except UpdateError as exc:
-            if getattr(exc, "cause_response_code", None) != "ConditionalCheckFailedException":
-                raise
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]:
         """Unsent notifications whose release time has come (sparse index: nothing else is read)."""

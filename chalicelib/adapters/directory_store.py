@@ -7,17 +7,13 @@ from typing import Any, Iterable, TypeVar
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
-from .models import MediatorModel, OrgModel, PartnerModel, RegionModel
+from .models import MediatorModel, OrgModel, PartnerModel, RegionModel, is_condition_failure
 
 M = TypeVar("M", bound=Model)
 
 
 class AlreadyExists(Exception):
     """A directory entry with that id exists."""
-
-
-def _is_condition_failure(exc: PutError) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 class DirectoryStore:
@@ -32,7 +28,7 @@ class DirectoryStore:
         try:
             model.save(condition=hash_key.does_not_exist())
         except PutError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 raise AlreadyExists(getattr(model, hash_key.attr_name)) from exc
             raise
 

@@ -24,6 +24,11 @@ from ..config import resource_name
 from ..domain.stats import COUNTERS, PERFORMANCE_COUNTERS
 
 
+def is_condition_failure(exc: Exception) -> bool:
+    """Whether a PynamoDB write failed on its condition (the outcome a conditional write is for)."""
+    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 class _Meta:
     billing_mode = "PAY_PER_REQUEST"
 

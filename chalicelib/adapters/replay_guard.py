@@ -6,7 +6,7 @@ import datetime as dt
 
 from pynamodb.exceptions import PutError
 
-from .models import KeyModel
+from .models import KeyModel, is_condition_failure
 
 SIGNATURE_PREFIX = "SIG#"
 
@@ -19,7 +19,7 @@ class ReplayGuard:
                 condition=KeyModel.pk.does_not_exist()
             )
         except PutError as exc:
-            if getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 return False
             raise
         return True
