@@ -48,6 +48,33 @@ def staff_token(admin: Staff, **body) -> Staff:
     return Staff(admin.http, minted.json["token"])
 
 
+def act_at_once(admin: Staff, case_id: str, commands: list) -> list[str]:
+    """Each (action, command) through `actions.act` as the admin, in threads started together;
+    "ok" or "conflict" for each, in the order they finished."""
+    from chalicelib import wiring
+    from chalicelib.services.errors import Conflict
+
+    principal = wiring.current().authenticator.authenticate(
+        {"authorization": f"Bearer {admin.token}"}, "POST", ["/"], b"")
+    barrier = threading.Barrier(len(commands))
+    outcomes: list[str] = []
+
+    def act(action: str, command) -> None:
+        barrier.wait()
+        try:
+            wiring.current().actions.act(case_id, action, command, principal)
+            outcomes.append("ok")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=act, args=pair) for pair in commands]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
 @pytest.fixture
 def atomic_requests(monkeypatch):
     """Make each in-process AWS request atomic, as each request is on the real services.

@@ -295,11 +295,9 @@ def test_a_visit_submitted_twice_at_once_is_recorded_once(partner, admin, monkey
     import threading
 
     from chalicelib.services.commands import RecordVisit
-    from chalicelib.services.errors import Conflict
+    from tests.integration.conftest import act_at_once
 
     case_id = resolved(partner, admin, "V-TWICE", category="marriage_family")["case_id"]
-    principal = wiring.current().authenticator.authenticate(
-        {"authorization": f"Bearer {admin.token}"}, "POST", ["/"], b"")
     store = wiring.current().case_store
     original_save = store.save_change
     both_read = threading.Barrier(2)
@@ -312,21 +310,7 @@ def test_a_visit_submitted_twice_at_once_is_recorded_once(partner, admin, monkey
         return original_save(*args, **kwargs)
 
     monkeypatch.setattr(store, "save_change", save_after_both_read)
-    outcomes: list[str] = []
-
-    def visit():
-        try:
-            wiring.current().actions.act(case_id, "visit", RecordVisit.model_validate_json(json.dumps(GOOD)),
-                                         principal)
-            outcomes.append("ok")
-        except Conflict:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=visit) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = act_at_once(admin, case_id, [("visit", RecordVisit.model_validate_json(json.dumps(GOOD)))] * 2)
     assert sorted(outcomes) == ["conflict", "ok"]
     visits = admin.call("GET", f"/v1/cases/{case_id}").json["return_visits"]
     assert [v["done_at"] is not None for v in visits] == [True, False, False]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import boto3
 import pytest
@@ -11,9 +10,8 @@ import pytest
 from chalicelib import wiring
 from chalicelib.adapters.models import MediatorModel
 from chalicelib.config import queue_name
-from chalicelib.services.errors import Conflict
 from chalicelib.services.commands import AcceptCase, AddNote
-from tests.integration.conftest import staff_token
+from tests.integration.conftest import act_at_once, staff_token
 from tests.support import assert_problem, drain, new_case_body, sms_sent
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -186,25 +184,8 @@ def test_an_unknown_action_is_a_problem_404_and_changes_nothing(partner, admin):
 
 def test_eight_concurrent_accepts_of_one_version_give_exactly_one_success(partner, admin, atomic_requests):
     case_id = file_and_route(partner, "R-RACE8")["case_id"]
-    principal = wiring.current().authenticator.authenticate(
-        {"authorization": f"Bearer {admin.token}"}, "POST", ["/"], b"")
     version = admin.call("GET", f"/v1/cases/{case_id}").json["version"]
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
-
-    def accept():
-        barrier.wait()
-        try:
-            wiring.current().actions.act(case_id, "accept", AcceptCase(expected_version=version), principal)
-            outcomes.append("ok")
-        except Conflict:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=accept) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = act_at_once(admin, case_id, [("accept", AcceptCase(expected_version=version))] * 8)
     assert sorted(outcomes) == ["conflict"] * 7 + ["ok"]
     assert [e["type"] for e in admin.call("GET", f"/v1/cases/{case_id}/events").json].count("accepted") == 1
 
@@ -212,24 +193,7 @@ def test_eight_concurrent_accepts_of_one_version_give_exactly_one_success(partne
 def test_concurrent_actions_without_expected_version_all_take_effect(partner, admin, atomic_requests):
     """No `expected_version`: each note is added to the case as it stands, re-reading it after a clash."""
     case_id = file_and_route(partner, "R-NOTES8")["case_id"]
-    principal = wiring.current().authenticator.authenticate(
-        {"authorization": f"Bearer {admin.token}"}, "POST", ["/"], b"")
-    barrier = threading.Barrier(8)
-    outcomes: list[str] = []
-
-    def note(i: int):
-        barrier.wait()
-        try:
-            wiring.current().actions.act(case_id, "note", AddNote(text=f"进展{i}"), principal)
-            outcomes.append("ok")
-        except Conflict:
-            outcomes.append("conflict")
-
-    threads = [threading.Thread(target=note, args=(i,)) for i in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = act_at_once(admin, case_id, [("note", AddNote(text=f"进展{i}")) for i in range(8)])
     assert outcomes == ["ok"] * 8
     events = admin.call("GET", f"/v1/cases/{case_id}/events").json
     assert sorted(e["detail"]["text"] for e in events if e["type"] == "note") == [f"进展{i}" for i in range(8)]
