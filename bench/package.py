@@ -45,7 +45,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
 
 from bench.results import RESULTS, merge_results  # noqa: E402
 from hewei_infra.packaging import (  # noqa: E402
-    LAMBDA_PYTHON, PACKAGE_CONFIG, add_bytecode, exclusive_packaging)
+    LAMBDA_PYTHON, PACKAGE_CONFIG, exclusive_packaging, precompile_package)
 
 LAYER_PREFIX = f"python/lib/python{LAMBDA_PYTHON}/site-packages/"
 PACKAGE_STAGE = "dev"
@@ -72,9 +72,7 @@ def build_package(outdir: Path) -> None:
     with exclusive_packaging(ROOT):  # as infra's PrecompiledChalice does
         subprocess.run([sys.executable, "-c", script, str(outdir), json.dumps(config)], cwd=outdir.parent,
                        env=clean_env(AWS_DEFAULT_REGION="us-east-1"), check=True, stdout=subprocess.DEVNULL)
-        add_bytecode(outdir / "deployment.zip")
-        if (outdir / "layer-deployment.zip").exists():
-            add_bytecode(outdir / "layer-deployment.zip", cache_dir=ROOT / ".chalice" / "deployments")
+        precompile_package(outdir, ROOT)
 
 
 def zip_stats(path: Path, prefix: str = "") -> dict:

@@ -29,6 +29,21 @@ PACKAGE_CONFIG = {
 LAMBDA_PYTHON = "3.11"
 
 
+def deployments_dir(project_dir) -> str:
+    """Chalice's cache of built packages, which the bytecode cache shares."""
+    return os.path.join(project_dir, ".chalice", "deployments")
+
+
+def precompile_package(package_dir, project_dir) -> None:
+    """`add_bytecode` to the zips `chalice package` wrote into `package_dir`: the function
+    zip (small, and new at every code change: not cached) and the dependency layer, if any
+    (~1,300 modules: cached by content beside Chalice's own cache)."""
+    add_bytecode(os.path.join(package_dir, "deployment.zip"))
+    layer = os.path.join(package_dir, "layer-deployment.zip")
+    if os.path.exists(layer):
+        add_bytecode(layer, cache_dir=deployments_dir(project_dir))
+
+
 @contextlib.contextmanager
 def exclusive_packaging(project_dir):
     """Hold the project's packaging lock for the duration of the block.
@@ -40,7 +55,7 @@ def exclusive_packaging(project_dir):
     packaging at a time, across processes: an advisory lock on a file in
     that directory, released when the block ends or the process dies.
     """
-    directory = os.path.join(project_dir, ".chalice", "deployments")
+    directory = deployments_dir(project_dir)
     os.makedirs(directory, exist_ok=True)
     with open(os.path.join(directory, ".packaging.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

@@ -45,7 +45,7 @@ from constructs import Construct
 
 from . import access
 from .config import StageConfig
-from .packaging import PACKAGE_CONFIG, add_bytecode, exclusive_packaging
+from .packaging import PACKAGE_CONFIG, exclusive_packaging, precompile_package
 from .schema import TableSpec, table_spec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -101,10 +101,7 @@ class PrecompiledChalice(Chalice):
     def _package_app(self) -> None:
         with exclusive_packaging(PROJECT_ROOT):  # the layer cache is shared by every synth of the project
             super()._package_app()
-            package = Path(self._sam_package_dir)
-            add_bytecode(package / "deployment.zip")  # small, and new at every code change: not cached
-            if (package / "layer-deployment.zip").exists():  # ~1,300 modules: cached by content
-                add_bytecode(package / "layer-deployment.zip", cache_dir=PROJECT_ROOT / ".chalice" / "deployments")
+            precompile_package(self._sam_package_dir, PROJECT_ROOT)
 
 
 def app_functions(app: ChaliceApp) -> dict[str, tuple[str | None, str | None]]:

@@ -14,7 +14,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "infra"))
 
-from hewei_infra.packaging import LAMBDA_PYTHON, add_bytecode, exclusive_packaging  # noqa: E402
+from hewei_infra.packaging import (  # noqa: E402
+    LAMBDA_PYTHON, add_bytecode, deployments_dir, exclusive_packaging, precompile_package)
 
 SOURCE = b"ANSWER = 6 * 7\n"
 SAME_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}" == LAMBDA_PYTHON
@@ -58,6 +59,20 @@ def test_the_output_is_deterministic_and_the_cache_returns_the_same_bytes(tmp_pa
     assert add_bytecode(make_zip(tmp_path / "c.zip"), cache_dir=cache) == -1  # a hit: copied, not rebuilt
     assert (tmp_path / "c.zip").read_bytes() == first
     assert [p.name for p in cache.iterdir() if p.name.endswith(".tmp")] == []
+
+
+@pytest.mark.skipif(not SAME_PYTHON, reason="bytecode is added only by the runtime's Python")
+def test_a_package_gets_bytecode_in_both_zips_and_only_the_layer_is_cached(tmp_path):
+    package = tmp_path / "chalice.out"
+    package.mkdir()
+    make_zip(package / "deployment.zip")
+    make_zip(package / "layer-deployment.zip")
+    precompile_package(package, tmp_path)
+    for name in ("deployment.zip", "layer-deployment.zip"):
+        with zipfile.ZipFile(package / name) as archive:
+            assert importlib.util.cache_from_source("pkg/answer.py") in archive.namelist(), name
+    cached = list(Path(deployments_dir(tmp_path)).glob("bytecode-*.zip"))
+    assert len(cached) == 1 and cached[0].read_bytes() == (package / "layer-deployment.zip").read_bytes()
 
 
 def test_packagings_take_turns_across_processes(tmp_path):
