@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 from urllib.parse import urlencode
@@ -70,8 +69,10 @@ class Partner:
         self.secret = secret
         self.partner_id = partner_id
 
-    def headers(self, method: str, path_with_query: str, body: bytes, timestamp: int | None = None) -> dict:
-        ts = str(int(timestamp if timestamp is not None else time.time()))
+    def headers(self, method: str, path_with_query: str, body: bytes, timestamp: float | None = None) -> dict:
+        """Signed on the service's clock (real time until a test sets it), as a partner whose
+        clock agrees with the service's: a test that moves the clock moves the signatures too."""
+        ts = str(int(timestamp if timestamp is not None else service_now().timestamp()))
         return {
             "X-Hewei-Key": self.key_id,
             "X-Hewei-Timestamp": ts,
@@ -79,10 +80,17 @@ class Partner:
         }
 
     def call(self, method: str, path: str, body: Any = None, query: dict | None = None,
-             raw: bytes | None = None, timestamp: int | None = None) -> Result:
+             raw: bytes | None = None, timestamp: float | None = None) -> Result:
         full = f"{path}?{urlencode(query)}" if query else path
         data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else b"")
         return self.http.call(method, full, raw=data, headers=self.headers(method, full, data, timestamp))
+
+
+def service_now():
+    """What the service's clock says now."""
+    from chalicelib import wiring
+
+    return wiring.current().clock()
 
 
 def assert_problem(result: Result, status: int, field: str | None = None) -> dict:

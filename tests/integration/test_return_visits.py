@@ -27,11 +27,10 @@ def at(day: str, clock: str = "09:00") -> dt.datetime:
 
 def resolved(partner, admin, ref: str, category: str = "neighbor", due: str = PERFORMANCE_DUE) -> dict:
     """A partner's case, routed, accepted and resolved at BASE."""
-    wiring.current().clock.now = None  # partners sign with the real time
+    wiring.current().clock.now = BASE  # the partner signs on the service's clock
     created = partner.call("POST", "/v1/cases", new_case_body(ref, category=category, parties=[
         {"role": "applicant", "name": "张三"}]))
     assert created.status == 201, created
-    wiring.current().clock.now = BASE
     drain("routing", "route_cases")
     case_id = created.json["case_id"]
     assert admin.call("POST", f"/v1/cases/{case_id}/accept", {}).status == 200
@@ -223,9 +222,7 @@ def test_a_problem_on_the_last_visit_adds_a_follow_up_visit(partner, admin):
 def test_bad_outcome_input_is_refused_and_nothing_is_written(partner, admin):
     case_id = resolved(partner, admin, "V-BAD")["case_id"]
     other = resolved(partner, admin, "V-BAD-2")
-    wiring.current().clock.now = None
     filed = partner.call("POST", "/v1/cases", new_case_body("V-BAD-3", parties=[{"name": "王五"}])).json["case_id"]
-    wiring.current().clock.now = BASE
     drain("routing", "route_cases")
     assert admin.call("POST", f"/v1/cases/{filed}/accept", {}).status == 200
 

@@ -22,9 +22,8 @@ BASE = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 
 
 def dispatched(partner, admin, ref="S-1", **overrides) -> dict:
-    wiring.current().clock.now = None  # partners sign with the real time
+    wiring.current().clock.now = BASE  # filed and routed at BASE (the partner signs on that clock)
     case_id = partner.call("POST", "/v1/cases", new_case_body(ref, **overrides)).json["case_id"]
-    wiring.current().clock.now = BASE
     drain("routing", "route_cases")
     drain("notify", "send_notifications")
     return admin.call("GET", f"/v1/cases/{case_id}").json
@@ -72,8 +71,7 @@ def test_the_ladder_step_by_step_each_step_once(partner, admin):
     letters = admin.call("GET", f"/v1/cases/{case_id}/supervision-letters").json
     assert len(letters) == 1 and letters[0]["addressee_org_id"] == "V-CN"
     assert letters[0]["number"].startswith("督办〔2026〕") and letters[0]["date"] == "2026-11-26"
-    as_partner = partner.call("GET", f"/v1/cases/{case_id}/supervision-letters",
-                              timestamp=wiring.current().clock().timestamp())  # signed on the service's clock
+    as_partner = partner.call("GET", f"/v1/cases/{case_id}/supervision-letters")
     assert as_partner.status == 403
 
     escalate_at = end_of_nth_working_day_after(due, 3) + dt.timedelta(seconds=1)  # Saturday 00:00:00
@@ -240,10 +238,9 @@ def test_self_heal_routes_a_case_whose_routing_message_was_lost(partner, admin):
 
 
 def test_deferred_sms_go_out_with_the_first_sweep_at_or_after_eight(partner, admin):
-    shanghai = dt.timezone(dt.timedelta(hours=8))
-    night = dt.datetime.now(shanghai).replace(hour=23, minute=0, second=0, microsecond=0)
-    created = partner.call("POST", "/v1/cases", new_case_body("S-NIGHT")).json
+    night = BASE.replace(hour=23)
     wiring.current().clock.now = night
+    created = partner.call("POST", "/v1/cases", new_case_body("S-NIGHT")).json
     drain("routing", "route_cases")
     notes = admin.call("GET", f"/v1/cases/{created['case_id']}/notifications").json
     assert [n["status"] for n in notes] == ["deferred"]
@@ -258,7 +255,7 @@ def test_deferred_sms_go_out_with_the_first_sweep_at_or_after_eight(partner, adm
 def test_an_sms_retried_at_night_waits_for_eight_unless_its_case_is_red(partner, admin, monkeypatch):
     """SNS fails at 21:58; the sends fall due again at 22:03. In quiet hours only a red case's go."""
     evening = BASE.replace(hour=21, minute=58)
-    wiring.current().clock.now = None  # partners sign with the real time
+    wiring.current().clock.now = evening
     blue = partner.call("POST", "/v1/cases", new_case_body("S-RETRY-BLUE")).json["case_id"]
     red = partner.call("POST", "/v1/cases", new_case_body("S-RETRY-RED", risk_indicators=["threat_of_violence"])
                        ).json["case_id"]
