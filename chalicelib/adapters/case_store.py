@@ -9,7 +9,6 @@ import json
 import random
 import secrets
 import time
-from dataclasses import dataclass
 from typing import Any, Iterator
 
 from pynamodb.connection import Connection
@@ -17,11 +16,12 @@ from pynamodb.exceptions import PynamoDBException, TransactWriteError, UpdateErr
 from pynamodb.transactions import TransactWrite
 
 from ..domain.case import Case, Event, Party
+from ..domain.case_query import CaseQuery
 from ..domain.regions import district_of
 from ..domain.stats import describe_row, stats_changes
 from ..domain.supervision import DUE_SHARDS, due_shard, next_check_at
 from ..domain.visits import VISIT_SHARDS, next_visit_check_on, visit_shard
-from ..services.errors import DuplicateReference, MediatorUnavailable, StaleCase
+from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from ..domain.enums import (
     CaseStatus,
     Category,
@@ -43,24 +43,6 @@ LETTER_PREFIX = "LTR#"
 REF_PREFIX = "REF#"
 PARTY_PREFIX = "PARTY#"
 CLAIM_SORT_KEY = "-"
-
-
-class InvalidCursor(ValueError):
-    """A pagination cursor that this service did not issue."""
-
-
-@dataclass(frozen=True)
-class CaseQuery:
-    """Which cases a list request covers; the services layer fills it from the caller's view."""
-
-    partner_id: str | None = None
-    org_id: str | None = None
-    district_code: str | None = None
-    region_prefix: str | None = None
-    status: str | None = None
-    category: str | None = None
-    risk_level: str | None = None
-    overdue: bool | None = None
 
 
 def ref_key(owner: str, external_ref: str) -> str:

@@ -7,13 +7,10 @@ from typing import Any, Iterable, TypeVar
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
+from ..domain.errors import AlreadyExists
 from .models import MediatorModel, OrgModel, PartnerModel, RegionModel, is_condition_failure
 
 M = TypeVar("M", bound=Model)
-
-
-class AlreadyExists(Exception):
-    """A directory entry with that id exists."""
 
 
 class DirectoryStore:

@@ -20,7 +20,8 @@ from ..domain.supervision import SELF_HEAL_DELAY
 from ..domain.visits import PERFORMANCE_HORIZON_DAYS, follow_up_visit, needs_rectification, plan_visits
 from ..observability import logger
 from . import commands as c
-from .errors import Conflict, Forbidden, StaleCase, Unprocessable
+from ..domain.errors import StaleCase
+from .errors import Conflict, Forbidden, Unprocessable
 from .routing import request_routing
 
 STATUS_EVENT = {

@@ -7,7 +7,7 @@ import secrets
 from typing import Callable
 
 from ..adapters.clock import to_storage
-from ..adapters.directory_store import AlreadyExists
+from ..domain.errors import AlreadyExists
 from ..adapters.models import MediatorModel, OrgModel, PartnerModel, RegionModel
 from ..domain.regions import parent_of
 from ..domain.signing import derive_secret

@@ -41,20 +41,3 @@ class Unprocessable(ServiceError):
     @classmethod
     def field(cls, field: str, message: str) -> "Unprocessable":
         return cls(f"{field}: {message}", [{"field": field, "message": message}])
-
-
-class DuplicateReference(Exception):
-    """Raised by the case store: the (owner, external_ref) idempotency key is taken."""
-
-    def __init__(self, case_id: str, request_hash: str):
-        super().__init__(case_id)
-        self.case_id = case_id
-        self.request_hash = request_hash
-
-
-class StaleCase(Exception):
-    """Raised by the case store: the case changed since it was read (optimistic lock)."""
-
-
-class MediatorUnavailable(Exception):
-    """Raised by the case store: the chosen mediator was deactivated meanwhile."""

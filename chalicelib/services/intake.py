@@ -17,7 +17,8 @@ from ..domain.enums import CategorySource, Channel, Role
 from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS, RiskFacts, grade
 from ..domain.triage import classify
 from .commands import NewCase
-from .errors import Conflict, DuplicateReference, Forbidden, Unprocessable
+from ..domain.errors import DuplicateReference
+from .errors import Conflict, Forbidden, Unprocessable
 from .routing import request_routing
 
 

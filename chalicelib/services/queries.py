@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..adapters.case_store import CaseQuery, InvalidCursor
+from ..domain.errors import InvalidCursor
 from ..domain.access import Principal, can_view_case
 from ..domain.case import Case, Event
+from ..domain.case_query import CaseQuery
 from ..domain.enums import Role
 from ..domain.regions import district_of
 from .commands import CaseFilters

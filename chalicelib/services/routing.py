@@ -24,7 +24,7 @@ from ..domain.routing import (
     initial_tier,
 )
 from ..observability import logger
-from .errors import MediatorUnavailable, StaleCase
+from ..domain.errors import MediatorUnavailable, StaleCase
 
 MAX_ATTEMPTS = 3
 

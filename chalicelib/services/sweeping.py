@@ -17,7 +17,7 @@ from typing import Callable, Iterable
 
 from ..domain.case import Case
 from ..observability import logger
-from .errors import StaleCase
+from ..domain.errors import StaleCase
 
 MAX_ATTEMPTS = 3
 TIME_BUDGET_RESERVE_MS = 30_000
