@@ -1,6 +1,9 @@
 """Composition root: builds the adapters and use cases once per process, lazily.
 
-Nothing here runs at import time, so importing `app.py` makes no AWS call.
+Every part is a production default that a caller may override by name, as in
+cosmicpython's `bootstrap`: `Container(clock=fixed, case_store=FakeCaseStore())`
+builds the use cases on the given parts and the defaults for the rest. Nothing
+here runs at import time, so importing `app.py` makes no AWS call.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from functools import cached_property
 
 from .adapters.case_store import CaseStore
 from .adapters.clock import utcnow
+from .services.ports import Clock
 from .adapters.directory_store import DirectoryStore
 from .adapters.queues import QueuePublisher
 from .adapters.replay_guard import ReplayGuard
@@ -31,7 +35,15 @@ from .services.queries import CaseQueries
 
 
 class Container:
-    clock = staticmethod(utcnow)
+    def __init__(self, **overrides):
+        unknown = sorted(name for name in overrides if not isinstance(getattr(type(self), name, None), cached_property))
+        if unknown:
+            raise TypeError(f"no such part to override: {', '.join(unknown)}")
+        self.__dict__.update(overrides)  # a cached_property defers to the instance's own value
+
+    @cached_property
+    def clock(self) -> Clock:
+        return utcnow
 
     @cached_property
     def settings(self):
@@ -132,9 +144,10 @@ container = Container()
 """The process's one container. Tests replace it with `reset()`."""
 
 
-def reset() -> Container:
+def reset(**overrides) -> Container:
+    """A new process container, with `overrides` (see `Container`)."""
     global container
-    container = Container()
+    container = Container(**overrides)
     return container
 
 

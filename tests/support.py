@@ -168,7 +168,7 @@ def moto_stack() -> Iterator[dict]:
         queues.queue_url.cache_clear()
         try:
             urls = create_all()
-            wiring.reset().clock = Clock()
+            wiring.reset(clock=Clock())
             yield urls
         finally:
             queues._sqs.cache_clear()
