@@ -77,7 +77,7 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
     """The supervision sweep over `open_cases` dispatched cases, about `due_fraction` of them due."""
     from bench.dynamo_meter import metered
     from chalicelib import wiring
-    from chalicelib.adapters.case_store import case_to_model
+    from chalicelib.adapters.case_mapping import case_to_model
     from chalicelib.adapters.models import CaseModel, MediatorModel, OrgModel
     from chalicelib.domain.case import Case, Party
     from chalicelib.domain.deadlines import deadlines_for

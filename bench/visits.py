@@ -130,7 +130,7 @@ def build_case(index: int, due: bool, rng: random.Random):
 
 
 def seed(cases_n: int, due_share: float, seed_value: int = 5) -> dict:
-    from chalicelib.adapters.case_store import case_to_model
+    from chalicelib.adapters.case_mapping import case_to_model
     from chalicelib.adapters.models import (
         CaseModel,
         DailyStatsModel,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from .adapters.callback_log import CallbackLog
 from .adapters.case_store import CaseStore
 from .adapters.clock import utcnow
 from .services.ports import Clock
 from .adapters.directory_store import DirectoryStore
+from .adapters.notification_outbox import NotificationOutbox
 from .adapters.queues import QueuePublisher
 from .adapters.replay_guard import ReplayGuard
 from .adapters.tokens import HS256Tokens, JwksVerifier, TokenVerifier
@@ -106,12 +108,20 @@ class Container:
 
     @cached_property
     def notifier(self) -> Notifier:
-        return Notifier(self.case_store, self.publisher, self.sms_sender, self.clock)
+        return Notifier(self.outbox, self.publisher, self.sms_sender, self.clock)
+
+    @cached_property
+    def outbox(self) -> NotificationOutbox:
+        return NotificationOutbox()
 
     @cached_property
     def callbacks(self) -> CallbackService:
-        return CallbackService(self.case_store, self.directory_store, self.publisher, self.webhook,
+        return CallbackService(self.callback_log, self.directory_store, self.publisher, self.webhook,
                                self.settings.secret_key, self.clock)
+
+    @cached_property
+    def callback_log(self) -> CallbackLog:
+        return CallbackLog()
 
     @cached_property
     def routing(self) -> RoutingService:

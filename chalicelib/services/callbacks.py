@@ -29,8 +29,9 @@ def callback_payload(case, at: dt.datetime) -> dict[str, Any]:
 
 
 class CallbackService:
-    def __init__(self, cases, directory, publisher, webhook, secret_key: bytes, clock: Callable[[], dt.datetime]):
-        self._cases = cases
+    def __init__(self, callback_log, directory, publisher, webhook, secret_key: bytes,
+                 clock: Callable[[], dt.datetime]):
+        self._callback_log = callback_log
         self._directory = directory
         self._publisher = publisher
         self._webhook = webhook
@@ -68,11 +69,11 @@ class CallbackService:
             status = self._webhook.post(partner.callback_url, body, headers)
         except Exception as exc:  # noqa: BLE001 - every failure is retried or parked
             outcome = self._retry(message, attempt, str(exc) or type(exc).__name__)
-            self._cases.record_delivery(payload["case_id"], {
+            self._callback_log.record_delivery(payload["case_id"], {
                 "status": payload["status"], "attempt": attempt, "ok": False, "error": str(exc)[:200],
                 "next": outcome}, now)
             return outcome
-        self._cases.record_delivery(payload["case_id"], {
+        self._callback_log.record_delivery(payload["case_id"], {
             "status": payload["status"], "attempt": attempt, "ok": True, "http_status": status}, now)
         return "delivered"
 

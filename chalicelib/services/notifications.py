@@ -31,8 +31,8 @@ class SendFailed(Exception):
 
 
 class Notifier:
-    def __init__(self, cases, publisher, sender, clock: Callable[[], dt.datetime]):
-        self._cases = cases
+    def __init__(self, outbox, publisher, sender, clock: Callable[[], dt.datetime]):
+        self._outbox = outbox
         self._publisher = publisher
         self._sender = sender
         self._clock = clock
@@ -69,9 +69,9 @@ class Notifier:
         hours only red cases' SMS go; the others wait for the first sweep at or after 08:00."""
         sent = 0
         quiet = is_quiet(now)
-        for record in self._cases.notifications_to_release(now):
+        for record in self._outbox.notifications_to_release(now):
             if quiet and record.get("keeps_quiet_hours", True):  # to the index again at 08:00
-                self._cases.postpone_notification(record["case_id"], record["sk"], CLAIMABLE, next_send_time(now))
+                self._outbox.postpone_notification(record["case_id"], record["sk"], CLAIMABLE, next_send_time(now))
                 continue
             try:
                 sent += self._send(record) == SENT  # the index holds the whole record: no second read
@@ -81,7 +81,7 @@ class Notifier:
 
     def deliver(self, case_id: str, sort_key: str) -> str:
         """Send one stored notification at most once. Returns its final status."""
-        record = self._cases.notification(case_id, sort_key)
+        record = self._outbox.notification(case_id, sort_key)
         if record is None:
             logger.warning("notification not found", extra={"case_id": case_id})
             return "missing"
@@ -90,16 +90,16 @@ class Notifier:
     def _send(self, record: dict[str, Any]) -> str:
         """Claim, send and settle one notification record; a record already claimed is left alone."""
         case_id, sort_key = record["case_id"], record["sk"]
-        if record["status"] not in CLAIMABLE or not self._cases.claim_notification(case_id, sort_key, CLAIMABLE):
+        if record["status"] not in CLAIMABLE or not self._outbox.claim_notification(case_id, sort_key, CLAIMABLE):
             return record["status"]
         try:
             self._sender.send(record["to"], record["text"])
         except Exception as exc:
-            self._cases.settle_notification(case_id, sort_key, FAILED, None,
-                                            retry_at=self._clock() + RETRY_AFTER_FAILURE)
+            self._outbox.settle_notification(case_id, sort_key, FAILED, None,
+                                             retry_at=self._clock() + RETRY_AFTER_FAILURE)
             logger.warning("sms send failed", extra={"case_id": case_id, "kind": record["kind"],
                                                      "error": type(exc).__name__})
             raise SendFailed(record["kind"]) from exc
-        self._cases.settle_notification(case_id, sort_key, SENT, self._clock())
+        self._outbox.settle_notification(case_id, sort_key, SENT, self._clock())
         logger.info("sms sent", extra={"case_id": case_id, "kind": record["kind"]})
         return SENT

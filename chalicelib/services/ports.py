@@ -44,6 +44,28 @@ class CaseStore(Protocol):
     def due_for_visits(self, today: dt.date) -> Iterator[Case]: ...
 
 
+class NotificationOutbox(Protocol):
+    """Stored notifications on their way out: read, claimed for one send, settled or postponed."""
+
+    def notification(self, case_id: str, sort_key: str) -> dict[str, Any] | None: ...
+
+    def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> bool: ...
+
+    def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
+                            retry_at: dt.datetime | None = None) -> None: ...
+
+    def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
+                              release_at: dt.datetime) -> None: ...
+
+    def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]: ...
+
+
+class CallbackLog(Protocol):
+    """Each attempt to deliver a partner callback, recorded on its case."""
+
+    def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None: ...
+
+
 class Publisher(Protocol):
     """The service's queues, by role (`routing`, `notify`, `callbacks`, `sweeps`, `…-dlq`)."""
 

@@ -16,7 +16,7 @@ import time
 import boto3
 import pytest
 
-from chalicelib.adapters.case_store import ref_key
+from chalicelib.adapters.case_mapping import ref_key
 from chalicelib.adapters.models import CaseItemModel, CaseModel, KeyModel
 from chalicelib.config import queue_name
 from tests.integration.module_env import demo_env

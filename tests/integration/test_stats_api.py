@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 
 from chalicelib import wiring
-from chalicelib.adapters.case_store import case_from_model
+from chalicelib.adapters.case_mapping import case_from_model
 from chalicelib.adapters.models import CaseModel, DailyStatsModel, RankStatsModel
 from chalicelib.domain.stats import COUNTERS, stats_rows
 from tests.integration.conftest import staff_token

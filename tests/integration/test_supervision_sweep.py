@@ -279,7 +279,7 @@ def test_an_sms_retried_at_night_waits_for_eight_unless_its_case_is_red(partner,
     sweep(admin, evening.replace(hour=22, minute=30))
     assert statuses(blue) == {"dispatch": "failed"}
     assert (statuses(red)["dispatch"], statuses(red)["red_alert"]) == ("sent", "sent")  # with its sweep SMS
-    due_tonight = wiring.current().case_store.notifications_to_release(evening.replace(hour=23, minute=59))
+    due_tonight = wiring.current().outbox.notifications_to_release(evening.replace(hour=23, minute=59))
     assert [r["case_id"] for r in due_tonight] == []  # the blue one moved to 08:00: not re-read all night
     next_morning = evening + dt.timedelta(days=1)
     sweep(admin, next_morning.replace(hour=7, minute=55))

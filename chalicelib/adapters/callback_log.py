@@ -1,0 +1,18 @@
+"""The callback log: each attempt to tell a partner about its case, recorded on the case."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .case_mapping import DELIVERY_PREFIX
+from .clock import to_storage
+from .models import CaseItemModel
+
+
+class CallbackLog:
+    """Callback delivery attempts, in the case's partition in DynamoDB."""
+
+    def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
+        CaseItemModel(case_id, f"{DELIVERY_PREFIX}{to_storage(at)}", type="callback_delivery",
+                      at=to_storage(at), detail=delivery).save()

@@ -1,0 +1,170 @@
+"""How a case is laid out in DynamoDB: its model, its timeline items and its look-up keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from ..domain.case import Case, Event, Party
+from ..domain.supervision import due_shard, next_check_at
+from ..domain.visits import next_visit_check_on, visit_shard
+from ..domain.enums import (
+    CaseStatus,
+    Category,
+    CategorySource,
+    Channel,
+    MediationType,
+    RiskIndicator,
+    RiskLevel,
+    Tier,
+)
+from .clock import from_storage, to_storage
+from .models import CaseItemModel, CaseModel
+
+EVENT_PREFIX = "EVT#"
+NOTIFICATION_PREFIX = "NTF#"
+DELIVERY_PREFIX = "CBK#"
+LETTER_PREFIX = "LTR#"
+REF_PREFIX = "REF#"
+PARTY_PREFIX = "PARTY#"
+CLAIM_SORT_KEY = "-"
+
+
+def ref_key(owner: str, external_ref: str) -> str:
+    return f"{REF_PREFIX}{owner}#{external_ref}"
+
+
+def event_sort_key(event: Event, index: int) -> str:
+    """Time, position in its write, and a random tail: two writers never overwrite each other."""
+    return f"{EVENT_PREFIX}{to_storage(event.at)}#{index:03d}#{secrets.token_hex(4)}"
+
+
+def _stored(moment: dt.datetime | None) -> str | None:
+    return to_storage(moment) if moment else None
+
+
+def _enum(enum: type, value: str | None):
+    return enum(value) if value is not None else None
+
+
+def case_to_model(case: Case) -> CaseModel:
+    """The model of a case; `version` is the one read, which the save checks and bumps."""
+    model = CaseModel(
+        case.case_id,
+        owner=case.owner,
+        external_ref=case.external_ref,
+        partner_id=case.partner_id,
+        channel=case.channel.value,
+        title=case.title,
+        description=case.description,
+        region_code=case.region_code,
+        district_code=case.region_code[:6],
+        address=case.address,
+        parties=[party.to_dict() for party in case.parties],
+        party_count=case.party_count,
+        amount_cny=case.amount_cny,
+        risk_indicators=[indicator.value for indicator in case.risk_indicators],
+        category=case.category.value,
+        category_source=case.category_source.value,
+        risk_level=case.risk_level.value,
+        status=case.status.value,
+        tier=case.tier.value if case.tier else None,
+        mediation_type=case.mediation_type.value if case.mediation_type else None,
+        org_id=case.org_id,
+        mediator_id=case.mediator_id,
+        received_at=to_storage(case.received_at),
+        received_key=f"{to_storage(case.received_at)}#{case.case_id}",
+        accept_due_at=_stored(case.accept_due_at),
+        resolve_due_at=_stored(case.resolve_due_at),
+        supervision_level=case.supervision_level,
+        overdue=case.overdue,
+        rectification_required=case.rectification_required,
+        agreement=case.agreement,
+        referral=case.referral,
+        return_visits=case.return_visits,
+        declined_org_ids=list(case.declined_org_ids),
+        route_floor=case.route_floor.value if case.route_floor else None,
+        route_retry_at=_stored(case.route_retry_at),
+        unroutable_attempts=case.unroutable_attempts or None,
+        supervision_steps=list(case.supervision_steps),
+        dispatched_at=_stored(case.dispatched_at),
+        accepted_at=_stored(case.accepted_at),
+        closed_at=_stored(case.closed_at),
+        concluded_at=_stored(case.concluded_at),
+        stats_recorded=case.stats_recorded or None,
+        request_hash=case.request_hash,
+        created_by=case.created_by,
+    )
+    _set_sparse_index_keys(model, case)
+    if case.version:
+        model.version = case.version
+    return model
+
+
+def _set_sparse_index_keys(model: CaseModel, case: Case) -> None:
+    """Put the case on the sweeps' sparse indexes while its state says a sweep owes it something."""
+    check_at = next_check_at(case)
+    if check_at is not None:  # keys of the sparse due-date index, derived from the state
+        model.due_shard, model.next_check_at = due_shard(case.case_id), to_storage(check_at)
+    visit_on = next_visit_check_on(case)
+    if visit_on is not None:  # keys of the sparse return-visit index, derived likewise
+        model.visit_shard, model.next_visit_check_on = visit_shard(case.case_id), visit_on.isoformat()
+
+
+def case_from_model(model: CaseModel) -> Case:
+    return Case(
+        case_id=model.case_id,
+        owner=model.owner,
+        external_ref=model.external_ref,
+        partner_id=model.partner_id,
+        channel=Channel(model.channel),
+        title=model.title,
+        description=model.description,
+        region_code=model.region_code,
+        address=model.address,
+        parties=[Party(**party) for party in model.parties],
+        party_count=int(model.party_count),
+        amount_cny=model.amount_cny,
+        risk_indicators=[RiskIndicator(value) for value in model.risk_indicators or []],
+        category=Category(model.category),
+        category_source=CategorySource(model.category_source),
+        risk_level=RiskLevel(model.risk_level),
+        received_at=from_storage(model.received_at),
+        request_hash=model.request_hash,
+        status=CaseStatus(model.status),
+        tier=_enum(Tier, model.tier),
+        mediation_type=_enum(MediationType, model.mediation_type),
+        org_id=model.org_id,
+        mediator_id=model.mediator_id,
+        accept_due_at=from_storage(model.accept_due_at),
+        resolve_due_at=from_storage(model.resolve_due_at),
+        supervision_level=int(model.supervision_level or 0),
+        overdue=bool(model.overdue),
+        rectification_required=bool(model.rectification_required),
+        agreement=model.agreement,
+        referral=model.referral,
+        return_visits=list(model.return_visits or []),
+        declined_org_ids=list(model.declined_org_ids or []),
+        route_floor=_enum(Tier, model.route_floor),
+        route_retry_at=from_storage(model.route_retry_at),
+        unroutable_attempts=int(model.unroutable_attempts or 0),
+        supervision_steps=list(model.supervision_steps or []),
+        dispatched_at=from_storage(model.dispatched_at),
+        accepted_at=from_storage(model.accepted_at),
+        closed_at=from_storage(model.closed_at),
+        concluded_at=from_storage(model.concluded_at),
+        stats_recorded=dict(model.stats_recorded or {}),
+        created_by=model.created_by,
+        version=int(model.version or 0),
+    )
+
+
+def event_to_model(case_id: str, event: Event, index: int) -> CaseItemModel:
+    return CaseItemModel(
+        case_id,
+        event_sort_key(event, index),
+        type=event.type,
+        at=to_storage(event.at),
+        actor=event.actor,
+        detail=event.detail,
+    )

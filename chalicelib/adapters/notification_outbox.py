@@ -1,0 +1,81 @@
+"""The SMS outbox: notification records on their case, claimed and settled one send at a time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Iterator
+
+from pynamodb.exceptions import UpdateError
+
+from .clock import to_storage
+from .models import CaseItemModel, is_condition_failure
+
+RELEASE_SHARD = "0"
+"""Unsent notifications are few at any time: one partition of the release index holds them."""
+
+
+def notification_to_model(record: dict[str, Any]) -> CaseItemModel:
+    """A notification record: `sk`, `kind`, `to`, `text`, `status`, `created_at`, `sent_at`,
+    and `release_at` (when the sweep should send it if nothing else has) while unsent."""
+    detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "status", "sent_at", "release_at")}
+    item = CaseItemModel(record["case_id"], record["sk"], type="notification", at=record["created_at"],
+                         detail=detail, status=record["status"], sent_at=record.get("sent_at"))
+    if record.get("release_at"):
+        item.release_shard, item.release_at = RELEASE_SHARD, record["release_at"]
+    return item
+
+
+def notification_from_model(item: CaseItemModel) -> dict[str, Any]:
+    return {**(item.detail or {}), "case_id": item.case_id, "sk": item.sk, "status": item.status,
+            "sent_at": item.sent_at}
+
+
+class NotificationOutbox:
+    """Stored notifications on their way out, in DynamoDB. They are written with the case change
+    that caused them (`CaseStore.save_change`); this reads and moves them through their sends."""
+
+    def notification(self, case_id: str, sort_key: str) -> dict[str, Any] | None:
+        try:
+            item = CaseItemModel.get(case_id, sort_key, consistent_read=True)
+        except CaseItemModel.DoesNotExist:
+            return None
+        return notification_from_model(item)
+
+    def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> bool:
+        """Move a notification to `sending` if its status is one of `claimable`:
+        the conditional write that makes a twice-delivered message send once."""
+        return self._update_unsent(case_id, sort_key, claimable, [
+            CaseItemModel.status.set("sending"), CaseItemModel.release_shard.remove(),
+            CaseItemModel.release_at.remove()])
+
+    def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
+                            retry_at: dt.datetime | None = None) -> None:
+        """Record the outcome of a send; a failed one gets a `retry_at` on the release index."""
+        actions = [CaseItemModel.status.set(status)]
+        if sent_at is not None:
+            actions.append(CaseItemModel.sent_at.set(to_storage(sent_at)))
+        if retry_at is not None:
+            actions += [CaseItemModel.release_shard.set(RELEASE_SHARD),
+                        CaseItemModel.release_at.set(to_storage(retry_at))]
+        CaseItemModel(case_id, sort_key).update(actions=actions)
+
+    def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
+                              release_at: dt.datetime) -> None:
+        """Move an unsent notification's release time, unless a sender has taken it meanwhile."""
+        self._update_unsent(case_id, sort_key, claimable, [CaseItemModel.release_at.set(to_storage(release_at))])
+
+    @staticmethod
+    def _update_unsent(case_id: str, sort_key: str, claimable: tuple[str, ...], actions: list) -> bool:
+        """Apply `actions` to a notification whose status is still one of `claimable`; False if not."""
+        try:
+            CaseItemModel(case_id, sort_key).update(actions=actions, condition=CaseItemModel.status.is_in(*claimable))
+        except UpdateError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]:
+        """Unsent notifications whose release time has come (sparse index: nothing else is read)."""
+        for item in CaseItemModel.by_release.query(RELEASE_SHARD, CaseItemModel.release_at <= to_storage(now)):
+            yield notification_from_model(item)
