@@ -20,7 +20,7 @@ from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
 
 from ..domain.access import STAFF_ROLES, Principal
-from ..domain.case import InvalidTransition
+from ..domain.case import RuleBroken
 from ..domain.enums import Role
 from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, Unprocessable
 
@@ -193,7 +193,7 @@ class Api:
                 response = self._handle(spec, handler, request, headers, params, request_id)
             except ServiceError as exc:
                 response = problem(exc.status, exc.title, exc.detail, exc.errors, **exc.extra)
-            except InvalidTransition as exc:
+            except RuleBroken as exc:  # a case rule the use case did not translate
                 response = problem(Conflict.status, Conflict.title, str(exc))
             except Exception:  # noqa: BLE001 - the one place that turns bugs into a clean 500
                 logger.exception("unhandled error", extra={"route": spec.name})

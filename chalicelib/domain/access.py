@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
 from .enums import Role
 
@@ -54,3 +55,52 @@ def can_view_case(principal: Principal, *, partner_id: str | None, region_code: 
 def sees_parties_in_full(principal: Principal) -> bool:
     """Partners always see parties masked; staff with the case in view see them in full."""
     return principal.is_staff
+
+
+class Relation(str, Enum):
+    """How a staff caller stands to one case: a role plus its tie to the case."""
+
+    ASSIGNED_MEDIATOR = "assigned_mediator"
+    """The mediator the case is assigned to (承办调解员)."""
+    ORG_MEDIATOR = "org_mediator"
+    """A mediator of the org the case is assigned to (a colleague of the assigned one)."""
+    COVERING_SUPERVISOR = "covering_supervisor"
+    """A supervisor whose jurisdiction covers the case's region (中心负责人)."""
+    ADMIN = "admin"
+
+
+def relations_to(principal: Principal, *, region_code: str, org_id: str | None,
+                 mediator_id: str | None) -> frozenset[Relation]:
+    """Every relation the caller has to a case with these fields."""
+    held = set()
+    if principal.role is Role.MEDIATOR:
+        if mediator_id is not None and mediator_id == principal.mediator_id:
+            held.add(Relation.ASSIGNED_MEDIATOR)
+        if org_id is not None and org_id == principal.org_id:
+            held.add(Relation.ORG_MEDIATOR)
+    elif principal.role is Role.SUPERVISOR and principal.covers_region(region_code):
+        held.add(Relation.COVERING_SUPERVISOR)
+    elif principal.role is Role.ADMIN:
+        held.add(Relation.ADMIN)
+    return frozenset(held)
+
+
+@dataclass(frozen=True)
+class Permission:
+    """Who may take an action on a case: any caller holding one of `relations` to it."""
+
+    relations: frozenset[Relation]
+
+    @classmethod
+    def of(cls, *relations: Relation) -> Permission:
+        return cls(frozenset(relations))
+
+    def allows(self, principal: Principal, case) -> bool:
+        return bool(self.relations & relations_to(principal, region_code=case.region_code, org_id=case.org_id,
+                                                  mediator_id=case.mediator_id))
+
+
+CASE_HANDLERS = Permission.of(Relation.ASSIGNED_MEDIATOR, Relation.ORG_MEDIATOR, Relation.COVERING_SUPERVISOR,
+                              Relation.ADMIN)
+"""The mediators of the case's org (the assigned one or a colleague), supervisors covering
+its region, and admins: who may work a case today."""

@@ -1,9 +1,12 @@
-"""The case (案件) entity, its timeline events and its state machine.
+"""The case (案件) aggregate: its state, its timeline events and its rules.
 
-A case is a dispute from intake to closure: 一案一档, one file per case. The
-state machine is a table of actions, each with the statuses it may be taken
-from and the status it leads to; `Case.apply` checks it and raises
-`InvalidTransition` (HTTP 409) otherwise.
+A case is a dispute from intake to closure: 一案一档, one file per case. Every
+change of a case is a method of `Case` (cosmicpython's `Product.allocate`):
+it checks the rule (the status table `TRANSITIONS` and the action's own
+checks), changes the case, and returns an `Outcome`: the timeline events,
+the SMS notices, the supervision letters and what the service must do next
+(route it again, tell the partner). A broken rule raises `InvalidTransition`
+or `RuleBroken` (HTTP 409) or `InvalidValue` (422), and leaves the case as it was.
 """
 
 from __future__ import annotations
@@ -13,48 +16,148 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from .enums import CaseStatus, CategorySource, Category, Channel, MediationType, RiskIndicator, RiskLevel, Tier
+from .calendar import business_day, rfc3339
+from .deadlines import SUPERVISION_LEVEL, SupervisionStep, deadlines_for
+from .enums import (
+    CaseStatus, CategorySource, Category, Channel, MediationType, Referral, RiskIndicator, RiskLevel, Tier)
+from .notices import RED_ALERT_LEVELS, Notice, NoticeKind
+from .routing import RouteDecision, Unroutable, escalation_tier
+from .supervision import SELF_HEAL_DELAY, Deadline, current_deadline, next_routing_attempt
+from .visits import NOTIFIED_FIELD, PERFORMANCE_HORIZON_DAYS, follow_up_visit, needs_rectification, notices_due, \
+    plan_visits
 
 OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
 """Statuses of a case still being worked on."""
 
+ASSIGNED_STATUSES = frozenset({CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
+"""Statuses in which a case counts towards its mediator's open cases (used by routing)."""
+
 TERMINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.MERGED})
+
+SYSTEM = "system"
+"""The timeline's actor for what the service does by itself (routing)."""
+SWEEP = "system:sweep"
+VISIT_SWEEP = "system:visit-sweep"
 
 
 @dataclass(frozen=True)
 class Transition:
-    """One action of the state machine: from which statuses, to which status."""
+    """One change of the state machine: from which statuses, to which status, and the
+    timeline event it writes."""
 
     action: str
     sources: frozenset[CaseStatus]
     target: CaseStatus | None
-    """None: the action keeps the status (a note, a visit)."""
+    """None: the change keeps the status (a note, a visit)."""
+    event: str
 
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        Transition("dispatch", frozenset({CaseStatus.RECEIVED}), CaseStatus.DISPATCHED),
-        Transition("accept", frozenset({CaseStatus.DISPATCHED}), CaseStatus.ACCEPTED),
-        Transition("decline", frozenset({CaseStatus.DISPATCHED}), CaseStatus.RECEIVED),
-        Transition("escalate", frozenset({CaseStatus.DISPATCHED, CaseStatus.ACCEPTED}), CaseStatus.RECEIVED),
-        Transition("note", frozenset(CaseStatus) - TERMINAL_STATUSES, None),
-        Transition("resolve", frozenset({CaseStatus.ACCEPTED}), CaseStatus.RESOLVED),
-        Transition("fail", frozenset({CaseStatus.ACCEPTED}), CaseStatus.UNRESOLVED),
-        Transition("visit", frozenset({CaseStatus.RESOLVED}), None),
-        Transition("close", frozenset({CaseStatus.RESOLVED, CaseStatus.UNRESOLVED}), CaseStatus.CLOSED),
-        Transition("withdraw", OPEN_STATUSES, CaseStatus.WITHDRAWN),
+        Transition("dispatch", frozenset({CaseStatus.RECEIVED}), CaseStatus.DISPATCHED, "dispatched"),
+        Transition("unroutable", frozenset({CaseStatus.RECEIVED}), None, "unroutable"),
+        Transition("accept", frozenset({CaseStatus.DISPATCHED}), CaseStatus.ACCEPTED, "accepted"),
+        Transition("decline", frozenset({CaseStatus.DISPATCHED}), CaseStatus.RECEIVED, "declined"),
+        Transition("escalate", ASSIGNED_STATUSES, CaseStatus.RECEIVED, "escalated"),
+        Transition("supervise", ASSIGNED_STATUSES, None, "supervision"),
+        Transition("note", frozenset(CaseStatus) - TERMINAL_STATUSES, None, "note"),
+        Transition("resolve", frozenset({CaseStatus.ACCEPTED}), CaseStatus.RESOLVED, "resolved"),
+        Transition("fail", frozenset({CaseStatus.ACCEPTED}), CaseStatus.UNRESOLVED, "unresolved"),
+        Transition("visit", frozenset({CaseStatus.RESOLVED}), None, "visited"),
+        Transition("visit_notice", frozenset({CaseStatus.RESOLVED}), None, "visit_notice"),
+        Transition("close", frozenset({CaseStatus.RESOLVED, CaseStatus.UNRESOLVED}), CaseStatus.CLOSED, "closed"),
+        Transition("withdraw", OPEN_STATUSES, CaseStatus.WITHDRAWN, "withdrawn"),
     )
 }
+"""The state machine (§3, §5): every change a case can go through."""
 
 
-class InvalidTransition(Exception):
-    """An action taken in a status that does not allow it."""
+class RuleBroken(Exception):
+    """A change the case's rules refuse as it now stands (HTTP 409)."""
+
+
+class InvalidTransition(RuleBroken):
+    """A change in a status that does not allow it."""
 
     def __init__(self, action: str, status: CaseStatus):
         super().__init__(f"cannot {action} a case that is {status.value}")
         self.action = action
         self.status = status
+
+
+class InvalidValue(Exception):
+    """A value of a command the case's rules refuse (HTTP 422 on `field`)."""
+
+    def __init__(self, field_name: str, message: str):
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True)
+class SupervisionLetter:
+    """督办函: the letter the sweep addresses to the org of a case overdue for a working day."""
+
+    number: str
+    date: dt.date
+    addressee_org_id: str | None
+    addressee_org_name: str | None
+    deadline: str
+    """Which deadline is overdue: `accept` or `resolve`."""
+    deadline_due_at: dt.datetime
+    supervision_level: int
+    issued_at: dt.datetime
+
+
+@dataclass
+class Outcome:
+    """What one change of a case caused, for the service to store and carry out."""
+
+    events: list[Event] = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
+    letters: list[SupervisionLetter] = field(default_factory=list)
+    mediator_load: dict[str, int] = field(default_factory=dict)
+    """Changes to mediators' open-case counts (+1 on dispatch, -1 when a case leaves them)."""
+    status_changed: bool = False
+    """The partner is told (§7)."""
+    reroute: bool = False
+    """The case is `received` again and must be routed."""
+
+    def merge(self, other: Outcome) -> Outcome:
+        load = dict(self.mediator_load)
+        for mediator_id, delta in other.mediator_load.items():
+            load[mediator_id] = load.get(mediator_id, 0) + delta
+        return Outcome(self.events + other.events, self.notices + other.notices, self.letters + other.letters,
+                       {k: v for k, v in load.items() if v}, self.status_changed or other.status_changed,
+                       self.reroute or other.reroute)
+
+
+class _Change:
+    """One change in progress: the transition checked and what the case was before it."""
+
+    def __init__(self, case: Case, transition: Transition):
+        self.case = case
+        self.transition = transition
+        self.status_before = case.status
+        self.mediator_before = case.mediator_id
+
+    def done(self, at: dt.datetime, actor: str, detail: dict[str, Any], *, notices: list[Notice] = (),
+             earlier_events: list[Event] = (), reroute: bool = False) -> Outcome:
+        """Move to the target status and say what the change caused; the transition's event last."""
+        case = self.case
+        if self.transition.target is not None:
+            case.status = self.transition.target
+        load: dict[str, int] = {}
+        was_assigned = self.status_before in ASSIGNED_STATUSES
+        is_assigned = case.status in ASSIGNED_STATUSES
+        if self.mediator_before and was_assigned and (case.mediator_id != self.mediator_before or not is_assigned):
+            load[self.mediator_before] = -1
+        if case.mediator_id and is_assigned and (case.mediator_id != self.mediator_before or not was_assigned):
+            load[case.mediator_id] = load.get(case.mediator_id, 0) + 1
+        event = Event(at, self.transition.event, actor, detail)
+        return Outcome(events=[*earlier_events, event], notices=list(notices), mediator_load=load,
+                       status_changed=case.status is not self.status_before, reroute=reroute)
 
 
 def new_case_id(received_at: dt.datetime) -> str:
@@ -151,14 +254,56 @@ class Case:
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
-    def check(self, action: str) -> Transition:
-        """The transition for an action, if the current status allows it."""
+    @property
+    def self_heal_at(self) -> dt.datetime:
+        """When the sweep routes this `received` case if no routing message has: two minutes
+        after intake, or after the decline or escalation that made it `received` again."""
+        return self.route_retry_at or self.received_at + SELF_HEAL_DELAY
+
+    def _begin(self, action: str) -> _Change:
+        """Check that the status allows `action` (InvalidTransition otherwise)."""
         transition = TRANSITIONS[action]
         if self.status not in transition.sources:
             raise InvalidTransition(action, self.status)
-        return transition
+        return _Change(self, transition)
 
-    def unassign(self, route_retry_at: dt.datetime) -> None:
+    def allows(self, action: str) -> bool:
+        return self.status in TRANSITIONS[action].sources
+
+    # ------------------------------------------------------------- routing
+
+    def dispatch(self, decision: RouteDecision, at: dt.datetime) -> Outcome:
+        """派单: assign the org and mediator routing chose, and start the accept and
+        resolve deadlines from `at`."""
+        change = self._begin("dispatch")
+        org, mediator = decision.org, decision.mediator
+        deadlines = deadlines_for(self.risk_level, at)
+        self.tier, self.org_id, self.mediator_id = decision.tier, org.org_id, mediator.mediator_id
+        self.mediation_type = org.mediation_type
+        self.dispatched_at, self.accepted_at = at, None
+        self.accept_due_at, self.resolve_due_at = deadlines.accept_due_at, deadlines.resolve_due_at
+        self.overdue, self.supervision_steps, self.route_retry_at = False, [], None
+        self.unroutable_attempts = 0
+        routed = Event(at, "routed", SYSTEM, {
+            "reason": decision.reason, "tier": decision.tier.value, "org_id": org.org_id,
+            "mediator_id": mediator.mediator_id, "tiers_tried": [t.value for t in decision.tiers_tried]})
+        notices = [Notice(NoticeKind.DISPATCH, org.org_id, mediator.mediator_id, due=deadlines.accept_due_at)]
+        if self.risk_level in RED_ALERT_LEVELS:
+            notices.append(Notice(NoticeKind.RED_ALERT, org.org_id))
+        return change.done(at, SYSTEM, {
+            "org_id": org.org_id, "mediator_id": mediator.mediator_id, "mediation_type": org.mediation_type.value,
+            "accept_due_at": deadlines.accept_due_at.isoformat(), "resolve_due_at": deadlines.resolve_due_at.isoformat(),
+        }, notices=notices, earlier_events=[routed])
+
+    def record_unroutable(self, decision: Unroutable, at: dt.datetime) -> Outcome:
+        """No org could take the case at `at`: the sweep tries again later, less often each time."""
+        change = self._begin("unroutable")
+        self.route_retry_at = next_routing_attempt(self, at)
+        self.unroutable_attempts += 1
+        return change.done(at, SYSTEM, {"reason": decision.reason, "tiers_tried": [t.value for t in decision.tiers_tried],
+                                        "retry_at": self.route_retry_at.isoformat()})
+
+    def _unassign(self, route_retry_at: dt.datetime) -> None:
         """Clear the assignment and its deadlines, to be routed again (decline, escalation)."""
         self.org_id = self.mediator_id = None
         self.accept_due_at = self.resolve_due_at = self.dispatched_at = self.accepted_at = None
@@ -166,14 +311,163 @@ class Case:
         self.route_retry_at = route_retry_at
         self.unroutable_attempts = 0
 
-    def escalate_to(self, tier: Tier, route_retry_at: dt.datetime) -> None:
+    def _escalate_to(self, tier: Tier, now: dt.datetime) -> None:
         """Unassign, to be routed again no lower than `tier` (上报, by a mediator or the sweep)."""
         self.route_floor = tier
-        self.unassign(route_retry_at)
+        self._unassign(now + SELF_HEAL_DELAY)  # the sweep re-routes it if the routing message is lost
 
-    def apply(self, action: str) -> Transition:
-        """Move to the action's target status (checked)."""
-        transition = self.check(action)
-        if transition.target is not None:
-            self.status = transition.target
-        return transition
+    # ------------------------------------------------------ staff actions (§5)
+
+    def accept(self, now: dt.datetime, actor: str) -> Outcome:
+        """接单: the resolve deadline (结单时限) is now the one supervised."""
+        change = self._begin("accept")
+        self.accepted_at = now
+        self.supervision_steps, self.overdue = [], False
+        return change.done(now, actor, {"mediator_id": self.mediator_id})
+
+    def decline(self, reason: str, now: dt.datetime, actor: str) -> Outcome:
+        """退单: routed again, never to this org."""
+        change = self._begin("decline")
+        detail = {"reason": reason, "org_id": self.org_id}
+        if self.org_id and self.org_id not in self.declined_org_ids:
+            self.declined_org_ids.append(self.org_id)
+        self._unassign(now + SELF_HEAL_DELAY)
+        return change.done(now, actor, detail, reroute=True)
+
+    def escalate(self, reason: str, now: dt.datetime, actor: str) -> Outcome:
+        """上报: routed again one tier up; refused at district level, the top."""
+        change = self._begin("escalate")
+        higher = escalation_tier(self.tier) if self.tier else None
+        if higher is None:
+            raise RuleBroken("the case is already at district level, the top tier")
+        detail = {"reason": reason, "from_tier": self.tier.value, "to_tier": higher.value, "org_id": self.org_id}
+        self._escalate_to(higher, now)
+        return change.done(now, actor, detail, reroute=True)
+
+    def add_note(self, text: str, now: dt.datetime, actor: str) -> Outcome:
+        """A progress note on the timeline."""
+        return self._begin("note").done(now, actor, {"text": text})
+
+    def resolve(self, summary: str, performance_due: dt.date, now: dt.datetime, actor: str) -> Outcome:
+        """调解成功: record the agreement and plan its return visits from `performance_due`."""
+        change = self._begin("resolve")
+        today = business_day(now)
+        if performance_due < today:
+            raise InvalidValue("agreement.performance_due", "must not be before today")
+        if performance_due > today + dt.timedelta(days=PERFORMANCE_HORIZON_DAYS):
+            raise InvalidValue("agreement.performance_due", "must be within ten years of today")
+        self.agreement = {"summary": summary, "performance_due": performance_due.isoformat()}
+        self.return_visits = plan_visits(self.category, performance_due)
+        self.concluded_at = now
+        return change.done(now, actor, {"agreement": self.agreement,
+                                        "return_visits": [v["due_on"] for v in self.return_visits]})
+
+    def fail(self, referral: Referral, reason: str, now: dt.datetime, actor: str) -> Outcome:
+        """调解不成: where the dispute is referred (诉求分流)."""
+        change = self._begin("fail")
+        self.referral = {"channel": referral.value, "reason": reason}
+        self.concluded_at = now
+        return change.done(now, actor, {"referral": self.referral})
+
+    def record_visit(self, agreement_performed: str, satisfaction: dict[str, str], note: str | None,
+                     now: dt.datetime, actor: str) -> Outcome:
+        """回访: the next open visit. One that finds the agreement unperformed or a party
+        dissatisfied calls for rectification (整改), with a follow-up visit to clear it."""
+        change = self._begin("visit")
+        visit = next((v for v in self.return_visits if v["done_at"] is None), None)
+        if visit is None:
+            raise RuleBroken("no planned return visit is open")
+        visit.update(done_at=rfc3339(now), agreement_performed=agreement_performed, satisfaction=satisfaction,
+                     note=note)
+        notices, follow_up_detail = [], {}
+        self.rectification_required = needs_rectification(visit)
+        if self.rectification_required:
+            follow_up = follow_up_visit(self.return_visits, business_day(now))
+            if follow_up is not None:  # the later visit that can clear the rectification
+                self.return_visits.append(follow_up)
+                follow_up_detail["follow_up_visit"] = {"seq": follow_up["seq"], "due_on": follow_up["due_on"]}
+            notices.append(Notice(NoticeKind.RECTIFICATION, self.org_id))
+        return change.done(now, actor, {
+            "seq": visit["seq"], "agreement_performed": agreement_performed, "satisfaction": satisfaction,
+            "rectification_required": self.rectification_required, **follow_up_detail}, notices=notices)
+
+    def close(self, now: dt.datetime, actor: str) -> Outcome:
+        """结案: a resolved case only once every visit is done and no rectification is pending."""
+        change = self._begin("close")
+        if self.status is CaseStatus.RESOLVED:
+            if any(v["done_at"] is None for v in self.return_visits):
+                raise RuleBroken("every planned return visit must be done before closing")
+            if self.rectification_required:
+                raise RuleBroken("rectification is pending: a later visit must clear it")
+        self.closed_at = now
+        return change.done(now, actor, {})
+
+    def withdraw(self, reason: str, now: dt.datetime, actor: str) -> Outcome:
+        """撤回: an open case the applicant no longer pursues."""
+        change = self._begin("withdraw")
+        self.closed_at = now
+        return change.done(now, actor, {"reason": reason})
+
+    # ------------------------------------------------------ the sweeps (§6)
+
+    def take_step(self, step: SupervisionStep, now: dt.datetime, org_name: str | None = None) -> Outcome:
+        """One rung of the supervision ladder (督办) on the current deadline, once per deadline:
+        reminder, overdue, a supervision letter to the org (`org_name` is the letter's
+        addressee), and escalation one tier up (挂牌督办; at district level it stays listed)."""
+        change = self._begin("supervise")
+        deadline = current_deadline(self)
+        if deadline is None or step.value in self.supervision_steps:
+            raise RuleBroken(f"the {step.value} step is not due on this case")
+        self.supervision_steps.append(step.value)
+        self.supervision_level = max(self.supervision_level, SUPERVISION_LEVEL[step])
+        detail: dict[str, Any] = {"step": step.value, "deadline": deadline.kind,
+                                  "due_at": deadline.due_at.isoformat(), "level": self.supervision_level}
+        notices: list[Notice] = []
+        letters: list[SupervisionLetter] = []
+        reroute = False
+        if step is SupervisionStep.REMINDER:
+            notices.append(Notice(NoticeKind.REMINDER, self.org_id, self.mediator_id, due=deadline.due_at))
+        elif step is SupervisionStep.OVERDUE:
+            self.overdue = True
+            notices.append(Notice(NoticeKind.OVERDUE, self.org_id, self.mediator_id, due=deadline.due_at))
+        elif step is SupervisionStep.SUPERVISION_LETTER:
+            letter = self._letter(deadline, org_name, now)
+            letters.append(letter)
+            detail["letter_number"] = letter.number
+            notices.append(Notice(NoticeKind.SUPERVISION_LETTER, self.org_id, due=deadline.due_at))
+        elif step is SupervisionStep.ESCALATION:
+            higher = escalation_tier(self.tier) if self.tier else None
+            detail["listed"] = True  # 挂牌督办
+            if higher is not None:
+                detail.update(from_tier=self.tier.value, to_tier=higher.value, org_id=self.org_id)
+                notices.append(Notice(NoticeKind.ESCALATED, self.org_id))
+                self.status = CaseStatus.RECEIVED
+                self._escalate_to(higher, now)
+                reroute = True
+        outcome = change.done(now, SWEEP, detail, notices=notices, reroute=reroute)
+        outcome.letters = letters
+        return outcome
+
+    def _letter(self, deadline: Deadline, org_name: str | None, now: dt.datetime) -> SupervisionLetter:
+        day = business_day(now)
+        return SupervisionLetter(
+            number=f"督办〔{day.year}〕{day:%m%d}-{self.case_id[-8:]}-{deadline.kind[0].upper()}", date=day,
+            addressee_org_id=self.org_id, addressee_org_name=org_name, deadline=deadline.kind,
+            deadline_due_at=deadline.due_at, supervision_level=SUPERVISION_LEVEL[SupervisionStep.SUPERVISION_LETTER],
+            issued_at=now)
+
+    def send_visit_notices(self, now: dt.datetime) -> Outcome:
+        """回访提醒: every visit notice owed on `now`'s day, each once per visit: `visit_due` to
+        the mediator from three days before a visit, `visit_overdue` to the org's head after it.
+        A case that is no longer resolved owes none (the sweep may have read a stale copy)."""
+        outcome = Outcome()
+        if not self.allows("visit_notice"):
+            return outcome
+        for visit, kind in notices_due(self, business_day(now)):
+            change = self._begin("visit_notice")
+            visit[NOTIFIED_FIELD[kind]] = now.isoformat()
+            notice = Notice(NoticeKind(kind), self.org_id, self.mediator_id, due=dt.date.fromisoformat(visit["due_on"]))
+            outcome = outcome.merge(change.done(now, VISIT_SWEEP, {
+                "kind": kind, "seq": visit["seq"], "due_on": visit["due_on"], "to": notice.recipient.value},
+                notices=[notice]))
+        return outcome

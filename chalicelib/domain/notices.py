@@ -1,13 +1,19 @@
-"""SMS notices (短信通知): the template table and the quiet-hours rule (§6).
+"""SMS notices (短信通知): what a change calls for, the template and recipient tables, and
+the quiet-hours rule (§6).
 
-Templates carry case facts only, never a party's name or phone. Quiet hours
-are evaluated in Asia/Shanghai: an SMS falling due in them is deferred to
-08:00 unless its case is red.
+A transition of the case returns `Notice`s: the kind, and the org and mediator the
+notice is about. Who receives each kind is data (`RECIPIENTS`): the service reads
+the phone of that org's head or of that mediator from the directory. Templates
+carry case facts only, never a party's name or phone. Quiet hours are evaluated
+in Asia/Shanghai: an SMS falling due in them is deferred to 08:00 unless its
+case is red.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from enum import Enum
 from typing import Any
 
 
@@ -16,16 +22,95 @@ from .enums import LabelledEnum, RiskLevel
 
 SHANGHAI = BUSINESS_TZ
 
-TEMPLATES: dict[str, str] = {
-    "dispatch": "【和为贵】您有新派调解案件{case_id}（{category}）：{title}，请于{due}前接单。",
-    "red_alert": "【和为贵】红色风险案件{case_id}（{category}）：{title}，已派至{org_name}，请负责人关注。",
-    "reminder": "【和为贵】案件{case_id}将于{due}到期，请及时办理。",
-    "overdue": "【和为贵】案件{case_id}已于{due}超期，请立即办理。",
-    "supervision_letter": "【和为贵】督办函：{org_name}承办的案件{case_id}已于{due}超期未办结，请督促办理。",
-    "escalated": "【和为贵】{org_name}承办的案件{case_id}超期未办结，已挂牌督办并上报上一级。",
-    "visit_due": "【和为贵】案件{case_id}应于{due}前完成回访，请及时回访。",
-    "visit_overdue": "【和为贵】{org_name}承办的案件{case_id}回访已于{due}逾期，请督促回访。",
-    "rectification": "【和为贵】整改通报：{org_name}承办的案件{case_id}回访发现协议未履行或当事人不满意，请整改。",
+
+class NoticeKind(str, Enum):
+    """The kinds of SMS the service sends; each has a template and a recipient."""
+
+    DISPATCH = "dispatch"
+    RED_ALERT = "red_alert"
+    REMINDER = "reminder"
+    OVERDUE = "overdue"
+    SUPERVISION_LETTER = "supervision_letter"
+    ESCALATED = "escalated"
+    VISIT_DUE = "visit_due"
+    VISIT_OVERDUE = "visit_overdue"
+    RECTIFICATION = "rectification"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Recipient(str, Enum):
+    """Whom an SMS goes to."""
+
+    MEDIATOR = "mediator"
+    """The mediator the notice names (承办调解员)."""
+    ORG_HEAD = "org_head"
+    """The head of the org the notice names (调解组织负责人)."""
+
+
+RECIPIENTS: dict[NoticeKind, Recipient] = {
+    NoticeKind.DISPATCH: Recipient.MEDIATOR,
+    NoticeKind.RED_ALERT: Recipient.ORG_HEAD,
+    NoticeKind.REMINDER: Recipient.MEDIATOR,
+    NoticeKind.OVERDUE: Recipient.MEDIATOR,
+    NoticeKind.SUPERVISION_LETTER: Recipient.ORG_HEAD,
+    NoticeKind.ESCALATED: Recipient.ORG_HEAD,
+    NoticeKind.VISIT_DUE: Recipient.MEDIATOR,
+    NoticeKind.VISIT_OVERDUE: Recipient.ORG_HEAD,
+    NoticeKind.RECTIFICATION: Recipient.ORG_HEAD,
+}
+"""Who receives each kind of SMS."""
+
+RED_ALERT_LEVELS: frozenset[RiskLevel] = frozenset({RiskLevel.RED})
+"""Risk levels whose dispatch also alerts the org's head (红色预警)."""
+
+
+class NotificationStatus(str, Enum):
+    """Where an SMS record stands: `pending` until the sender takes it, `sending` while it does."""
+
+    PENDING = "pending"
+    DEFERRED = "deferred"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    """No mobile number to send to."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+CLAIMABLE: tuple[NotificationStatus, ...] = (
+    NotificationStatus.PENDING, NotificationStatus.FAILED, NotificationStatus.DEFERRED)
+"""Statuses a sender may claim a record in (the conditional write that sends each SMS once)."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An SMS a change of the case calls for: its kind, the org and mediator it is about
+    (the recipient is one of them, by `RECIPIENTS`; the org also names itself in the text),
+    and the deadline or date it mentions."""
+
+    kind: NoticeKind
+    org_id: str | None
+    mediator_id: str | None = None
+    due: datetime | date | None = None
+
+    @property
+    def recipient(self) -> Recipient:
+        return RECIPIENTS[self.kind]
+
+TEMPLATES: dict[NoticeKind, str] = {
+    NoticeKind.DISPATCH: "【和为贵】您有新派调解案件{case_id}（{category}）：{title}，请于{due}前接单。",
+    NoticeKind.RED_ALERT: "【和为贵】红色风险案件{case_id}（{category}）：{title}，已派至{org_name}，请负责人关注。",
+    NoticeKind.REMINDER: "【和为贵】案件{case_id}将于{due}到期，请及时办理。",
+    NoticeKind.OVERDUE: "【和为贵】案件{case_id}已于{due}超期，请立即办理。",
+    NoticeKind.SUPERVISION_LETTER: "【和为贵】督办函：{org_name}承办的案件{case_id}已于{due}超期未办结，请督促办理。",
+    NoticeKind.ESCALATED: "【和为贵】{org_name}承办的案件{case_id}超期未办结，已挂牌督办并上报上一级。",
+    NoticeKind.VISIT_DUE: "【和为贵】案件{case_id}应于{due}前完成回访，请及时回访。",
+    NoticeKind.VISIT_OVERDUE: "【和为贵】{org_name}承办的案件{case_id}回访已于{due}逾期，请督促回访。",
+    NoticeKind.RECTIFICATION: "【和为贵】整改通报：{org_name}承办的案件{case_id}回访发现协议未履行或当事人不满意，请整改。",
 }
 """Chinese SMS texts by notification kind."""
 

@@ -11,10 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .case import Case
 from .deadlines import SupervisionStep, next_step_at, steps_due
 from .enums import CaseStatus
+
+if TYPE_CHECKING:  # the case imports these rules; they only read its fields
+    from .case import Case
 
 SELF_HEAL_DELAY = dt.timedelta(minutes=2)
 """A case still `received` this long after intake (or a re-route) is routed by the sweep."""
@@ -52,7 +55,7 @@ def next_routing_attempt(case: Case, failed_at: dt.datetime) -> dt.datetime:
     still ahead, so that an org added meanwhile gets it then; after that UNROUTABLE_RETRY
     later, doubling with each further try up to a day, so that a case nobody can take
     adds a few timeline entries a day, not one per sweep."""
-    heal_at = case.route_retry_at or case.received_at + SELF_HEAL_DELAY
+    heal_at = case.self_heal_at
     if heal_at > failed_at:
         return heal_at
     doublings = min(max(case.unroutable_attempts - 1, 0), 16)
@@ -75,7 +78,7 @@ def due_steps(case: Case, now: dt.datetime) -> list[SupervisionStep]:
 def next_check_at(case: Case) -> dt.datetime | None:
     """When the sweep must next look at this case; None when it never needs to."""
     if case.status is CaseStatus.RECEIVED:
-        return case.route_retry_at or case.received_at + SELF_HEAL_DELAY
+        return case.self_heal_at
     deadline = current_deadline(case)
     if deadline is None:
         return None

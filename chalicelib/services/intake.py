@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
-from typing import Callable
 
 from ..observability import logger
 
@@ -19,6 +18,7 @@ from ..domain.triage import classify
 from .commands import NewCase
 from ..domain.errors import DuplicateReference
 from .errors import Conflict, Forbidden, Unprocessable
+from .ports import CaseStore, Clock, Directory, Publisher
 from .routing import request_routing
 
 
@@ -43,12 +43,19 @@ def party_pseudonyms(secret_key: bytes, parties: list[Party]) -> list[str]:
 
 
 def request_digest(owner: str, command: NewCase) -> str:
-    body = json.dumps([owner, command.model_dump(mode="json")], sort_keys=True, ensure_ascii=False)
+    """Digest of a request's meaning, to tell a partner's retry from a conflicting reuse of its
+    `external_ref`. Computed over a canonical form: the validated values, with every field left
+    at its default omitted and keys sorted. A field sent with its default value digests as if
+    left out, and an optional field added to `NewCase` in a later release leaves the digests
+    of existing requests unchanged, so a retry across a deploy is still a replay, not a 409."""
+    canonical = command.model_dump(mode="json", exclude_defaults=True)
+    body = json.dumps([owner, canonical], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 class IntakeService:
-    def __init__(self, cases, directory, publisher, secret_key: bytes, clock: Callable[[], dt.datetime]):
+    def __init__(self, cases: CaseStore, directory: Directory, publisher: Publisher, secret_key: bytes,
+                 clock: Clock):
         self._cases = cases
         self._directory = directory
         self._publisher = publisher

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..adapters.clock import to_storage
 from ..domain.identity import is_mobile
-from ..domain.notices import is_quiet, keeps_quiet_hours, next_send_time, render, should_defer
+from ..domain.notices import (
+    Notice, NoticeKind, Recipient, is_quiet, keeps_quiet_hours, next_send_time, render, should_defer)
 from ..observability import logger
 
 PENDING, DEFERRED, SENDING, SENT, FAILED, SUPPRESSED = "pending", "deferred", "sending", "sent", "failed", "suppressed"
@@ -37,8 +38,25 @@ class Notifier:
         self._sender = sender
         self._clock = clock
 
-    def plan(self, case, kind: str, phone: str | None, now: dt.datetime, **values: Any) -> dict[str, Any]:
-        """A notification record for `kind` to `phone`, not yet stored."""
+    def plan(self, case, notices: Iterable[Notice], now: dt.datetime,
+             org_of: Callable[[str], Any], mediator_of: Callable[[str], Any]) -> list[dict[str, Any]]:
+        """The notification records of `notices`, not yet stored. Each goes to the phone of its
+        recipient (`RECIPIENTS`): the head of the org it names, or the mediator it names, looked
+        up with `org_of` / `mediator_of` (the caller's directory reads, cached as it likes)."""
+        records = []
+        for notice in notices:
+            org = org_of(notice.org_id) if notice.org_id else None
+            if notice.recipient is Recipient.MEDIATOR:
+                mediator = mediator_of(notice.mediator_id) if notice.mediator_id else None
+                phone = mediator.phone if mediator else None
+            else:
+                phone = org.head_phone if org else None
+            values = {"due": notice.due} if notice.due is not None else {}
+            records.append(self._record(case, notice.kind, phone, now, org_name=org.name if org else "", **values))
+        return records
+
+    @staticmethod
+    def _record(case, kind: NoticeKind, phone: str | None, now: dt.datetime, **values: Any) -> dict[str, Any]:
         text = render(kind, case_id=case.case_id, category=case.category, title=case.title, **values)
         if not phone or not is_mobile(phone):
             status = SUPPRESSED
@@ -48,9 +66,9 @@ class Notifier:
             status = PENDING
         created = to_storage(now)
         release = {PENDING: now + STRAGGLER_GRACE, DEFERRED: next_send_time(now)}.get(status)
-        return {"case_id": case.case_id, "sk": f"NTF#{created}#{kind}#{secrets.token_hex(3)}", "kind": kind,
-                "to": phone, "text": text, "status": status, "created_at": created, "sent_at": None,
-                "release_at": to_storage(release) if release else None,
+        return {"case_id": case.case_id, "sk": f"NTF#{created}#{kind.value}#{secrets.token_hex(3)}",
+                "kind": kind.value, "to": phone, "text": text, "status": status, "created_at": created,
+                "sent_at": None, "release_at": to_storage(release) if release else None,
                 "keeps_quiet_hours": keeps_quiet_hours(case.risk_level)}
 
     def enqueue(self, records: list[dict[str, Any]]) -> None:

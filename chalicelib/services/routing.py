@@ -8,13 +8,9 @@ from the supervision sweep). Idempotent: a case that is no longer
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
 
 from ..domain.calendar import rfc3339
-from ..domain.case import Event
-from ..domain.deadlines import deadlines_for
 from ..domain.enums import CaseStatus, MediationType, Tier
-from ..domain.supervision import next_routing_attempt
 from ..domain.routing import (
     MediatorCandidate,
     OrgCandidate,
@@ -24,12 +20,15 @@ from ..domain.routing import (
     initial_tier,
 )
 from ..observability import logger
+from .callbacks import CallbackService
+from .notifications import Notifier
+from .ports import CaseStore, Clock, Directory, Publisher
 from ..domain.errors import MediatorUnavailable, StaleCase
 
 MAX_ATTEMPTS = 3
 
 
-def request_routing(publisher, case_id: str, reason: str, at: dt.datetime) -> None:
+def request_routing(publisher: Publisher, case_id: str, reason: str, at: dt.datetime) -> None:
     """Put a case on the routing queue. A lost publish is not a lost case: the supervision
     sweep routes any case still `received` once its `route_retry_at` has come.
 
@@ -61,7 +60,8 @@ def mediator_candidate(model) -> MediatorCandidate:
 
 
 class RoutingService:
-    def __init__(self, cases, directory, notifier, callbacks, clock: Callable[[], dt.datetime]):
+    def __init__(self, cases: CaseStore, directory: Directory, notifier: Notifier, callbacks: CallbackService,
+                 clock: Clock):
         self._cases = cases
         self._directory = directory
         self._notifier = notifier
@@ -103,41 +103,18 @@ class RoutingService:
             )
             at = max(filter(None, (now or self._clock(), requested_at)))
             if isinstance(decision, Unroutable):
-                case.route_retry_at = next_routing_attempt(case, at)
-                case.unroutable_attempts += 1
+                outcome = case.record_unroutable(decision, at)
                 try:
-                    self._cases.save_change(case, [Event(at, "unroutable", "system", {
-                        "reason": decision.reason, "tiers_tried": [t.value for t in decision.tiers_tried],
-                        "retry_at": case.route_retry_at.isoformat()})])
+                    self._cases.save_change(case, outcome.events)
                 except StaleCase:
                     continue
                 logger.warning("routing: unroutable", extra={"case_id": case_id})
                 return "unroutable"
+            outcome = case.dispatch(decision, at)
             org, mediator = decision.org, decision.mediator
-            case.apply("dispatch")
-            deadlines = deadlines_for(case.risk_level, at)
-            case.tier, case.org_id, case.mediator_id = decision.tier, org.org_id, mediator.mediator_id
-            case.mediation_type = org.mediation_type
-            case.dispatched_at, case.accepted_at = at, None
-            case.accept_due_at, case.resolve_due_at = deadlines.accept_due_at, deadlines.resolve_due_at
-            case.overdue, case.supervision_steps, case.route_retry_at = False, [], None
-            case.unroutable_attempts = 0
-            events = [
-                Event(at, "routed", "system", {"reason": decision.reason, "tier": decision.tier.value,
-                                                "org_id": org.org_id, "mediator_id": mediator.mediator_id,
-                                                "tiers_tried": [t.value for t in decision.tiers_tried]}),
-                Event(at, "dispatched", "system", {"org_id": org.org_id, "mediator_id": mediator.mediator_id,
-                                                    "mediation_type": org.mediation_type.value,
-                                                    "accept_due_at": deadlines.accept_due_at.isoformat(),
-                                                    "resolve_due_at": deadlines.resolve_due_at.isoformat()}),
-            ]
-            mediator_phone = mediators_seen[mediator.mediator_id].phone
-            notes = [self._notifier.plan(case, "dispatch", mediator_phone, at, due=deadlines.accept_due_at,
-                                         org_name=org.name)]
-            if case.risk_level.value == "red":
-                notes.append(self._notifier.plan(case, "red_alert", org.head_phone, at, org_name=org.name))
+            notes = self._notifier.plan(case, outcome.notices, at, {org.org_id: org}.get, mediators_seen.get)
             try:
-                self._cases.save_change(case, events, notes, {mediator.mediator_id: 1},
+                self._cases.save_change(case, outcome.events, notes, outcome.mediator_load,
                                         require_active_mediator=mediator.mediator_id)
             except (StaleCase, MediatorUnavailable):
                 logger.info("routing: retry after a concurrent change", extra={"case_id": case_id})

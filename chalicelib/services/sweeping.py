@@ -17,6 +17,8 @@ from typing import Callable, Iterable
 
 from ..domain.case import Case
 from ..observability import logger
+from .notifications import Notifier
+from .ports import CaseStore, Clock, Directory, Publisher
 from ..domain.errors import StaleCase
 
 MAX_ATTEMPTS = 3
@@ -35,7 +37,8 @@ class DueSweep:
     name: str
     """How continuation messages on the sweeps queue name this sweep."""
 
-    def __init__(self, cases, directory, notifier, publisher, clock: Callable[[], dt.datetime]):
+    def __init__(self, cases: CaseStore, directory: Directory, notifier: Notifier, publisher: Publisher,
+                 clock: Clock):
         self._cases = cases
         self._org = lru_cache(maxsize=1024)(directory.org)
         self._mediator = lru_cache(maxsize=4096)(directory.mediator)
@@ -83,11 +86,6 @@ class DueSweep:
                 outbox.extend(notes)
             return done
         return 0
-
-    def _assignees(self, case: Case):
-        """The case's org and mediator (read once per run), either None when unassigned."""
-        return (self._org(case.org_id) if case.org_id else None,
-                self._mediator(case.mediator_id) if case.mediator_id else None)
 
     def _before(self, now: dt.datetime) -> int:
         """Work done before walking the index; returns its count."""

@@ -17,8 +17,7 @@ import datetime as dt
 from typing import Iterable
 
 from ..domain.calendar import business_day
-from ..domain.case import Case, Event
-from ..domain.visits import NOTIFIED_FIELD, VISIT_DUE, notices_due
+from ..domain.case import Case
 from .sweeping import DueSweep
 
 
@@ -29,22 +28,9 @@ class ReturnVisitSweep(DueSweep):
         return self._cases.due_for_visits(business_day(now))
 
     def _act(self, case: Case, now: dt.datetime) -> tuple[int, list[dict]]:
-        owed = notices_due(case, business_day(now))
-        notes = self._send(case, owed, now) if owed else []
+        outcome = case.send_visit_notices(now)
+        if not outcome.notices:
+            return 0, []
+        notes = self._notifier.plan(case, outcome.notices, now, self._org, self._mediator)
+        self._cases.save_change(case, outcome.events, notes)
         return len(notes), notes
-
-    def _send(self, case: Case, owed: list[tuple[dict, str]], now: dt.datetime) -> list[dict]:
-        org, mediator = self._assignees(case)
-        org_name = org.name if org else ""
-        events, notes = [], []
-        for visit, kind in owed:
-            visit[NOTIFIED_FIELD[kind]] = now.isoformat()
-            to_mediator = kind == VISIT_DUE
-            phone = (mediator.phone if mediator else None) if to_mediator else (org.head_phone if org else None)
-            due_on = dt.date.fromisoformat(visit["due_on"])
-            notes.append(self._notifier.plan(case, kind, phone, now, due=due_on, org_name=org_name))
-            events.append(Event(now, "visit_notice", "system:visit-sweep", {
-                "kind": kind, "seq": visit["seq"], "due_on": visit["due_on"],
-                "to": "mediator" if to_mediator else "org_head"}))
-        self._cases.save_change(case, events, notes)
-        return notes

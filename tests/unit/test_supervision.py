@@ -6,7 +6,7 @@ import datetime as dt
 
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.supervision import SELF_HEAL_DELAY, next_check_at, next_routing_attempt
-from tests.unit.test_case_state_machine import make_case
+from tests.unit.test_case import make_case
 
 MINUTE = dt.timedelta(minutes=1)
 
@@ -30,6 +30,6 @@ def test_a_new_routing_request_starts_again_from_its_own_self_heal():
     case = make_case(CaseStatus.DISPATCHED)
     case.unroutable_attempts = 5
     declined_at = case.received_at + dt.timedelta(days=3)
-    case.unassign(declined_at + SELF_HEAL_DELAY)
+    case.decline("不属本社区", declined_at, "mediator:M-CN-1")
     assert case.unroutable_attempts == 0
     assert next_routing_attempt(case, declined_at) == declined_at + SELF_HEAL_DELAY
