@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 from urllib.parse import urlencode
@@ -91,6 +93,13 @@ def service_now():
     from chalicelib import wiring
 
     return wiring.current().clock()
+
+
+def open_cases(mediator_id: str) -> int:
+    """A mediator's count of open cases, as the directory store reads it."""
+    from chalicelib import wiring
+
+    return wiring.current().directory_store.mediator(mediator_id).open_cases
 
 
 def assert_problem(result: Result, status: int, field: str | None = None) -> dict:
@@ -193,15 +202,20 @@ def load_demo_directory(admin: Staff) -> None:
 
 
 class Clock:
-    """A settable clock for the service container; real time until set."""
+    """The service's clock in tests. It runs at the real pace from `START`, a working Monday
+    morning, so every test meets the same day and hour whatever the real date (no quiet
+    hours, no holiday, inside the holiday library's data); a test that sets `now` fixes it
+    there, and `now = None` lets it run on."""
 
-    def __init__(self):
-        self.now = None
+    START = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
-    def __call__(self):
-        import datetime as dt
+    def __init__(self, start: dt.datetime = START):
+        self.now: dt.datetime | None = None
+        self._start = start
+        self._started = time.monotonic()
 
-        return self.now or dt.datetime.now(dt.timezone.utc)
+    def __call__(self) -> dt.datetime:
+        return self.now or self._start + dt.timedelta(seconds=time.monotonic() - self._started)
 
 
 def drain(role: str, handler_name: str, rounds: int = 5) -> int:

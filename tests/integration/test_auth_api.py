@@ -11,7 +11,6 @@ import json
 import math
 import os
 import re
-import time
 
 import pytest
 
@@ -19,7 +18,7 @@ from chalicelib.adapters.models import CaseModel
 from chalicelib.adapters.tokens import HS256Tokens
 from chalicelib.domain.signing import sign
 from tests.integration.module_env import demo_env
-from tests.support import OTHER_VILLAGE, Partner, Staff, assert_problem, new_case_body
+from tests.support import OTHER_VILLAGE, Partner, Staff, assert_problem, new_case_body, service_now
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 
@@ -57,7 +56,7 @@ def signed_raw(partner: Partner, method: str, path: str, body: bytes, *, timesta
                secret: str | None = None, key_id: str | None = None, sign_path: str | None = None,
                sign_body: bytes | None = None):
     """A partner request whose signature can be made over something other than what is sent."""
-    ts = str(int(timestamp if timestamp is not None else time.time()))
+    ts = str(int(timestamp if timestamp is not None else service_now().timestamp()))
     signature = sign(secret or partner.secret, ts, method, sign_path or path,
                      body if sign_body is None else sign_body)
     headers = {"X-Hewei-Key": key_id or partner.key_id, "X-Hewei-Timestamp": ts, "X-Hewei-Signature": signature}
@@ -84,7 +83,7 @@ def raw_token(claims: dict, ttl: int = 3600, secret: str | None = None) -> str:
 def seconds_from_now(offset: int) -> int:
     """Whole Unix seconds at least `offset` away from now (rounded away from now), so that a
     fraction of a second cannot bring a timestamp back inside the window."""
-    now = time.time()
+    now = service_now().timestamp()
     return math.ceil(now) + offset if offset > 0 else math.floor(now) + offset
 
 
@@ -129,7 +128,7 @@ def test_a_tampered_body_is_401(partner):
 
 def test_a_signature_over_another_path_or_method_is_401(partner, case_id):
     assert_problem(signed_raw(partner, "GET", f"/v1/cases/{case_id}", b"", sign_path="/v1/cases"), 401)
-    ts = str(int(time.time()))
+    ts = str(int(service_now().timestamp()))
     headers = {"X-Hewei-Key": partner.key_id, "X-Hewei-Timestamp": ts,
                "X-Hewei-Signature": sign(partner.secret, ts, "POST", f"/v1/cases/{case_id}", b"")}
     assert_problem(partner.http.call("GET", f"/v1/cases/{case_id}", headers=headers), 401)
@@ -137,7 +136,7 @@ def test_a_signature_over_another_path_or_method_is_401(partner, case_id):
 
 def test_a_replayed_request_is_401(partner):
     body = case_bytes("SIG-REPLAY")
-    ts = str(int(time.time()))
+    ts = str(int(service_now().timestamp()))
     headers = {"X-Hewei-Key": partner.key_id, "X-Hewei-Timestamp": ts,
                "X-Hewei-Signature": sign(partner.secret, ts, "POST", "/v1/cases", body)}
     assert partner.http.call("POST", "/v1/cases", raw=body, headers=headers).status == 201
@@ -147,11 +146,11 @@ def test_a_replayed_request_is_401(partner):
     upper = {**headers, "X-Hewei-Signature": headers["X-Hewei-Signature"].upper()}
     assert_problem(partner.http.call("POST", "/v1/cases", raw=body, headers=upper), 401)
     # a retry signed anew is fine (and, being identical, replays the case: 200)
-    assert partner.call("POST", "/v1/cases", raw=body, timestamp=time.time() + 1).status == 200
+    assert partner.call("POST", "/v1/cases", raw=body, timestamp=service_now().timestamp() + 1).status == 200
 
 
 def test_a_replayed_get_is_401(partner, case_id):
-    ts = str(int(time.time()))
+    ts = str(int(service_now().timestamp()))
     path = f"/v1/cases/{case_id}"
     headers = {"X-Hewei-Key": partner.key_id, "X-Hewei-Timestamp": ts,
                "X-Hewei-Signature": sign(partner.secret, ts, "GET", path, b"")}
@@ -164,10 +163,10 @@ def test_a_disabled_partner_is_401_and_enabled_again_works(env, admin):
     assert partner.call("GET", "/v1/cases").status == 200
     changed = admin.call("PATCH", "/v1/partners/to-disable", {"enabled": False})
     assert changed.status == 200 and changed.json["enabled"] is False
-    assert_problem(partner.call("GET", "/v1/cases", timestamp=time.time() + 1), 401)
+    assert_problem(partner.call("GET", "/v1/cases", timestamp=service_now().timestamp() + 1), 401)
     assert_problem(partner.call("POST", "/v1/cases", new_case_body("DIS-1")), 401)
     assert admin.call("PATCH", "/v1/partners/to-disable", {"enabled": True}).status == 200
-    assert partner.call("GET", "/v1/cases", timestamp=time.time() + 2).status == 200
+    assert partner.call("GET", "/v1/cases", timestamp=service_now().timestamp() + 2).status == 200
 
 
 def test_a_signed_get_with_a_query_string_works(partner, case_id):
@@ -194,7 +193,7 @@ def test_a_query_string_is_covered_by_the_signature(partner):
     result = signed_raw(partner, "GET", "/v1/cases?limit=6&status=received", b"",
                         sign_path="/v1/cases?limit=5&status=received")
     assert_problem(result, 401)
-    result = signed_raw(partner, "GET", "/v1/cases?limit=5", b"", sign_path="/v1/cases", timestamp=time.time() + 1)
+    result = signed_raw(partner, "GET", "/v1/cases?limit=5", b"", sign_path="/v1/cases", timestamp=service_now().timestamp() + 1)
     assert_problem(result, 401)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import itertools
 import json
-import time
 
 import boto3
 import pytest
@@ -20,7 +19,7 @@ from chalicelib.adapters.case_mapping import ref_key
 from chalicelib.adapters.models import CaseItemModel, CaseModel, KeyModel
 from chalicelib.config import queue_name
 from tests.integration.module_env import demo_env
-from tests.support import assert_problem, new_case_body, valid_id_number
+from tests.support import assert_problem, new_case_body, service_now, valid_id_number
 
 BAD_ID = "320584199001011234"  # the check digit should be 9
 assert valid_id_number("32058419900101123") != BAD_ID
@@ -50,7 +49,7 @@ class Sender:
         self.partner = partner
 
     def call(self, method, path, body=None, raw=None):
-        return self.partner.call(method, path, body, raw=raw, timestamp=int(time.time()) + next(_offsets))
+        return self.partner.call(method, path, body, raw=raw, timestamp=int(service_now().timestamp()) + next(_offsets))
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 
 import boto3
 import pytest
 
 from chalicelib.adapters.models import CaseItemModel, CaseModel, KeyModel
 from chalicelib.config import queue_name
-from tests.support import VILLAGE, assert_problem, new_case_body, valid_id_number
+from tests.support import VILLAGE, assert_problem, new_case_body, service_now, valid_id_number
 
 
 def routing_messages() -> list[dict]:
@@ -55,12 +54,12 @@ def test_staff_in_view_see_parties_in_full(partner, admin):
 def test_replay_returns_200_and_the_same_case_and_conflict_returns_409(partner):
     body = new_case_body("REF-IDEMPOTENT")
     first = partner.call("POST", "/v1/cases", body)
-    again = partner.call("POST", "/v1/cases", body, timestamp=time.time() + 1)  # a retry is signed anew
+    again = partner.call("POST", "/v1/cases", body, timestamp=service_now().timestamp() + 1)  # a retry is signed anew
     assert (first.status, again.status) == (201, 200)
     assert again.json["case_id"] == first.json["case_id"]
     assert again.headers["location"] == first.headers["location"]
 
-    changed = partner.call("POST", "/v1/cases", {**body, "title": "另一件事"}, timestamp=time.time() + 2)
+    changed = partner.call("POST", "/v1/cases", {**body, "title": "另一件事"}, timestamp=service_now().timestamp() + 2)
     assert changed.status == 409
     assert changed.headers["content-type"] == "application/problem+json"
     assert changed.json["case_id"] == first.json["case_id"]
@@ -139,7 +138,7 @@ def test_a_body_that_is_not_json_gets_a_problem_415_and_writes_nothing(partner):
     assert refused.status == 415
     assert refused.headers["content-type"] == "application/problem+json"
     assert CaseModel.count() == 0
-    charset = {**partner.headers("POST", "/v1/cases", body, time.time() + 1),
+    charset = {**partner.headers("POST", "/v1/cases", body, service_now().timestamp() + 1),
                "Content-Type": "application/json; charset=utf-8"}
     assert partner.http.call("POST", "/v1/cases", raw=body, headers=charset).status == 201
 
@@ -151,7 +150,7 @@ def test_a_json_body_sent_with_a_client_default_type_is_read_as_json(partner, co
     headers = {**partner.headers("POST", "/v1/cases", body), "Content-Type": content_type}
     assert partner.http.call("POST", "/v1/cases", raw=body, headers=headers).status == 201
     malformed = b'{"external_ref": '
-    headers = {**partner.headers("POST", "/v1/cases", malformed, time.time() + 1), "Content-Type": content_type}
+    headers = {**partner.headers("POST", "/v1/cases", malformed, service_now().timestamp() + 1), "Content-Type": content_type}
     assert_problem(partner.http.call("POST", "/v1/cases", raw=malformed, headers=headers), 400)
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 
 import pytest
 
 from chalicelib import wiring
 from chalicelib.observability import RedactingFormatter, logger
 from tests.integration.module_env import demo_env
-from tests.support import new_case_body, valid_id_number
+from tests.support import new_case_body, service_now, valid_id_number
 
 NAME = "欧阳娜娜"
 OTHER_NAME = "司马相如"
@@ -95,8 +94,8 @@ def test_intake_logs_no_personal_data(env, logs):
     assert created.status == 201, created
     case_id = created.json["case_id"]
     assert env.admin.call("GET", f"/v1/cases/{case_id}").json["parties"][0]["phone"] == PHONE  # stored in full
-    partner.call("GET", f"/v1/cases/{case_id}", timestamp=time.time() + 1)
-    assert partner.call("POST", "/v1/cases", body("PII-1"), timestamp=time.time() + 2).status == 200  # replay
+    partner.call("GET", f"/v1/cases/{case_id}", timestamp=service_now().timestamp() + 1)
+    assert partner.call("POST", "/v1/cases", body("PII-1"), timestamp=service_now().timestamp() + 2).status == 200  # replay
 
     lines = logs.lines()
     assert any(line["message"] == "case received" and line["case_id"] == case_id for line in lines)

@@ -8,11 +8,10 @@ import boto3
 import pytest
 
 from chalicelib import wiring
-from chalicelib.adapters.models import MediatorModel
 from chalicelib.config import queue_name
 from chalicelib.services.commands import AcceptCase, AddNote
 from tests.integration.conftest import act_at_once, staff_token
-from tests.support import assert_problem, drain, new_case_body, sms_sent
+from tests.support import assert_problem, drain, new_case_body, open_cases, service_now, sms_sent
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
@@ -44,7 +43,7 @@ def test_blue_neighbor_case_goes_to_the_village_org_with_sms(partner, admin):
     assert [(n["kind"], n["to"], n["status"]) for n in notes] == [("dispatch", "139****0201", "sent")]
     assert notes[0]["sent_at"] is not None
     assert sms_sent() == [("+8613900000201", notes[0]["text"])]
-    assert MediatorModel.get("M-CN-1").open_cases == 1
+    assert open_cases("M-CN-1") == 1
 
 
 def test_red_case_goes_to_town_and_alerts_the_org_head(partner, admin):
@@ -80,7 +79,7 @@ def test_unroutable_case_stays_received_with_an_event(partner, admin):
 def test_routing_twice_does_not_dispatch_twice(partner, admin):
     case = file_and_route(partner, "R-TWICE")
     assert wiring.current().routing.route(case["case_id"]) == "already_routed"
-    assert MediatorModel.get("M-CN-1").open_cases == 1
+    assert open_cases("M-CN-1") == 1
 
 
 def test_mediator_deactivated_between_choice_and_dispatch_is_skipped(partner, admin, monkeypatch):
@@ -93,14 +92,14 @@ def test_mediator_deactivated_between_choice_and_dispatch_is_skipped(partner, ad
         models = list(original(org_id))
         if org_id == "V-CN" and calls["n"] == 0:
             calls["n"] += 1
-            MediatorModel.get("M-CN-1").update(actions=[MediatorModel.active.set(False)])  # deactivated meanwhile
+            store.update_mediator(store.mediator("M-CN-1"), {"active": False})  # deactivated meanwhile
         return models
 
     monkeypatch.setattr(store, "mediators_of", stale_then_fresh)
     assert wiring.current().routing.route(created["case_id"]) == "dispatched"
     view = admin.call("GET", f"/v1/cases/{created['case_id']}").json
     assert (view["org_id"], view["mediator_id"]) == ("T-SL", "M-SL-1")
-    assert MediatorModel.get("M-CN-1").open_cases == 0
+    assert open_cases("M-CN-1") == 0
 
 
 def test_accept_decline_escalate_flow(partner, admin):
@@ -109,7 +108,7 @@ def test_accept_decline_escalate_flow(partner, admin):
 
     declined = village.call("POST", f"/v1/cases/{case_id}/decline", {"reason": "不属于本社区"})
     assert declined.status == 200 and declined.json["status"] == "received"
-    assert MediatorModel.get("M-CN-1").open_cases == 0
+    assert open_cases("M-CN-1") == 0
     drain("routing", "route_cases")
     view = admin.call("GET", f"/v1/cases/{case_id}").json
     assert (view["status"], view["tier"], view["org_id"]) == ("dispatched", "town", "T-SL")
@@ -140,7 +139,7 @@ def test_resolve_plans_visits_and_fail_records_referral(partner, admin):
     second = file_and_route(partner, "R-FAIL")["case_id"]
     for case_id in (first, second):
         assert admin.call("POST", f"/v1/cases/{case_id}/accept", {}).status == 200
-    due = (dt.date.today() + dt.timedelta(days=10)).isoformat()
+    due = (service_now().date() + dt.timedelta(days=10)).isoformat()
     resolved = admin.call("POST", f"/v1/cases/{first}/resolve",
                           {"agreement": {"summary": "双方达成赡养协议", "performance_due": due}})
     assert resolved.status == 200, resolved
@@ -156,7 +155,7 @@ def test_resolve_plans_visits_and_fail_records_referral(partner, admin):
     assert failed.json["status"] == "unresolved"
     assert failed.json["referral"] == {"channel": "litigation", "reason": "对方拒绝调解"}
     assert admin.call("POST", f"/v1/cases/{second}/fail", {"referral": "moon", "reason": "x"}).status == 422
-    assert MediatorModel.get("M-CN-1").open_cases == 0
+    assert open_cases("M-CN-1") == 0
 
 
 def test_withdraw_from_any_open_status_only(partner, admin):
@@ -202,7 +201,7 @@ def test_concurrent_actions_without_expected_version_all_take_effect(partner, ad
 def test_quiet_hours_defer_non_red_sms_but_not_red(partner, admin):
     blue = partner.call("POST", "/v1/cases", new_case_body("Q-BLUE")).json["case_id"]
     red = partner.call("POST", "/v1/cases", new_case_body("Q-RED", risk_indicators=["suicide_risk"])).json["case_id"]
-    wiring.current().clock.now = dt.datetime.now(SHANGHAI).replace(hour=23, minute=30)
+    wiring.current().clock.now = service_now().astimezone(SHANGHAI).replace(hour=23, minute=30)
     drain("routing", "route_cases")
     drain("notify", "send_notifications")
     blue_notes = admin.call("GET", f"/v1/cases/{blue}/notifications").json
@@ -243,4 +242,4 @@ def test_one_poison_message_neither_blocks_nor_reruns_the_good_ones(partner, adm
         "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
     # only the poison message is still on the queue (in flight until its visibility timeout)
     assert int(left["ApproximateNumberOfMessages"]) + int(left["ApproximateNumberOfMessagesNotVisible"]) == 1
-    assert MediatorModel.get("M-CN-1").open_cases == 1
+    assert open_cases("M-CN-1") == 1
