@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from ..domain.case import Case, Event, Party
+from ..domain.case import SWEEP, Case, Event, Party, SupervisionLetter
 from ..domain.supervision import due_shard, next_check_at
 from ..domain.visits import next_visit_check_on, visit_shard
 from ..domain.enums import (
@@ -168,3 +168,12 @@ def event_to_model(case_id: str, event: Event, index: int) -> CaseItemModel:
         actor=event.actor,
         detail=event.detail,
     )
+
+
+def letter_to_model(case_id: str, letter: SupervisionLetter) -> CaseItemModel:
+    """督办函: a record of its own on the case, keyed by when the sweep issued it and for which deadline."""
+    detail = {"number": letter.number, "date": letter.date.isoformat(), "addressee_org_id": letter.addressee_org_id,
+              "addressee_org_name": letter.addressee_org_name, "deadline": letter.deadline,
+              "deadline_due_at": letter.deadline_due_at.isoformat(), "supervision_level": letter.supervision_level}
+    return CaseItemModel(case_id, f"{LETTER_PREFIX}{to_storage(letter.issued_at)}#{letter.deadline}",
+                         type="supervision_letter", at=to_storage(letter.issued_at), actor=SWEEP, detail=detail)

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from ..domain.case import Case, Event
+from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
 from ..domain.supervision import DUE_SHARDS
 from ..domain.visits import VISIT_SHARDS
 from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from .case_mapping import (
     CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, case_from_model, event_to_model,
-    ref_key)
+    letter_to_model, ref_key)
 from .clock import from_storage, to_storage
 from .cursors import decode_cursor, encode_cursor
 from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
@@ -80,9 +80,9 @@ class CaseStore:
         notifications: list[dict[str, Any]] = (),
         mediator_load: dict[str, int] | None = None,
         require_active_mediator: str | None = None,
-        extra_items: list[CaseItemModel] = (),
+        letters: Iterable[SupervisionLetter] = (),
     ) -> None:
-        """Write a changed case with its events and notifications in one transaction.
+        """Write a changed case with its events, notifications and letters in one transaction.
 
         The case write is conditional on the version read (optimistic lock):
         StaleCase if someone else changed it first. `mediator_load` adjusts
@@ -102,8 +102,8 @@ class CaseStore:
                         transaction.save(event_to_model(case.case_id, event, index))
                     for record in notifications:
                         transaction.save(notification_to_model(record))
-                    for item in extra_items:
-                        transaction.save(item)
+                    for letter in letters:
+                        transaction.save(letter_to_model(case.case_id, letter))
                     for mediator_id, delta in sorted(mediator_load.items()):
                         condition = MediatorModel.mediator_id.exists()
                         if mediator_id == require_active_mediator:
