@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import merge_results  # noqa: E402 - sets the bench environment before chalicelib loads
+from bench.run import merge_results, write_directory  # noqa: E402 - sets the bench environment first
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 SWEEP_AT = dt.datetime(2027, 1, 15, 9, 0, tzinfo=SHANGHAI)
@@ -75,26 +75,25 @@ def time_in_moto():
         BotocoreStubber.process_request = original
 
 
-def directory_models():
-    from chalicelib.adapters.models import MediatorModel, OrgModel, RegionModel
+def directory_entries() -> list:
+    """The district, its towns and villages, an org of each town and village and two mediators of each org."""
+    from chalicelib.domain.directory import Mediator, Org, Region
+    from chalicelib.domain.enums import MediationType, Tier
 
-    created = "2026-09-01T00:00:00.000000+00:00"
-    regions = [RegionModel(DISTRICT, name="吴江区", created_at=created)]
-    regions += [RegionModel(code, name=f"镇{code[-3:]}", parent_code=DISTRICT, created_at=created) for code in TOWNS]
-    regions += [RegionModel(code, name=f"村{code[-6:]}", parent_code=code[:9], created_at=created)
+    created = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
+    regions = [Region(code=DISTRICT, name="吴江区", created_at=created)]
+    regions += [Region(code=code, name=f"镇{code[-3:]}", parent_code=DISTRICT, created_at=created) for code in TOWNS]
+    regions += [Region(code=code, name=f"村{code[-6:]}", parent_code=code[:9], created_at=created)
                 for code in VILLAGES]
     orgs, mediators = [], []
     for code in TOWNS + VILLAGES:
-        tier = "town" if len(code) == 9 else "village"
         org_id = f"O-{code}"
-        orgs.append(OrgModel(org_id, name=f"{code}人民调解委员会", region_code=code, tier=tier,
-                             mediation_type="people", categories=[], head_phone=f"139{int(code[-5:]):08d}",
-                             scope=f"{code}#{tier}", created_at=created))
-        for n in (1, 2):
-            mediators.append(MediatorModel(f"M-{code}-{n}", name=f"调解员{n}", phone=f"138{int(code[-5:]):07d}{n}",
-                                           org_id=org_id, specialties=[], active=True, open_cases=0,
-                                           created_at=created))
-    return regions, orgs, mediators
+        orgs.append(Org(org_id=org_id, name=f"{code}人民调解委员会", region_code=code,
+                        tier=Tier.TOWN if len(code) == 9 else Tier.VILLAGE, mediation_type=MediationType.PEOPLE,
+                        head_phone=f"139{int(code[-5:]):08d}", created_at=created))
+        mediators += [Mediator(mediator_id=f"M-{code}-{n}", name=f"调解员{n}", phone=f"138{int(code[-5:]):07d}{n}",
+                               org_id=org_id, created_at=created) for n in (1, 2)]
+    return regions + orgs + mediators
 
 
 def build_case(index: int, due: bool, rng: random.Random):
@@ -131,22 +130,11 @@ def build_case(index: int, due: bool, rng: random.Random):
 
 def seed(cases_n: int, due_share: float, seed_value: int = 5) -> dict:
     from chalicelib.adapters.case_mapping import case_to_model
-    from chalicelib.adapters.models import (
-        CaseModel,
-        DailyStatsModel,
-        MediatorModel,
-        OrgModel,
-        RankStatsModel,
-        RegionModel,
-    )
+    from chalicelib.adapters.models import CaseModel, DailyStatsModel, RankStatsModel
     from chalicelib.domain.stats import describe_row, record_rows, stats_record
 
     rng = random.Random(seed_value)
-    regions, orgs, mediators = directory_models()
-    for model, items in ((RegionModel, regions), (OrgModel, orgs), (MediatorModel, mediators)):
-        with model.batch_write() as batch:
-            for item in items:
-                batch.save(item)
+    write_directory(directory_entries())
     due_indexes = set(rng.sample(range(cases_n), round(cases_n * due_share)))
     rows: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     planned_visits = 0

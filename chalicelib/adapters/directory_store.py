@@ -1,46 +1,129 @@
-"""DynamoDB persistence of the directory: regions, orgs, mediators, partners."""
+"""DynamoDB persistence of the directory: regions, orgs, mediators, partners.
+
+The services hand in and get back the domain's entries (`domain.directory`);
+`to_row` and `from_row` map them to and from the PynamoDB rows, field by field.
+An org's row also carries `scope` (`region_code#tier`), the key of the index
+the router queries, which the domain does not know of.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterable, TypeVar
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Iterable
 
 from pynamodb.exceptions import PutError
 from pynamodb.models import Model
 
+from ..domain.directory import Mediator, Org, Partner, Region
+from ..domain.enums import Category, MediationType, Tier
 from ..domain.errors import AlreadyExists
+from .clock import from_storage, to_storage
 from .models import MediatorModel, OrgModel, PartnerModel, RegionModel, is_condition_failure
 
-M = TypeVar("M", bound=Model)
+Entry = Region | Org | Mediator | Partner
+
+Conversion = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+"""(domain value → stored value, stored value → domain value)."""
+
+_TIME: Conversion = (to_storage, from_storage)
+_OPTIONAL_TIME: Conversion = (lambda moment: to_storage(moment) if moment else None, from_storage)
+_CATEGORIES: Conversion = (lambda categories: [c.value for c in categories],
+                           lambda values: tuple(Category(v) for v in values or ()))
+_COUNT: Conversion = (int, lambda value: int(value or 0))
+
+
+def _enum(enum: type) -> Conversion:
+    return (lambda member: member.value, enum)
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How one kind of entry is stored: its row class and the fields stored other than as they are."""
+
+    row_class: type[Model]
+    conversions: dict[str, Conversion] = field(default_factory=dict)
+    index_keys: Callable[[Any], dict[str, str]] = lambda entry: {}
+    """Attributes a row carries only for an index, derived from the entry."""
+
+    def stored(self, name: str, value: Any) -> Any:
+        conversion = self.conversions.get(name)
+        return conversion[0](value) if conversion else value
+
+    def loaded(self, name: str, value: Any) -> Any:
+        conversion = self.conversions.get(name)
+        return conversion[1](value) if conversion else value
+
+
+_TABLES: dict[type, _Table] = {
+    Region: _Table(RegionModel, {"created_at": _TIME}),
+    Org: _Table(OrgModel, {"tier": _enum(Tier), "mediation_type": _enum(MediationType), "categories": _CATEGORIES,
+                           "created_at": _TIME},
+                index_keys=lambda org: {"scope": f"{org.region_code}#{org.tier.value}"}),
+    Mediator: _Table(MediatorModel, {"specialties": _CATEGORIES, "open_cases": _COUNT, "created_at": _TIME,
+                                     "updated_at": _OPTIONAL_TIME}),
+    Partner: _Table(PartnerModel, {"created_at": _TIME}),
+}
+_KINDS: dict[type[Model], type] = {table.row_class: kind for kind, table in _TABLES.items()}
+
+
+def to_row(entry: Entry) -> Model:
+    """The row that stores a directory entry."""
+    table = _TABLES[type(entry)]
+    values = {f.name: table.stored(f.name, getattr(entry, f.name)) for f in fields(entry)}
+    return table.row_class(**values, **table.index_keys(entry))
+
+
+def from_row(row: Model) -> Entry:
+    """The directory entry a row stores."""
+    kind = _KINDS[type(row)]
+    table = _TABLES[kind]
+    return kind(**{f.name: table.loaded(f.name, getattr(row, f.name)) for f in fields(kind)})
+
+
+def _entries(rows: Iterable[Model]) -> Iterable[Any]:
+    return (from_row(row) for row in rows)
 
 
 class DirectoryStore:
     """Regions are immutable once created, so region look-ups are cached per process."""
 
     def __init__(self) -> None:
-        self._known_regions: dict[str, RegionModel] = {}
+        self._known_regions: dict[str, Region] = {}
 
     @staticmethod
-    def _insert(model: Model) -> None:
-        hash_key = type(model)._hash_key_attribute()
+    def _insert(entry: Entry) -> None:
+        row = to_row(entry)
+        hash_key = type(row)._hash_key_attribute()
         try:
-            model.save(condition=hash_key.does_not_exist())
+            row.save(condition=hash_key.does_not_exist())
         except PutError as exc:
             if is_condition_failure(exc):
-                raise AlreadyExists(getattr(model, hash_key.attr_name)) from exc
+                raise AlreadyExists(getattr(row, hash_key.attr_name)) from exc
             raise
 
     @staticmethod
-    def _get(model_class: type[M], key: str) -> M | None:
+    def _get(row_class: type[Model], key: str) -> Any:
         try:
-            return model_class.get(key)
-        except model_class.DoesNotExist:
+            return from_row(row_class.get(key))
+        except row_class.DoesNotExist:
             return None
 
+    @staticmethod
+    def _update(entry: Entry, changes: dict[str, Any]) -> Any:
+        """Set the changed fields only (a mediator's `open_cases` moves in case transactions meanwhile)
+        and return the entry as stored after the change."""
+        table = _TABLES[type(entry)]
+        hash_key = table.row_class._hash_key_attribute()
+        row = table.row_class(getattr(entry, hash_key.attr_name))
+        actions = [getattr(table.row_class, name).set(table.stored(name, value)) for name, value in changes.items()]
+        row.update(actions=actions, condition=hash_key.exists())
+        return from_row(row)
+
     # regions
-    def add_region(self, region: RegionModel) -> None:
+    def add_region(self, region: Region) -> None:
         self._insert(region)
 
-    def region(self, code: str) -> RegionModel | None:
+    def region(self, code: str) -> Region | None:
         if code not in self._known_regions:
             found = self._get(RegionModel, code)
             if found is None:
@@ -48,54 +131,52 @@ class DirectoryStore:
             self._known_regions[code] = found
         return self._known_regions[code]
 
-    def regions(self) -> Iterable[RegionModel]:
-        return RegionModel.scan()
+    def regions(self) -> Iterable[Region]:
+        return _entries(RegionModel.scan())
 
     # orgs
-    def add_org(self, org: OrgModel) -> None:
+    def add_org(self, org: Org) -> None:
         self._insert(org)
 
-    def org(self, org_id: str) -> OrgModel | None:
+    def org(self, org_id: str) -> Org | None:
         return self._get(OrgModel, org_id)
 
-    def orgs(self) -> Iterable[OrgModel]:
-        return OrgModel.scan()
+    def orgs(self) -> Iterable[Org]:
+        return _entries(OrgModel.scan())
 
-    def orgs_in_scope(self, scope: str) -> Iterable[OrgModel]:
-        return OrgModel.by_scope.query(scope)
+    def orgs_in_scope(self, scope: str) -> Iterable[Org]:
+        """The orgs of one `region_code#tier`."""
+        return _entries(OrgModel.by_scope.query(scope))
 
     # mediators
-    def add_mediator(self, mediator: MediatorModel) -> None:
+    def add_mediator(self, mediator: Mediator) -> None:
         self._insert(mediator)
 
-    def mediator(self, mediator_id: str) -> MediatorModel | None:
+    def mediator(self, mediator_id: str) -> Mediator | None:
         return self._get(MediatorModel, mediator_id)
 
-    def mediators(self) -> Iterable[MediatorModel]:
-        return MediatorModel.scan()
+    def mediators(self) -> Iterable[Mediator]:
+        return _entries(MediatorModel.scan())
 
-    def mediators_of(self, org_id: str) -> Iterable[MediatorModel]:
-        return MediatorModel.by_org.query(org_id)
+    def mediators_of(self, org_id: str) -> Iterable[Mediator]:
+        return _entries(MediatorModel.by_org.query(org_id))
 
-    def update_mediator(self, mediator: MediatorModel, changes: dict[str, Any]) -> MediatorModel:
-        actions = [getattr(MediatorModel, name).set(value) for name, value in changes.items()]
-        mediator.update(actions=actions, condition=MediatorModel.mediator_id.exists())
-        return mediator
+    def update_mediator(self, mediator: Mediator, changes: dict[str, Any]) -> Mediator:
+        return self._update(mediator, changes)
 
     # partners
-    def add_partner(self, partner: PartnerModel) -> None:
+    def add_partner(self, partner: Partner) -> None:
         self._insert(partner)
 
-    def partner(self, partner_id: str) -> PartnerModel | None:
+    def partner(self, partner_id: str) -> Partner | None:
         return self._get(PartnerModel, partner_id)
 
-    def partners(self) -> Iterable[PartnerModel]:
-        return PartnerModel.scan()
+    def partners(self) -> Iterable[Partner]:
+        return _entries(PartnerModel.scan())
 
-    def partner_by_key(self, key_id: str) -> PartnerModel | None:
-        return next(iter(PartnerModel.by_key.query(key_id, limit=1)), None)
+    def partner_by_key(self, key_id: str) -> Partner | None:
+        row = next(iter(PartnerModel.by_key.query(key_id, limit=1)), None)
+        return from_row(row) if row is not None else None
 
-    def update_partner(self, partner: PartnerModel, changes: dict[str, Any]) -> PartnerModel:
-        actions = [getattr(PartnerModel, name).set(value) for name, value in changes.items()]
-        partner.update(actions=actions, condition=PartnerModel.partner_id.exists())
-        return partner
+    def update_partner(self, partner: Partner, changes: dict[str, Any]) -> Partner:
+        return self._update(partner, changes)

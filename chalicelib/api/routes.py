@@ -17,7 +17,7 @@ from ..services.commands import (
     TokenRequest,
 )
 from .http import ADMIN, ADMIN_OR_SUPERVISOR, STAFF, Api, Call, Reply
-from .views import case_view, event_view, model_view, notification_view
+from .views import case_view, event_view, mediator_view, notification_view, org_view, partner_view, region_view
 
 API_VERSION = "v1"
 
@@ -67,78 +67,78 @@ def _created(body: dict, location: str) -> Reply:
        responses={201: "Created"})
 def add_region(call: Call) -> Reply:
     region = wiring.current().directory.add_region(call.body)
-    return _created(model_view(region), f"/v1/regions/{region.code}")
+    return _created(region_view(region), f"/v1/regions/{region.code}")
 
 
 @route("/v1/regions", summary="List regions", roles=ADMIN)
 def list_regions(call: Call) -> Reply:
-    return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("regions")]})
+    return Reply({"items": [region_view(r) for r in wiring.current().directory.listing("regions")]})
 
 
 @route("/v1/regions/{code}", summary="One region", roles=ADMIN)
 def get_region(call: Call) -> Reply:
-    return Reply(model_view(wiring.current().directory.region(call.params["code"])))
+    return Reply(region_view(wiring.current().directory.region(call.params["code"])))
 
 
 @route("/v1/orgs", "POST", summary="Add an org", roles=ADMIN, body=NewOrg, responses={201: "Created"})
 def add_org(call: Call) -> Reply:
     org = wiring.current().directory.add_org(call.body)
-    return _created(model_view(org, hidden=("scope",)), f"/v1/orgs/{org.org_id}")
+    return _created(org_view(org), f"/v1/orgs/{org.org_id}")
 
 
 @route("/v1/orgs", summary="List orgs", roles=ADMIN)
 def list_orgs(call: Call) -> Reply:
-    return Reply({"items": [model_view(m, hidden=("scope",)) for m in wiring.current().directory.listing("orgs")]})
+    return Reply({"items": [org_view(o) for o in wiring.current().directory.listing("orgs")]})
 
 
 @route("/v1/orgs/{org_id}", summary="One org", roles=ADMIN)
 def get_org(call: Call) -> Reply:
-    return Reply(model_view(wiring.current().directory.org(call.params["org_id"]), hidden=("scope",)))
+    return Reply(org_view(wiring.current().directory.org(call.params["org_id"])))
 
 
 @route("/v1/mediators", "POST", summary="Add a mediator", roles=ADMIN, body=NewMediator, responses={201: "Created"})
 def add_mediator(call: Call) -> Reply:
     mediator = wiring.current().directory.add_mediator(call.body)
-    return _created(model_view(mediator), f"/v1/mediators/{mediator.mediator_id}")
+    return _created(mediator_view(mediator), f"/v1/mediators/{mediator.mediator_id}")
 
 
 @route("/v1/mediators", summary="List mediators", roles=ADMIN)
 def list_mediators(call: Call) -> Reply:
-    return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("mediators")]})
+    return Reply({"items": [mediator_view(m) for m in wiring.current().directory.listing("mediators")]})
 
 
 @route("/v1/mediators/{mediator_id}", summary="One mediator", roles=ADMIN)
 def get_mediator(call: Call) -> Reply:
-    return Reply(model_view(wiring.current().directory.mediator(call.params["mediator_id"])))
+    return Reply(mediator_view(wiring.current().directory.mediator(call.params["mediator_id"])))
 
 
 @route("/v1/mediators/{mediator_id}", "PATCH", summary="Change a mediator's active flag, phone or specialties",
        roles=ADMIN, body=MediatorChanges)
 def change_mediator(call: Call) -> Reply:
-    return Reply(model_view(wiring.current().directory.change_mediator(call.params["mediator_id"], call.body)))
+    return Reply(mediator_view(wiring.current().directory.change_mediator(call.params["mediator_id"], call.body)))
 
 
 @route("/v1/partners", "POST", summary="Register a partner system; its secret is shown once", roles=ADMIN,
        body=NewPartner, responses={201: "Created"})
 def add_partner(call: Call) -> Reply:
     partner, secret = wiring.current().directory.add_partner(call.body)
-    return _created({**model_view(partner), "secret": secret}, f"/v1/partners/{partner.partner_id}")
+    return _created({**partner_view(partner), "secret": secret}, f"/v1/partners/{partner.partner_id}")
 
 
 @route("/v1/partners", summary="List partners", roles=ADMIN)
 def list_partners(call: Call) -> Reply:
-    return Reply({"items": [model_view(m) for m in wiring.current().directory.listing("partners")]})
+    return Reply({"items": [partner_view(p) for p in wiring.current().directory.listing("partners")]})
 
 
 @route("/v1/partners/{partner_id}", summary="One partner", roles=ADMIN)
 def get_partner(call: Call) -> Reply:
-    return Reply(model_view(wiring.current().directory.partner(call.params["partner_id"])))
+    return Reply(partner_view(wiring.current().directory.partner(call.params["partner_id"])))
 
 
 @route("/v1/partners/{partner_id}", "PATCH", summary="Enable or disable a partner, change its callback",
        roles=ADMIN, body=PartnerChanges)
 def change_partner(call: Call) -> Reply:
-    return Reply(model_view(wiring.current().directory.change_partner(call.params["partner_id"], call.body)))
+    return Reply(partner_view(wiring.current().directory.change_partner(call.params["partner_id"], call.body)))
 
 
 # ------------------------------------------------------------------ cases

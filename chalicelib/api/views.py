@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from enum import Enum
 from typing import Any
 
-from ..adapters.clock import from_storage
+from ..adapters.clock import from_storage, to_storage
 from ..domain.access import Principal, sees_parties_in_full
 from ..domain.calendar import rfc3339
 from ..domain.case import Case, Event
+from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.masking import mask_party, mask_phone
 
 
@@ -71,5 +74,37 @@ def notification_view(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def model_view(model, hidden: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {name: getattr(model, name) for name in model.get_attributes() if name not in hidden}
+def _directory_value(value: Any) -> Any:
+    """Enums as their values, tuples as lists; times as the directory has always shown them,
+    UTC with microseconds (2026-11-22T02:00:00.000000+00:00), not in the case view's form."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_directory_value(item) for item in value]
+    if isinstance(value, dt.datetime):
+        return to_storage(value)
+    return value
+
+
+def _directory_view(entry: Any, *names: str) -> dict[str, Any]:
+    """The named fields of a directory entry, in alphabetical order as the directory has always given them."""
+    return {name: _directory_value(getattr(entry, name)) for name in sorted(names)}
+
+
+def region_view(region: Region) -> dict[str, Any]:
+    return _directory_view(region, "code", "name", "parent_code", "created_at")
+
+
+def org_view(org: Org) -> dict[str, Any]:
+    return _directory_view(org, "org_id", "name", "region_code", "tier", "mediation_type", "categories",
+                           "head_phone", "created_at")
+
+
+def mediator_view(mediator: Mediator) -> dict[str, Any]:
+    return _directory_view(mediator, "mediator_id", "name", "phone", "org_id", "specialties", "active",
+                           "open_cases", "created_at", "updated_at")
+
+
+def partner_view(partner: Partner) -> dict[str, Any]:
+    """Never the secret: the route that registers a partner adds it to that one reply."""
+    return _directory_view(partner, "partner_id", "name", "callback_url", "key_id", "enabled", "created_at")

@@ -13,10 +13,11 @@ from ..domain.enums import Role
 from ..domain.signing import SIGNATURE_WINDOW_SECONDS, derive_secret, signature_matches, timestamp_fresh
 from .commands import TokenRequest
 from .errors import Forbidden, Unauthenticated, Unprocessable
+from .ports import Directory
 
 
 class Authenticator:
-    def __init__(self, directory, replay_guard, verifier: TokenVerifier, secret_key: bytes,
+    def __init__(self, directory: Directory, replay_guard, verifier: TokenVerifier, secret_key: bytes,
                  clock: Callable[[], dt.datetime]):
         self._directory = directory
         self._replay_guard = replay_guard
@@ -87,7 +88,7 @@ class Authenticator:
 class TokenService:
     """`POST /v1/tokens`: the service mints staff tokens where it is the issuer."""
 
-    def __init__(self, directory, minter: HS256Tokens | None, ttl_seconds: int):
+    def __init__(self, directory: Directory, minter: HS256Tokens | None, ttl_seconds: int):
         self._directory = directory
         self._minter = minter
         self._ttl = ttl_seconds
