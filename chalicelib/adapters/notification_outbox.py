@@ -7,6 +7,7 @@ from typing import Any, Iterator
 
 from pynamodb.exceptions import UpdateError
 
+from ..domain.notices import NotificationStatus
 from .clock import to_storage
 from .models import CaseItemModel, is_condition_failure
 
@@ -45,13 +46,13 @@ class NotificationOutbox:
         """Move a notification to `sending` if its status is one of `claimable`:
         the conditional write that makes a twice-delivered message send once."""
         return self._update_unsent(case_id, sort_key, claimable, [
-            CaseItemModel.status.set("sending"), CaseItemModel.release_shard.remove(),
+            CaseItemModel.status.set(NotificationStatus.SENDING.value), CaseItemModel.release_shard.remove(),
             CaseItemModel.release_at.remove()])
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
                             retry_at: dt.datetime | None = None) -> None:
         """Record the outcome of a send; a failed one gets a `retry_at` on the release index."""
-        actions = [CaseItemModel.status.set(status)]
+        actions = [CaseItemModel.status.set(str(status))]
         if sent_at is not None:
             actions.append(CaseItemModel.sent_at.set(to_storage(sent_at)))
         if retry_at is not None:
@@ -68,7 +69,8 @@ class NotificationOutbox:
     def _update_unsent(case_id: str, sort_key: str, claimable: tuple[str, ...], actions: list) -> bool:
         """Apply `actions` to a notification whose status is still one of `claimable`; False if not."""
         try:
-            CaseItemModel(case_id, sort_key).update(actions=actions, condition=CaseItemModel.status.is_in(*claimable))
+            CaseItemModel(case_id, sort_key).update(
+                actions=actions, condition=CaseItemModel.status.is_in(*map(str, claimable)))
         except UpdateError as exc:
             if is_condition_failure(exc):
                 return False

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable, Mapping
+from typing import Mapping
 
-from ..observability import logger
 
 from ..adapters.tokens import HS256Tokens, InvalidToken, TokenVerifier
 from ..domain.access import STAFF_ROLES, Principal
@@ -13,12 +12,12 @@ from ..domain.enums import Role
 from ..domain.signing import SIGNATURE_WINDOW_SECONDS, derive_secret, signature_matches, timestamp_fresh
 from .commands import TokenRequest
 from .errors import Forbidden, Unauthenticated, Unprocessable
-from .ports import Directory
+from .ports import Clock, Directory, ReplayGuard
 
 
 class Authenticator:
-    def __init__(self, directory: Directory, replay_guard, verifier: TokenVerifier, secret_key: bytes,
-                 clock: Callable[[], dt.datetime]):
+    def __init__(self, directory: Directory, replay_guard: ReplayGuard, verifier: TokenVerifier,
+                 secret_key: bytes, clock: Clock):
         self._directory = directory
         self._replay_guard = replay_guard
         self._verifier = verifier

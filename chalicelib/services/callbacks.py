@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..adapters.clock import to_storage
 from ..domain.calendar import rfc3339
 from ..domain.signing import derive_secret, sign
 from ..observability import logger
+from .ports import CallbackLog, Clock, Directory, Publisher, WebhookClient
 
 RETRY_DELAYS_SECONDS = (5, 30, 60, 120, 300, 600, 900, 900, 900)
 """Delay before retry n+1 after failure n: first within 10 s, second within 60 s of
@@ -29,8 +30,8 @@ def callback_payload(case, at: dt.datetime) -> dict[str, Any]:
 
 
 class CallbackService:
-    def __init__(self, callback_log, directory, publisher, webhook, secret_key: bytes,
-                 clock: Callable[[], dt.datetime]):
+    def __init__(self, callback_log: CallbackLog, directory: Directory, publisher: Publisher,
+                 webhook: WebhookClient, secret_key: bytes, clock: Clock):
         self._callback_log = callback_log
         self._directory = directory
         self._publisher = publisher

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from operator import attrgetter
-from typing import Callable
 
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.errors import AlreadyExists
@@ -13,7 +11,7 @@ from ..domain.regions import parent_of
 from ..domain.signing import derive_secret
 from .commands import MediatorChanges, NewMediator, NewOrg, NewPartner, NewRegion, PartnerChanges
 from .errors import Conflict, NotFound, Unprocessable
-from .ports import Directory
+from .ports import Clock, Directory
 
 LISTING_ORDER = {
     "regions": attrgetter("code"),
@@ -25,7 +23,7 @@ LISTING_ORDER = {
 
 
 class DirectoryService:
-    def __init__(self, store: Directory, secret_key: bytes, clock: Callable[[], dt.datetime]):
+    def __init__(self, store: Directory, secret_key: bytes, clock: Clock):
         self._store = store
         self._secret_key = secret_key
         self._clock = clock

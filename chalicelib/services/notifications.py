@@ -16,12 +16,12 @@ from typing import Any, Callable, Iterable
 
 from ..adapters.clock import to_storage
 from ..domain.identity import is_mobile
-from ..domain.notices import (
-    Notice, NoticeKind, Recipient, is_quiet, keeps_quiet_hours, next_send_time, render, should_defer)
+from ..domain.notices import CLAIMABLE, Notice, NoticeKind, Recipient
+from ..domain.notices import NotificationStatus as Status
+from ..domain.notices import is_quiet, keeps_quiet_hours, next_send_time, render, should_defer
 from ..observability import logger
+from .ports import Clock, NotificationOutbox, Publisher, SmsSender
 
-PENDING, DEFERRED, SENDING, SENT, FAILED, SUPPRESSED = "pending", "deferred", "sending", "sent", "failed", "suppressed"
-CLAIMABLE = (PENDING, FAILED, DEFERRED)
 STRAGGLER_GRACE = dt.timedelta(minutes=1)
 """A pending notification not sent this long after it was stored is sent by the sweep."""
 RETRY_AFTER_FAILURE = dt.timedelta(minutes=5)
@@ -32,7 +32,7 @@ class SendFailed(Exception):
 
 
 class Notifier:
-    def __init__(self, outbox, publisher, sender, clock: Callable[[], dt.datetime]):
+    def __init__(self, outbox: NotificationOutbox, publisher: Publisher, sender: SmsSender, clock: Clock):
         self._outbox = outbox
         self._publisher = publisher
         self._sender = sender
@@ -59,21 +59,21 @@ class Notifier:
     def _record(case, kind: NoticeKind, phone: str | None, now: dt.datetime, **values: Any) -> dict[str, Any]:
         text = render(kind, case_id=case.case_id, category=case.category, title=case.title, **values)
         if not phone or not is_mobile(phone):
-            status = SUPPRESSED
+            status = Status.SUPPRESSED
         elif should_defer(kind, case.risk_level, now):
-            status = DEFERRED
+            status = Status.DEFERRED
         else:
-            status = PENDING
+            status = Status.PENDING
         created = to_storage(now)
-        release = {PENDING: now + STRAGGLER_GRACE, DEFERRED: next_send_time(now)}.get(status)
+        release = {Status.PENDING: now + STRAGGLER_GRACE, Status.DEFERRED: next_send_time(now)}.get(status)
         return {"case_id": case.case_id, "sk": f"NTF#{created}#{kind.value}#{secrets.token_hex(3)}",
-                "kind": kind.value, "to": phone, "text": text, "status": status, "created_at": created,
+                "kind": kind.value, "to": phone, "text": text, "status": status.value, "created_at": created,
                 "sent_at": None, "release_at": to_storage(release) if release else None,
                 "keeps_quiet_hours": keeps_quiet_hours(case.risk_level)}
 
     def enqueue(self, records: list[dict[str, Any]]) -> None:
         """Ask the sender to send the pending ones (after their records are stored), 10 per call."""
-        messages = [{"case_id": r["case_id"], "sk": r["sk"]} for r in records if r["status"] == PENDING]
+        messages = [{"case_id": r["case_id"], "sk": r["sk"]} for r in records if r["status"] == Status.PENDING]
         if not messages:
             return
         try:
@@ -92,7 +92,7 @@ class Notifier:
                 self._outbox.postpone_notification(record["case_id"], record["sk"], CLAIMABLE, next_send_time(now))
                 continue
             try:
-                sent += self._send(record) == SENT  # the index holds the whole record: no second read
+                sent += self._send(record) == Status.SENT  # the index holds the whole record: no second read
             except SendFailed:
                 continue  # marked failed with a later retry time
         return sent
@@ -113,11 +113,11 @@ class Notifier:
         try:
             self._sender.send(record["to"], record["text"])
         except Exception as exc:
-            self._outbox.settle_notification(case_id, sort_key, FAILED, None,
+            self._outbox.settle_notification(case_id, sort_key, Status.FAILED, None,
                                              retry_at=self._clock() + RETRY_AFTER_FAILURE)
             logger.warning("sms send failed", extra={"case_id": case_id, "kind": record["kind"],
                                                      "error": type(exc).__name__})
             raise SendFailed(record["kind"]) from exc
-        self._outbox.settle_notification(case_id, sort_key, SENT, self._clock())
+        self._outbox.settle_notification(case_id, sort_key, Status.SENT, self._clock())
         logger.info("sms sent", extra={"case_id": case_id, "kind": record["kind"]})
-        return SENT
+        return Status.SENT

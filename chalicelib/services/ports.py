@@ -67,6 +67,14 @@ class CallbackLog(Protocol):
     def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None: ...
 
 
+class ReplayGuard(Protocol):
+    """Partner signatures seen within their window (a replay is refused)."""
+
+    def claim(self, signature: str, expires_at: dt.datetime) -> bool:
+        """True the first time a signature is claimed; False for a replay."""
+        ...
+
+
 class Publisher(Protocol):
     """The service's queues, by role (`routing`, `notify`, `callbacks`, `sweeps`, `…-dlq`)."""
 

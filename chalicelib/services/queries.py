@@ -10,10 +10,11 @@ from ..domain.enums import Role
 from ..domain.regions import district_of
 from .commands import CaseFilters
 from .errors import Forbidden, NotFound, Unprocessable
+from .ports import CaseStore
 
 
 class CaseQueries:
-    def __init__(self, cases):
+    def __init__(self, cases: CaseStore):
         self._cases = cases
 
     def case(self, case_id: str, principal: Principal) -> Case:
