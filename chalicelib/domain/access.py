@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
-from .enums import Role
+from .enums import Role, WireEnum
 
 STAFF_ROLES = frozenset({Role.MEDIATOR, Role.SUPERVISOR, Role.ADMIN})
 
@@ -57,7 +56,7 @@ def sees_parties_in_full(principal: Principal) -> bool:
     return principal.is_staff
 
 
-class Relation(str, Enum):
+class Relation(WireEnum):
     """How a staff caller stands to one case: a role plus its tie to the case."""
 
     ASSIGNED_MEDIATOR = "assigned_mediator"

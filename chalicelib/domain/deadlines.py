@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Callable
 
 from .calendar import end_of_nth_working_day_after
-from .enums import RiskLevel
+from .enums import RiskLevel, WireEnum
 
 ACCEPT_WINDOW: dict[RiskLevel, timedelta] = {
     RiskLevel.RED: timedelta(hours=1),
@@ -49,16 +48,13 @@ def deadlines_for(risk_level: RiskLevel, dispatched_at: datetime) -> Deadlines:
     )
 
 
-class SupervisionStep(str, Enum):
+class SupervisionStep(WireEnum):
     """The rungs of the supervision ladder, in the order they fall due."""
 
     REMINDER = "reminder"
     OVERDUE = "overdue"
     SUPERVISION_LETTER = "supervision_letter"
     ESCALATION = "escalation"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 SUPERVISION_LEVEL: dict[SupervisionStep, int] = {

@@ -10,6 +10,13 @@ from __future__ import annotations
 from enum import Enum
 
 
+class WireEnum(str, Enum):
+    """A string enum whose members format as their wire value (`f"{step}"` gives `reminder`)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
 class LabelledEnum(str, Enum):
     """A string enum whose members carry a Chinese label."""
 

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from enum import Enum
 from typing import Any
 
 
 from .calendar import BUSINESS_TZ
-from .enums import LabelledEnum, RiskLevel
+from .enums import LabelledEnum, RiskLevel, WireEnum
 
 SHANGHAI = BUSINESS_TZ
 
 
-class NoticeKind(str, Enum):
+class NoticeKind(WireEnum):
     """The kinds of SMS the service sends; each has a template and a recipient."""
 
     DISPATCH = "dispatch"
@@ -36,11 +35,8 @@ class NoticeKind(str, Enum):
     VISIT_OVERDUE = "visit_overdue"
     RECTIFICATION = "rectification"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Recipient(str, Enum):
+class Recipient(WireEnum):
     """Whom an SMS goes to."""
 
     MEDIATOR = "mediator"
@@ -66,7 +62,7 @@ RED_ALERT_LEVELS: frozenset[RiskLevel] = frozenset({RiskLevel.RED})
 """Risk levels whose dispatch also alerts the org's head (红色预警)."""
 
 
-class NotificationStatus(str, Enum):
+class NotificationStatus(WireEnum):
     """Where an SMS record stands: `pending` until the sender takes it, `sending` while it does."""
 
     PENDING = "pending"
@@ -76,9 +72,6 @@ class NotificationStatus(str, Enum):
     FAILED = "failed"
     SUPPRESSED = "suppressed"
     """No mobile number to send to."""
-
-    def __str__(self) -> str:
-        return self.value
 
 
 CLAIMABLE: tuple[NotificationStatus, ...] = (

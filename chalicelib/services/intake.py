@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from ..observability import logger
 
 from ..domain.access import Principal
-from ..domain.case import Case, Event, Party, new_case_id
-from ..domain.enums import CategorySource, Channel, Role
+from ..domain.case import SYSTEM, Case, Event, Party, new_case_id
+from ..domain.enums import Category, CategorySource, Channel, Role
 from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS, RiskFacts, grade
 from ..domain.triage import classify
 from .commands import NewCase
@@ -53,6 +53,23 @@ def request_digest(owner: str, command: NewCase) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Triage:
+    """分诊: the category a case is filed under, who set it, and the keywords that decided."""
+
+    category: Category
+    source: CategorySource
+    matched: tuple[str, ...] = ()
+
+
+def triage_of(command: NewCase) -> Triage:
+    """The partner's category if it gave one; otherwise the keyword table's."""
+    if command.category is not None:
+        return Triage(command.category, CategorySource.PARTNER)
+    found = classify(command.title, command.description)
+    return Triage(found.category, CategorySource.AUTO, tuple(found.matched))
+
+
 class IntakeService:
     def __init__(self, cases: CaseStore, directory: Directory, publisher: Publisher, secret_key: bytes,
                  clock: Clock):
@@ -82,40 +99,22 @@ class IntakeService:
         assessment = grade(
             RiskFacts(frozenset(command.risk_indicators), party_count, command.amount_cny, repeat)
         )
-        if command.category is not None:
-            category, source, matched = command.category, CategorySource.PARTNER, ()
-        else:
-            triage = classify(command.title, command.description)
-            category, source, matched = triage.category, CategorySource.AUTO, triage.matched
-
+        triage = triage_of(command)
         case = Case(
-            case_id=new_case_id(now),
-            owner=owner,
-            external_ref=command.external_ref,
+            case_id=new_case_id(now), owner=owner, external_ref=command.external_ref,
             partner_id=principal.partner_id,
             channel=command.channel or DEFAULT_CHANNEL.get(principal.role, STAFF_DEFAULT_CHANNEL),
-            title=command.title,
-            description=command.description,
-            region_code=command.region_code,
-            address=command.address,
-            parties=parties,
-            party_count=party_count,
-            amount_cny=command.amount_cny,
-            risk_indicators=list(dict.fromkeys(command.risk_indicators)),
-            category=category,
-            category_source=source,
-            risk_level=assessment.level,
-            received_at=now,
-            request_hash=digest,
+            title=command.title, description=command.description, region_code=command.region_code,
+            address=command.address, parties=parties, party_count=party_count, amount_cny=command.amount_cny,
+            risk_indicators=list(dict.fromkeys(command.risk_indicators)), category=triage.category,
+            category_source=triage.source, risk_level=assessment.level, received_at=now, request_hash=digest,
             created_by=principal.actor,
         )
         events = [
             Event(now, "received", principal.actor, {"channel": case.channel.value, "external_ref": case.external_ref}),
-            Event(now, "triaged", "system", {
-                "category": category.value,
-                "category_source": source.value,
-                "matched_keywords": list(matched),
-                "risk_level": assessment.level.value,
+            Event(now, "triaged", SYSTEM, {
+                "category": triage.category.value, "category_source": triage.source.value,
+                "matched_keywords": list(triage.matched), "risk_level": assessment.level.value,
                 "risk_reasons": list(assessment.reasons),
             }),
         ]
@@ -123,8 +122,8 @@ class IntakeService:
             self._cases.create(case, events, pseudonyms, now + dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS + 1))
         except DuplicateReference as duplicate:  # a concurrent twin won the race
             return self._replay(duplicate.case_id, duplicate.request_hash, digest)
-        logger.info("case received", extra={"case_id": case.case_id, "category": category.value,
-                                             "risk_level": assessment.level.value})
+        logger.info("case received", extra={"case_id": case.case_id, "category": case.category.value,
+                                             "risk_level": case.risk_level.value})
         request_routing(self._publisher, case.case_id, "intake", now)
         return IntakeResult(case, created=True)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 from ..domain.calendar import rfc3339
-from ..domain.enums import CaseStatus, MediationType, Tier
+from ..domain.enums import CaseStatus, Tier
+from ..domain.case import Case
+from ..domain.directory import Mediator, Org
 from ..domain.routing import (
     MediatorCandidate,
     OrgCandidate,
+    RouteDecision,
     Unroutable,
     candidate_scopes,
     choose_route,
@@ -49,14 +52,15 @@ def _aware_time(value) -> dt.datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-def org_candidate(model) -> OrgCandidate:
-    return OrgCandidate(model.org_id, model.name, model.region_code, Tier(model.tier),
-                        MediationType(model.mediation_type), tuple(model.categories or ()), model.head_phone)
+def org_candidate(org: Org) -> OrgCandidate:
+    return OrgCandidate(org.org_id, org.name, org.region_code, org.tier, org.mediation_type,
+                        tuple(category.value for category in org.categories), org.head_phone)
 
 
-def mediator_candidate(model) -> MediatorCandidate:
-    return MediatorCandidate(model.mediator_id, model.org_id, tuple(model.specialties or ()), bool(model.active),
-                             int(model.open_cases or 0))
+def mediator_candidate(mediator: Mediator) -> MediatorCandidate:
+    return MediatorCandidate(mediator.mediator_id, mediator.org_id,
+                             tuple(category.value for category in mediator.specialties), mediator.active,
+                             mediator.open_cases)
 
 
 class RoutingService:
@@ -87,20 +91,7 @@ class RoutingService:
                 return "missing"
             if case.status is not CaseStatus.RECEIVED:
                 return "already_routed"
-            start = initial_tier(case.risk_level, case.party_count, case.route_floor)
-            mediators_seen: dict = {}
-
-            def mediators_of(org_id: str) -> list[MediatorCandidate]:
-                models = list(self._directory.mediators_of(org_id))
-                mediators_seen.update((m.mediator_id, m) for m in models)
-                return [mediator_candidate(m) for m in models]
-
-            decision = choose_route(
-                case.region_code, case.category, start,
-                orgs_by_tier=lambda tier: self._orgs_at(case.region_code, tier),
-                mediators_of=mediators_of,
-                excluded_org_ids=frozenset(case.declined_org_ids),
-            )
+            decision, mediators_seen = self._decide(case)
             at = max(filter(None, (now or self._clock(), requested_at)))
             if isinstance(decision, Unroutable):
                 outcome = case.record_unroutable(decision, at)
@@ -125,6 +116,24 @@ class RoutingService:
                                                       "tier": decision.tier.value})
             return "dispatched"
         return "contended"
+
+    def _decide(self, case: Case) -> tuple[RouteDecision | Unroutable, dict[str, Mediator]]:
+        """The routing policy's choice for the case, and the mediators read on the way (the
+        chosen one's phone is the dispatch SMS's recipient: no second read)."""
+        mediators_seen: dict[str, Mediator] = {}
+
+        def mediators_of(org_id: str) -> list[MediatorCandidate]:
+            mediators = list(self._directory.mediators_of(org_id))
+            mediators_seen.update((m.mediator_id, m) for m in mediators)
+            return [mediator_candidate(m) for m in mediators]
+
+        decision = choose_route(
+            case.region_code, case.category, initial_tier(case.risk_level, case.party_count, case.route_floor),
+            orgs_by_tier=lambda tier: self._orgs_at(case.region_code, tier),
+            mediators_of=mediators_of,
+            excluded_org_ids=frozenset(case.declined_org_ids),
+        )
+        return decision, mediators_seen
 
     def _orgs_at(self, region_code: str, tier: Tier) -> list[OrgCandidate]:
         """One GSI query per region prefix (at most three), whatever the directory's size."""
