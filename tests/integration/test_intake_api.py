@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.adapters.models import CaseItemModel, CaseModel, KeyModel
 from chalicelib.config import queue_name
-from tests.support import VILLAGE, assert_problem, new_case_body, service_now, valid_id_number
+from tests.support import assert_problem, new_case_body, service_now, valid_id_number
 
 
 def routing_messages() -> list[dict]:
