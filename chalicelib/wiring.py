@@ -13,12 +13,12 @@ from functools import cached_property
 from .adapters.callback_log import CallbackLog
 from .adapters.case_store import CaseStore
 from .adapters.clock import utcnow
-from .services.ports import Clock
+from .services.ports import Clock, TokenVerifier
 from .adapters.directory_store import DirectoryStore
 from .adapters.notification_outbox import NotificationOutbox
 from .adapters.queues import QueuePublisher
 from .adapters.replay_guard import ReplayGuard
-from .adapters.tokens import HS256Tokens, JwksVerifier, TokenVerifier
+from .adapters.tokens import HS256Tokens, JwksVerifier
 from .config import settings
 from .adapters.sms import SnsSmsSender
 from .adapters.webhooks import UrllibWebhookClient

@@ -9,15 +9,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Protocol
+from typing import Any
 
-
-class InvalidToken(Exception):
-    """A token that is missing, malformed, expired or wrongly signed."""
-
-
-class TokenVerifier(Protocol):
-    def verify(self, token: str) -> dict[str, Any]: ...
+from ..domain.errors import InvalidToken
 
 
 class HS256Tokens:

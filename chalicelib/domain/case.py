@@ -303,18 +303,19 @@ class Case:
         return change.done(at, SYSTEM, {"reason": decision.reason, "tiers_tried": [t.value for t in decision.tiers_tried],
                                         "retry_at": self.route_retry_at.isoformat()})
 
-    def _unassign(self, route_retry_at: dt.datetime) -> None:
-        """Clear the assignment and its deadlines, to be routed again (decline, escalation)."""
+    def _unassign(self, now: dt.datetime) -> None:
+        """Clear the assignment and its deadlines, to be routed again (decline, escalation); the
+        sweep routes it at the self-heal moment if the routing message is lost."""
         self.org_id = self.mediator_id = None
         self.accept_due_at = self.resolve_due_at = self.dispatched_at = self.accepted_at = None
         self.overdue, self.supervision_steps = False, []
-        self.route_retry_at = route_retry_at
+        self.route_retry_at = now + SELF_HEAL_DELAY
         self.unroutable_attempts = 0
 
     def _escalate_to(self, tier: Tier, now: dt.datetime) -> None:
         """Unassign, to be routed again no lower than `tier` (上报, by a mediator or the sweep)."""
         self.route_floor = tier
-        self._unassign(now + SELF_HEAL_DELAY)  # the sweep re-routes it if the routing message is lost
+        self._unassign(now)
 
     # ------------------------------------------------------ staff actions (§5)
 
@@ -331,7 +332,7 @@ class Case:
         detail = {"reason": reason, "org_id": self.org_id}
         if self.org_id and self.org_id not in self.declined_org_ids:
             self.declined_org_ids.append(self.org_id)
-        self._unassign(now + SELF_HEAL_DELAY)
+        self._unassign(now)
         return change.done(now, actor, detail, reroute=True)
 
     def escalate(self, reason: str, now: dt.datetime, actor: str) -> Outcome:

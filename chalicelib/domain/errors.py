@@ -1,9 +1,9 @@
-"""What a store raises when a write loses, below the services that handle it.
+"""What an adapter raises for an expected outcome, below the services that handle it.
 
-Each is an expected outcome, not a fault: an optimistic lock lost to a
-concurrent write, a uniqueness claim already taken, a condition on another
-item that no longer holds. The services turn them into retries or into the
-API's 409/422.
+None is a fault: an optimistic lock lost to a concurrent write, a uniqueness
+claim already taken, a condition on another item that no longer holds, a
+cursor or a token that does not check out. The services turn them into
+retries or into the API's 401/409/422.
 """
 
 from __future__ import annotations
@@ -32,3 +32,7 @@ class AlreadyExists(Exception):
 
 class InvalidCursor(ValueError):
     """A pagination cursor that this service did not issue, or one of another list."""
+
+
+class InvalidToken(Exception):
+    """A bearer token that is missing, malformed, expired or wrongly signed."""

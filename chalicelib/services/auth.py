@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Mapping
 
 
-from ..adapters.tokens import HS256Tokens, InvalidToken, TokenVerifier
 from ..domain.access import STAFF_ROLES, Principal
 from ..domain.enums import Role
+from ..domain.errors import InvalidToken
 from ..domain.signing import SIGNATURE_WINDOW_SECONDS, derive_secret, signature_matches, timestamp_fresh
 from .commands import TokenRequest
 from .errors import Forbidden, Unauthenticated, Unprocessable
-from .ports import Clock, Directory, ReplayGuard
+from .ports import Clock, Directory, ReplayGuard, TokenMinter, TokenVerifier
 
 
 class Authenticator:
@@ -87,7 +87,7 @@ class Authenticator:
 class TokenService:
     """`POST /v1/tokens`: the service mints staff tokens where it is the issuer."""
 
-    def __init__(self, directory: Directory, minter: HS256Tokens | None, ttl_seconds: int):
+    def __init__(self, directory: Directory, minter: TokenMinter | None, ttl_seconds: int):
         self._directory = directory
         self._minter = minter
         self._ttl = ttl_seconds

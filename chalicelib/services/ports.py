@@ -67,6 +67,19 @@ class CallbackLog(Protocol):
     def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None: ...
 
 
+class TokenVerifier(Protocol):
+    """Staff bearer tokens: the claims of a valid one; `InvalidToken` otherwise."""
+
+    def verify(self, token: str) -> dict[str, Any]: ...
+
+
+class TokenMinter(TokenVerifier, Protocol):
+    """Where the service is the issuer (local stage): it signs staff tokens too."""
+
+    def mint(self, claims: dict[str, Any], ttl_seconds: int,
+             now: dt.datetime | None = None) -> tuple[str, dt.datetime]: ...
+
+
 class ReplayGuard(Protocol):
     """Partner signatures seen within their window (a replay is refused)."""
 

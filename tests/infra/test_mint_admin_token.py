@@ -10,7 +10,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from chalicelib.adapters.tokens import HS256Tokens, InvalidToken
+from chalicelib.adapters.tokens import HS256Tokens
+from chalicelib.domain.errors import InvalidToken
 
 SCRIPT = Path(__file__).resolve().parents[2] / "infra" / "mint_admin_token.py"
 SECRET = "x" * 64

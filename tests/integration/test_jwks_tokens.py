@@ -11,7 +11,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from chalicelib.adapters.tokens import InvalidToken, JwksVerifier
+from chalicelib.adapters.tokens import JwksVerifier
+from chalicelib.domain.errors import InvalidToken
 
 
 @pytest.fixture(scope="module")
