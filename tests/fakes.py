@@ -1,0 +1,487 @@
+"""In-memory fakes of the ports (`chalicelib/services/ports.py`), for the services' unit tests.
+
+Each keeps the semantics of the adapter it stands in for, down to what that adapter
+refuses: a duplicate claim, a stale version, an inactive mediator, a delay SQS would
+not take, a body that is not JSON, a non-2xx answer. What the real stores keep as JSON
+(timeline details, notification records, letters, a case's agreement and visits) goes
+through JSON here too, so a value DynamoDB could not hold fails in the unit tests.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import json
+from collections import defaultdict
+from typing import Any, Callable, Iterable, Iterator
+
+from chalicelib.adapters.clock import to_storage
+from chalicelib.adapters.cursors import decode_cursor, encode_cursor
+from chalicelib.adapters.webhooks import WebhookError
+from chalicelib.config import queue_name
+from chalicelib.domain.case import Case, Event, SupervisionLetter
+from chalicelib.domain.case_query import CaseQuery
+from chalicelib.domain.directory import Mediator, Org, Partner, Region
+from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
+from chalicelib.domain.identity import e164
+from chalicelib.domain.regions import district_of
+from chalicelib.domain.stats import describe_row, stats_changes
+from chalicelib.domain.supervision import next_check_at
+from chalicelib.domain.visits import next_visit_check_on
+
+CASE_JSON_FIELDS = ("agreement", "referral", "return_visits", "stats_recorded")
+"""Case fields the real store keeps as JSON attributes."""
+
+
+def _json(value: Any) -> Any:
+    """`value` as it comes back from a JSON attribute (TypeError for what JSON cannot hold)."""
+    return json.loads(json.dumps(value, ensure_ascii=False))
+
+
+def _letter_record(letter: SupervisionLetter) -> dict[str, Any]:
+    """督办函 as the real store keeps it: its fields but the issue time (the key), dates in ISO 8601."""
+    fields = {name: value for name, value in dataclasses.asdict(letter).items() if name != "issued_at"}
+    return json.loads(json.dumps(fields, default=lambda moment: moment.isoformat(), ensure_ascii=False))
+
+
+class FakeClock:
+    """The service's clock, set by the test: it says `now` until moved (timezone-aware only)."""
+
+    def __init__(self, now: dt.datetime):
+        self.set(now)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, moment: dt.datetime) -> dt.datetime:
+        if moment.tzinfo is None or moment.utcoffset() is None:
+            raise ValueError("the clock is timezone-aware: give an offset")
+        self.now = moment
+        return moment
+
+    def advance(self, delta: dt.timedelta | None = None, **units: float) -> dt.datetime:
+        return self.set(self.now + (delta or dt.timedelta(**units)))
+
+
+class FakeDirectory:
+    """The directory (机构名录) in memory, as `ports.Directory`: entries by id, AlreadyExists on a taken id."""
+
+    _ID_FIELD = {Region: "code", Org: "org_id", Mediator: "mediator_id", Partner: "partner_id"}
+
+    def __init__(self) -> None:
+        self._entries: dict[type, dict[str, Any]] = {kind: {} for kind in self._ID_FIELD}
+
+    def _add(self, entry: Any) -> None:
+        table, key = self._entries[type(entry)], getattr(entry, self._ID_FIELD[type(entry)])
+        if key in table:
+            raise AlreadyExists(key)
+        table[key] = entry
+
+    def _update(self, entry: Any, changes: dict[str, Any]) -> Any:
+        """The stored entry with `changes`, not the one handed in (its `open_cases` may have moved)."""
+        table, key = self._entries[type(entry)], getattr(entry, self._ID_FIELD[type(entry)])
+        if key not in table:  # the real update is conditional on the row existing
+            raise LookupError(f"no {type(entry).__name__} {key} to update")
+        table[key] = dataclasses.replace(table[key], **changes)
+        return table[key]
+
+    def _all(self, kind: type) -> list[Any]:
+        return list(self._entries[kind].values())
+
+    # new entries
+    def add_region(self, region: Region) -> None:
+        self._add(region)
+
+    def add_org(self, org: Org) -> None:
+        self._add(org)
+
+    def add_mediator(self, mediator: Mediator) -> None:
+        self._add(mediator)
+
+    def add_partner(self, partner: Partner) -> None:
+        self._add(partner)
+
+    # look-ups by id
+    def region(self, code: str) -> Region | None:
+        return self._entries[Region].get(code)
+
+    def org(self, org_id: str) -> Org | None:
+        return self._entries[Org].get(org_id)
+
+    def mediator(self, mediator_id: str) -> Mediator | None:
+        return self._entries[Mediator].get(mediator_id)
+
+    def partner(self, partner_id: str) -> Partner | None:
+        return self._entries[Partner].get(partner_id)
+
+    # every entry of a kind
+    def regions(self) -> Iterable[Region]:
+        return self._all(Region)
+
+    def orgs(self) -> Iterable[Org]:
+        return self._all(Org)
+
+    def mediators(self) -> Iterable[Mediator]:
+        return self._all(Mediator)
+
+    def partners(self) -> Iterable[Partner]:
+        return self._all(Partner)
+
+    # the look-ups of the indexes, and the changes
+    def orgs_in_scope(self, scope: str) -> Iterable[Org]:
+        return [org for org in self._all(Org) if f"{org.region_code}#{org.tier.value}" == scope]
+
+    def mediators_of(self, org_id: str) -> Iterable[Mediator]:
+        return [mediator for mediator in self._all(Mediator) if mediator.org_id == org_id]
+
+    def partner_by_key(self, key_id: str) -> Partner | None:
+        return next((p for p in self._all(Partner) if p.key_id == key_id), None)
+
+    def update_mediator(self, mediator: Mediator, changes: dict[str, Any]) -> Mediator:
+        return self._update(mediator, changes)
+
+    def update_partner(self, partner: Partner, changes: dict[str, Any]) -> Partner:
+        return self._update(partner, changes)
+
+    def state(self) -> dict[type, dict[str, Any]]:
+        """Everything held, to compare before and after a refused call."""
+        return copy.deepcopy(self._entries)
+
+
+class FakeCaseStore:
+    """Cases in memory, as `ports.CaseStore`, `ports.NotificationOutbox` and `ports.CallbackLog` at once.
+
+    One write is all or nothing, as the real store's transaction: the (owner, external_ref)
+    claim, the version check, the mediators' `open_cases` in the directory, the timeline, the
+    SMS records, the letters and the statistics rows. Reads hand out copies. `interleave`
+    runs a concurrent writer just before the next writes, to drive the services' retries."""
+
+    def __init__(self, directory: FakeDirectory):
+        self._directory = directory
+        self._cases: dict[str, Case] = {}
+        self._events: dict[str, list[Event]] = defaultdict(list)
+        self._claims: dict[tuple[str, str], tuple[str, str]] = {}
+        self._party_keys: dict[str, list[dt.datetime]] = defaultdict(list)
+        self._notifications: dict[tuple[str, str], dict[str, Any]] = {}
+        self._letters: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self._deliveries: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+        self._stats: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self._concurrent: list[Callable[[], None]] = []
+        self._interleaving = False
+
+    # ------------------------------------------------------------ test controls
+
+    def interleave(self, write: Callable[[], None], times: int = 1) -> None:
+        """Run `write` (a concurrent writer) just before each of the next `times` writes."""
+        self._concurrent.extend([write] * times)
+
+    def _before_write(self) -> None:
+        if self._concurrent and not self._interleaving:  # a concurrent writer's own write runs as it is
+            self._interleaving = True
+            try:
+                self._concurrent.pop(0)()
+            finally:
+                self._interleaving = False
+
+    def state(self) -> tuple:
+        """Everything held, to compare before and after a refused call."""
+        return copy.deepcopy((self._cases, dict(self._events), self._claims, dict(self._party_keys),
+                              self._notifications, dict(self._letters), dict(self._deliveries),
+                              {row: dict(counters) for row, counters in self._stats.items()}))
+
+    def deliveries(self, case_id: str) -> list[dict[str, Any]]:
+        """The callback attempts recorded on a case, oldest first."""
+        return [self._deliveries[case_id][key] for key in sorted(self._deliveries[case_id])]
+
+    def stats_rows(self) -> dict[tuple[str, str], dict[str, int]]:
+        """(district, row key) → counters, as the case writes left the statistics rows."""
+        return {row: {name: value for name, value in counters.items() if value}
+                for row, counters in self._stats.items()}
+
+    # ------------------------------------------------------------------ writes
+
+    def _prepare(self, case: Case, events: list[Event], version: int) -> Callable[[], None]:
+        """The write of a case at `version` with its events, checked whole (TypeError for what JSON
+        cannot hold) before anything changes; call the result to make it."""
+        record, changes = stats_changes(case)
+        kept = copy.deepcopy(case)
+        kept.version, kept.stats_recorded = version, record
+        for name in CASE_JSON_FIELDS:
+            setattr(kept, name, _json(getattr(kept, name)))
+        timeline = [dataclasses.replace(event, detail=_json(event.detail)) for event in events]
+
+        def commit() -> None:
+            case.version, case.stats_recorded = version, record
+            self._cases[case.case_id] = kept
+            self._events[case.case_id].extend(timeline)
+            self._events[case.case_id].sort(key=lambda event: event.at)  # stable: a write's own order holds
+            for row, counters in changes.items():
+                for name, delta in counters.items():
+                    self._stats[district_of(case.region_code), row][name] += delta
+        return commit
+
+    def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
+               party_key_ttl: dt.datetime) -> None:
+        self._before_write()
+        claim = (case.owner, case.external_ref)
+        if claim in self._claims:
+            raise DuplicateReference(*self._claims[claim])
+        if case.case_id in self._cases:  # the real transaction is cancelled on the case's own condition
+            raise RuntimeError(f"case id {case.case_id} is taken")
+        self._prepare(case, events, version=1)()
+        self._claims[claim] = (case.case_id, case.request_hash)
+        for pseudonym in party_pseudonyms:
+            self._party_keys[pseudonym].append(case.received_at)
+
+    def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
+                    mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
+                    letters: Iterable[SupervisionLetter] = ()) -> None:
+        self._before_write()
+        stored = self._cases.get(case.case_id)
+        if (stored.version if stored else 0) != case.version:
+            raise StaleCase(case.case_id)
+        load = {mediator_id: delta for mediator_id, delta in (mediator_load or {}).items() if delta}
+        mediators = {mediator_id: self._directory.mediator(mediator_id) for mediator_id in load}
+        if any(m is None for m in mediators.values()) or (
+                require_active_mediator in mediators and not mediators[require_active_mediator].active):
+            raise MediatorUnavailable(require_active_mediator or "")
+        commit = self._prepare(case, events, version=case.version + 1)
+        records = [_json(record) for record in notifications]
+        letter_records = {f"{to_storage(letter.issued_at)}#{letter.deadline}": _letter_record(letter)
+                          for letter in letters}
+        commit()
+        for record in records:
+            self._notifications[record["case_id"], record["sk"]] = record
+        self._letters[case.case_id].update(letter_records)
+        for mediator_id, delta in load.items():
+            mediator = mediators[mediator_id]
+            self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
+
+    def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
+        """One row per moment, as the real log's key: a second attempt at the same instant overwrites."""
+        self._deliveries[case_id][to_storage(at)] = _json(delivery)
+
+    # ------------------------------------------------------------------- reads
+
+    def get(self, case_id: str) -> Case | None:
+        case = self._cases.get(case_id)
+        return copy.deepcopy(case) if case else None
+
+    def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
+        return self._claims.get((owner, external_ref))
+
+    def party_seen_since(self, pseudonyms: list[str], since: dt.datetime) -> bool:
+        return any(received >= since for pseudonym in pseudonyms for received in self._party_keys.get(pseudonym, ()))
+
+    def events(self, case_id: str) -> list[Event]:
+        return copy.deepcopy(self._events.get(case_id, []))
+
+    def supervision_letters(self, case_id: str) -> list[dict[str, Any]]:
+        letters = self._letters.get(case_id, {})
+        return [copy.deepcopy(letters[key]) for key in sorted(letters)]
+
+    def notifications(self, case_id: str) -> list[dict[str, Any]]:
+        return [self._public(record) for (owner, sk), record in sorted(self._notifications.items())
+                if owner == case_id]
+
+    def list(self, query: CaseQuery, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+        """Newest first; a cursor names its list, and one of another list is refused."""
+        scope = next((f"{name}={value}" for name in ("partner_id", "org_id", "district_code")
+                      if (value := getattr(query, name)) is not None), "all")
+        cases = sorted((c for c in self._cases.values() if _in_query(c, query)), key=_received_key, reverse=True)
+        if cursor is not None:
+            key = decode_cursor(cursor)
+            if set(key) != {"scope", "after"} or key["scope"]["S"] != scope:
+                raise InvalidCursor("cursor does not belong to this list")
+            cases = [c for c in cases if _received_key(c) < key["after"]["S"]]
+        page = cases[:limit]
+        following = None
+        if len(cases) > limit:
+            following = encode_cursor({"scope": {"S": scope}, "after": {"S": _received_key(page[-1])}})
+        return copy.deepcopy(page), following
+
+    def due_for_supervision(self, now: dt.datetime) -> Iterator[Case]:
+        yield from self._due(next_check_at, now)
+
+    def due_for_visits(self, today: dt.date) -> Iterator[Case]:
+        yield from self._due(next_visit_check_on, today)
+
+    def _due(self, index_key: Callable[[Case], Any], bound: Any) -> list[Case]:
+        """The cases a sparse index holds at or before `bound`, by their key: each key is derived
+        from the case's state as it was saved, as the real store derives it at every write."""
+        keyed = [(key, case) for case in self._cases.values() if (key := index_key(case)) is not None]
+        return [copy.deepcopy(case) for key, case in sorted(keyed, key=lambda pair: pair[0]) if key <= bound]
+
+    # ---------------------------------------------------------------- outbox
+
+    @staticmethod
+    def _public(record: dict[str, Any]) -> dict[str, Any]:
+        """A record as the real store reads it back: without its release-index key."""
+        return {k: copy.deepcopy(v) for k, v in record.items() if k != "release_at"}
+
+    def notification(self, case_id: str, sort_key: str) -> dict[str, Any] | None:
+        record = self._notifications.get((case_id, sort_key))
+        return self._public(record) if record else None
+
+    def _unsent(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> dict[str, Any] | None:
+        record = self._notifications.get((case_id, sort_key))
+        return record if record is not None and record["status"] in claimable else None
+
+    def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> bool:
+        record = self._unsent(case_id, sort_key, claimable)
+        if record is None:
+            return False
+        record.update(status="sending", release_at=None)
+        return True
+
+    def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
+                            retry_at: dt.datetime | None = None) -> None:
+        record = self._notifications[case_id, sort_key]
+        record["status"] = str(status)
+        if sent_at is not None:
+            record["sent_at"] = to_storage(sent_at)
+        if retry_at is not None:
+            record["release_at"] = to_storage(retry_at)
+
+    def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
+                              release_at: dt.datetime) -> bool:
+        record = self._unsent(case_id, sort_key, claimable)
+        if record is not None:
+            record["release_at"] = to_storage(release_at)
+        return record is not None
+
+    def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]:
+        bound = to_storage(now)
+        due = sorted((r for r in self._notifications.values() if r.get("release_at") and r["release_at"] <= bound),
+                     key=lambda record: record["release_at"])
+        yield from [self._public(record) for record in due]
+
+
+def _received_key(case: Case) -> str:
+    return f"{to_storage(case.received_at)}#{case.case_id}"
+
+
+def _in_query(case: Case, query: CaseQuery) -> bool:
+    wanted = {"partner_id": (query.partner_id, case.partner_id), "org_id": (query.org_id, case.org_id),
+              "district_code": (query.district_code, district_of(case.region_code)),
+              "status": (query.status, case.status), "category": (query.category, case.category),
+              "risk_level": (query.risk_level, case.risk_level), "overdue": (query.overdue, case.overdue)}
+    return (all(value is None or value == actual for value, actual in wanted.values())
+            and case.region_code.startswith(query.region_prefix or ""))
+
+
+class FakeStatsStore:
+    """The statistics rows the fake case store's writes keep, read as `adapters.stats_store.StatsStore` reads them."""
+
+    def __init__(self, cases: FakeCaseStore, directory: FakeDirectory):
+        self._cases = cases
+        self._directory = directory
+
+    def _rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+        for (district, row), counters in sorted(self._cases.stats_rows().items()):
+            described = describe_row(row)
+            if district == region[:6] and described["region_code"] == region and (
+                    first.isoformat() <= described["day"] <= last.isoformat()):
+                yield described, counters
+
+    def region_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[dict[str, int]]:
+        return (counters for described, counters in self._rows(region, first, last) if "kind" not in described)
+
+    def rank_rows(self, kind: str, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:
+        """Day rows only: the real store reads whole months from month rows, which sum to the same."""
+        return ((described["subject_id"], counters) for described, counters in self._rows(region, first, last)
+                if described.get("kind") == kind)
+
+    def names(self, kind: str, ids: list[str]) -> dict[str, str]:
+        look_up = {"org": self._directory.org, "mediator": self._directory.mediator}[kind]
+        return {entry_id: entry.name for entry_id in ids if (entry := look_up(entry_id)) is not None}
+
+
+class PublishFailed(RuntimeError):
+    """The queue refused the message (as SQS failing a send)."""
+
+
+class FakePublisher:
+    """The queues in memory, as `ports.Publisher`: every message as (role, body, delay_seconds), in order."""
+
+    MAX_DELAY_SECONDS = 900
+    """SQS refuses a longer per-message delay."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, dict[str, Any], int]] = []
+        self._failing: set[str] | None = set()
+
+    def fail(self, *roles: str) -> None:
+        """Refuse every publish to these roles (to every role when none is named)."""
+        self._failing = set(roles) if roles else None
+
+    def _accept(self, role: str, delay_seconds: int) -> None:
+        queue_name(role)  # an unknown role has no queue (KeyError), as for the real publisher
+        if not 0 <= delay_seconds <= self.MAX_DELAY_SECONDS:
+            raise ValueError(f"SQS takes a delay of 0 to {self.MAX_DELAY_SECONDS} s, not {delay_seconds}")
+        if self._failing is None or role in self._failing:
+            raise PublishFailed(role)
+
+    def publish(self, role: str, body: dict[str, Any], delay_seconds: int = 0) -> str:
+        self._accept(role, delay_seconds)
+        self.messages.append((role, _json(body), delay_seconds))
+        return f"message-{len(self.messages)}"
+
+    def publish_batch(self, role: str, bodies: list[dict[str, Any]]) -> None:
+        self._accept(role, 0)
+        self.messages.extend((role, _json(body), 0) for body in bodies)
+
+    def bodies(self, role: str) -> list[dict[str, Any]]:
+        """The bodies published to one role, in order."""
+        return [body for published_role, body, _ in self.messages if published_role == role]
+
+
+class SmsRefused(RuntimeError):
+    """The SMS gateway refused the message."""
+
+
+class FakeSmsSender:
+    """SMS in memory, as `ports.SmsSender`: every send as (phone, text); `failing` makes sends raise."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.failing = False
+
+    def send(self, phone: str, text: str) -> str:
+        e164(phone)  # the real sender formats the number for the gateway first
+        if self.failing:
+            raise SmsRefused(phone)
+        self.sent.append((phone, text))
+        return f"sms-{len(self.sent)}"
+
+
+class FakeWebhookClient:
+    """Partner endpoints in memory, as `ports.WebhookClient`: records every POST and gives the
+    next of `answers` (200 once they run out); a non-2xx status raises, as the real client does."""
+
+    def __init__(self, *answers: int | Exception):
+        self.answers: list[int | Exception] = list(answers)
+        self.posts: list[tuple[str, bytes, dict[str, str]]] = []
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
+        self.posts.append((url, body, dict(headers)))
+        answer = self.answers.pop(0) if self.answers else 200
+        if isinstance(answer, Exception):
+            raise answer
+        if not 200 <= answer < 300:
+            raise WebhookError(f"HTTP {answer}")
+        return answer
+
+
+class FakeReplayGuard:
+    """Partner signatures seen, in memory, as `adapters.replay_guard.ReplayGuard`: each is claimed once."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, dt.datetime] = {}
+
+    def claim(self, signature: str, expires_at: dt.datetime) -> bool:
+        if signature in self.seen:
+            return False
+        self.seen[signature] = expires_at
+        return True

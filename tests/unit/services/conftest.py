@@ -1,0 +1,75 @@
+"""The services under test, built by `Container` on the in-memory fakes (cosmicpython's `bootstrap`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.enums import CaseStatus
+from chalicelib.wiring import Container
+from tests.fakes import (
+    FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+from tests.unit.services.builders import MONDAY, Centre
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(MONDAY)
+
+
+@pytest.fixture
+def directory_store() -> FakeDirectory:
+    return FakeDirectory()
+
+
+@pytest.fixture
+def store(directory_store) -> FakeCaseStore:
+    return FakeCaseStore(directory_store)
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+def sms() -> FakeSmsSender:
+    return FakeSmsSender()
+
+
+@pytest.fixture
+def webhook() -> FakeWebhookClient:
+    return FakeWebhookClient()
+
+
+@pytest.fixture
+def container(clock, store, directory_store, publisher, sms, webhook) -> Container:
+    """Every port a fake: the case store is also the outbox and the callback log."""
+    return Container(clock=clock, case_store=store, outbox=store, callback_log=store,
+                     directory_store=directory_store, publisher=publisher, sms_sender=sms, webhook=webhook,
+                     stats_store=FakeStatsStore(store, directory_store))
+
+
+@pytest.fixture
+def centre(container) -> Centre:
+    """The container with the demo directory and partner loaded."""
+    return Centre(container)
+
+
+@pytest.fixture
+def received(centre):
+    """The partner's case R-1, filed on MONDAY; its routing message not yet handled."""
+    return centre.file("R-1")
+
+
+@pytest.fixture
+def dispatched(centre):
+    """The partner's case R-1 dispatched to mediator M-CN-1 of the village org V-CN; its SMS pending."""
+    return centre.case_at(CaseStatus.DISPATCHED)
+
+
+def _use_case(name: str):
+    """A fixture of one use case of the container."""
+    return pytest.fixture(name=name)(lambda container: getattr(container, name))
+
+
+queries, routing, notifier, callbacks = map(_use_case, ("queries", "routing", "notifier", "callbacks"))

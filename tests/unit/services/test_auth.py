@@ -1,0 +1,134 @@
+"""Authenticator (§1): staff bearer tokens and partner signatures, each signature once; and
+TokenService, which mints staff tokens for admins (the real HS256Tokens: it is pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chalicelib.domain.signing import SIGNATURE_WINDOW_SECONDS, sign
+from chalicelib.services.auth import Authenticator
+from chalicelib.services.commands import PartnerChanges, TokenRequest
+from chalicelib.services.errors import Forbidden, Unauthenticated, Unprocessable
+from chalicelib.wiring import Container
+from tests.fakes import FakeReplayGuard
+from tests.unit.services.builders import ADMIN, MEDIATOR, PARTNER, PARTNER_ID, SUPERVISOR, parse, refused
+
+BODY = b'{"external_ref":"R-1"}'
+PATH = "/v1/cases?b=2&a=1"
+
+
+@pytest.fixture
+def guard() -> FakeReplayGuard:
+    return FakeReplayGuard()
+
+
+@pytest.fixture
+def authenticator(centre, guard) -> Authenticator:
+    """As `Container.authenticator` builds it, with the fake replay guard: the container makes
+    the real `ReplayGuard` itself and takes no override of it."""
+    services = centre.services
+    return Authenticator(services.directory_store, guard, services.token_verifier, services.settings.secret_key,
+                         services.clock)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+def mint(centre, principal=ADMIN, **request) -> str:
+    token, _ = centre.services.tokens.mint(parse(TokenRequest, request), principal)
+    return token
+
+
+@pytest.mark.parametrize(("request_body", "principal"), [
+    ({"role": "mediator", "mediator_id": "M-CN-1"}, MEDIATOR),
+    ({"role": "supervisor", "jurisdiction": "320509"}, SUPERVISOR),
+    ({"role": "admin"}, ADMIN),
+])
+def test_a_minted_staff_token_authenticates_as_its_principal(centre, authenticator, request_body, principal):
+    assert authenticator.authenticate(bearer(mint(centre, **request_body)), "GET", ["/v1/cases"], b"") == principal
+
+
+def test_a_token_lives_for_the_configured_time(centre):
+    claims = centre.services.token_verifier.verify(mint(centre, role="admin"))
+    assert claims["exp"] - claims["iat"] == centre.services.settings.token_ttl_seconds
+
+
+@pytest.mark.parametrize("headers", [
+    {}, {"authorization": "Basic YWRtaW4="}, {"authorization": "Bearer  "}, bearer("not.a.token")])
+def test_missing_or_malformed_credentials_are_401(authenticator, headers):
+    with pytest.raises(Unauthenticated):
+        authenticator.authenticate(headers, "GET", ["/v1/cases"], b"")
+
+
+@pytest.mark.parametrize(("claims", "ttl"), [
+    ({"sub": "admin", "role": "admin"}, -60),  # expired
+    ({"sub": "p", "role": "partner"}, 60),  # partners sign, they hold no token
+    ({"sub": "x", "role": "janitor"}, 60),
+    ({"sub": "supervisor:x", "role": "supervisor"}, 60),  # no jurisdiction
+    ({"sub": "mediator:x", "role": "mediator", "org_id": "V-CN"}, 60),  # no mediator_id
+])
+def test_a_token_with_claims_the_service_refuses_is_401(centre, authenticator, claims, ttl):
+    token, _ = centre.services.token_minter.mint(claims, ttl)
+    with pytest.raises(Unauthenticated):
+        authenticator.authenticate(bearer(token), "GET", ["/v1/cases"], b"")
+
+
+def signed(centre, timestamp: dt.datetime, key_id: str | None = None, secret: str | None = None,
+           body: bytes = BODY) -> dict[str, str]:
+    stamp = str(int(timestamp.timestamp()))
+    return {"x-hewei-key": key_id or centre.partner.key_id, "x-hewei-timestamp": stamp,
+            "x-hewei-signature": sign(secret or centre.partner_secret, stamp, "POST", PATH, body)}
+
+
+@pytest.mark.parametrize("skew", [-SIGNATURE_WINDOW_SECONDS, 0, SIGNATURE_WINDOW_SECONDS])
+def test_a_signed_request_within_the_window_is_the_partner_once(centre, authenticator, guard, clock, skew):
+    headers = signed(centre, clock() + dt.timedelta(seconds=skew))
+    paths = ["/v1/cases?a=1&b=2", PATH]  # the gateway may have reordered the query
+    assert authenticator.authenticate(headers, "POST", paths, BODY) == PARTNER
+    assert list(guard.seen) == [headers["x-hewei-signature"]]
+    with pytest.raises(Unauthenticated, match="replay"):
+        authenticator.authenticate(headers, "POST", paths, BODY)
+
+
+@pytest.mark.parametrize(("change", "partner_enabled"), [
+    ({"skew": SIGNATURE_WINDOW_SECONDS + 1}, True),
+    ({"skew": -SIGNATURE_WINDOW_SECONDS - 1}, True),
+    ({"key_id": "hk_unknown"}, True),
+    ({"secret": "not-the-partners-secret"}, True),
+    ({"body": b"{}"}, True),  # signed over another body
+    ({}, False),
+])
+def test_a_signature_refused_claims_nothing(centre, authenticator, guard, clock, change, partner_enabled):
+    centre.services.directory.change_partner(PARTNER_ID, PartnerChanges(enabled=partner_enabled))
+    skew = dt.timedelta(seconds=change.get("skew", 0))
+    headers = signed(centre, clock() + skew, **{name: value for name, value in change.items() if name != "skew"})
+    with refused(Unauthenticated, lambda: dict(guard.seen)):
+        authenticator.authenticate(headers, "POST", [PATH], BODY)
+
+
+def test_only_admins_mint_tokens(centre):
+    with pytest.raises(Forbidden):
+        mint(centre, SUPERVISOR, role="admin")
+
+
+@pytest.mark.parametrize(("request_body", "field"), [
+    ({"role": "mediator"}, "mediator_id"),
+    ({"role": "mediator", "mediator_id": "M-NOBODY"}, "mediator_id"),
+    ({"role": "supervisor"}, "jurisdiction"),
+    ({"role": "supervisor", "jurisdiction": "320510"}, "jurisdiction"),
+    ({"role": "supervisor", "jurisdiction": "320509", "org_id": "NO-ORG"}, "org_id"),
+    ({"role": "partner"}, "role"),
+])
+def test_a_token_request_the_directory_does_not_bear_out_is_unprocessable(centre, request_body, field):
+    with pytest.raises(Unprocessable) as refusal:
+        mint(centre, **request_body)
+    assert [e["field"] for e in refusal.value.errors] == [field]
+
+
+def test_where_the_identity_provider_issues_tokens_none_are_minted(centre):
+    tokens = Container(token_minter=None, directory_store=centre.services.directory_store).tokens
+    with pytest.raises(Unprocessable):
+        tokens.mint(parse(TokenRequest, {"role": "admin"}), ADMIN)

@@ -1,0 +1,111 @@
+"""The fakes keep to their ports: every method with the port's parameters, and the refusals of the
+real adapters (a fake that accepts what the adapter refuses would make the services' tests lie)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+
+import pytest
+
+from chalicelib.adapters.case_store import CaseStore
+from chalicelib.adapters.replay_guard import ReplayGuard
+from chalicelib.adapters.stats_store import StatsStore
+from chalicelib.adapters.webhooks import WebhookError
+from chalicelib.domain.case import Event
+from chalicelib.domain.enums import CaseStatus
+from chalicelib.domain.errors import MediatorUnavailable, StaleCase
+from chalicelib.services import ports
+from tests.fakes import (
+    FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
+    FakeWebhookClient)
+from tests.unit.services.builders import MONDAY, refused
+
+PORTS = [
+    (FakeCaseStore, ports.CaseStore), (FakeCaseStore, ports.NotificationOutbox), (FakeCaseStore, ports.CallbackLog),
+    (FakeDirectory, ports.Directory), (FakePublisher, ports.Publisher), (FakeSmsSender, ports.SmsSender),
+    (FakeWebhookClient, ports.WebhookClient),
+    (FakeReplayGuard, ReplayGuard), (FakeStatsStore, StatsStore),  # no port: the adapter is the contract
+]
+
+
+def parameters(function) -> list[str]:
+    return [name for name in inspect.signature(function).parameters if name != "self"]
+
+
+def methods(kind: type) -> list[str]:
+    return [name for name, member in vars(kind).items()
+            if not name.startswith("_") and (inspect.isfunction(member) or isinstance(member, staticmethod))]
+
+
+@pytest.mark.parametrize(("fake", "port"), PORTS, ids=lambda kind: kind.__name__)
+def test_a_fake_has_every_method_of_its_port_with_its_parameters(fake, port):
+    assert methods(port)
+    for name in methods(port):
+        assert parameters(getattr(fake, name)) == parameters(getattr(port, name)), name
+
+
+def test_the_fake_case_store_answers_every_read_the_real_one_offers():
+    assert set(methods(CaseStore)) <= set(methods(FakeCaseStore))
+
+
+@pytest.fixture
+def saved(centre):
+    return centre.case_at(CaseStatus.DISPATCHED)
+
+
+def test_a_write_of_what_json_cannot_hold_fails_and_stores_nothing(store, saved):
+    with refused(TypeError, store.state):
+        store.save_change(saved, [Event(MONDAY, "note", "admin:admin", {"when": MONDAY})])
+
+
+@pytest.mark.parametrize(("version", "load", "required", "error"), [
+    (-1, {}, None, StaleCase),
+    (0, {"M-NOBODY": 1}, None, MediatorUnavailable),
+    (0, {"M-CN-1": 1}, "M-CN-1", MediatorUnavailable),
+])
+def test_a_save_the_real_transaction_would_cancel_changes_nothing(centre, store, saved, version, load, required,
+                                                                  error):
+    centre.services.directory_store.update_mediator(centre.services.directory_store.mediator("M-CN-1"),
+                                                    {"active": False})
+    saved.version += version
+    with refused(error, centre.state):
+        store.save_change(saved, [], mediator_load=load, require_active_mediator=required)
+
+
+def test_a_read_is_a_copy(store, saved):
+    store.get(saved.case_id).return_visits.append({"seq": 1})
+    assert store.get(saved.case_id).return_visits == []
+
+
+@pytest.mark.parametrize(("publish", "error"), [
+    (lambda p: p.publish("nowhere", {}), KeyError),
+    (lambda p: p.publish("callbacks", {}, delay_seconds=901), ValueError),
+    (lambda p: p.publish("routing", {"at": MONDAY}), TypeError),
+    (lambda p: p.publish_batch("notify", [{"at": MONDAY}]), TypeError),
+])
+def test_the_publisher_refuses_what_sqs_would(publish, error):
+    publisher = FakePublisher()
+    with pytest.raises(error):
+        publish(publisher)
+    assert publisher.messages == []
+
+
+def test_the_clock_is_timezone_aware():
+    with pytest.raises(ValueError):
+        FakeClock(dt.datetime(2026, 11, 23, 10, 0))
+
+
+@pytest.mark.parametrize("answer", [301, 404, 500, WebhookError("timed out")])
+def test_the_webhook_client_raises_on_anything_but_2xx(answer):
+    client = FakeWebhookClient(answer)
+    with pytest.raises(WebhookError):
+        client.post("https://partner.example/cb", b"{}", {})
+    assert client.post("https://partner.example/cb", b"{}", {}) == 200 and len(client.posts) == 2
+
+
+def test_the_sms_sender_refuses_what_is_no_phone_number():
+    sender = FakeSmsSender()
+    with pytest.raises(Exception):
+        sender.send("not a number", "text")
+    assert sender.sent == []

@@ -1,0 +1,132 @@
+"""IntakeService.file_case (受理): what a filed case stores and asks for, replays, conflicts and refusals."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from chalicelib.domain.enums import CaseStatus, Category, CategorySource, Channel, RiskLevel
+from chalicelib.services.errors import Conflict, Forbidden, Unprocessable
+from chalicelib.services.intake import STAFF_OWNER, party_pseudonyms
+from tests.unit.services.builders import ADMIN, MONDAY, OTHER_SUPERVISOR, PARTNER, PARTNER_ID, SUPERVISOR, new_case
+
+
+@pytest.fixture
+def file_case(centre):
+    return centre.services.intake.file_case
+
+
+def test_a_filed_case_is_stored_at_version_1_with_its_claim_and_is_sent_to_routing(file_case, store, publisher):
+    result = file_case(new_case("R-1"), PARTNER)
+    assert result.created
+    case = store.get(result.case.case_id)
+    assert case == result.case
+    assert (case.version, case.status, case.owner, case.partner_id, case.received_at) == (
+        1, CaseStatus.RECEIVED, PARTNER_ID, PARTNER_ID, MONDAY)
+    assert case.case_id.startswith("HW20261123")
+    assert [(e.type, e.actor) for e in store.events(case.case_id)] == [
+        ("received", f"partner:{PARTNER_ID}"), ("triaged", "system")]
+    assert store.get_claim(PARTNER_ID, "R-1") == (case.case_id, case.request_hash)
+    assert publisher.messages == [
+        ("routing", {"case_id": case.case_id, "reason": "intake", "requested_at": "2026-11-23T10:00:00+08:00"}, 0)]
+
+
+@pytest.mark.parametrize(("principal", "channel", "owner", "expected"), [
+    (PARTNER, None, PARTNER_ID, Channel.PARTNER_API),
+    (PARTNER, "hotline_12345", PARTNER_ID, Channel.HOTLINE_12345),
+    (ADMIN, None, STAFF_OWNER, Channel.WALK_IN),
+    (SUPERVISOR, "grid_patrol", STAFF_OWNER, Channel.GRID_PATROL),
+])
+def test_owner_and_channel_follow_the_caller(file_case, principal, channel, owner, expected):
+    case = file_case(new_case("R-1", channel=channel), principal).case
+    assert (case.owner, case.channel, case.partner_id) == (owner, expected, principal.partner_id)
+
+
+def test_a_case_without_a_category_is_triaged_from_its_text(file_case, store):
+    case = file_case(new_case("R-1", category=None), PARTNER).case
+    assert (case.category, case.category_source) == (Category.NEIGHBOR, CategorySource.AUTO)
+    triaged = store.events(case.case_id)[1].detail
+    assert triaged["category_source"] == "auto" and "漏水" in triaged["matched_keywords"]
+
+
+@pytest.mark.parametrize(("overrides", "level", "reasons"), [
+    ({}, RiskLevel.BLUE, []),
+    ({"risk_indicators": ["threat_of_violence"]}, RiskLevel.RED, ["threat_of_violence"]),
+    ({"party_count": 5}, RiskLevel.ORANGE, ["party_count>=5"]),
+    ({"amount_cny": 60_000}, RiskLevel.YELLOW, ["amount_cny>=50000"]),
+])
+def test_the_risk_is_graded_at_intake(file_case, store, overrides, level, reasons):
+    case = file_case(new_case("R-1", **overrides), PARTNER).case
+    assert case.risk_level is level
+    assert store.events(case.case_id)[1].detail["risk_reasons"] == reasons
+
+
+@pytest.mark.parametrize(("days_later", "level"), [(1, RiskLevel.YELLOW), (365, RiskLevel.YELLOW),
+                                                   (366, RiskLevel.BLUE)])
+def test_a_party_seen_within_a_year_makes_the_next_case_yellow(file_case, clock, days_later, level):
+    file_case(new_case("R-1"), PARTNER)
+    clock.advance(days=days_later)
+    assert file_case(new_case("R-2"), PARTNER).case.risk_level is level
+
+
+def test_a_replay_returns_the_stored_case_and_changes_nothing(centre, file_case):
+    first = file_case(new_case("R-1"), PARTNER)
+    before = centre.state()
+    again = file_case(new_case("R-1"), PARTNER)
+    assert (again.created, again.case) == (False, first.case)
+    assert centre.state() == before
+
+
+def test_the_same_reference_of_another_owner_is_another_case(file_case):
+    ours, staff = file_case(new_case("R-1"), PARTNER), file_case(new_case("R-1"), ADMIN)
+    assert staff.created and staff.case.case_id != ours.case.case_id
+
+
+def test_the_same_reference_with_other_content_is_a_conflict(centre, file_case):
+    first = file_case(new_case("R-1"), PARTNER).case
+    with centre.refuses(Conflict) as refused:
+        file_case(new_case("R-1", title="另一起纠纷"), PARTNER)
+    assert refused.value.extra == {"case_id": first.case_id}
+
+
+@pytest.mark.parametrize(("same_content", "outcome"), [(True, "replay"), (False, Conflict)])
+def test_a_twin_that_wins_the_claim_meanwhile_makes_this_request_a_replay_or_a_conflict(
+        centre, file_case, store, same_content, outcome):
+    twins = []
+    store.interleave(lambda: twins.append(file_case(new_case("R-1"), PARTNER).case))
+    command = new_case("R-1") if same_content else new_case("R-1", title="另一起纠纷")
+    if outcome == "replay":
+        result = file_case(command, PARTNER)
+        assert (result.created, result.case) == (False, twins[0])
+    else:
+        with pytest.raises(outcome):
+            file_case(command, PARTNER)
+    assert store.get_claim(PARTNER_ID, "R-1")[0] == twins[0].case_id
+    assert len(centre.services.publisher.bodies("routing")) == 1
+
+
+def test_a_lost_routing_message_does_not_lose_the_case(file_case, store, publisher):
+    publisher.fail("routing")
+    result = file_case(new_case("R-1"), PARTNER)
+    assert result.created and store.get(result.case.case_id) is not None
+    assert publisher.messages == []
+
+
+def test_a_supervisor_files_only_within_the_jurisdiction(centre, file_case):
+    with centre.refuses(Forbidden):
+        file_case(new_case("R-1"), OTHER_SUPERVISOR)
+
+
+def test_a_region_missing_from_the_directory_is_unprocessable(centre, file_case):
+    with centre.refuses(Unprocessable) as refused:
+        file_case(new_case("R-1", region_code="320509102999"), PARTNER)
+    assert [e["field"] for e in refused.value.errors] == ["region_code"]
+
+
+def test_the_parties_are_remembered_by_keyed_pseudonyms_of_their_numbers(centre, file_case, store):
+    case = file_case(new_case("R-1"), PARTNER).case
+    pseudonyms = party_pseudonyms(centre.services.settings.secret_key, case.parties)
+    assert len(pseudonyms) == 2 and not any("13812345678" in p for p in pseudonyms)  # phone and ID number
+    assert store.party_seen_since(pseudonyms[:1], MONDAY)
+    assert not store.party_seen_since(pseudonyms, MONDAY + dt.timedelta(seconds=1))

@@ -1,0 +1,56 @@
+"""StatsService (§8, 红黑榜): figures and ranking from the statistics rows the case writes keep."""
+
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.domain.enums import CaseStatus
+from chalicelib.services.commands import StatsQuery
+from chalicelib.services.errors import Forbidden, Unprocessable
+from tests.support import DISTRICT, OTHER_TOWN, VILLAGE
+from tests.unit.services.builders import MEDIATOR, OTHER_SUPERVISOR, SUPERVISOR, parse
+
+
+def query(region: str = DISTRICT, first: str = "2026-11-23", last: str = "2026-11-23") -> StatsQuery:
+    return parse(StatsQuery, {"region": region, "from": first, "to": last})
+
+
+@pytest.fixture
+def stats(centre):
+    """Two cases received on MONDAY in the village: R-1 resolved, R-2 dispatched."""
+    centre.case_at(CaseStatus.RESOLVED, "R-1")
+    centre.case_at(CaseStatus.DISPATCHED, "R-2")
+    return centre.services.stats
+
+
+@pytest.mark.parametrize(("scope", "total"), [
+    (query(), 2), (query(VILLAGE), 2), (query(OTHER_TOWN), 0),
+    (query(first="2026-11-24", last="2026-11-30"), 0), (query(first="2026-11-01", last="2026-11-30"), 2)])
+def test_figures_count_the_cases_of_the_region_received_in_the_range(stats, scope, total):
+    assert stats.figures(scope, SUPERVISOR)["total"] == total
+
+
+def test_figures_follow_the_cases_as_they_change(stats):
+    figures = stats.figures(query(), SUPERVISOR)
+    assert {status: n for status, n in figures["by_status"].items() if n} == {"resolved": 1, "dispatched": 1}
+    assert (figures["success_rate"], figures["resolved_below_district_share"], figures["by_tier"]["village"]) == (
+        1.0, 1.0, 2)
+
+
+def test_the_ranking_names_the_orgs_and_mediators_below_the_minimum_volume(stats):
+    ranking = stats.ranking(query(), SUPERVISOR)
+    assert [(e["org_id"], e["name"], e["concluded"]) for e in ranking["orgs"]["below_minimum"]] == [
+        ("V-CN", "城南社区人民调解委员会", 1)]
+    assert [(e["mediator_id"], e["name"]) for e in ranking["mediators"]["below_minimum"]] == [("M-CN-1", "王调解")]
+    assert ranking["orgs"]["ranked"] == []
+
+
+@pytest.mark.parametrize(("scope", "principal", "error"), [
+    (query(first="2026-11-24"), SUPERVISOR, Unprocessable),
+    (query(), OTHER_SUPERVISOR, Forbidden),
+    (query(), MEDIATOR, Forbidden),
+])
+@pytest.mark.parametrize("read", ["figures", "ranking"])
+def test_a_reversed_range_or_a_region_outside_the_jurisdiction_is_refused(stats, scope, principal, error, read):
+    with pytest.raises(error):
+        getattr(stats, read)(scope, principal)
