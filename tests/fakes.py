@@ -475,7 +475,7 @@ class FakeWebhookClient:
 
 
 class FakeReplayGuard:
-    """Partner signatures seen, in memory, as `adapters.replay_guard.ReplayGuard`: each is claimed once."""
+    """Partner signatures seen, in memory, as `ports.ReplayGuard`: each is claimed once."""
 
     def __init__(self) -> None:
         self.seen: dict[str, dt.datetime] = {}

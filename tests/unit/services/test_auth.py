@@ -27,7 +27,7 @@ def guard() -> FakeReplayGuard:
 @pytest.fixture
 def authenticator(centre, guard) -> Authenticator:
     """As `Container.authenticator` builds it, with the fake replay guard: the container makes
-    the real `ReplayGuard` itself and takes no override of it."""
+    the DynamoDB `ReplayGuard` itself and takes no override of it."""
     services = centre.services
     return Authenticator(services.directory_store, guard, services.token_verifier, services.settings.secret_key,
                          services.clock)

@@ -9,7 +9,6 @@ import inspect
 import pytest
 
 from chalicelib.adapters.case_store import CaseStore
-from chalicelib.adapters.replay_guard import ReplayGuard
 from chalicelib.adapters.stats_store import StatsStore
 from chalicelib.adapters.webhooks import WebhookError
 from chalicelib.domain.case import Event
@@ -24,8 +23,8 @@ from tests.unit.services.builders import MONDAY, refused
 PORTS = [
     (FakeCaseStore, ports.CaseStore), (FakeCaseStore, ports.NotificationOutbox), (FakeCaseStore, ports.CallbackLog),
     (FakeDirectory, ports.Directory), (FakePublisher, ports.Publisher), (FakeSmsSender, ports.SmsSender),
-    (FakeWebhookClient, ports.WebhookClient),
-    (FakeReplayGuard, ReplayGuard), (FakeStatsStore, StatsStore),  # no port: the adapter is the contract
+    (FakeWebhookClient, ports.WebhookClient), (FakeReplayGuard, ports.ReplayGuard),
+    (FakeStatsStore, StatsStore),  # no port: the adapter is the contract
 ]
 
 
