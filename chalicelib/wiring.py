@@ -77,8 +77,12 @@ class Container:
         return self.token_minter
 
     @cached_property
+    def replay_guard(self) -> ReplayGuard:
+        return ReplayGuard()
+
+    @cached_property
     def authenticator(self) -> Authenticator:
-        return Authenticator(self.directory_store, ReplayGuard(), self.token_verifier,
+        return Authenticator(self.directory_store, self.replay_guard, self.token_verifier,
                              self.settings.secret_key, self.clock)
 
     @cached_property

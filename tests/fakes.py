@@ -259,8 +259,8 @@ class FakeCaseStore:
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
 
     def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
-        """One row per moment, as the real log's key: a second attempt at the same instant overwrites."""
-        self._deliveries[case_id][to_storage(at)] = _json(delivery)
+        """One row per attempt, keyed by its moment and a counter (the real log adds a random tail)."""
+        self._deliveries[case_id][f"{to_storage(at)}#{len(self._deliveries[case_id]):06d}"] = _json(delivery)
 
     # ------------------------------------------------------------------- reads
 
@@ -328,11 +328,13 @@ class FakeCaseStore:
         record = self._notifications.get((case_id, sort_key))
         return record if record is not None and record["status"] in claimable else None
 
-    def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> bool:
-        record = self._unsent(case_id, sort_key, claimable)
-        if record is None:
+    def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...], now: dt.datetime,
+                           lease: dt.timedelta) -> bool:
+        record = self._notifications.get((case_id, sort_key))
+        lease_over = record is not None and record["status"] == "sending" and record["release_at"] <= to_storage(now)
+        if self._unsent(case_id, sort_key, claimable) is None and not lease_over:
             return False
-        record.update(status="sending", release_at=None)
+        record.update(status="sending", release_at=to_storage(now + lease))
         return True
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
@@ -341,8 +343,7 @@ class FakeCaseStore:
         record["status"] = str(status)
         if sent_at is not None:
             record["sent_at"] = to_storage(sent_at)
-        if retry_at is not None:
-            record["release_at"] = to_storage(retry_at)
+        record["release_at"] = to_storage(retry_at) if retry_at is not None else None
 
     def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
                               release_at: dt.datetime) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from typing import Any
 
 from .case_mapping import DELIVERY_PREFIX
@@ -14,5 +15,7 @@ class CallbackLog:
     """Callback delivery attempts, in the case's partition in DynamoDB."""
 
     def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
-        CaseItemModel(case_id, f"{DELIVERY_PREFIX}{to_storage(at)}", type="callback_delivery",
+        """One record per attempt: time and a random tail, so two attempts in one microsecond
+        (two deliveries of one status change racing) both stay on the log."""
+        CaseItemModel(case_id, f"{DELIVERY_PREFIX}{to_storage(at)}#{secrets.token_hex(4)}", type="callback_delivery",
                       at=to_storage(at), detail=delivery).save()

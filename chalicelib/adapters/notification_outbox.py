@@ -31,6 +31,10 @@ def notification_from_model(item: CaseItemModel) -> dict[str, Any]:
             "sent_at": item.sent_at}
 
 
+def _status_in(statuses: tuple[str, ...]):
+    return CaseItemModel.status.is_in(*map(str, statuses))
+
+
 class NotificationOutbox:
     """Stored notifications on their way out, in DynamoDB. They are written with the case change
     that caused them (`CaseStore.save_change`); this reads and moves them through their sends."""
@@ -42,35 +46,43 @@ class NotificationOutbox:
             return None
         return notification_from_model(item)
 
-    def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> bool:
-        """Move a notification to `sending` if its status is one of `claimable`:
-        the conditional write that makes a twice-delivered message send once."""
-        return self._update_unsent(case_id, sort_key, claimable, [
-            CaseItemModel.status.set(NotificationStatus.SENDING.value), CaseItemModel.release_shard.remove(),
-            CaseItemModel.release_at.remove()])
+    def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...], now: dt.datetime,
+                           lease: dt.timedelta) -> bool:
+        """Move a notification to `sending` for `lease` if its status is one of `claimable`, or if
+        it is `sending` under a lease that has run out (its sender died between claim and settle):
+        the conditional write that makes a twice-delivered message send once. Until it is settled
+        it stays on the release index, due when the lease ends, so a claim is never stranded."""
+        lease_over = (CaseItemModel.status == NotificationStatus.SENDING.value) & (
+            CaseItemModel.release_at <= to_storage(now))
+        return self._update_if(case_id, sort_key, _status_in(claimable) | lease_over, [
+            CaseItemModel.status.set(NotificationStatus.SENDING.value),
+            CaseItemModel.release_shard.set(RELEASE_SHARD), CaseItemModel.release_at.set(to_storage(now + lease))])
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
                             retry_at: dt.datetime | None = None) -> None:
-        """Record the outcome of a send; a failed one gets a `retry_at` on the release index."""
+        """Record the outcome of a send: off the release index, or, for a failed one, on it again
+        at `retry_at`."""
         actions = [CaseItemModel.status.set(str(status))]
         if sent_at is not None:
             actions.append(CaseItemModel.sent_at.set(to_storage(sent_at)))
         if retry_at is not None:
             actions += [CaseItemModel.release_shard.set(RELEASE_SHARD),
                         CaseItemModel.release_at.set(to_storage(retry_at))]
+        else:
+            actions += [CaseItemModel.release_shard.remove(), CaseItemModel.release_at.remove()]
         CaseItemModel(case_id, sort_key).update(actions=actions)
 
     def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
-                              release_at: dt.datetime) -> None:
-        """Move an unsent notification's release time, unless a sender has taken it meanwhile."""
-        self._update_unsent(case_id, sort_key, claimable, [CaseItemModel.release_at.set(to_storage(release_at))])
+                              release_at: dt.datetime) -> bool:
+        """Move an unsent notification's release time, unless it has been sent or settled meanwhile."""
+        return self._update_if(case_id, sort_key, _status_in(claimable),
+                               [CaseItemModel.release_at.set(to_storage(release_at))])
 
     @staticmethod
-    def _update_unsent(case_id: str, sort_key: str, claimable: tuple[str, ...], actions: list) -> bool:
-        """Apply `actions` to a notification whose status is still one of `claimable`; False if not."""
+    def _update_if(case_id: str, sort_key: str, condition, actions: list) -> bool:
+        """Apply `actions` to a notification if `condition` holds; False if not."""
         try:
-            CaseItemModel(case_id, sort_key).update(
-                actions=actions, condition=CaseItemModel.status.is_in(*map(str, claimable)))
+            CaseItemModel(case_id, sort_key).update(actions=actions, condition=condition)
         except UpdateError as exc:
             if is_condition_failure(exc):
                 return False

@@ -12,14 +12,90 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Callable, Generic, TypeVar
+from datetime import date
+from typing import Callable, Generic, Literal, TypeVar
+
+from pydantic import Field
 
 from ..domain.access import CASE_HANDLERS, Permission
 from ..domain.case import TRANSITIONS, Case, Outcome
-from ..domain.enums import CaseStatus
-from . import commands as c
+from ..domain.enums import CaseStatus, Referral, Satisfaction
+from .commands import Command, Text
 
-C = TypeVar("C", bound=c.Action)
+# ------------------------------------------------------- the commands (bodies)
+
+
+class Action(Command):
+    """Every action takes an optional `expected_version` (optimistic lock)."""
+
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class AcceptCase(Action):
+    """接单."""
+
+
+class DeclineCase(Action):
+    """退单."""
+
+    reason: Text(500)
+
+
+class EscalateCase(Action):
+    """上报."""
+
+    reason: Text(500)
+
+
+class AddNote(Action):
+    text: Text(2000)
+
+
+class Agreement(Command):
+    summary: Text(2000)
+    performance_due: date
+
+
+class ResolveCase(Action):
+    """调解成功: an agreement with the date by which it is to be performed."""
+
+    agreement: Agreement
+
+
+class FailCase(Action):
+    """调解不成: where the dispute is referred (诉求分流)."""
+
+    referral: Referral
+    reason: Text(1000)
+
+
+class SatisfactionScores(Command):
+    attitude: Satisfaction
+    process: Satisfaction
+    effect: Satisfaction
+
+
+class RecordVisit(Action):
+    """回访."""
+
+    agreement_performed: Literal["yes", "partial", "no"]
+    satisfaction: SatisfactionScores
+    note: Text(2000) | None = None
+
+
+class CloseCase(Action):
+    """结案."""
+
+
+class WithdrawCase(Action):
+    """撤回."""
+
+    reason: Text(500)
+
+
+# ------------------------------------------------------------- the registry
+
+C = TypeVar("C", bound=Action)
 
 
 @dataclass(frozen=True)
@@ -41,24 +117,24 @@ class CaseAction(Generic[C]):
 
 
 ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
-    CaseAction("accept", c.AcceptCase, lambda case, cmd, at, actor: case.accept(at, actor),
+    CaseAction("accept", AcceptCase, lambda case, cmd, at, actor: case.accept(at, actor),
                "Accept a dispatched case (接单)"),
-    CaseAction("decline", c.DeclineCase, lambda case, cmd, at, actor: case.decline(cmd.reason, at, actor),
+    CaseAction("decline", DeclineCase, lambda case, cmd, at, actor: case.decline(cmd.reason, at, actor),
                "Decline a dispatched case (退单); it is routed again without this org"),
-    CaseAction("escalate", c.EscalateCase, lambda case, cmd, at, actor: case.escalate(cmd.reason, at, actor),
+    CaseAction("escalate", EscalateCase, lambda case, cmd, at, actor: case.escalate(cmd.reason, at, actor),
                "Escalate one tier up (上报); at district level: 409"),
-    CaseAction("note", c.AddNote, lambda case, cmd, at, actor: case.add_note(cmd.text, at, actor),
+    CaseAction("note", AddNote, lambda case, cmd, at, actor: case.add_note(cmd.text, at, actor),
                "Add a progress note to the timeline"),
-    CaseAction("resolve", c.ResolveCase, lambda case, cmd, at, actor: case.resolve(
+    CaseAction("resolve", ResolveCase, lambda case, cmd, at, actor: case.resolve(
         cmd.agreement.summary, cmd.agreement.performance_due, at, actor),
         "Record the agreement (调解成功) and plan return visits"),
-    CaseAction("fail", c.FailCase, lambda case, cmd, at, actor: case.fail(cmd.referral, cmd.reason, at, actor),
+    CaseAction("fail", FailCase, lambda case, cmd, at, actor: case.fail(cmd.referral, cmd.reason, at, actor),
                "Record that mediation failed and where the dispute is referred (诉求分流)"),
-    CaseAction("visit", c.RecordVisit, lambda case, cmd, at, actor: case.record_visit(
+    CaseAction("visit", RecordVisit, lambda case, cmd, at, actor: case.record_visit(
         cmd.agreement_performed, cmd.satisfaction.model_dump(mode="json"), cmd.note, at, actor),
         "Record the next due return visit (回访)"),
-    CaseAction("close", c.CloseCase, lambda case, cmd, at, actor: case.close(at, actor),
+    CaseAction("close", CloseCase, lambda case, cmd, at, actor: case.close(at, actor),
                "Close a resolved or unresolved case (结案)"),
-    CaseAction("withdraw", c.WithdrawCase, lambda case, cmd, at, actor: case.withdraw(cmd.reason, at, actor),
+    CaseAction("withdraw", WithdrawCase, lambda case, cmd, at, actor: case.withdraw(cmd.reason, at, actor),
                "Withdraw an open case (撤回)"),
 )}

@@ -13,8 +13,7 @@ from ..domain.access import Principal
 from ..domain.case import Case, InvalidValue, RuleBroken
 from ..domain.errors import StaleCase
 from ..observability import logger
-from . import commands as c
-from .action_registry import ACTIONS
+from .action_registry import ACTIONS, Action
 from .callbacks import CallbackService
 from .errors import Conflict, Forbidden, Unprocessable
 from .notifications import Notifier
@@ -46,7 +45,7 @@ class CaseActions:
         self._publisher = publisher
         self._clock = clock
 
-    def act(self, case_id: str, action: str, command: c.Action, principal: Principal) -> Case:
+    def act(self, case_id: str, action: str, command: Action, principal: Principal) -> Case:
         """Apply one action. Without `expected_version` the caller wants it done on the case as
         it stands: a concurrent write makes it read the case again and retry (a note among
         notes); with one, the version is a precondition, and a change meanwhile is a 409."""
@@ -60,7 +59,7 @@ class CaseActions:
                 logger.info("case action: retry after a concurrent change", extra={"case_id": case_id})
         raise AssertionError("unreachable")
 
-    def _act_once(self, case_id: str, name: str, command: c.Action, principal: Principal,
+    def _act_once(self, case_id: str, name: str, command: Action, principal: Principal,
                   basis: list[tuple]) -> Case:
         action = ACTIONS[name]
         case = self._queries.case(case_id, principal)  # 404 outside the caller's view

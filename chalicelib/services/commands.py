@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from ..domain.enums import Category, Channel, MediationType, PartyRole, Referral, RiskIndicator, Role, Satisfaction, Tier
+from ..domain.enums import Category, Channel, MediationType, PartyRole, RiskIndicator, Role, Tier
 from ..domain.identity import InvalidIdentity, normalize_id_number, normalize_phone
 
 MAX_PARTIES = 40
@@ -206,77 +206,6 @@ class StatsQuery(Command):
     region: RegionCode
     date_from: date = Field(alias="from")
     date_to: date = Field(alias="to")
-
-
-# ------------------------------------------------------------- case actions
-
-
-class Action(Command):
-    """Every action takes an optional `expected_version` (optimistic lock)."""
-
-    expected_version: int | None = Field(default=None, ge=1)
-
-
-class AcceptCase(Action):
-    """接单."""
-
-
-class DeclineCase(Action):
-    """退单."""
-
-    reason: Text(500)
-
-
-class EscalateCase(Action):
-    """上报."""
-
-    reason: Text(500)
-
-
-class AddNote(Action):
-    text: Text(2000)
-
-
-class Agreement(Command):
-    summary: Text(2000)
-    performance_due: date
-
-
-class ResolveCase(Action):
-    """调解成功: an agreement with the date by which it is to be performed."""
-
-    agreement: Agreement
-
-
-class FailCase(Action):
-    """调解不成: where the dispute is referred (诉求分流)."""
-
-    referral: Referral
-    reason: Text(1000)
-
-
-class SatisfactionScores(Command):
-    attitude: Satisfaction
-    process: Satisfaction
-    effect: Satisfaction
-
-
-class RecordVisit(Action):
-    """回访."""
-
-    agreement_performed: Literal["yes", "partial", "no"]
-    satisfaction: SatisfactionScores
-    note: Text(2000) | None = None
-
-
-class CloseCase(Action):
-    """结案."""
-
-
-class WithdrawCase(Action):
-    """撤回."""
-
-    reason: Text(500)
 
 
 AS_OF_YEARS = range(2000, 2100)

@@ -25,6 +25,10 @@ from .ports import Clock, NotificationOutbox, Publisher, SmsSender
 STRAGGLER_GRACE = dt.timedelta(minutes=1)
 """A pending notification not sent this long after it was stored is sent by the sweep."""
 RETRY_AFTER_FAILURE = dt.timedelta(minutes=5)
+CLAIM_LEASE = dt.timedelta(minutes=5)
+"""How long a claimed SMS is left to its sender (the notify function runs 30 s at most). A
+sender that dies between claim and settle leaves it `sending`; once the lease is over the
+record is due on the release index again, and the next sweep sends it."""
 
 
 class SendFailed(Exception):
@@ -89,10 +93,11 @@ class Notifier:
         quiet = is_quiet(now)
         for record in self._outbox.notifications_to_release(now):
             if quiet and record.get("keeps_quiet_hours", True):  # to the index again at 08:00
-                self._outbox.postpone_notification(record["case_id"], record["sk"], CLAIMABLE, next_send_time(now))
+                self._outbox.postpone_notification(record["case_id"], record["sk"], CLAIMABLE + (Status.SENDING,),
+                                                   next_send_time(now))
                 continue
             try:
-                sent += self._send(record) == Status.SENT  # the index holds the whole record: no second read
+                sent += self._send(record, now) == Status.SENT  # the index holds the whole record: no second read
             except SendFailed:
                 continue  # marked failed with a later retry time
         return sent
@@ -103,12 +108,14 @@ class Notifier:
         if record is None:
             logger.warning("notification not found", extra={"case_id": case_id})
             return "missing"
-        return self._send(record)
+        return self._send(record, self._clock())
 
-    def _send(self, record: dict[str, Any]) -> str:
-        """Claim, send and settle one notification record; a record already claimed is left alone."""
+    def _send(self, record: dict[str, Any], now: dt.datetime) -> str:
+        """Claim, send and settle one notification record. A record another sender holds is left
+        alone; one whose sender's lease ran out at `now` is taken over."""
         case_id, sort_key = record["case_id"], record["sk"]
-        if record["status"] not in CLAIMABLE or not self._outbox.claim_notification(case_id, sort_key, CLAIMABLE):
+        if record["status"] not in CLAIMABLE + (Status.SENDING,) or not self._outbox.claim_notification(
+                case_id, sort_key, CLAIMABLE, now, CLAIM_LEASE):
             return record["status"]
         try:
             self._sender.send(record["to"], record["text"])

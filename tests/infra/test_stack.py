@@ -395,10 +395,16 @@ def test_dependencies_are_a_managed_layer(dev):
 # --------------------------------------------------------------- cfn-lint
 
 
+RUNTIME_LIFECYCLE_CHECKS = ("W2531", "E2531", "E2533")
+"""cfn-lint's Lambda runtime lifecycle rules compare AWS's deprecation dates with today's date:
+a test of them would pass or fail by the calendar. The tests leave them out; `make synth`,
+which runs on the day of a deployment, keeps them, so a runtime AWS is retiring stops a deploy."""
+
+
 def test_cfn_lint_passes(dev, prod):
     lint = "import sys; from cfnlint.runner import main; sys.exit(main())"  # what the cfn-lint script runs
-    result = subprocess.run([sys.executable, "-c", lint, str(dev["path"]), str(prod["path"])],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-c", lint, "--ignore-checks", *RUNTIME_LIFECYCLE_CHECKS, "--",
+                             str(dev["path"]), str(prod["path"])], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -291,7 +291,7 @@ def test_a_visit_submitted_twice_at_once_is_recorded_once(partner, admin, monkey
     case, finds the visit it meant already done and gets 409 instead of filling the next one."""
     import threading
 
-    from chalicelib.services.commands import RecordVisit
+    from chalicelib.services.action_registry import RecordVisit
     from tests.integration.conftest import act_at_once
 
     case_id = resolved(partner, admin, "V-TWICE", category="marriage_family")["case_id"]

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.config import queue_name
-from chalicelib.services.commands import AcceptCase, AddNote
+from chalicelib.services.action_registry import AcceptCase, AddNote
 from tests.integration.conftest import act_at_once, staff_token
 from tests.support import assert_problem, drain, new_case_body, open_cases, service_now, sms_sent
 

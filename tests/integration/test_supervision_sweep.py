@@ -340,3 +340,23 @@ def test_sweep_sms_are_enqueued_ten_per_batch_call(partner, admin, monkeypatch):
     monkeypatch.setattr(publisher, "publish_batch", counting)
     sweep(admin, BASE + dt.timedelta(hours=12, minutes=30))  # 12 reminders
     assert batches == [10, 2]
+
+
+def test_an_sms_whose_sender_died_after_claiming_it_is_sent_by_the_sweep_once_the_lease_is_over(partner, admin):
+    """A notify function that timed out between claim and settle leaves the record `sending`."""
+    from chalicelib.domain.notices import CLAIMABLE
+    from chalicelib.services.notifications import CLAIM_LEASE
+
+    wiring.current().clock.now = BASE
+    case_id = partner.call("POST", "/v1/cases", new_case_body("S-LEASE")).json["case_id"]
+    drain("routing", "route_cases")
+    (record,) = wiring.current().case_store.notifications(case_id)
+    assert wiring.current().outbox.claim_notification(case_id, record["sk"], CLAIMABLE, BASE, CLAIM_LEASE)
+    drain("notify", "send_notifications")  # the queue's message finds it taken
+    assert sms_sent() == []
+    sweep(admin, BASE + CLAIM_LEASE - dt.timedelta(seconds=1))
+    assert [n["status"] for n in admin.call("GET", f"/v1/cases/{case_id}/notifications").json] == ["sending"]
+    sweep(admin, BASE + CLAIM_LEASE)
+    sweep(admin, BASE + CLAIM_LEASE + dt.timedelta(minutes=5))
+    assert [n["status"] for n in admin.call("GET", f"/v1/cases/{case_id}/notifications").json] == ["sent"]
+    assert len(sms_sent()) == 1

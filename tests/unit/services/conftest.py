@@ -7,7 +7,8 @@ import pytest
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.wiring import Container
 from tests.fakes import (
-    FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
+    FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
 
 
@@ -42,11 +43,16 @@ def webhook() -> FakeWebhookClient:
 
 
 @pytest.fixture
-def container(clock, store, directory_store, publisher, sms, webhook) -> Container:
+def container(clock, store, directory_store, publisher, sms, webhook, guard) -> Container:
     """Every port a fake: the case store is also the outbox and the callback log."""
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store,
                      directory_store=directory_store, publisher=publisher, sms_sender=sms, webhook=webhook,
-                     stats_store=FakeStatsStore(store, directory_store))
+                     replay_guard=guard, stats_store=FakeStatsStore(store, directory_store))
+
+
+@pytest.fixture
+def guard() -> FakeReplayGuard:
+    return FakeReplayGuard()
 
 
 @pytest.fixture

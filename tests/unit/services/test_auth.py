@@ -12,7 +12,6 @@ from chalicelib.services.auth import Authenticator
 from chalicelib.services.commands import PartnerChanges, TokenRequest
 from chalicelib.services.errors import Forbidden, Unauthenticated, Unprocessable
 from chalicelib.wiring import Container
-from tests.fakes import FakeReplayGuard
 from tests.unit.services.builders import ADMIN, MEDIATOR, PARTNER, PARTNER_ID, SUPERVISOR, parse, refused
 
 BODY = b'{"external_ref":"R-1"}'
@@ -20,17 +19,8 @@ PATH = "/v1/cases?b=2&a=1"
 
 
 @pytest.fixture
-def guard() -> FakeReplayGuard:
-    return FakeReplayGuard()
-
-
-@pytest.fixture
-def authenticator(centre, guard) -> Authenticator:
-    """As `Container.authenticator` builds it, with the fake replay guard: the container makes
-    the DynamoDB `ReplayGuard` itself and takes no override of it."""
-    services = centre.services
-    return Authenticator(services.directory_store, guard, services.token_verifier, services.settings.secret_key,
-                         services.clock)
+def authenticator(centre) -> Authenticator:
+    return centre.services.authenticator
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ import pytest
 from chalicelib.adapters.clock import to_storage
 from chalicelib.domain.enums import CaseStatus, RiskLevel
 from chalicelib.domain.notices import CLAIMABLE, Notice, NoticeKind
-from chalicelib.services.notifications import RETRY_AFTER_FAILURE, STRAGGLER_GRACE, SendFailed
+from chalicelib.services.notifications import CLAIM_LEASE, RETRY_AFTER_FAILURE, STRAGGLER_GRACE, SendFailed
 from tests.unit.services.builders import MONDAY, SHANGHAI
 
 NIGHT = dt.datetime(2026, 11, 23, 23, 0, tzinfo=SHANGHAI)
@@ -72,11 +72,23 @@ def test_a_record_is_sent_once_however_often_it_is_delivered(notifier, record, s
     assert list(store.notifications_to_release(clock() + dt.timedelta(days=1))) == []
 
 
-def test_a_record_another_sender_holds_is_left_alone(notifier, record, store, sms):
-    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE)
+def test_a_record_another_sender_holds_is_left_alone(notifier, record, store, sms, clock):
+    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), CLAIM_LEASE)
     assert notifier.deliver(record["case_id"], record["sk"]) == "sending"
     assert notifier.deliver(record["case_id"], "NTF#missing") == "missing"
     assert sms.sent == []
+
+
+def test_a_sender_that_died_after_its_claim_is_taken_over_once_its_lease_is_over(notifier, record, store, sms,
+                                                                                   clock):
+    """Claimed, then the sender's function timed out before it settled: nothing is lost."""
+    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), CLAIM_LEASE)
+    clock.advance(seconds=CLAIM_LEASE.total_seconds() - 1)
+    assert notifier.release(clock()) == 0 and notifier.deliver(record["case_id"], record["sk"]) == "sending"
+    clock.advance(seconds=1)
+    assert notifier.release(clock()) == 1
+    assert sms.sent == [("13900000201", record["text"])] and stored(store, record)["status"] == "sent"
+    assert notifier.release(clock() + dt.timedelta(days=1)) == 0  # settled: off the release index
 
 
 def test_a_failed_send_is_marked_and_retried_by_release(notifier, record, store, sms, clock):

@@ -44,7 +44,7 @@ def test_each_part_is_built_once_per_container(container, store):
     assert Container().case_store is not Container().case_store
 
 
-@pytest.mark.parametrize("name", ["case_stor", "replay_guard", "container", "__init__"])
+@pytest.mark.parametrize("name", ["case_stor", "replayguard", "container", "__init__"])
 def test_an_unknown_part_is_a_type_error_that_names_it(name):
     with pytest.raises(TypeError, match=name):
         Container(**{name: object()})
