@@ -17,9 +17,14 @@ def clock() -> FakeClock:
     return FakeClock(MONDAY)
 
 
-@pytest.fixture
-def directory_store() -> FakeDirectory:
-    return FakeDirectory()
+def _fresh(name: str, fake: type) -> None:
+    """A fixture `name` that gives each test a new `fake`."""
+    globals()[name] = pytest.fixture(name=name)(lambda: fake())
+
+
+for _name, _fake in {"directory_store": FakeDirectory, "publisher": FakePublisher, "sms": FakeSmsSender,
+                     "webhook": FakeWebhookClient, "guard": FakeReplayGuard}.items():
+    _fresh(_name, _fake)
 
 
 @pytest.fixture
@@ -28,31 +33,11 @@ def store(directory_store) -> FakeCaseStore:
 
 
 @pytest.fixture
-def publisher() -> FakePublisher:
-    return FakePublisher()
-
-
-@pytest.fixture
-def sms() -> FakeSmsSender:
-    return FakeSmsSender()
-
-
-@pytest.fixture
-def webhook() -> FakeWebhookClient:
-    return FakeWebhookClient()
-
-
-@pytest.fixture
 def container(clock, store, directory_store, publisher, sms, webhook, guard) -> Container:
     """Every port a fake: the case store is also the outbox and the callback log."""
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store,
                      directory_store=directory_store, publisher=publisher, sms_sender=sms, webhook=webhook,
                      replay_guard=guard, stats_store=FakeStatsStore(store, directory_store))
-
-
-@pytest.fixture
-def guard() -> FakeReplayGuard:
-    return FakeReplayGuard()
 
 
 @pytest.fixture
