@@ -329,21 +329,25 @@ class FakeCaseStore:
         return record if record is not None and record["status"] in claimable else None
 
     def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...], now: dt.datetime,
-                           lease: dt.timedelta) -> bool:
+                           until: dt.datetime) -> bool:
         record = self._notifications.get((case_id, sort_key))
-        lease_over = record is not None and record["status"] == "sending" and record["release_at"] <= to_storage(now)
+        lease_over = (record is not None and record["status"] == "sending" and record.get("release_at") is not None
+                      and record["release_at"] <= to_storage(now))
         if self._unsent(case_id, sort_key, claimable) is None and not lease_over:
             return False
-        record.update(status="sending", release_at=to_storage(now + lease))
+        record.update(status="sending", release_at=to_storage(until))
         return True
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
-                            retry_at: dt.datetime | None = None) -> None:
+                            held_until: dt.datetime, retry_at: dt.datetime | None = None) -> bool:
         record = self._notifications[case_id, sort_key]
+        if record["status"] != "sending" or record.get("release_at") != to_storage(held_until):
+            return False  # the lease was taken over: the new holder settles it
         record["status"] = str(status)
         if sent_at is not None:
             record["sent_at"] = to_storage(sent_at)
         record["release_at"] = to_storage(retry_at) if retry_at is not None else None
+        return True
 
     def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
                               release_at: dt.datetime) -> bool:
@@ -424,14 +428,14 @@ class FakePublisher:
         if self._failing is None or role in self._failing:
             raise PublishFailed(role)
 
-    def publish(self, role: str, body: dict[str, Any], delay_seconds: int = 0) -> str:
+    def publish(self, role: str, message: dict[str, Any], delay_seconds: int = 0) -> str:
         self._accept(role, delay_seconds)
-        self.messages.append((role, _json(body), delay_seconds))
+        self.messages.append((role, _json(message), delay_seconds))
         return f"message-{len(self.messages)}"
 
-    def publish_batch(self, role: str, bodies: list[dict[str, Any]]) -> None:
+    def publish_batch(self, role: str, messages: list[dict[str, Any]]) -> None:
         self._accept(role, 0)
-        self.messages.extend((role, _json(body), 0) for body in bodies)
+        self.messages.extend((role, _json(message), 0) for message in messages)
 
     def bodies(self, role: str) -> list[dict[str, Any]]:
         """The bodies published to one role, in order."""

@@ -47,21 +47,23 @@ class NotificationOutbox:
         return notification_from_model(item)
 
     def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...], now: dt.datetime,
-                           lease: dt.timedelta) -> bool:
-        """Move a notification to `sending` for `lease` if its status is one of `claimable`, or if
-        it is `sending` under a lease that has run out (its sender died between claim and settle):
-        the conditional write that makes a twice-delivered message send once. Until it is settled
-        it stays on the release index, due when the lease ends, so a claim is never stranded."""
+                           until: dt.datetime) -> bool:
+        """Move a notification to `sending`, held until `until`, if its status is one of `claimable`,
+        or if it is `sending` under a lease that is over at `now` (its sender died between claim
+        and settle): the conditional write that makes a twice-delivered message send once. Until
+        it is settled it stays on the release index, due when the lease ends, so a claim is never
+        stranded."""
         lease_over = (CaseItemModel.status == NotificationStatus.SENDING.value) & (
             CaseItemModel.release_at <= to_storage(now))
         return self._update_if(case_id, sort_key, _status_in(claimable) | lease_over, [
             CaseItemModel.status.set(NotificationStatus.SENDING.value),
-            CaseItemModel.release_shard.set(RELEASE_SHARD), CaseItemModel.release_at.set(to_storage(now + lease))])
+            CaseItemModel.release_shard.set(RELEASE_SHARD), CaseItemModel.release_at.set(to_storage(until))])
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
-                            retry_at: dt.datetime | None = None) -> None:
-        """Record the outcome of a send: off the release index, or, for a failed one, on it again
-        at `retry_at`."""
+                            held_until: dt.datetime, retry_at: dt.datetime | None = None) -> bool:
+        """Record the outcome of a send by the sender whose lease ends at `held_until`: off the
+        release index, or, for a failed one, on it again at `retry_at`. False, and nothing
+        written, if that lease was taken over meanwhile: the new holder settles it."""
         actions = [CaseItemModel.status.set(str(status))]
         if sent_at is not None:
             actions.append(CaseItemModel.sent_at.set(to_storage(sent_at)))
@@ -70,7 +72,9 @@ class NotificationOutbox:
                         CaseItemModel.release_at.set(to_storage(retry_at))]
         else:
             actions += [CaseItemModel.release_shard.remove(), CaseItemModel.release_at.remove()]
-        CaseItemModel(case_id, sort_key).update(actions=actions)
+        held = (CaseItemModel.status == NotificationStatus.SENDING.value) & (
+            CaseItemModel.release_at == to_storage(held_until))
+        return self._update_if(case_id, sort_key, held, actions)
 
     def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
                               release_at: dt.datetime) -> bool:

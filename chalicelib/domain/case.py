@@ -60,7 +60,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("accept", frozenset({CaseStatus.DISPATCHED}), CaseStatus.ACCEPTED, "accepted"),
         Transition("decline", frozenset({CaseStatus.DISPATCHED}), CaseStatus.RECEIVED, "declined"),
         Transition("escalate", ASSIGNED_STATUSES, CaseStatus.RECEIVED, "escalated"),
-        Transition("supervise", ASSIGNED_STATUSES, None, "supervision"),
+        Transition("supervise", ASSIGNED_STATUSES, None, "supervision"),  # its escalation step: → received
         Transition("note", frozenset(CaseStatus) - TERMINAL_STATUSES, None, "note"),
         Transition("resolve", frozenset({CaseStatus.ACCEPTED}), CaseStatus.RESOLVED, "resolved"),
         Transition("fail", frozenset({CaseStatus.ACCEPTED}), CaseStatus.UNRESOLVED, "unresolved"),
@@ -414,7 +414,9 @@ class Case:
     def take_step(self, step: SupervisionStep, now: dt.datetime, org_name: str | None = None) -> Outcome:
         """One rung of the supervision ladder (督办) on the current deadline, once per deadline:
         reminder, overdue, a supervision letter to the org (`org_name` is the letter's
-        addressee), and escalation one tier up (挂牌督办; at district level it stays listed)."""
+        addressee), and escalation one tier up (挂牌督办; at district level it stays listed).
+        The escalation step is the one that changes the status (back to `received`, to be
+        routed again); its timeline event is still a `supervision` one, as every step's."""
         change = self._begin("supervise")
         deadline = current_deadline(self)
         if deadline is None or step.value in self.supervision_steps:

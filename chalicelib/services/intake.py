@@ -42,6 +42,10 @@ def party_pseudonyms(secret_key: bytes, parties: list[Party]) -> list[str]:
     return sorted(hmac.new(secret_key, value.encode(), hashlib.sha256).hexdigest()[:40] for value in values)
 
 
+DIGEST_FORM = "c1:"
+"""Tag of the canonical digest form; a stored digest without it is of the first release's form."""
+
+
 def request_digest(owner: str, command: NewCase) -> str:
     """Digest of a request's meaning, to tell a partner's retry from a conflicting reuse of its
     `external_ref`. Computed over a canonical form: the validated values, with every field left
@@ -50,7 +54,20 @@ def request_digest(owner: str, command: NewCase) -> str:
     of existing requests unchanged, so a retry across a deploy is still a replay, not a 409."""
     canonical = command.model_dump(mode="json", exclude_defaults=True)
     body = json.dumps([owner, canonical], sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return DIGEST_FORM + hashlib.sha256(body.encode()).hexdigest()
+
+
+def first_form_digest(owner: str, command: NewCase) -> str:
+    """The digest the first release stored (every field, defaults included): claims written
+    then never expire, and their retries must still be replays."""
+    body = json.dumps([owner, command.model_dump(mode="json")], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(body.encode()).hexdigest()
+
+
+def is_same_request(stored_digest: str, owner: str, command: NewCase) -> bool:
+    if stored_digest.startswith(DIGEST_FORM):
+        return stored_digest == request_digest(owner, command)
+    return stored_digest == first_form_digest(owner, command)
 
 
 @dataclass(frozen=True)
@@ -89,7 +106,7 @@ class IntakeService:
         digest = request_digest(owner, command)
         existing = self._cases.get_claim(owner, command.external_ref)
         if existing is not None:
-            return self._replay(*existing, digest)
+            return self._replay(*existing, owner, command)
 
         now = self._clock()
         parties = [Party(p.role.value, p.name, p.phone, p.id_number) for p in command.parties]
@@ -121,14 +138,14 @@ class IntakeService:
         try:
             self._cases.create(case, events, pseudonyms, now + dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS + 1))
         except DuplicateReference as duplicate:  # a concurrent twin won the race
-            return self._replay(duplicate.case_id, duplicate.request_hash, digest)
+            return self._replay(duplicate.case_id, duplicate.request_hash, owner, command)
         logger.info("case received", extra={"case_id": case.case_id, "category": case.category.value,
                                              "risk_level": case.risk_level.value})
         request_routing(self._publisher, case.case_id, "intake", now)
         return IntakeResult(case, created=True)
 
-    def _replay(self, case_id: str, stored_digest: str, digest: str) -> IntakeResult:
-        if stored_digest != digest:
+    def _replay(self, case_id: str, stored_digest: str, owner: str, command: NewCase) -> IntakeResult:
+        if not is_same_request(stored_digest, owner, command):
             raise Conflict(
                 "external_ref was already used for a different case request", case_id=case_id
             )

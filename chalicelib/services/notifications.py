@@ -1,11 +1,13 @@
-"""Notifications (短信通知): decide, record, and send SMS exactly once.
+"""Notifications (短信通知): decide, record, and send each SMS once, and never lose one.
 
 Each SMS the service decides to send is first recorded on the case (in the
 same transaction as the change that caused it), then a message on the
 notify queue asks the sender to send it. The sender claims the record with
-a conditional write (`pending`/`failed` → `sending`) before calling SNS, so
-a message delivered twice sends once; a failed send is marked `failed` and
-retried through the queue (then its dead-letter queue), never lost silently.
+a conditional write (`pending`/`deferred`/`failed` → `sending`, a lease of
+`CLAIM_LEASE`) before calling SNS, so a message delivered twice sends once;
+a failed send is marked `failed` and retried by the sweep, never lost
+silently. Only a sender that dies between its claim and its settle can
+cause a second send, once its lease is over: a repeated SMS, not a lost one.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ STRAGGLER_GRACE = dt.timedelta(minutes=1)
 """A pending notification not sent this long after it was stored is sent by the sweep."""
 RETRY_AFTER_FAILURE = dt.timedelta(minutes=5)
 CLAIM_LEASE = dt.timedelta(minutes=5)
-"""How long a claimed SMS is left to its sender (the notify function runs 30 s at most). A
-sender that dies between claim and settle leaves it `sending`; once the lease is over the
-record is due on the release index again, and the next sweep sends it."""
+"""How long a claimed SMS is left to its sender: longer than any function that sends runs (the
+notify function 30 s, a sweep 240 s). A sender that dies between claim and settle leaves it
+`sending`; once the lease is over the record is due on the release index again, and the next
+sweep sends it (at least once: if SNS had taken it before the sender died, twice)."""
 
 
 class SendFailed(Exception):
@@ -93,11 +96,10 @@ class Notifier:
         quiet = is_quiet(now)
         for record in self._outbox.notifications_to_release(now):
             if quiet and record.get("keeps_quiet_hours", True):  # to the index again at 08:00
-                self._outbox.postpone_notification(record["case_id"], record["sk"], CLAIMABLE + (Status.SENDING,),
-                                                   next_send_time(now))
+                self._outbox.postpone_notification(record["case_id"], record["sk"], CLAIMABLE, next_send_time(now))
                 continue
             try:
-                sent += self._send(record, now) == Status.SENT  # the index holds the whole record: no second read
+                sent += self._send(record) == Status.SENT  # the index holds the whole record: no second read
             except SendFailed:
                 continue  # marked failed with a later retry time
         return sent
@@ -108,23 +110,32 @@ class Notifier:
         if record is None:
             logger.warning("notification not found", extra={"case_id": case_id})
             return "missing"
-        return self._send(record, self._clock())
+        return self._send(record)
 
-    def _send(self, record: dict[str, Any], now: dt.datetime) -> str:
+    def _send(self, record: dict[str, Any]) -> str:
         """Claim, send and settle one notification record. A record another sender holds is left
-        alone; one whose sender's lease ran out at `now` is taken over."""
+        alone; one whose sender's lease is over is taken over. The lease runs on the clock, not on
+        a sweep's `as_of`, so no sweep can take over a live claim."""
         case_id, sort_key = record["case_id"], record["sk"]
+        claimed_at = self._clock()
+        held_until = claimed_at + CLAIM_LEASE
         if record["status"] not in CLAIMABLE + (Status.SENDING,) or not self._outbox.claim_notification(
-                case_id, sort_key, CLAIMABLE, now, CLAIM_LEASE):
+                case_id, sort_key, CLAIMABLE, claimed_at, held_until):
             return record["status"]
         try:
             self._sender.send(record["to"], record["text"])
         except Exception as exc:
-            self._outbox.settle_notification(case_id, sort_key, Status.FAILED, None,
-                                             retry_at=self._clock() + RETRY_AFTER_FAILURE)
+            self._settle(record, Status.FAILED, None, held_until, retry_at=self._clock() + RETRY_AFTER_FAILURE)
             logger.warning("sms send failed", extra={"case_id": case_id, "kind": record["kind"],
                                                      "error": type(exc).__name__})
             raise SendFailed(record["kind"]) from exc
-        self._outbox.settle_notification(case_id, sort_key, Status.SENT, self._clock())
+        self._settle(record, Status.SENT, self._clock(), held_until)
         logger.info("sms sent", extra={"case_id": case_id, "kind": record["kind"]})
         return Status.SENT
+
+    def _settle(self, record: dict[str, Any], status: Status, sent_at: dt.datetime | None, held_until: dt.datetime,
+                retry_at: dt.datetime | None = None) -> None:
+        if not self._outbox.settle_notification(record["case_id"], record["sk"], status, sent_at, held_until,
+                                                retry_at=retry_at):
+            logger.warning("sms settled by another sender: this one's lease was over",
+                           extra={"case_id": record["case_id"], "kind": record["kind"], "status": str(status)})

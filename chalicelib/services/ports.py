@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
-from ..domain.case import Case, Event
+from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
 from ..domain.directory import Mediator, Org, Partner, Region
 
@@ -26,7 +26,7 @@ class CaseStore(Protocol):
 
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
-                    letters: Iterable[Any] = ()) -> None: ...
+                    letters: Iterable[SupervisionLetter] = ()) -> None: ...
 
     def get(self, case_id: str) -> Case | None: ...
 
@@ -55,13 +55,15 @@ class NotificationOutbox(Protocol):
     def notification(self, case_id: str, sort_key: str) -> dict[str, Any] | None: ...
 
     def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...], now: dt.datetime,
-                           lease: dt.timedelta) -> bool:
-        """Take a record for one send (status in `claimable`, or `sending` with its lease over at
-        `now`), for `lease`; False if another sender holds it or it is settled."""
+                           until: dt.datetime) -> bool:
+        """Take a record for one send, held until `until` (status in `claimable`, or `sending`
+        with its lease over at `now`); False if another sender holds it or it is settled."""
         ...
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
-                            retry_at: dt.datetime | None = None) -> None: ...
+                            held_until: dt.datetime, retry_at: dt.datetime | None = None) -> bool:
+        """Record a send's outcome, if the lease ending `held_until` is still the sender's."""
+        ...
 
     def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
                               release_at: dt.datetime) -> bool:
@@ -101,13 +103,15 @@ class ReplayGuard(Protocol):
 class Publisher(Protocol):
     """The service's queues, by role (`routing`, `notify`, `callbacks`, `sweeps`, `…-dlq`)."""
 
-    def publish(self, role: str, body: dict[str, Any], delay_seconds: int = 0) -> Any: ...
+    def publish(self, role: str, message: dict[str, Any], delay_seconds: int = 0) -> Any: ...
 
-    def publish_batch(self, role: str, bodies: list[dict[str, Any]]) -> None: ...
+    def publish_batch(self, role: str, messages: list[dict[str, Any]]) -> None: ...
 
 
 class SmsSender(Protocol):
-    def send(self, phone: str, text: str) -> None: ...
+    def send(self, phone: str, text: str) -> Any:
+        """Send one SMS (the provider's message id back); raise if it was not accepted."""
+        ...
 
 
 class WebhookClient(Protocol):

@@ -10,7 +10,7 @@ import json
 from pydantic import Field
 
 from chalicelib.services.commands import NewCase, Text
-from chalicelib.services.intake import request_digest
+from chalicelib.services.intake import is_same_request, request_digest
 from tests.support import new_case_body
 
 
@@ -56,4 +56,17 @@ def test_the_digest_is_a_fixed_function_of_the_request():
             "parties": [{"name": "张三"}]}
     canonical = ('["demo-12345",{"description":"楼上漏水","external_ref":"R-1","parties":[{"name":"张三"}],'
                  '"region_code":"320509102001","title":"漏水"}]')
-    assert digest(body) == hashlib.sha256(canonical.encode()).hexdigest()
+    assert digest(body) == "c1:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def test_a_digest_stored_by_the_first_release_still_tells_a_retry_from_a_conflict():
+    """Claims never expire: a retry of a request filed before the canonical form is still a replay."""
+    command = NewCase.model_validate_json(json.dumps(BODY, ensure_ascii=False))
+    first = ('["demo-12345", ' + json.dumps(command.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+             + "]")
+    stored = hashlib.sha256(first.encode()).hexdigest()  # what the first release wrote, untagged
+    assert is_same_request(stored, "demo-12345", command)
+    changed = NewCase.model_validate_json(json.dumps({**BODY, "title": "另一件事"}, ensure_ascii=False))
+    assert not is_same_request(stored, "demo-12345", changed)
+    assert is_same_request(request_digest("demo-12345", command), "demo-12345", command)
+    assert not is_same_request(request_digest("demo-12345", command), "demo-12345", changed)

@@ -8,9 +8,16 @@ import inspect
 
 import pytest
 
+from chalicelib.adapters.callback_log import CallbackLog
 from chalicelib.adapters.case_store import CaseStore
+from chalicelib.adapters.directory_store import DirectoryStore
+from chalicelib.adapters.notification_outbox import NotificationOutbox
+from chalicelib.adapters.queues import QueuePublisher
+from chalicelib.adapters.replay_guard import ReplayGuard
+from chalicelib.adapters.sms import SnsSmsSender
+from chalicelib.adapters.tokens import HS256Tokens, JwksVerifier
+from chalicelib.adapters.webhooks import UrllibWebhookClient, WebhookError
 from chalicelib.adapters.stats_store import StatsStore
-from chalicelib.adapters.webhooks import WebhookError
 from chalicelib.domain.case import Event
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.errors import MediatorUnavailable, StaleCase
@@ -42,6 +49,27 @@ def test_a_fake_has_every_method_of_its_port_with_its_parameters(fake, port):
     assert methods(port)
     for name in methods(port):
         assert parameters(getattr(fake, name)) == parameters(getattr(port, name)), name
+
+
+ADAPTERS = [
+    (CaseStore, ports.CaseStore), (NotificationOutbox, ports.NotificationOutbox), (CallbackLog, ports.CallbackLog),
+    (DirectoryStore, ports.Directory), (QueuePublisher, ports.Publisher), (SnsSmsSender, ports.SmsSender),
+    (UrllibWebhookClient, ports.WebhookClient), (ReplayGuard, ports.ReplayGuard), (HS256Tokens, ports.TokenMinter),
+    (JwksVerifier, ports.TokenVerifier),
+]
+
+
+@pytest.mark.parametrize(("adapter", "port"), ADAPTERS, ids=lambda kind: kind.__name__)
+def test_a_real_adapter_has_every_method_of_its_port_with_its_parameters(adapter, port):
+    """The other half of the bargain: what the fakes stand in for keeps to the same ports (an
+    adapter may take more parameters after the port's, if they have defaults)."""
+    for name in methods(port) + [name for base in port.__mro__[1:] if base.__module__ == ports.__name__
+                                 for name in methods(base)]:
+        expected = parameters(getattr(port, name))
+        signature = inspect.signature(getattr(adapter, name)).parameters
+        assert parameters(getattr(adapter, name))[:len(expected)] == expected, name
+        assert all(signature[extra].default is not inspect.Parameter.empty
+                   for extra in parameters(getattr(adapter, name))[len(expected):]), name
 
 
 def test_the_fake_case_store_answers_every_read_the_real_one_offers():

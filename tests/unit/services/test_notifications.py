@@ -73,7 +73,7 @@ def test_a_record_is_sent_once_however_often_it_is_delivered(notifier, record, s
 
 
 def test_a_record_another_sender_holds_is_left_alone(notifier, record, store, sms, clock):
-    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), CLAIM_LEASE)
+    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), clock() + CLAIM_LEASE)
     assert notifier.deliver(record["case_id"], record["sk"]) == "sending"
     assert notifier.deliver(record["case_id"], "NTF#missing") == "missing"
     assert sms.sent == []
@@ -82,13 +82,31 @@ def test_a_record_another_sender_holds_is_left_alone(notifier, record, store, sm
 def test_a_sender_that_died_after_its_claim_is_taken_over_once_its_lease_is_over(notifier, record, store, sms,
                                                                                    clock):
     """Claimed, then the sender's function timed out before it settled: nothing is lost."""
-    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), CLAIM_LEASE)
+    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), clock() + CLAIM_LEASE)
     clock.advance(seconds=CLAIM_LEASE.total_seconds() - 1)
     assert notifier.release(clock()) == 0 and notifier.deliver(record["case_id"], record["sk"]) == "sending"
     clock.advance(seconds=1)
     assert notifier.release(clock()) == 1
     assert sms.sent == [("13900000201", record["text"])] and stored(store, record)["status"] == "sent"
     assert notifier.release(clock() + dt.timedelta(days=1)) == 0  # settled: off the release index
+
+
+def test_a_sweep_run_as_of_a_later_moment_takes_over_no_live_claim(notifier, record, store, sms, clock):
+    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), clock() + CLAIM_LEASE)
+    assert notifier.release(clock() + dt.timedelta(days=1)) == 0  # the lease runs on the clock
+    assert sms.sent == []
+
+
+def test_a_sender_whose_lease_was_taken_over_does_not_overwrite_the_new_holders_outcome(notifier, record, store,
+                                                                                     sms, clock):
+    first_until = clock() + CLAIM_LEASE
+    assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), first_until)
+    clock.advance(seconds=CLAIM_LEASE.total_seconds())
+    assert notifier.release(clock()) == 1  # taken over and sent
+    assert not store.settle_notification(record["case_id"], record["sk"], "failed", None, first_until,
+                                         retry_at=clock())  # the first sender wakes up late
+    assert stored(store, record)["status"] == "sent" and notifier.release(clock() + dt.timedelta(days=1)) == 0
+    assert len(sms.sent) == 1
 
 
 def test_a_failed_send_is_marked_and_retried_by_release(notifier, record, store, sms, clock):
