@@ -5,8 +5,8 @@ same transaction as the change that caused it), then a message on the
 notify queue asks the sender to send it. The sender claims the record with
 a conditional write (`pending`/`deferred`/`failed` → `sending`, a lease of
 `CLAIM_LEASE`) before calling SNS, so a message delivered twice sends once;
-a failed send is marked `failed` and retried by the sweep, never lost
-silently. Only a sender that dies between its claim and its settle can
+a failed send is marked `failed` and retried (by the queue, then by the
+sweep from the release index), never lost silently. Only a sender that dies between its claim and its settle can
 cause a second send, once its lease is over: a repeated SMS, not a lost one.
 """
 

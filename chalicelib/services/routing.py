@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 from ..domain.calendar import rfc3339
-from ..domain.enums import CaseStatus, Tier
 from ..domain.case import Case
 from ..domain.directory import Mediator, Org
+from ..domain.enums import CaseStatus, Tier
+from ..domain.errors import MediatorUnavailable, StaleCase
 from ..domain.routing import (
     MediatorCandidate,
     OrgCandidate,
@@ -26,7 +27,6 @@ from ..observability import logger
 from .callbacks import CallbackService
 from .notifications import Notifier
 from .ports import CaseStore, Clock, Directory, Publisher
-from ..domain.errors import MediatorUnavailable, StaleCase
 
 MAX_ATTEMPTS = 3
 

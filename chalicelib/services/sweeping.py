@@ -16,10 +16,10 @@ from functools import lru_cache
 from typing import Callable, Iterable
 
 from ..domain.case import Case
+from ..domain.errors import StaleCase
 from ..observability import logger
 from .notifications import Notifier
 from .ports import CaseStore, Clock, Directory, Publisher
-from ..domain.errors import StaleCase
 
 MAX_ATTEMPTS = 3
 TIME_BUDGET_RESERVE_MS = 30_000
