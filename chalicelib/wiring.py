@@ -13,27 +13,27 @@ from functools import cached_property
 from .adapters.callback_log import CallbackLog
 from .adapters.case_store import CaseStore
 from .adapters.clock import utcnow
-from .services.ports import Clock, TokenVerifier
 from .adapters.directory_store import DirectoryStore
 from .adapters.notification_outbox import NotificationOutbox
 from .adapters.queues import QueuePublisher
 from .adapters.replay_guard import ReplayGuard
-from .adapters.tokens import HS256Tokens, JwksVerifier
-from .config import settings
 from .adapters.sms import SnsSmsSender
+from .adapters.stats_store import StatsStore
+from .adapters.tokens import HS256Tokens, JwksVerifier
 from .adapters.webhooks import UrllibWebhookClient
+from .config import settings
 from .services.actions import CaseActions
 from .services.auth import Authenticator, TokenService
 from .services.callbacks import CallbackService
-from .services.notifications import Notifier
-from .services.routing import RoutingService
-from .services.supervision import SupervisionSweep
-from .services.stats import StatsService
-from .services.visits import ReturnVisitSweep
-from .adapters.stats_store import StatsStore
 from .services.directory import DirectoryService
 from .services.intake import IntakeService
+from .services.notifications import Notifier
+from .services.ports import Clock, TokenVerifier
 from .services.queries import CaseQueries
+from .services.routing import RoutingService
+from .services.stats import StatsService
+from .services.supervision import SupervisionSweep
+from .services.visits import ReturnVisitSweep
 
 
 class Container:

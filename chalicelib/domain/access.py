@@ -41,14 +41,11 @@ class Principal:
 
 def can_view_case(principal: Principal, *, partner_id: str | None, region_code: str,
                   org_id: str | None, mediator_id: str | None) -> bool:
-    """A case is in a caller's view (otherwise it is 404 to them, not 403)."""
+    """A case is in a caller's view (otherwise it is 404 to them, not 403): a partner's own
+    case; for staff, any case they stand in a relation to."""
     if principal.role is Role.PARTNER:
         return partner_id is not None and partner_id == principal.partner_id
-    if principal.role is Role.MEDIATOR:
-        return (mediator_id is not None and mediator_id == principal.mediator_id) or (
-            org_id is not None and org_id == principal.org_id
-        )
-    return principal.covers_region(region_code)
+    return bool(relations_to(principal, region_code=region_code, org_id=org_id, mediator_id=mediator_id))
 
 
 def sees_parties_in_full(principal: Principal) -> bool:

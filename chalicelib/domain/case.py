@@ -122,7 +122,7 @@ class Outcome:
     status_changed: bool = False
     """The partner is told (§7)."""
     reroute: bool = False
-    """The case is `received` again and must be routed."""
+    """The case is `received` again (declined, escalated) and must be routed."""
 
     def merge(self, other: Outcome) -> Outcome:
         load = dict(self.mediator_load)
@@ -143,7 +143,7 @@ class _Change:
         self.mediator_before = case.mediator_id
 
     def done(self, at: dt.datetime, actor: str, detail: dict[str, Any], *, notices: list[Notice] = (),
-             earlier_events: list[Event] = (), reroute: bool = False) -> Outcome:
+             letters: list[SupervisionLetter] = (), earlier_events: list[Event] = ()) -> Outcome:
         """Move to the target status and say what the change caused; the transition's event last."""
         case = self.case
         if self.transition.target is not None:
@@ -156,8 +156,10 @@ class _Change:
         if case.mediator_id and is_assigned and (case.mediator_id != self.mediator_before or not was_assigned):
             load[case.mediator_id] = load.get(case.mediator_id, 0) + 1
         event = Event(at, self.transition.event, actor, detail)
-        return Outcome(events=[*earlier_events, event], notices=list(notices), mediator_load=load,
-                       status_changed=case.status is not self.status_before, reroute=reroute)
+        status_changed = case.status is not self.status_before
+        return Outcome(events=[*earlier_events, event], notices=list(notices), letters=list(letters),
+                       mediator_load=load, status_changed=status_changed,
+                       reroute=status_changed and case.status is CaseStatus.RECEIVED)
 
 
 def new_case_id(received_at: dt.datetime) -> str:
@@ -333,7 +335,7 @@ class Case:
         if self.org_id and self.org_id not in self.declined_org_ids:
             self.declined_org_ids.append(self.org_id)
         self._unassign(now)
-        return change.done(now, actor, detail, reroute=True)
+        return change.done(now, actor, detail)
 
     def escalate(self, reason: str, now: dt.datetime, actor: str) -> Outcome:
         """上报: routed again one tier up; refused at district level, the top."""
@@ -343,7 +345,7 @@ class Case:
             raise RuleBroken("the case is already at district level, the top tier")
         detail = {"reason": reason, "from_tier": self.tier.value, "to_tier": higher.value, "org_id": self.org_id}
         self._escalate_to(higher, now)
-        return change.done(now, actor, detail, reroute=True)
+        return change.done(now, actor, detail)
 
     def add_note(self, text: str, now: dt.datetime, actor: str) -> Outcome:
         """A progress note on the timeline."""
@@ -427,7 +429,6 @@ class Case:
                                   "due_at": deadline.due_at.isoformat(), "level": self.supervision_level}
         notices: list[Notice] = []
         letters: list[SupervisionLetter] = []
-        reroute = False
         if step is SupervisionStep.REMINDER:
             notices.append(Notice(NoticeKind.REMINDER, self.org_id, self.mediator_id, due=deadline.due_at))
         elif step is SupervisionStep.OVERDUE:
@@ -446,10 +447,7 @@ class Case:
                 notices.append(Notice(NoticeKind.ESCALATED, self.org_id))
                 self.status = CaseStatus.RECEIVED
                 self._escalate_to(higher, now)
-                reroute = True
-        outcome = change.done(now, SWEEP, detail, notices=notices, reroute=reroute)
-        outcome.letters = letters
-        return outcome
+        return change.done(now, SWEEP, detail, notices=notices, letters=letters)
 
     def _letter(self, deadline: Deadline, org_name: str | None, now: dt.datetime) -> SupervisionLetter:
         day = business_day(now)

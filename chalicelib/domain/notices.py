@@ -94,6 +94,7 @@ class Notice:
     def recipient(self) -> Recipient:
         return RECIPIENTS[self.kind]
 
+
 TEMPLATES: dict[NoticeKind, str] = {
     NoticeKind.DISPATCH: "【和为贵】您有新派调解案件{case_id}（{category}）：{title}，请于{due}前接单。",
     NoticeKind.RED_ALERT: "【和为贵】红色风险案件{case_id}（{category}）：{title}，已派至{org_name}，请负责人关注。",

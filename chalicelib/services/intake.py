@@ -103,10 +103,9 @@ class IntakeService:
             raise Unprocessable.field("region_code", "no such region in the directory")
 
         owner = principal.partner_id if principal.role is Role.PARTNER else STAFF_OWNER
-        digest = request_digest(owner, command)
         existing = self._cases.get_claim(owner, command.external_ref)
         if existing is not None:
-            return self._replay(*existing, owner, command)
+            return self._replay(*existing, owner, command)  # digests the request in the stored form
 
         now = self._clock()
         parties = [Party(p.role.value, p.name, p.phone, p.id_number) for p in command.parties]
@@ -124,8 +123,8 @@ class IntakeService:
             title=command.title, description=command.description, region_code=command.region_code,
             address=command.address, parties=parties, party_count=party_count, amount_cny=command.amount_cny,
             risk_indicators=list(dict.fromkeys(command.risk_indicators)), category=triage.category,
-            category_source=triage.source, risk_level=assessment.level, received_at=now, request_hash=digest,
-            created_by=principal.actor,
+            category_source=triage.source, risk_level=assessment.level, received_at=now,
+            request_hash=request_digest(owner, command), created_by=principal.actor,
         )
         events = [
             Event(now, "received", principal.actor, {"channel": case.channel.value, "external_ref": case.external_ref}),
