@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from .adapters.calendar_store import CalendarStore
 from .adapters.callback_log import CallbackLog
 from .adapters.case_store import CaseStore
 from .adapters.clock import utcnow
 from .adapters.directory_store import DirectoryStore
+from .adapters.metrics import PowertoolsMetrics
 from .adapters.notification_outbox import NotificationOutbox
 from .adapters.queues import QueuePublisher
 from .adapters.replay_guard import ReplayGuard
@@ -24,6 +26,7 @@ from .adapters.webhooks import UrllibWebhookClient
 from .config import settings
 from .services.actions import CaseActions
 from .services.auth import Authenticator, TokenService
+from .services.calendar import CalendarService
 from .services.callbacks import CallbackService
 from .services.directory import DirectoryService
 from .services.intake import IntakeService
@@ -58,6 +61,18 @@ class Container:
     @cached_property
     def directory_store(self) -> DirectoryStore:
         return DirectoryStore()
+
+    @cached_property
+    def calendar_store(self) -> CalendarStore:
+        return CalendarStore()
+
+    @cached_property
+    def metrics(self) -> PowertoolsMetrics:
+        return PowertoolsMetrics()
+
+    @cached_property
+    def calendar(self) -> CalendarService:
+        return CalendarService(self.calendar_store, self.clock)
 
     @cached_property
     def publisher(self) -> QueuePublisher:
@@ -129,12 +144,13 @@ class Container:
 
     @cached_property
     def routing(self) -> RoutingService:
-        return RoutingService(self.case_store, self.directory_store, self.notifier, self.callbacks, self.clock)
+        return RoutingService(self.case_store, self.directory_store, self.notifier, self.callbacks,
+                              self.calendar_store, self.clock)
 
     @cached_property
     def supervision(self) -> SupervisionSweep:
         return SupervisionSweep(self.case_store, self.directory_store, self.notifier, self.routing, self.callbacks,
-                                self.publisher, self.clock)
+                                self.publisher, self.calendar_store, self.metrics, self.clock)
 
     @cached_property
     def return_visits(self) -> ReturnVisitSweep:
@@ -151,7 +167,7 @@ class Container:
     @cached_property
     def actions(self) -> CaseActions:
         return CaseActions(self.case_store, self.queries, self.directory_store, self.notifier, self.callbacks,
-                           self.publisher, self.clock)
+                           self.publisher, self.calendar_store, self.clock)
 
 
 container = Container()

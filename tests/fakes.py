@@ -20,6 +20,7 @@ from chalicelib.adapters.clock import to_storage
 from chalicelib.adapters.cursors import decode_cursor, encode_cursor
 from chalicelib.adapters.webhooks import WebhookError
 from chalicelib.config import queue_name
+from chalicelib.domain.calendar import WorkingCalendar, YearCalendar
 from chalicelib.domain.case import Case, Event, SupervisionLetter
 from chalicelib.domain.case_query import CaseQuery
 from chalicelib.domain.directory import Mediator, Org, Partner, Region
@@ -490,3 +491,31 @@ class FakeReplayGuard:
             return False
         self.seen[signature] = expires_at
         return True
+
+
+class FakeCalendarStore:
+    """The operator's calendar years, in memory, as `ports.CalendarStore` (no cache to wait out)."""
+
+    def __init__(self) -> None:
+        self.years: dict[int, YearCalendar] = {}
+        self.reads = 0
+
+    def calendar(self) -> WorkingCalendar:
+        self.reads += 1
+        return WorkingCalendar(self.years)
+
+    def save_year(self, year: YearCalendar) -> None:
+        self.years[year.year] = year
+
+
+class FakeMetrics:
+    """Metric values recorded, in memory, as `ports.Metrics`."""
+
+    def __init__(self) -> None:
+        self.values: list[tuple[str, float, str]] = []
+
+    def gauge(self, name: str, value: float, unit: str = "Count") -> None:
+        self.values.append((name, value, unit))
+
+    def last(self, name: str) -> float | None:
+        return next((value for metric, value, _unit in reversed(self.values) if metric == name), None)

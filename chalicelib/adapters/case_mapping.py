@@ -5,17 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from ..domain.case import SWEEP, Case, Event, Party, SupervisionLetter
-from ..domain.supervision import due_shard, next_check_at
+from ..domain.calendar import LIBRARY_CALENDAR
+from ..domain.case import SWEEP, Case, Event, ExtensionRequest, Party, SupervisionLetter, Suspension
+from ..domain.deadlines import SupervisionStep, ladder
+from ..domain.supervision import current_deadline, due_shard, next_check_at
 from ..domain.visits import next_visit_check_on, visit_shard
 from ..domain.enums import (
     CaseStatus,
     Category,
     CategorySource,
     Channel,
+    ExtensionStatus,
     MediationType,
     RiskIndicator,
     RiskLevel,
+    SuspensionReason,
     Tier,
 )
 from .clock import from_storage, to_storage
@@ -87,6 +91,11 @@ def case_to_model(case: Case) -> CaseModel:
         route_retry_at=_stored(case.route_retry_at),
         unroutable_attempts=case.unroutable_attempts or None,
         supervision_steps=list(case.supervision_steps),
+        ladder={step.value: to_storage(at) for step, at in case.ladder.items()} or None,
+        resolve_due_at_original=_stored(case.resolve_due_at_original),
+        extension=extension_to_json(case.extension),
+        extensions_approved=case.extensions_approved or None,
+        suspensions=[suspension_to_json(s) for s in case.suspensions] or None,
         dispatched_at=_stored(case.dispatched_at),
         accepted_at=_stored(case.accepted_at),
         closed_at=_stored(case.closed_at),
@@ -111,7 +120,52 @@ def _set_sparse_index_keys(model: CaseModel, case: Case) -> None:
         model.visit_shard, model.next_visit_check_on = visit_shard(case.case_id), visit_on.isoformat()
 
 
+def extension_to_json(request: ExtensionRequest | None) -> dict | None:
+    if request is None:
+        return None
+    return {"working_days": request.working_days, "reason": request.reason,
+            "requested_at": to_storage(request.requested_at), "requested_by": request.requested_by,
+            "status": request.status.value, "decided_at": _stored(request.decided_at),
+            "decided_by": request.decided_by, "note": request.note}
+
+
+def extension_from_json(data: dict | None) -> ExtensionRequest | None:
+    if not data:
+        return None
+    return ExtensionRequest(int(data["working_days"]), data["reason"], from_storage(data["requested_at"]),
+                            data["requested_by"], ExtensionStatus(data["status"]), from_storage(data.get("decided_at")),
+                            data.get("decided_by"), data.get("note"))
+
+
+def suspension_to_json(suspension: Suspension) -> dict:
+    return {"reason_code": suspension.reason_code.value, "reason": suspension.reason,
+            "suspended_at": to_storage(suspension.suspended_at), "resume_on": suspension.resume_on.isoformat(),
+            "suspended_by": suspension.suspended_by, "resumed_at": _stored(suspension.resumed_at),
+            "working_days": suspension.working_days}
+
+
+def suspension_from_json(data: dict) -> Suspension:
+    return Suspension(SuspensionReason(data["reason_code"]), data["reason"], from_storage(data["suspended_at"]),
+                      dt.date.fromisoformat(data["resume_on"]), data["suspended_by"],
+                      from_storage(data.get("resumed_at")), data.get("working_days"))
+
+
+def _ladder(case: Case, stored: dict | None) -> dict[SupervisionStep, dt.datetime]:
+    """The stored ladder; a case written before ladders were kept gets its deadline's ladder on
+    the library calendar, as it was then supervised."""
+    if stored:
+        return {SupervisionStep(step): from_storage(at) for step, at in stored.items()}
+    deadline = current_deadline(case)
+    return ladder(deadline.due_at, deadline.window_start, LIBRARY_CALENDAR) if deadline else {}
+
+
 def case_from_model(model: CaseModel) -> Case:
+    case = _case_from_model(model)
+    case.ladder = _ladder(case, model.ladder)
+    return case
+
+
+def _case_from_model(model: CaseModel) -> Case:
     return Case(
         case_id=model.case_id,
         owner=model.owner,
@@ -149,6 +203,10 @@ def case_from_model(model: CaseModel) -> Case:
         route_retry_at=from_storage(model.route_retry_at),
         unroutable_attempts=int(model.unroutable_attempts or 0),
         supervision_steps=list(model.supervision_steps or []),
+        resolve_due_at_original=from_storage(model.resolve_due_at_original),
+        extension=extension_from_json(model.extension),
+        extensions_approved=int(model.extensions_approved or 0),
+        suspensions=[suspension_from_json(s) for s in model.suspensions or []],
         dispatched_at=from_storage(model.dispatched_at),
         accepted_at=from_storage(model.accepted_at),
         closed_at=from_storage(model.closed_at),

@@ -118,6 +118,20 @@ class PartnerModel(Model):
     by_key = PartnerKeyIndex()
 
 
+# ------------------------------------------------------------------ calendar
+
+
+class CalendarYearModel(Model):
+    """工作日历: one year of the working calendar as an operator set it (§10)."""
+
+    Meta = _meta("calendar")
+    year = NumberAttribute(hash_key=True)
+    holidays = ListAttribute(of=UnicodeAttribute, default=list)
+    workdays = ListAttribute(of=UnicodeAttribute, default=list)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
 # ---------------------------------------------------------------------- cases
 
 
@@ -204,6 +218,12 @@ class CaseModel(Model):
     route_retry_at = UnicodeAttribute(null=True)
     unroutable_attempts = NumberAttribute(null=True)
     supervision_steps = ListAttribute(of=UnicodeAttribute, default=list)
+    ladder = JSONAttribute(null=True)
+    """When each step of the deadline in force falls due: {"reminder": "<stored time>", …}."""
+    resolve_due_at_original = UnicodeAttribute(null=True)
+    extension = JSONAttribute(null=True)
+    extensions_approved = NumberAttribute(null=True)
+    suspensions = JSONAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     next_check_at = UnicodeAttribute(null=True)
     dispatched_at = UnicodeAttribute(null=True)
@@ -303,6 +323,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     OrgModel,
     MediatorModel,
     PartnerModel,
+    CalendarYearModel,
     CaseModel,
     CaseItemModel,
     KeyModel,

@@ -35,10 +35,12 @@ route = api.route
 
 @route("/v1/meta", summary="Enumerations with Chinese labels, API version, stage", roles=None)
 def meta(call: Call) -> Reply:
+    container = wiring.current()
     return Reply({
         "api_version": API_VERSION,
-        "stage": wiring.current().settings.stage,
+        "stage": container.settings.stage,
         "enums": {name: [{"value": m.value, "label": m.label} for m in enum] for name, enum in PUBLIC_ENUMS.items()},
+        "calendar": {"covered_until": container.calendar.covered_until().isoformat()},
     })
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from ..adapters.clock import from_storage, to_storage
 from ..domain.access import Principal, sees_parties_in_full
 from ..domain.calendar import rfc3339
-from ..domain.case import Case, Event
+from ..domain.case import Case, Event, ExtensionRequest, Suspension
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.masking import mask_party, mask_phone
 
@@ -46,6 +46,10 @@ def case_view(case: Case, principal: Principal) -> dict[str, Any]:
         "received_at": rfc3339(case.received_at),
         "accept_due_at": rfc3339(case.accept_due_at),
         "resolve_due_at": rfc3339(case.resolve_due_at),
+        "resolve_due_at_original": rfc3339(case.resolve_due_at_original),
+        "extension": extension_view(case.extension),
+        "suspended": case.suspended,
+        "suspensions": [suspension_view(s) for s in case.suspensions],
         "supervision_level": case.supervision_level,
         "overdue": case.overdue,
         "rectification_required": case.rectification_required,
@@ -55,6 +59,20 @@ def case_view(case: Case, principal: Principal) -> dict[str, Any]:
         "return_visits": case.return_visits,
         "version": case.version,
     }
+
+
+def extension_view(request: ExtensionRequest | None) -> dict[str, Any] | None:
+    if request is None:
+        return None
+    return {"status": request.status.value, "working_days": request.working_days, "reason": request.reason,
+            "requested_at": rfc3339(request.requested_at), "decided_at": rfc3339(request.decided_at),
+            "note": request.note}
+
+
+def suspension_view(suspension: Suspension) -> dict[str, Any]:
+    return {"reason_code": suspension.reason_code.value, "reason": suspension.reason,
+            "suspended_at": rfc3339(suspension.suspended_at), "resume_on": suspension.resume_on.isoformat(),
+            "resumed_at": rfc3339(suspension.resumed_at), "working_days": suspension.working_days}
 
 
 def event_view(event: Event) -> dict[str, Any]:

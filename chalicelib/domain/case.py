@@ -16,10 +16,13 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from .calendar import business_day, rfc3339
-from .deadlines import SUPERVISION_LEVEL, SupervisionStep, deadlines_for
+from .calendar import WorkingCalendar, business_day, rfc3339, start_of_day
+from .deadlines import (
+    EXTENSION_CAP, MAX_SUSPENSION_DAYS, MAX_SUSPENSIONS_PER_DISPATCH, SUPERVISION_LEVEL, SupervisionStep,
+    deadlines_for, ladder, moved_deadline)
 from .enums import (
-    CaseStatus, CategorySource, Category, Channel, MediationType, Referral, RiskIndicator, RiskLevel, Tier)
+    CaseStatus, CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType, Referral,
+    RiskIndicator, RiskLevel, SuspensionReason, Tier)
 from .notices import RED_ALERT_LEVELS, Notice, NoticeKind
 from .routing import RouteDecision, Unroutable, escalation_tier
 from .supervision import SELF_HEAL_DELAY, Deadline, current_deadline, next_routing_attempt
@@ -68,6 +71,10 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("visit_notice", frozenset({CaseStatus.RESOLVED}), None, "visit_notice"),
         Transition("close", frozenset({CaseStatus.RESOLVED, CaseStatus.UNRESOLVED}), CaseStatus.CLOSED, "closed"),
         Transition("withdraw", OPEN_STATUSES, CaseStatus.WITHDRAWN, "withdrawn"),
+        Transition("request_extension", frozenset({CaseStatus.ACCEPTED}), None, "extension_requested"),
+        Transition("decide_extension", frozenset({CaseStatus.ACCEPTED}), None, "extension_decided"),
+        Transition("suspend", frozenset({CaseStatus.ACCEPTED}), None, "suspended"),
+        Transition("resume", frozenset({CaseStatus.ACCEPTED}), None, "resumed"),
     )
 }
 """The state machine (§3, §5): every change a case can go through."""
@@ -123,6 +130,8 @@ class Outcome:
     """The partner is told (§7)."""
     reroute: bool = False
     """The case is `received` again (declined, escalated) and must be routed."""
+    deadline_changed: str | None = None
+    """Why the resolve deadline moved (`extension`, `suspension`): the partner is told (§11)."""
 
     def merge(self, other: Outcome) -> Outcome:
         load = dict(self.mediator_load)
@@ -130,7 +139,7 @@ class Outcome:
             load[mediator_id] = load.get(mediator_id, 0) + delta
         return Outcome(self.events + other.events, self.notices + other.notices, self.letters + other.letters,
                        {k: v for k, v in load.items() if v}, self.status_changed or other.status_changed,
-                       self.reroute or other.reroute)
+                       self.reroute or other.reroute, other.deadline_changed or self.deadline_changed)
 
 
 class _Change:
@@ -143,7 +152,8 @@ class _Change:
         self.mediator_before = case.mediator_id
 
     def done(self, at: dt.datetime, actor: str, detail: dict[str, Any], *, notices: list[Notice] = (),
-             letters: list[SupervisionLetter] = (), earlier_events: list[Event] = ()) -> Outcome:
+             letters: list[SupervisionLetter] = (), earlier_events: list[Event] = (),
+             deadline_changed: str | None = None) -> Outcome:
         """Move to the target status and say what the change caused; the transition's event last."""
         case = self.case
         if self.transition.target is not None:
@@ -159,7 +169,7 @@ class _Change:
         status_changed = case.status is not self.status_before
         return Outcome(events=[*earlier_events, event], notices=list(notices), letters=list(letters),
                        mediator_load=load, status_changed=status_changed,
-                       reroute=status_changed and case.status is CaseStatus.RECEIVED)
+                       reroute=status_changed and case.status is CaseStatus.RECEIVED, deadline_changed=deadline_changed)
 
 
 def new_case_id(received_at: dt.datetime) -> str:
@@ -195,6 +205,35 @@ class Event:
     type: str
     actor: str
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ExtensionRequest:
+    """延期申请: more working days asked for the resolve deadline, and the decision on them."""
+
+    working_days: int
+    reason: str
+    requested_at: dt.datetime
+    requested_by: str
+    status: ExtensionStatus = ExtensionStatus.PENDING
+    decided_at: dt.datetime | None = None
+    decided_by: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class Suspension:
+    """中止: a time the case waits on something outside the mediation (an appraisal, a hearing,
+    a party away) with its resolve clock stopped."""
+
+    reason_code: SuspensionReason
+    reason: str
+    suspended_at: dt.datetime
+    resume_on: dt.date
+    suspended_by: str
+    resumed_at: dt.datetime | None = None
+    working_days: int | None = None
+    """Once resumed: the working days it lasted, by which the resolve deadline moved."""
 
 
 @dataclass
@@ -241,6 +280,16 @@ class Case:
     """Routings of the current request that found no org (the retries back off with it)."""
     supervision_steps: list[str] = field(default_factory=list)
     """Supervision steps already taken for the current deadline (each happens once)."""
+    ladder: dict[SupervisionStep, dt.datetime] = field(default_factory=dict)
+    """When each supervision step of the deadline in force falls due, computed on the working
+    calendar when that deadline came into force (dispatch, accept, a moved deadline)."""
+    resolve_due_at_original: dt.datetime | None = None
+    """The resolve deadline the dispatch set, once an extension or a suspension has moved it."""
+    extension: ExtensionRequest | None = None
+    """The latest extension request since the dispatch."""
+    extensions_approved: int = 0
+    """Approved extensions over the case's life (the statistics' extension rate)."""
+    suspensions: list[Suspension] = field(default_factory=list)
     dispatched_at: dt.datetime | None = None
     accepted_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
@@ -255,6 +304,14 @@ class Case:
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def open_suspension(self) -> Suspension | None:
+        return next((s for s in self.suspensions if s.resumed_at is None), None)
+
+    @property
+    def suspended(self) -> bool:
+        return self.open_suspension is not None
 
     @property
     def self_heal_at(self) -> dt.datetime:
@@ -274,17 +331,19 @@ class Case:
 
     # ------------------------------------------------------------- routing
 
-    def dispatch(self, decision: RouteDecision, at: dt.datetime) -> Outcome:
+    def dispatch(self, decision: RouteDecision, at: dt.datetime, calendar: WorkingCalendar) -> Outcome:
         """派单: assign the org and mediator routing chose, and start the accept and
-        resolve deadlines from `at`."""
+        resolve deadlines from `at`, on `calendar`."""
         change = self._begin("dispatch")
         org, mediator = decision.org, decision.mediator
-        deadlines = deadlines_for(self.risk_level, at)
+        deadlines = deadlines_for(self.risk_level, at, calendar)
         self.tier, self.org_id, self.mediator_id = decision.tier, org.org_id, mediator.mediator_id
         self.mediation_type = org.mediation_type
         self.dispatched_at, self.accepted_at = at, None
         self.accept_due_at, self.resolve_due_at = deadlines.accept_due_at, deadlines.resolve_due_at
         self.overdue, self.supervision_steps, self.route_retry_at = False, [], None
+        self.ladder = ladder(deadlines.accept_due_at, at, calendar)
+        self.resolve_due_at_original, self.extension = None, None
         self.unroutable_attempts = 0
         routed = Event(at, "routed", SYSTEM, {
             "reason": decision.reason, "tier": decision.tier.value, "org_id": org.org_id,
@@ -310,7 +369,9 @@ class Case:
         sweep routes it at the self-heal moment if the routing message is lost."""
         self.org_id = self.mediator_id = None
         self.accept_due_at = self.resolve_due_at = self.dispatched_at = self.accepted_at = None
-        self.overdue, self.supervision_steps = False, []
+        self.overdue, self.supervision_steps, self.ladder = False, [], {}
+        self.resolve_due_at_original = None
+        self._stop_suspension(now)
         self.route_retry_at = now + SELF_HEAL_DELAY
         self.unroutable_attempts = 0
 
@@ -321,11 +382,12 @@ class Case:
 
     # ------------------------------------------------------ staff actions (§5)
 
-    def accept(self, now: dt.datetime, actor: str) -> Outcome:
+    def accept(self, now: dt.datetime, actor: str, calendar: WorkingCalendar) -> Outcome:
         """接单: the resolve deadline (结单时限) is now the one supervised."""
         change = self._begin("accept")
         self.accepted_at = now
         self.supervision_steps, self.overdue = [], False
+        self.ladder = ladder(self.resolve_due_at, now, calendar) if self.resolve_due_at else {}
         return change.done(now, actor, {"mediator_id": self.mediator_id})
 
     def decline(self, reason: str, now: dt.datetime, actor: str) -> Outcome:
@@ -351,26 +413,33 @@ class Case:
         """A progress note on the timeline."""
         return self._begin("note").done(now, actor, {"text": text})
 
-    def resolve(self, summary: str, performance_due: dt.date, now: dt.datetime, actor: str) -> Outcome:
-        """调解成功: record the agreement and plan its return visits from `performance_due`."""
+    def resolve(self, summary: str, performance_due: dt.date, now: dt.datetime, actor: str,
+                calendar: WorkingCalendar) -> Outcome:
+        """调解成功: record the agreement and plan its return visits from `performance_due`.
+        A suspended case resumes first: the deadline it concluded against counts its wait."""
         change = self._begin("resolve")
         today = business_day(now)
         if performance_due < today:
             raise InvalidValue("agreement.performance_due", "must not be before today")
         if performance_due > today + dt.timedelta(days=PERFORMANCE_HORIZON_DAYS):
             raise InvalidValue("agreement.performance_due", "must be within ten years of today")
+        resumed = self._resume_on_conclusion(now, actor, calendar)
         self.agreement = {"summary": summary, "performance_due": performance_due.isoformat()}
         self.return_visits = plan_visits(self.category, performance_due)
         self.concluded_at = now
         return change.done(now, actor, {"agreement": self.agreement,
-                                        "return_visits": [v["due_on"] for v in self.return_visits]})
+                                        "return_visits": [v["due_on"] for v in self.return_visits]},
+                           earlier_events=resumed, deadline_changed="suspension" if resumed else None)
 
-    def fail(self, referral: Referral, reason: str, now: dt.datetime, actor: str) -> Outcome:
-        """调解不成: where the dispute is referred (诉求分流)."""
+    def fail(self, referral: Referral, reason: str, now: dt.datetime, actor: str,
+             calendar: WorkingCalendar) -> Outcome:
+        """调解不成: where the dispute is referred (诉求分流); a suspended case resumes first."""
         change = self._begin("fail")
+        resumed = self._resume_on_conclusion(now, actor, calendar)
         self.referral = {"channel": referral.value, "reason": reason}
         self.concluded_at = now
-        return change.done(now, actor, {"referral": self.referral})
+        return change.done(now, actor, {"referral": self.referral}, earlier_events=resumed,
+                           deadline_changed="suspension" if resumed else None)
 
     def record_visit(self, agreement_performed: str, satisfaction: dict[str, str], note: str | None,
                      now: dt.datetime, actor: str) -> Outcome:
@@ -406,10 +475,139 @@ class Case:
         return change.done(now, actor, {})
 
     def withdraw(self, reason: str, now: dt.datetime, actor: str) -> Outcome:
-        """撤回: an open case the applicant no longer pursues."""
+        """撤回: an open case the applicant no longer pursues (a suspension ends with it)."""
         change = self._begin("withdraw")
+        self._stop_suspension(now)
         self.closed_at = now
         return change.done(now, actor, {"reason": reason})
+
+    # --------------------------------------- extensions and suspension (§11)
+
+    def request_extension(self, working_days: int, reason: str, now: dt.datetime, actor: str) -> Outcome:
+        """延期申请: ask for `working_days` more on the resolve deadline, before it passes; one
+        request pending at a time, one approved extension per dispatch, at most the cap of the
+        case's risk level."""
+        change = self._begin("request_extension")
+        cap = EXTENSION_CAP[self.risk_level]
+        if not 1 <= working_days <= cap:
+            raise InvalidValue("working_days", f"must be from 1 to {cap} for a {self.risk_level.value} case")
+        if self.extension is not None and self.extension.status is ExtensionStatus.PENDING:
+            raise RuleBroken("an extension request is already pending")
+        if self.extension is not None and self.extension.status is ExtensionStatus.APPROVED:
+            raise RuleBroken("an extension was already approved since the case was dispatched")
+        if self.resolve_due_at is None or now > self.resolve_due_at:
+            raise RuleBroken("the resolve deadline has passed: an extension must be asked for before it")
+        self.extension = ExtensionRequest(working_days, reason, now, actor)
+        return change.done(now, actor, {"working_days": working_days, "reason": reason,
+                                        "resolve_due_at": rfc3339(self.resolve_due_at)})
+
+    def decide_extension(self, decision: ExtensionDecision, note: str | None, now: dt.datetime, actor: str,
+                         calendar: WorkingCalendar) -> Outcome:
+        """延期审批: approved, the resolve deadline moves to the end of the n-th working day after
+        the day of the old one, a new deadline with a ladder of its own; rejected, it stays and
+        a new request may follow. Either way the mediator is told by SMS."""
+        change = self._begin("decide_extension")
+        request = self.extension
+        if request is None or request.status is not ExtensionStatus.PENDING:
+            raise RuleBroken("no extension request is pending")
+        previous = self.resolve_due_at
+        request.decided_at, request.decided_by, request.note = now, actor, note
+        if decision is ExtensionDecision.APPROVE:
+            request.status = ExtensionStatus.APPROVED
+            self.extensions_approved += 1
+            self._move_resolve_deadline(moved_deadline(previous, request.working_days, calendar), now, calendar)
+            kind, reason = NoticeKind.EXTENSION_APPROVED, "extension"
+        else:
+            request.status = ExtensionStatus.REJECTED
+            kind, reason = NoticeKind.EXTENSION_REJECTED, None
+        return change.done(now, actor, {
+            "decision": decision.value, "note": note, "working_days": request.working_days,
+            "previous_resolve_due_at": rfc3339(previous), "resolve_due_at": rfc3339(self.resolve_due_at)},
+            notices=[Notice(kind, self.org_id, self.mediator_id, due=self.resolve_due_at)], deadline_changed=reason)
+
+    def suspend(self, reason_code: SuspensionReason, reason: str, resume_on: dt.date, now: dt.datetime,
+                actor: str) -> Outcome:
+        """中止: stop the resolve clock until `resume_on` (after today, at most 30 days ahead), at
+        most twice per dispatch. The sweep takes no step on the deadline meanwhile."""
+        change = self._begin("suspend")
+        if self.suspended:
+            raise RuleBroken("the case is already suspended")
+        since_dispatch = [s for s in self.suspensions if self.dispatched_at and s.suspended_at >= self.dispatched_at]
+        if len(since_dispatch) >= MAX_SUSPENSIONS_PER_DISPATCH:
+            raise RuleBroken(f"a case may be suspended at most {MAX_SUSPENSIONS_PER_DISPATCH} times per dispatch")
+        today = business_day(now)
+        if resume_on <= today:
+            raise InvalidValue("resume_on", "must be after today")
+        if resume_on > today + dt.timedelta(days=MAX_SUSPENSION_DAYS):
+            raise InvalidValue("resume_on", f"must be at most {MAX_SUSPENSION_DAYS} days after today")
+        self.suspensions.append(Suspension(reason_code, reason, now, resume_on, actor))
+        return change.done(now, actor, {"reason_code": reason_code.value, "reason": reason,
+                                        "resume_on": resume_on.isoformat(),
+                                        "resolve_due_at": rfc3339(self.resolve_due_at)})
+
+    def resume(self, now: dt.datetime, actor: str, calendar: WorkingCalendar) -> Outcome:
+        """恢复: end the suspension today; the resolve deadline moves by the working days it lasted."""
+        change = self._begin("resume")
+        if not self.suspended:
+            raise RuleBroken("the case is not suspended")
+        detail, moved = self._end_suspension(now, business_day(now), calendar)
+        return change.done(now, actor, detail, deadline_changed="suspension" if moved else None)
+
+    def resumes_by_itself(self, now: dt.datetime) -> bool:
+        """Whether `resume_on` of the suspension has begun by `now`."""
+        suspension = self.open_suspension
+        return (suspension is not None and self.allows("resume")
+                and now >= start_of_day(suspension.resume_on))
+
+    def resume_by_itself(self, now: dt.datetime, calendar: WorkingCalendar) -> Outcome:
+        """The sweep resumes the case at the start of `resume_on` and tells the mediator; the
+        days counted end at `resume_on`, however late the sweep comes."""
+        change = self._begin("resume")
+        suspension = self.open_suspension
+        if suspension is None or not self.resumes_by_itself(now):
+            raise RuleBroken("the case is not due to resume")
+        detail, moved = self._end_suspension(now, suspension.resume_on, calendar)
+        notice = Notice(NoticeKind.SUSPENSION_ENDED, self.org_id, self.mediator_id, due=self.resolve_due_at)
+        return change.done(now, SWEEP, {**detail, "automatic": True}, notices=[notice],
+                           deadline_changed="suspension" if moved else None)
+
+    def _end_suspension(self, now: dt.datetime, resume_day: dt.date,
+                        calendar: WorkingCalendar) -> tuple[dict[str, Any], bool]:
+        """Close the open suspension on `resume_day`: k = the working days d with suspension day
+        <= d < resume day; the resolve deadline moves to the end of the k-th working day after
+        the day of the old one. Returns the timeline detail and whether the deadline moved."""
+        suspension = self.open_suspension
+        k = calendar.working_days_between(business_day(suspension.suspended_at), resume_day)
+        suspension.resumed_at, suspension.working_days = now, k
+        previous = self.resolve_due_at
+        moved = previous is not None and self._move_resolve_deadline(moved_deadline(previous, k, calendar), now,
+                                                                     calendar)
+        return {"working_days_suspended": k, "reason_code": suspension.reason_code.value,
+                "previous_resolve_due_at": rfc3339(previous), "resolve_due_at": rfc3339(self.resolve_due_at)}, moved
+
+    def _resume_on_conclusion(self, now: dt.datetime, actor: str, calendar: WorkingCalendar) -> list[Event]:
+        """A case concluded while suspended resumes at that moment: its `resumed` event."""
+        if not self.suspended:
+            return []
+        detail, _moved = self._end_suspension(now, business_day(now), calendar)
+        return [Event(now, TRANSITIONS["resume"].event, actor, detail)]
+
+    def _stop_suspension(self, now: dt.datetime) -> None:
+        """A case leaving its assignment (escalated, withdrawn) ends its suspension, moving nothing."""
+        suspension = self.open_suspension
+        if suspension is not None:
+            suspension.resumed_at, suspension.working_days = now, 0
+
+    def _move_resolve_deadline(self, new_due: dt.datetime, now: dt.datetime, calendar: WorkingCalendar) -> bool:
+        """A moved deadline is a new deadline: its own ladder from `now`, each step once again;
+        `supervision_level` stays where it was (it is never lowered). False if unchanged."""
+        if new_due == self.resolve_due_at:
+            return False
+        self.resolve_due_at_original = self.resolve_due_at_original or self.resolve_due_at
+        self.resolve_due_at = new_due
+        self.supervision_steps, self.overdue = [], False
+        self.ladder = ladder(new_due, now, calendar)
+        return True
 
     # ------------------------------------------------------ the sweeps (§6)
 
@@ -421,7 +619,7 @@ class Case:
         routed again); its timeline event is still a `supervision` one, as every step's."""
         change = self._begin("supervise")
         deadline = current_deadline(self)
-        if deadline is None or step.value in self.supervision_steps:
+        if deadline is None or step.value in self.supervision_steps or self.suspended:
             raise RuleBroken(f"the {step.value} step is not due on this case")
         self.supervision_steps.append(step.value)
         self.supervision_level = max(self.supervision_level, SUPERVISION_LEVEL[step])

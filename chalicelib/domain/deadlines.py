@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import Callable, Mapping
 
-from .calendar import end_of_nth_working_day_after
+from .calendar import WorkingCalendar
 from .enums import RiskLevel, WireEnum
 
 ACCEPT_WINDOW: dict[RiskLevel, timedelta] = {
@@ -31,6 +31,19 @@ RESOLVE_WORKING_DAYS: dict[RiskLevel, int] = {
 }
 """结单时限: working days after the dispatch day, ending 23:59:59 Asia/Shanghai."""
 
+EXTENSION_CAP: dict[RiskLevel, int] = {
+    RiskLevel.RED: 2,
+    RiskLevel.ORANGE: 4,
+    RiskLevel.YELLOW: 8,
+    RiskLevel.BLUE: 8,
+}
+"""延期: the most working days one approved extension may add to the resolve deadline (§11)."""
+
+MAX_SUSPENSIONS_PER_DISPATCH = 2
+"""中止: how often a case may be suspended between one dispatch and the next."""
+MAX_SUSPENSION_DAYS = 30
+"""中止: how far ahead of today `resume_on` may be."""
+
 
 @dataclass(frozen=True)
 class Deadlines:
@@ -40,12 +53,18 @@ class Deadlines:
     resolve_due_at: datetime
 
 
-def deadlines_for(risk_level: RiskLevel, dispatched_at: datetime) -> Deadlines:
+def deadlines_for(risk_level: RiskLevel, dispatched_at: datetime, calendar: WorkingCalendar) -> Deadlines:
     """The accept and resolve deadlines set by a dispatch at `dispatched_at` (tz-aware)."""
     return Deadlines(
         accept_due_at=dispatched_at + ACCEPT_WINDOW[risk_level],
-        resolve_due_at=end_of_nth_working_day_after(dispatched_at, RESOLVE_WORKING_DAYS[risk_level]),
+        resolve_due_at=calendar.end_of_nth_working_day_after(dispatched_at, RESOLVE_WORKING_DAYS[risk_level]),
     )
+
+
+def moved_deadline(due_at: datetime, working_days: int, calendar: WorkingCalendar) -> datetime:
+    """A deadline moved by `working_days` (an extension, the days a case was suspended): the end
+    of that working day after the day of the old deadline; unchanged for 0."""
+    return calendar.end_of_nth_working_day_after(due_at, working_days) if working_days > 0 else due_at
 
 
 class SupervisionStep(WireEnum):
@@ -74,43 +93,51 @@ _JUST_AFTER = timedelta(microseconds=1)
 """A moment is past an instant from the next representable instant on."""
 
 
-def _reminder_at(due_at: datetime, window_start: datetime) -> datetime:
+StepRule = Callable[[datetime, datetime, WorkingCalendar], datetime]
+
+
+def _reminder_at(due_at: datetime, window_start: datetime, _calendar: WorkingCalendar) -> datetime:
     window = max(due_at - window_start, timedelta(0))
     return due_at - (window / 2 if window <= SHORT_WINDOW else REMINDER_LEAD)
 
 
-def _past_working_days_after(n: int) -> Callable[[datetime, datetime], datetime]:
-    return lambda due_at, _start: end_of_nth_working_day_after(due_at, n) + _JUST_AFTER
+def _past_working_days_after(n: int) -> StepRule:
+    return lambda due_at, _start, calendar: calendar.end_of_nth_working_day_after(due_at, n) + _JUST_AFTER
 
 
-STEP_RULES: dict[SupervisionStep, Callable[[datetime, datetime], datetime]] = {
+STEP_RULES: dict[SupervisionStep, StepRule] = {
     SupervisionStep.REMINDER: _reminder_at,
-    SupervisionStep.OVERDUE: lambda due_at, _start: due_at + _JUST_AFTER,
+    SupervisionStep.OVERDUE: lambda due_at, _start, _calendar: due_at + _JUST_AFTER,
     SupervisionStep.SUPERVISION_LETTER: _past_working_days_after(1),
     SupervisionStep.ESCALATION: _past_working_days_after(3),
 }
-"""When each step falls due, from (due_at, window_start)."""
+"""When each step falls due, from (due_at, window_start, calendar)."""
 
 
-def step_due_at(step: SupervisionStep, due_at: datetime, window_start: datetime) -> datetime:
+def step_due_at(step: SupervisionStep, due_at: datetime, window_start: datetime,
+                calendar: WorkingCalendar) -> datetime:
     """The first instant at which `step` is due for a deadline `due_at`.
 
     `window_start` is when the deadline's window opened: the dispatch time
-    for the accept deadline, the accept time for the resolve deadline. A
-    step is due at every `now >= step_due_at(...)`; for the steps after the
-    deadline this is one microsecond past the instant they must be past.
+    for the accept deadline, the accept time for the resolve deadline, the
+    moment a moved deadline was set. A step is due at every
+    `now >= step_due_at(...)`; for the steps after the deadline this is one
+    microsecond past the instant they must be past.
     """
-    return STEP_RULES[step](due_at, window_start)
+    return STEP_RULES[step](due_at, window_start, calendar)
 
 
-def steps_due(due_at: datetime, window_start: datetime, now: datetime) -> list[SupervisionStep]:
-    """Every step whose time has come by `now`, in ladder order."""
-    return [step for step in SupervisionStep if now >= step_due_at(step, due_at, window_start)]
+def ladder(due_at: datetime, window_start: datetime, calendar: WorkingCalendar) -> dict[SupervisionStep, datetime]:
+    """When every step of the ladder falls due for one deadline: computed once, when the
+    deadline comes into force, and kept with the case (the sweep's index is derived from it)."""
+    return {step: step_due_at(step, due_at, window_start, calendar) for step in SupervisionStep}
 
 
-def next_step_at(
-    due_at: datetime, window_start: datetime, done: set[SupervisionStep]
-) -> datetime | None:
-    """When the earliest step not in `done` falls due; None once all are done."""
-    times = [step_due_at(step, due_at, window_start) for step in SupervisionStep if step not in done]
-    return min(times, default=None)
+def steps_due(times: Mapping[SupervisionStep, datetime], now: datetime) -> list[SupervisionStep]:
+    """Every step of a ladder whose time has come by `now`, in ladder order."""
+    return [step for step in SupervisionStep if step in times and now >= times[step]]
+
+
+def next_step_at(times: Mapping[SupervisionStep, datetime], done: set[SupervisionStep]) -> datetime | None:
+    """When the earliest step of a ladder not in `done` falls due; None once all are done."""
+    return min((at for step, at in times.items() if step not in done), default=None)

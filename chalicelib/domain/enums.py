@@ -164,6 +164,31 @@ class CategorySource(LabelledEnum):
     AUTO = ("auto", "自动分诊")
 
 
+class SuspensionReason(LabelledEnum):
+    """中止事由: why a case waits (§11 `reason_code`)."""
+
+    APPRAISAL = ("appraisal", "等待鉴定")
+    HEARING = ("hearing", "等待听证或庭审")
+    AWAITING_DOCUMENTS = ("awaiting_documents", "等待补充材料")
+    PARTY_UNAVAILABLE = ("party_unavailable", "当事人暂无法参加")
+    OTHER_PROCEEDING = ("other_proceeding", "等待其他程序结果")
+
+
+class ExtensionDecision(LabelledEnum):
+    """延期审批结果."""
+
+    APPROVE = ("approve", "批准")
+    REJECT = ("reject", "不批准")
+
+
+class ExtensionStatus(LabelledEnum):
+    """延期申请状态 (the case view's `extension.status`)."""
+
+    PENDING = ("pending", "待审批")
+    APPROVED = ("approved", "已批准")
+    REJECTED = ("rejected", "未批准")
+
+
 PUBLIC_ENUMS: dict[str, type[LabelledEnum]] = {
     "category": Category,
     "channel": Channel,
@@ -177,5 +202,8 @@ PUBLIC_ENUMS: dict[str, type[LabelledEnum]] = {
     "party_role": PartyRole,
     "role": Role,
     "category_source": CategorySource,
+    "suspension_reason": SuspensionReason,
+    "extension_decision": ExtensionDecision,
+    "extension_status": ExtensionStatus,
 }
 """The enumerations `/v1/meta` lists, by the field name they appear under."""

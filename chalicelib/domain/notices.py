@@ -34,6 +34,9 @@ class NoticeKind(WireEnum):
     VISIT_DUE = "visit_due"
     VISIT_OVERDUE = "visit_overdue"
     RECTIFICATION = "rectification"
+    EXTENSION_APPROVED = "extension_approved"
+    EXTENSION_REJECTED = "extension_rejected"
+    SUSPENSION_ENDED = "suspension_ended"
 
 
 class Recipient(WireEnum):
@@ -55,6 +58,9 @@ RECIPIENTS: dict[NoticeKind, Recipient] = {
     NoticeKind.VISIT_DUE: Recipient.MEDIATOR,
     NoticeKind.VISIT_OVERDUE: Recipient.ORG_HEAD,
     NoticeKind.RECTIFICATION: Recipient.ORG_HEAD,
+    NoticeKind.EXTENSION_APPROVED: Recipient.MEDIATOR,
+    NoticeKind.EXTENSION_REJECTED: Recipient.MEDIATOR,
+    NoticeKind.SUSPENSION_ENDED: Recipient.MEDIATOR,
 }
 """Who receives each kind of SMS."""
 
@@ -105,6 +111,9 @@ TEMPLATES: dict[NoticeKind, str] = {
     NoticeKind.VISIT_DUE: "【和为贵】案件{case_id}应于{due}前完成回访，请及时回访。",
     NoticeKind.VISIT_OVERDUE: "【和为贵】{org_name}承办的案件{case_id}回访已于{due}逾期，请督促回访。",
     NoticeKind.RECTIFICATION: "【和为贵】整改通报：{org_name}承办的案件{case_id}回访发现协议未履行或当事人不满意，请整改。",
+    NoticeKind.EXTENSION_APPROVED: "【和为贵】案件{case_id}延期申请已批准，办结期限延至{due}。",
+    NoticeKind.EXTENSION_REJECTED: "【和为贵】案件{case_id}延期申请未获批准，请于{due}前办结。",
+    NoticeKind.SUSPENSION_ENDED: "【和为贵】案件{case_id}中止期满，已恢复办理，请于{due}前办结。",
 }
 """Chinese SMS texts by notification kind."""
 

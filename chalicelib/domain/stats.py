@@ -29,8 +29,10 @@ Definitions (cases count by the Asia/Shanghai day of `received_at` in [from, to]
   (a resolved case later closed still counts as resolved: "reached" is read from the
   agreement or referral recorded on the case, not from the current status);
 - closure_rate = closed (current status) / total;
-- on_time_rate = concluded no later than the resolve deadline in force (`resolve_due_at`)
-  / concluded (resolved + unresolved);
+- on_time_rate = concluded no later than the resolve deadline in force when it concluded
+  (`resolve_due_at`, as moved by an approved extension or a suspension) / concluded
+  (resolved + unresolved);
+- extension_rate = concluded cases that had an approved extension (延期) / concluded;
 - avg_hours_to_resolve = mean hours from received_at to the resolve action, over resolved;
 - resolved_below_district_share = resolved at village or town tier / resolved;
 - satisfaction_rate = visits done with no `dissatisfied` score / visits done;
@@ -74,6 +76,7 @@ COUNTERS: tuple[str, ...] = (
     "resolve_seconds",
     "resolved_below_district",
     "overdue_open",
+    "concluded_extended",
 )
 """Every counter of an aggregate row: one top-level number attribute each (DynamoDB `ADD`)."""
 
@@ -98,6 +101,8 @@ def contributions(case) -> dict[str, int]:
         counts["resolved" if resolved else "unresolved"] = 1
         if case.concluded_at and case.resolve_due_at and case.concluded_at <= case.resolve_due_at:
             counts["concluded_on_time"] = 1
+        if case.extensions_approved:
+            counts["concluded_extended"] = 1
     if resolved:
         if case.concluded_at:
             counts["resolve_seconds"] = max(0, round((case.concluded_at - case.received_at).total_seconds()))
@@ -239,11 +244,12 @@ def figures(totals: Mapping[str, int]) -> dict:
         success_rate=ratio(resolved, resolved + unresolved),
         closure_rate=ratio(t[STATUS_COUNTER[CaseStatus.CLOSED]], t["total"]),
         on_time_rate=ratio(t["concluded_on_time"], t["concluded"]),
+        extension_rate=ratio(t["concluded_extended"], t["concluded"]),
         avg_hours_to_resolve=ratio(t["resolve_seconds"] / 3600, resolved, 2),
         resolved_below_district_share=ratio(t["resolved_below_district"], resolved),
         satisfaction_rate=ratio(t["visits_ok"], t["visits"]),
         overdue_open=t["overdue_open"],
-        counts={name: t[name] for name in (*PERFORMANCE_COUNTERS, "resolved_below_district")},
+        counts={name: t[name] for name in (*PERFORMANCE_COUNTERS, "resolved_below_district", "concluded_extended")},
     )
     return result
 

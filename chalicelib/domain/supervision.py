@@ -3,7 +3,9 @@
 `next_check_at` is derived from the case's state alone and stored with the
 case as the key of the sparse due-date index at every write, so the index
 can never drift from the case: a sweep asks for the cases whose next check
-has come, and reads nothing else.
+has come, and reads nothing else. The state it reads includes the ladder of
+the deadline in force (the time of each step, computed on the working
+calendar when the deadline came into force), so no calendar is needed here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .calendar import start_of_day
 from .deadlines import SupervisionStep, next_step_at, steps_due
 from .enums import CaseStatus
 
@@ -37,6 +40,8 @@ class Deadline:
     kind: str
     due_at: dt.datetime
     window_start: dt.datetime
+    """When its window opened: the dispatch for `accept`, the accept (or the moment the deadline
+    last moved) for `resolve`; the reminder of a short window falls halfway through it."""
 
 
 def current_deadline(case: Case) -> Deadline | None:
@@ -46,6 +51,12 @@ def current_deadline(case: Case) -> Deadline | None:
     if kind == "resolve" and case.resolve_due_at:
         return Deadline(kind, case.resolve_due_at, case.accepted_at or case.dispatched_at or case.received_at)
     return None
+
+
+def auto_resume_at(case: Case) -> dt.datetime | None:
+    """The start of `resume_on` of a suspended case: when the sweep resumes it by itself."""
+    suspension = case.open_suspension
+    return start_of_day(suspension.resume_on) if suspension is not None else None
 
 
 def next_routing_attempt(case: Case, failed_at: dt.datetime) -> dt.datetime:
@@ -67,22 +78,23 @@ def steps_done(case: Case) -> set[SupervisionStep]:
 
 
 def due_steps(case: Case, now: dt.datetime) -> list[SupervisionStep]:
-    """Steps of the current deadline whose time has come and that were not taken yet."""
-    deadline = current_deadline(case)
-    if deadline is None:
+    """Steps of the current deadline whose time has come and that were not taken yet; none
+    while the case is suspended (中止: its clock is stopped)."""
+    if current_deadline(case) is None or case.suspended:
         return []
     done = steps_done(case)
-    return [step for step in steps_due(deadline.due_at, deadline.window_start, now) if step not in done]
+    return [step for step in steps_due(case.ladder, now) if step not in done]
 
 
 def next_check_at(case: Case) -> dt.datetime | None:
     """When the sweep must next look at this case; None when it never needs to."""
     if case.status is CaseStatus.RECEIVED:
         return case.self_heal_at
-    deadline = current_deadline(case)
-    if deadline is None:
+    if case.suspended:
+        return auto_resume_at(case)
+    if current_deadline(case) is None:
         return None
-    return next_step_at(deadline.due_at, deadline.window_start, steps_done(case))
+    return next_step_at(case.ladder, steps_done(case))
 
 
 def due_shard(case_id: str) -> str:

@@ -17,9 +17,10 @@ from typing import Callable, Generic, Literal, TypeVar
 
 from pydantic import Field
 
-from ..domain.access import CASE_HANDLERS, Permission
+from ..domain.access import CASE_HANDLERS, Permission, Relation
+from ..domain.calendar import WorkingCalendar
 from ..domain.case import TRANSITIONS, Case, Outcome
-from ..domain.enums import CaseStatus, Referral, Satisfaction
+from ..domain.enums import CaseStatus, ExtensionDecision, Referral, Satisfaction, SuspensionReason
 from .commands import Command, Text
 
 # ------------------------------------------------------- the commands (bodies)
@@ -93,17 +94,52 @@ class WithdrawCase(Action):
     reason: Text(500)
 
 
+class RequestExtension(Action):
+    """延期申请: more working days on the resolve deadline (1 to the cap of the risk level)."""
+
+    working_days: int
+    reason: Text(1000)
+
+
+class DecideExtension(Action):
+    """延期审批."""
+
+    decision: ExtensionDecision
+    note: Text(1000) | None = None
+
+
+class SuspendCase(Action):
+    """中止: the case waits, its resolve clock stopped, until `resume_on` at the latest."""
+
+    reason_code: SuspensionReason
+    reason: Text(1000)
+    resume_on: date
+
+
+class ResumeCase(Action):
+    """恢复办理."""
+
+
 # ------------------------------------------------------------- the registry
 
 C = TypeVar("C", bound=Action)
 
 
 @dataclass(frozen=True)
+class Context:
+    """What an action is taken with besides its command: when, by whom, on which calendar."""
+
+    now: dt.datetime
+    actor: str
+    calendar: WorkingCalendar
+
+
+@dataclass(frozen=True)
 class CaseAction(Generic[C]):
     name: str
     command: type[C]
-    take: Callable[[Case, C, dt.datetime, str], Outcome]
-    """Calls the case's method with the command, the time and the actor."""
+    take: Callable[[Case, C, Context], Outcome]
+    """Calls the case's method with the command and the context."""
     summary: str
     who: Permission = CASE_HANDLERS
 
@@ -116,25 +152,40 @@ class CaseAction(Generic[C]):
         return TRANSITIONS[self.name].event
 
 
+DECIDERS = Permission.of(Relation.COVERING_SUPERVISOR, Relation.ADMIN)
+"""Who decides an extension (§11): a supervisor whose jurisdiction covers the case, or an admin."""
+
 ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
-    CaseAction("accept", AcceptCase, lambda case, cmd, at, actor: case.accept(at, actor),
+    CaseAction("accept", AcceptCase, lambda case, cmd, ctx: case.accept(ctx.now, ctx.actor, ctx.calendar),
                "Accept a dispatched case (接单)"),
-    CaseAction("decline", DeclineCase, lambda case, cmd, at, actor: case.decline(cmd.reason, at, actor),
+    CaseAction("decline", DeclineCase, lambda case, cmd, ctx: case.decline(cmd.reason, ctx.now, ctx.actor),
                "Decline a dispatched case (退单); it is routed again without this org"),
-    CaseAction("escalate", EscalateCase, lambda case, cmd, at, actor: case.escalate(cmd.reason, at, actor),
+    CaseAction("escalate", EscalateCase, lambda case, cmd, ctx: case.escalate(cmd.reason, ctx.now, ctx.actor),
                "Escalate one tier up (上报); at district level: 409"),
-    CaseAction("note", AddNote, lambda case, cmd, at, actor: case.add_note(cmd.text, at, actor),
+    CaseAction("note", AddNote, lambda case, cmd, ctx: case.add_note(cmd.text, ctx.now, ctx.actor),
                "Add a progress note to the timeline"),
-    CaseAction("resolve", ResolveCase, lambda case, cmd, at, actor: case.resolve(
-        cmd.agreement.summary, cmd.agreement.performance_due, at, actor),
+    CaseAction("resolve", ResolveCase, lambda case, cmd, ctx: case.resolve(
+        cmd.agreement.summary, cmd.agreement.performance_due, ctx.now, ctx.actor, ctx.calendar),
         "Record the agreement (调解成功) and plan return visits"),
-    CaseAction("fail", FailCase, lambda case, cmd, at, actor: case.fail(cmd.referral, cmd.reason, at, actor),
-               "Record that mediation failed and where the dispute is referred (诉求分流)"),
-    CaseAction("visit", RecordVisit, lambda case, cmd, at, actor: case.record_visit(
-        cmd.agreement_performed, cmd.satisfaction.model_dump(mode="json"), cmd.note, at, actor),
+    CaseAction("fail", FailCase, lambda case, cmd, ctx: case.fail(
+        cmd.referral, cmd.reason, ctx.now, ctx.actor, ctx.calendar),
+        "Record that mediation failed and where the dispute is referred (诉求分流)"),
+    CaseAction("visit", RecordVisit, lambda case, cmd, ctx: case.record_visit(
+        cmd.agreement_performed, cmd.satisfaction.model_dump(mode="json"), cmd.note, ctx.now, ctx.actor),
         "Record the next due return visit (回访)"),
-    CaseAction("close", CloseCase, lambda case, cmd, at, actor: case.close(at, actor),
+    CaseAction("close", CloseCase, lambda case, cmd, ctx: case.close(ctx.now, ctx.actor),
                "Close a resolved or unresolved case (结案)"),
-    CaseAction("withdraw", WithdrawCase, lambda case, cmd, at, actor: case.withdraw(cmd.reason, at, actor),
+    CaseAction("withdraw", WithdrawCase, lambda case, cmd, ctx: case.withdraw(cmd.reason, ctx.now, ctx.actor),
                "Withdraw an open case (撤回)"),
+    CaseAction("request_extension", RequestExtension, lambda case, cmd, ctx: case.request_extension(
+        cmd.working_days, cmd.reason, ctx.now, ctx.actor),
+        "Ask for more working days on the resolve deadline (延期申请), before it passes"),
+    CaseAction("decide_extension", DecideExtension, lambda case, cmd, ctx: case.decide_extension(
+        cmd.decision, cmd.note, ctx.now, ctx.actor, ctx.calendar),
+        "Approve or reject the pending extension (延期审批): a covering supervisor or an admin", who=DECIDERS),
+    CaseAction("suspend", SuspendCase, lambda case, cmd, ctx: case.suspend(
+        cmd.reason_code, cmd.reason, cmd.resume_on, ctx.now, ctx.actor),
+        "Suspend an accepted case (中止) until resume_on at the latest; its resolve clock stops"),
+    CaseAction("resume", ResumeCase, lambda case, cmd, ctx: case.resume(ctx.now, ctx.actor, ctx.calendar),
+               "Resume a suspended case (恢复); the resolve deadline moves by the working days it waited"),
 )}

@@ -13,11 +13,11 @@ from ..domain.access import Principal
 from ..domain.case import Case, InvalidValue, RuleBroken
 from ..domain.errors import StaleCase
 from ..observability import logger
-from .action_registry import ACTIONS, Action
+from .action_registry import ACTIONS, Action, Context
 from .callbacks import CallbackService
 from .errors import Conflict, Forbidden, Unprocessable
 from .notifications import Notifier
-from .ports import CaseStore, Clock, Directory, Publisher
+from .ports import CalendarStore, CaseStore, Clock, Directory, Publisher
 from .queries import CaseQueries
 from .routing import request_routing
 
@@ -36,13 +36,14 @@ def action_basis(case: Case) -> tuple:
 
 class CaseActions:
     def __init__(self, cases: CaseStore, queries: CaseQueries, directory: Directory, notifier: Notifier,
-                 callbacks: CallbackService, publisher: Publisher, clock: Clock):
+                 callbacks: CallbackService, publisher: Publisher, calendar: CalendarStore, clock: Clock):
         self._cases = cases
         self._queries = queries
         self._directory = directory
         self._notifier = notifier
         self._callbacks = callbacks
         self._publisher = publisher
+        self._calendar = calendar
         self._clock = clock
 
     def act(self, case_id: str, action: str, command: Action, principal: Principal) -> Case:
@@ -74,7 +75,7 @@ class CaseActions:
                            version=case.version)
         now = self._clock()
         try:
-            outcome = action.take(case, command, now, principal.actor)
+            outcome = action.take(case, command, Context(now, principal.actor, self._calendar.calendar()))
         except RuleBroken as exc:
             raise Conflict(str(exc)) from None
         except InvalidValue as exc:
@@ -84,6 +85,8 @@ class CaseActions:
         self._notifier.enqueue(notes)
         if outcome.status_changed:
             self._callbacks.status_changed(case, now)
+        if outcome.deadline_changed:
+            self._callbacks.deadline_changed(case, outcome.deadline_changed, now)
         if outcome.reroute:
             request_routing(self._publisher, case.case_id, name, now)
         logger.info("case action", extra={"case_id": case_id, "action": name, "status": case.status.value})

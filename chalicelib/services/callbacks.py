@@ -1,4 +1,5 @@
-"""Partner callbacks (反馈, §7): tell a partner system when its case changes status.
+"""Partner callbacks (反馈, §7, §11): tell a partner system when its case changes status
+(`case.status_changed`) or its resolve deadline moves (`case.deadline_changed`).
 
 Deliveries go through the callbacks queue. A failed POST is retried with
 growing delays (SQS per-message delay, at most 15 minutes each) on a
@@ -29,6 +30,18 @@ def callback_payload(case, at: dt.datetime) -> dict[str, Any]:
             "status": case.status.value, "at": rfc3339(at)}
 
 
+def deadline_payload(case, reason: str, at: dt.datetime) -> dict[str, Any]:
+    """§11: the resolve deadline in force after an approved extension or a resume."""
+    return {"event": "case.deadline_changed", "case_id": case.case_id, "external_ref": case.external_ref,
+            "resolve_due_at": rfc3339(case.resolve_due_at), "reason": reason, "at": rfc3339(at)}
+
+
+def _what(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a delivery record says the callback was: its event, and the status or the deadline."""
+    keys = ("event", "status", "resolve_due_at", "reason")
+    return {key: payload[key] for key in keys if key in payload}
+
+
 class CallbackService:
     def __init__(self, callback_log: CallbackLog, directory: Directory, publisher: Publisher,
                  webhook: WebhookClient, secret_key: bytes, clock: Clock):
@@ -41,9 +54,16 @@ class CallbackService:
 
     def status_changed(self, case, at: dt.datetime) -> None:
         """Queue a callback for a partner's case (staff-filed cases have no partner)."""
+        self._queue(case, callback_payload(case, at))
+
+    def deadline_changed(self, case, reason: str, at: dt.datetime) -> None:
+        """Queue a `case.deadline_changed` callback (reason `extension` or `suspension`)."""
+        self._queue(case, deadline_payload(case, reason, at))
+
+    def _queue(self, case, payload: dict[str, Any]) -> None:
         if not case.partner_id:
             return
-        message = {"partner_id": case.partner_id, "payload": callback_payload(case, at), "attempt": 1}
+        message = {"partner_id": case.partner_id, "payload": payload, "attempt": 1}
         try:
             self._publisher.publish("callbacks", message)
         except Exception:  # noqa: BLE001 - the status change itself stands
@@ -71,11 +91,10 @@ class CallbackService:
         except Exception as exc:  # noqa: BLE001 - every failure is retried or parked
             outcome = self._retry(message, attempt, str(exc) or type(exc).__name__)
             self._callback_log.record_delivery(payload["case_id"], {
-                "status": payload["status"], "attempt": attempt, "ok": False, "error": str(exc)[:200],
-                "next": outcome}, now)
+                **_what(payload), "attempt": attempt, "ok": False, "error": str(exc)[:200], "next": outcome}, now)
             return outcome
         self._callback_log.record_delivery(payload["case_id"], {
-            "status": payload["status"], "attempt": attempt, "ok": True, "http_status": status}, now)
+            **_what(payload), "attempt": attempt, "ok": True, "http_status": status}, now)
         return "delivered"
 
     def _retry(self, message: dict[str, Any], attempt: int, error: str) -> str:

@@ -208,6 +208,13 @@ class StatsQuery(Command):
     date_to: date = Field(alias="to")
 
 
+class CalendarYear(Command):
+    """`PUT /v1/calendar/{year}`: the year's days off on weekdays and working weekend days (调休)."""
+
+    holidays: list[date] = Field(max_length=366)
+    workdays: list[date] = Field(max_length=366)
+
+
 AS_OF_YEARS = range(2000, 2100)
 """Years a sweep's `as_of` may name: deadlines and visit plans run years past it."""
 

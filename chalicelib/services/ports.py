@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
+from ..domain.calendar import WorkingCalendar, YearCalendar
 from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
 from ..domain.directory import Mediator, Org, Partner, Region
@@ -71,6 +72,27 @@ class NotificationOutbox(Protocol):
         ...
 
     def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]: ...
+
+
+class CalendarStore(Protocol):
+    """The operator's years of the working calendar (§10)."""
+
+    def calendar(self) -> WorkingCalendar:
+        """The operator's years over the library's: as stored at most a short while ago
+        (the adapter caches), and at once after this process's own `save_year`."""
+        ...
+
+    def save_year(self, year: YearCalendar) -> None:
+        """Store an operator year, replacing the one stored for that year, if any."""
+        ...
+
+
+class Metrics(Protocol):
+    """Operational figures for the cloud's dashboards and alarms."""
+
+    def gauge(self, name: str, value: float, unit: str = "Count") -> None:
+        """Record one value of `name` now."""
+        ...
 
 
 class CallbackLog(Protocol):

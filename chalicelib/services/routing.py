@@ -26,7 +26,7 @@ from ..domain.routing import (
 from ..observability import logger
 from .callbacks import CallbackService
 from .notifications import Notifier
-from .ports import CaseStore, Clock, Directory, Publisher
+from .ports import CalendarStore, CaseStore, Clock, Directory, Publisher
 
 MAX_ATTEMPTS = 3
 
@@ -65,11 +65,12 @@ def mediator_candidate(mediator: Mediator) -> MediatorCandidate:
 
 class RoutingService:
     def __init__(self, cases: CaseStore, directory: Directory, notifier: Notifier, callbacks: CallbackService,
-                 clock: Clock):
+                 calendar: CalendarStore, clock: Clock):
         self._cases = cases
         self._directory = directory
         self._notifier = notifier
         self._callbacks = callbacks
+        self._calendar = calendar
         self._clock = clock
 
     def handle_request(self, message: dict) -> str:
@@ -101,7 +102,7 @@ class RoutingService:
                     continue
                 logger.warning("routing: unroutable", extra={"case_id": case_id})
                 return "unroutable"
-            outcome = case.dispatch(decision, at)
+            outcome = case.dispatch(decision, at, self._calendar.calendar())
             org, mediator = decision.org, decision.mediator
             notes = self._notifier.plan(case, outcome.notices, at, {org.org_id: org}.get, mediators_seen.get)
             try:

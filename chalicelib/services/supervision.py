@@ -6,8 +6,10 @@ step whose time has come, at once and each once per deadline (the steps
 taken are stored on the case, in the same conditional write as their
 timeline events, notifications and letters). Two sweeps at once, or a sweep
 racing a mediator's action, meet at the version check: the loser re-reads
-and finds nothing left to do. It also routes cases a lost message left
-`received` (self-heal) and sends deferred and straggling SMS.
+and finds nothing left to do. It resumes suspended cases whose `resume_on`
+has begun (中止期满), routes cases a lost message left `received`
+(self-heal), sends deferred and straggling SMS, and records how far ahead
+the working calendar has data (`CalendarDaysCovered`, alarmed under 45).
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
+from ..domain.calendar import business_day
 from ..domain.case import Case, Outcome
 from ..domain.deadlines import SupervisionStep
 from ..domain.enums import CaseStatus
 from ..domain.supervision import due_steps
 from ..observability import logger
+from .calendar import COVERAGE_METRIC, days_covered
 from .callbacks import CallbackService
 from .notifications import Notifier
-from .ports import CaseStore, Clock, Directory, Publisher
+from .ports import CalendarStore, CaseStore, Clock, Directory, Metrics, Publisher
 from .routing import RoutingService, request_routing
 from .sweeping import DueSweep
 
@@ -31,13 +35,24 @@ class SupervisionSweep(DueSweep):
     name = "supervision"
 
     def __init__(self, cases: CaseStore, directory: Directory, notifier: Notifier, routing: RoutingService,
-                 callbacks: CallbackService, publisher: Publisher, clock: Clock):
+                 callbacks: CallbackService, publisher: Publisher, calendar: CalendarStore, metrics: Metrics,
+                 clock: Clock):
         super().__init__(cases, directory, notifier, publisher, clock)
         self._routing = routing
         self._callbacks = callbacks
+        self._calendar = calendar
+        self._metrics = metrics
 
     def _before(self, now: dt.datetime) -> int:
+        self._record_calendar_coverage(now)
         return self._notifier.release(now)  # deferred SMS after 08:00, stragglers, failed ones
+
+    def _record_calendar_coverage(self, now: dt.datetime) -> None:
+        try:
+            covered = days_covered(self._calendar.calendar(), business_day(now))
+            self._metrics.gauge(COVERAGE_METRIC, covered)
+        except Exception:  # noqa: BLE001 - a metric never stops the sweep
+            logger.exception("calendar coverage metric failed")
 
     def _due(self, now: dt.datetime) -> Iterable[Case]:
         return self._cases.due_for_supervision(now)
@@ -45,8 +60,13 @@ class SupervisionSweep(DueSweep):
     def _act(self, case: Case, now: dt.datetime) -> tuple[int, list[dict]]:
         if case.status is CaseStatus.RECEIVED:
             return self._self_heal(case, now), []
+        outcome = Outcome()
+        if case.resumes_by_itself(now):  # then the ladder of the moved deadline, in the same write
+            outcome = case.resume_by_itself(now, self._calendar.calendar())
         steps = due_steps(case, now)
-        return (self._take(case, steps, now) if steps else (0, []))
+        if not steps and not outcome.events:
+            return 0, []
+        return self._take(case, steps, now, outcome)
 
     def _self_heal(self, case: Case, now: dt.datetime) -> int:
         if case.self_heal_at > now:
@@ -55,15 +75,17 @@ class SupervisionSweep(DueSweep):
         logger.info("sweep routed a stranded case", extra={"case_id": case.case_id, "outcome": outcome})
         return int(outcome in ("dispatched", "unroutable"))
 
-    def _take(self, case: Case, steps: list[SupervisionStep], now: dt.datetime) -> tuple[int, list[dict]]:
+    def _take(self, case: Case, steps: list[SupervisionStep], now: dt.datetime,
+              outcome: Outcome) -> tuple[int, list[dict]]:
         letter_to = self._org(case.org_id) if case.org_id and SupervisionStep.SUPERVISION_LETTER in steps else None
-        outcome = Outcome()
         for step in steps:
             outcome = outcome.merge(case.take_step(step, now, org_name=letter_to.name if letter_to else None))
         notes = self._notifier.plan(case, outcome.notices, now, self._org, self._mediator)
         self._cases.save_change(case, outcome.events, notes, outcome.mediator_load, letters=outcome.letters)
+        if outcome.deadline_changed:
+            self._callbacks.deadline_changed(case, outcome.deadline_changed, now)
         if outcome.status_changed:
             self._callbacks.status_changed(case, now)
         if outcome.reroute:
             request_routing(self._publisher, case.case_id, "supervision_escalation", now)
-        return len(steps), notes
+        return len(outcome.events), notes

@@ -10,7 +10,7 @@ import pytest
 
 from chalicelib import wiring
 from chalicelib.config import queue_name
-from chalicelib.domain.calendar import end_of_nth_working_day_after
+from chalicelib.domain.calendar import LIBRARY_CALENDAR
 from tests.integration.conftest import staff_token
 from tests.support import drain, new_case_body, open_cases, sms_sent
 
@@ -61,7 +61,7 @@ def test_the_ladder_step_by_step_each_step_once(partner, admin):
     view = admin.call("GET", f"/v1/cases/{case_id}").json
     assert (view["supervision_level"], view["overdue"]) == (1, True)
 
-    letter_at = end_of_nth_working_day_after(due, 1)  # end of Wednesday
+    letter_at = LIBRARY_CALENDAR.end_of_nth_working_day_after(due, 1)  # end of Wednesday
     assert letter_at == dt.datetime(2026, 11, 25, 23, 59, 59, tzinfo=SHANGHAI)
     sweep(admin, letter_at)
     assert steps() == ["reminder", "overdue"]
@@ -73,7 +73,7 @@ def test_the_ladder_step_by_step_each_step_once(partner, admin):
     as_partner = partner.call("GET", f"/v1/cases/{case_id}/supervision-letters")
     assert as_partner.status == 403
 
-    escalate_at = end_of_nth_working_day_after(due, 3) + dt.timedelta(seconds=1)  # Saturday 00:00:00
+    escalate_at = LIBRARY_CALENDAR.end_of_nth_working_day_after(due, 3) + dt.timedelta(seconds=1)  # Saturday 00:00:00
     sweep(admin, escalate_at - dt.timedelta(seconds=1))
     assert admin.call("GET", f"/v1/cases/{case_id}").json["status"] == "dispatched"
     sweep(admin, escalate_at)

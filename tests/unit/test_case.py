@@ -9,11 +9,13 @@ import datetime as dt
 
 import pytest
 
+from chalicelib.domain.calendar import LIBRARY_CALENDAR as CAL
 from chalicelib.domain.case import (
     TRANSITIONS, Case, InvalidTransition, InvalidValue, Outcome, Party, RuleBroken)
 from chalicelib.domain.deadlines import SupervisionStep
 from chalicelib.domain.enums import CaseStatus as S
-from chalicelib.domain.enums import CategorySource, Category, Channel, MediationType, Referral, RiskLevel, Tier
+from chalicelib.domain.enums import (
+    CategorySource, Category, Channel, ExtensionDecision, MediationType, Referral, RiskLevel, SuspensionReason, Tier)
 from chalicelib.domain.notices import NoticeKind, Recipient
 from chalicelib.domain.routing import MediatorCandidate, OrgCandidate, RouteDecision, Unroutable
 from chalicelib.domain.supervision import SELF_HEAL_DELAY
@@ -23,6 +25,7 @@ SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 MONDAY = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 """A working Monday morning."""
 ACTOR = "mediator:M-CN-1"
+SUPERVISOR = "supervisor:320509"
 
 # change → (statuses it may be taken from, status it leads to (None keeps it), timeline event)
 EXPECTED = {
@@ -39,6 +42,10 @@ EXPECTED = {
     "visit_notice": ({S.RESOLVED}, None, "visit_notice"),
     "close": ({S.RESOLVED, S.UNRESOLVED}, S.CLOSED, "closed"),
     "withdraw": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, S.WITHDRAWN, "withdrawn"),
+    "request_extension": ({S.ACCEPTED}, None, "extension_requested"),  # §11
+    "decide_extension": ({S.ACCEPTED}, None, "extension_decided"),
+    "suspend": ({S.ACCEPTED}, None, "suspended"),
+    "resume": ({S.ACCEPTED}, None, "resumed"),
 }
 
 VILLAGE_ORG = OrgCandidate("V-CN", "城南社区人民调解委员会", "320509102001", Tier.VILLAGE, MediationType.PEOPLE, (),
@@ -60,19 +67,19 @@ def make_case(status: S, **fields) -> Case:
 
 def dispatched(**fields) -> Case:
     case = make_case(S.RECEIVED, **fields)
-    case.dispatch(DECISION, MONDAY)
+    case.dispatch(DECISION, MONDAY, CAL)
     return case
 
 
 def accepted(**fields) -> Case:
     case = dispatched(**fields)
-    case.accept(MONDAY + dt.timedelta(hours=1), ACTOR)
+    case.accept(MONDAY + dt.timedelta(hours=1), ACTOR, CAL)
     return case
 
 
 def resolved(**fields) -> Case:
     case = accepted(**fields)
-    case.resolve("双方达成协议", dt.date(2026, 12, 1), MONDAY + dt.timedelta(hours=2), ACTOR)
+    case.resolve("双方达成协议", dt.date(2026, 12, 1), MONDAY + dt.timedelta(hours=2), ACTOR, CAL)
     return case
 
 
@@ -94,20 +101,39 @@ GOOD_SCORES = {"attitude": "satisfied", "process": "satisfied", "effect": "satis
 BAD_SCORES = {"attitude": "satisfied", "process": "dissatisfied", "effect": "satisfied"}
 
 CALLS = {
-    "dispatch": lambda case, now: case.dispatch(DECISION, now),
+    "dispatch": lambda case, now: case.dispatch(DECISION, now, CAL),
     "unroutable": lambda case, now: case.record_unroutable(Unroutable((Tier.VILLAGE,), "nobody"), now),
-    "accept": lambda case, now: case.accept(now, ACTOR),
+    "accept": lambda case, now: case.accept(now, ACTOR, CAL),
     "decline": lambda case, now: case.decline("不属本社区", now, ACTOR),
     "escalate": lambda case, now: case.escalate("案情复杂", now, ACTOR),
     "supervise": lambda case, now: case.take_step(SupervisionStep.REMINDER, now),
     "note": lambda case, now: case.add_note("已电话联系", now, ACTOR),
-    "resolve": lambda case, now: case.resolve("协议", dt.date(2026, 12, 31), now, ACTOR),
-    "fail": lambda case, now: case.fail(Referral.LITIGATION, "一方拒绝", now, ACTOR),
+    "resolve": lambda case, now: case.resolve("协议", dt.date(2026, 12, 31), now, ACTOR, CAL),
+    "fail": lambda case, now: case.fail(Referral.LITIGATION, "一方拒绝", now, ACTOR, CAL),
     "visit": lambda case, now: case.record_visit("yes", GOOD_SCORES, None, now, ACTOR),
     "visit_notice": lambda case, now: case.send_visit_notices(now + dt.timedelta(days=60)),
     "close": lambda case, now: visited(case).close(now, ACTOR),
     "withdraw": lambda case, now: case.withdraw("和解", now, ACTOR),
+    "request_extension": lambda case, now: case.request_extension(3, "等待鉴定", now, ACTOR),
+    "decide_extension": lambda case, now: requested(case, now).decide_extension(
+        ExtensionDecision.APPROVE, "同意", now, SUPERVISOR, CAL),
+    "suspend": lambda case, now: case.suspend(SuspensionReason.APPRAISAL, "等待鉴定", dt.date(2026, 11, 30), now, ACTOR),
+    "resume": lambda case, now: suspended(case, now).resume(now, ACTOR, CAL),
 }
+
+
+def requested(case: Case, now: dt.datetime) -> Case:
+    """The case with an extension request pending, where its status allows one."""
+    if case.allows("request_extension"):
+        case.request_extension(3, "等待鉴定", now, ACTOR)
+    return case
+
+
+def suspended(case: Case, now: dt.datetime) -> Case:
+    """The case suspended until next Monday, where its status allows it."""
+    if case.allows("suspend"):
+        case.suspend(SuspensionReason.APPRAISAL, "等待鉴定", dt.date(2026, 11, 30), now, ACTOR)
+    return case
 
 
 def test_the_table_is_the_contract():
@@ -146,7 +172,7 @@ def test_refused_changes_raise_and_leave_the_case_as_it_was(action, status):
 
 def test_dispatch_assigns_starts_both_deadlines_and_notifies_the_mediator():
     case = make_case(S.RECEIVED, route_retry_at=MONDAY, unroutable_attempts=2)
-    outcome = case.dispatch(DECISION, MONDAY)
+    outcome = case.dispatch(DECISION, MONDAY, CAL)
     assert (case.tier, case.org_id, case.mediator_id, case.mediation_type) == (
         Tier.VILLAGE, "V-CN", "M-CN-1", MediationType.PEOPLE)
     assert case.accept_due_at == MONDAY + dt.timedelta(hours=24)
@@ -161,7 +187,7 @@ def test_dispatch_assigns_starts_both_deadlines_and_notifies_the_mediator():
 
 def test_a_red_case_dispatch_also_alerts_the_org_head():
     case = make_case(S.RECEIVED, risk_level=RiskLevel.RED)
-    notices = case.dispatch(DECISION, MONDAY).notices
+    notices = case.dispatch(DECISION, MONDAY, CAL).notices
     assert [(n.kind, n.recipient, n.org_id) for n in notices] == [
         (NoticeKind.DISPATCH, Recipient.MEDIATOR, "V-CN"), (NoticeKind.RED_ALERT, Recipient.ORG_HEAD, "V-CN")]
     assert case.accept_due_at == MONDAY + dt.timedelta(hours=1)
@@ -181,7 +207,7 @@ def test_unroutable_sets_the_next_try_and_counts_it():
 def test_accept_moves_supervision_to_the_resolve_deadline():
     case = dispatched(supervision_steps=[], overdue=False)
     case.take_step(SupervisionStep.REMINDER, MONDAY + dt.timedelta(hours=12))
-    outcome = case.accept(MONDAY + dt.timedelta(hours=13), ACTOR)
+    outcome = case.accept(MONDAY + dt.timedelta(hours=13), ACTOR, CAL)
     assert (case.accepted_at, case.supervision_steps, case.overdue) == (MONDAY + dt.timedelta(hours=13), [], False)
     assert outcome.events[0].detail == {"mediator_id": "M-CN-1"} and outcome.mediator_load == {}
 
@@ -211,7 +237,7 @@ def test_escalate_sets_the_floor_one_tier_up_and_is_refused_at_district_level():
 
 def test_resolve_plans_the_visits_and_refuses_a_date_in_the_past_or_past_ten_years():
     case = accepted()
-    outcome = case.resolve("双方达成协议", dt.date(2026, 12, 1), LATER, ACTOR)
+    outcome = case.resolve("双方达成协议", dt.date(2026, 12, 1), LATER, ACTOR, CAL)
     assert case.agreement == {"summary": "双方达成协议", "performance_due": "2026-12-01"}
     assert [v["due_on"] for v in case.return_visits] == ["2026-12-31"]  # a neighbour case: one visit, 30 days on
     assert case.concluded_at == LATER and outcome.events[0].detail["return_visits"] == ["2026-12-31"]
@@ -219,14 +245,14 @@ def test_resolve_plans_the_visits_and_refuses_a_date_in_the_past_or_past_ten_yea
                          (dt.date(2036, 12, 31), "must be within ten years of today")):
         other = accepted()
         with pytest.raises(InvalidValue) as caught:
-            other.resolve("x", due, LATER, ACTOR)
+            other.resolve("x", due, LATER, ACTOR, CAL)
         assert (caught.value.field, caught.value.message) == ("agreement.performance_due", message)
         assert other.status is S.ACCEPTED and other.agreement is None
 
 
 def test_fail_records_the_referral():
     case = accepted()
-    outcome = case.fail(Referral.ARBITRATION, "一方拒绝调解", LATER, ACTOR)
+    outcome = case.fail(Referral.ARBITRATION, "一方拒绝调解", LATER, ACTOR, CAL)
     assert case.referral == {"channel": "arbitration", "reason": "一方拒绝调解"} and case.concluded_at == LATER
     assert outcome.events[0].detail == {"referral": case.referral} and outcome.mediator_load == {"M-CN-1": -1}
 
@@ -282,10 +308,10 @@ def test_a_note_changes_nothing_but_the_timeline():
 
 def test_the_happy_path_end_to_end():
     case = make_case(S.RECEIVED)
-    case.dispatch(DECISION, MONDAY)
-    case.accept(MONDAY, ACTOR)
+    case.dispatch(DECISION, MONDAY, CAL)
+    case.accept(MONDAY, ACTOR, CAL)
     case.add_note("调解中", MONDAY, ACTOR)
-    case.resolve("协议", dt.date(2026, 12, 1), MONDAY, ACTOR)
+    case.resolve("协议", dt.date(2026, 12, 1), MONDAY, ACTOR, CAL)
     case.record_visit("yes", GOOD_SCORES, None, MONDAY, ACTOR)
     case.close(MONDAY, ACTOR)
     assert case.status is S.CLOSED and not case.is_open
@@ -320,7 +346,7 @@ def test_the_ladder_steps_each_once_with_their_notices_and_the_letter():
 def test_escalation_at_district_level_lists_the_case_and_keeps_it():
     case = make_case(S.RECEIVED, party_count=12)
     case.dispatch(RouteDecision(Tier.DISTRICT, dataclasses.replace(VILLAGE_ORG, tier=Tier.DISTRICT), MEDIATOR, "",
-                                (Tier.DISTRICT,)), MONDAY)
+                                (Tier.DISTRICT,)), MONDAY, CAL)
     outcome = case.take_step(SupervisionStep.ESCALATION, MONDAY + dt.timedelta(days=9))
     assert case.status is S.DISPATCHED and outcome.events[0].detail["listed"] is True
     assert not outcome.reroute and not outcome.notices and outcome.mediator_load == {}

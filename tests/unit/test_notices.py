@@ -29,6 +29,9 @@ KINDS = {
     "visit_due",
     "visit_overdue",
     "rectification",
+    "extension_approved",
+    "extension_rejected",
+    "suspension_ended",
 }
 ALL_VALUES = {
     "case_id": "C123",

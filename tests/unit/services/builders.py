@@ -47,6 +47,10 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
               "satisfaction": {"attitude": "satisfied", "process": "satisfied", "effect": "satisfied"}},
     "close": {},
     "withdraw": {"reason": "申请人撤回申请"},
+    "request_extension": {"working_days": 5, "reason": "等待工伤鉴定结论"},
+    "decide_extension": {"decision": "approve", "note": "同意延期"},
+    "suspend": {"reason_code": "appraisal", "reason": "等待伤情鉴定", "resume_on": "2026-11-30"},
+    "resume": {},
 }
 """A valid body of each staff action."""
 

@@ -7,8 +7,8 @@ import pytest
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.wiring import Container
 from tests.fakes import (
-    FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
-    FakeWebhookClient)
+    FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeMetrics, FakePublisher, FakeReplayGuard,
+    FakeSmsSender, FakeStatsStore, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
 
 
@@ -23,7 +23,8 @@ def _fresh(name: str, fake: type) -> None:
 
 
 for _name, _fake in {"directory_store": FakeDirectory, "publisher": FakePublisher, "sms": FakeSmsSender,
-                     "webhook": FakeWebhookClient, "guard": FakeReplayGuard}.items():
+                     "webhook": FakeWebhookClient, "guard": FakeReplayGuard, "calendar_store": FakeCalendarStore,
+                     "metrics": FakeMetrics}.items():
     _fresh(_name, _fake)
 
 
@@ -33,11 +34,12 @@ def store(directory_store) -> FakeCaseStore:
 
 
 @pytest.fixture
-def container(clock, store, directory_store, publisher, sms, webhook, guard) -> Container:
+def container(clock, store, directory_store, publisher, sms, webhook, guard, calendar_store, metrics) -> Container:
     """Every port a fake: the case store is also the outbox and the callback log."""
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store,
                      directory_store=directory_store, publisher=publisher, sms_sender=sms, webhook=webhook,
-                     replay_guard=guard, stats_store=FakeStatsStore(store, directory_store))
+                     replay_guard=guard, stats_store=FakeStatsStore(store, directory_store),
+                     calendar_store=calendar_store, metrics=metrics)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_a_delivery_is_signed_on_the_service_clock_and_recorded(centre, callback
                        "X-Hewei-Signature": sign(centre.partner_secret, timestamp, "POST",
                                                  "/hooks/hewei?source=hw", body)}
     assert store.deliveries(message["payload"]["case_id"]) == [
-        {"status": "received", "attempt": 1, "ok": True, "http_status": 200}]
+        {"event": "case.status_changed", "status": "received", "attempt": 1, "ok": True, "http_status": 200}]
 
 
 @pytest.mark.parametrize("attempt", range(1, len(RETRY_DELAYS_SECONDS) + 1))
