@@ -10,15 +10,17 @@ import datetime as dt
 import pytest
 
 from chalicelib.domain.calendar import LIBRARY_CALENDAR as CAL
+from chalicelib.domain.calendar import WorkingCalendar, YearCalendar, rfc3339
 from chalicelib.domain.case import (
     TRANSITIONS, Case, InvalidTransition, InvalidValue, Outcome, Party, RuleBroken)
 from chalicelib.domain.deadlines import SupervisionStep
 from chalicelib.domain.enums import CaseStatus as S
 from chalicelib.domain.enums import (
-    CategorySource, Category, Channel, ExtensionDecision, MediationType, Referral, RiskLevel, SuspensionReason, Tier)
+    CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType, Referral, RiskLevel,
+    SuspensionReason, Tier)
 from chalicelib.domain.notices import NoticeKind, Recipient
 from chalicelib.domain.routing import MediatorCandidate, OrgCandidate, RouteDecision, Unroutable
-from chalicelib.domain.supervision import SELF_HEAL_DELAY
+from chalicelib.domain.supervision import SELF_HEAL_DELAY, due_steps, next_check_at
 
 NON_TERMINAL = {S.RECEIVED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED, S.UNRESOLVED}
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -378,3 +380,270 @@ def test_outcomes_merge_their_parts_and_net_the_load():
     second = Outcome(mediator_load={"M-1": 1, "M-2": 1}, status_changed=True)
     merged = first.merge(second)
     assert (merged.mediator_load, merged.reroute, merged.status_changed) == ({"M-2": 1}, True, True)
+
+
+# ------------------------------------------- extensions and suspension (§11)
+# A blue case dispatched on MONDAY (2026-11-23) 09:00 and accepted an hour later: its resolve
+# deadline is the end of the 15th working day after the dispatch day, Monday 2026-12-14.
+
+DEC_14_END = dt.datetime(2026, 12, 14, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+def end_of(year: int, month: int, day: int) -> dt.datetime:
+    return dt.datetime(year, month, day, 23, 59, 59, tzinfo=SHANGHAI)
+
+
+def due_at(deadline: dt.datetime) -> Case:
+    """An accepted case whose resolve deadline is `deadline` (as if dispatched earlier)."""
+    case = accepted()
+    case.resolve_due_at = deadline
+    return case
+
+
+def test_the_resolve_deadline_of_the_cases_below():
+    assert accepted().resolve_due_at == DEC_14_END
+
+
+@pytest.mark.parametrize(("risk", "cap"), [(RiskLevel.RED, 2), (RiskLevel.ORANGE, 4), (RiskLevel.YELLOW, 8),
+                                           (RiskLevel.BLUE, 8)])
+def test_an_extension_asks_for_one_to_the_cap_of_the_risk_level(risk, cap):
+    for refused in (0, -1, cap + 1):
+        case = accepted(risk_level=risk)
+        before = dataclasses.replace(case)
+        with pytest.raises(InvalidValue) as caught:
+            case.request_extension(refused, "等待鉴定", LATER, ACTOR)
+        assert caught.value.field == "working_days" and str(cap) in caught.value.message
+        assert case == before
+    case = accepted(risk_level=risk)
+    outcome = case.request_extension(cap, "等待鉴定", LATER, ACTOR)
+    assert (case.extension.status, case.extension.working_days, case.extension.requested_at) == (
+        ExtensionStatus.PENDING, cap, LATER)
+    assert outcome.events[0].detail == {"working_days": cap, "reason": "等待鉴定",
+                                        "resolve_due_at": rfc3339(case.resolve_due_at)}
+    assert not outcome.notices and outcome.deadline_changed is None
+
+
+def approved(working_days: int = 5, at: dt.datetime = LATER, calendar=CAL) -> Case:
+    case = accepted()
+    case.request_extension(working_days, "等待鉴定", at, ACTOR)
+    case.decide_extension(ExtensionDecision.APPROVE, "同意", at, SUPERVISOR, calendar)
+    return case
+
+
+@pytest.mark.parametrize(("prepare", "message"), [
+    (lambda case: case.request_extension(2, "鉴定", LATER, ACTOR), "already pending"),
+    (lambda case: (case.request_extension(2, "鉴定", LATER, ACTOR),
+                   case.decide_extension(ExtensionDecision.APPROVE, None, LATER, SUPERVISOR, CAL)),
+     "already approved"),
+    (lambda case: None, "deadline has passed"),  # asked a second after the deadline
+])
+def test_an_extension_is_refused_while_one_is_pending_once_approved_and_after_the_deadline(prepare, message):
+    case = accepted()
+    prepare(case)
+    before = dataclasses.replace(case, extension=dataclasses.replace(case.extension) if case.extension else None)
+    when = DEC_14_END + dt.timedelta(seconds=1) if message == "deadline has passed" else LATER
+    with pytest.raises(RuleBroken, match=message):
+        case.request_extension(2, "再次申请", when, ACTOR)
+    assert case == before
+
+
+def test_an_approved_extension_moves_the_deadline_from_the_day_of_the_old_one():
+    case = accepted()
+    case.request_extension(5, "等待鉴定", LATER, ACTOR)
+    outcome = case.decide_extension(ExtensionDecision.APPROVE, "同意", LATER, SUPERVISOR, CAL)
+    assert case.resolve_due_at == end_of(2026, 12, 21)  # Tue 15 .. Fri 18, Mon 21
+    assert (case.resolve_due_at_original, case.extensions_approved) == (DEC_14_END, 1)
+    assert (case.extension.status, case.extension.decided_at, case.extension.decided_by) == (
+        ExtensionStatus.APPROVED, LATER, SUPERVISOR)
+    assert [(n.kind, n.recipient, n.mediator_id, n.due) for n in outcome.notices] == [
+        (NoticeKind.EXTENSION_APPROVED, Recipient.MEDIATOR, "M-CN-1", end_of(2026, 12, 21))]
+    assert outcome.deadline_changed == "extension" and outcome.events[0].type == "extension_decided"
+    assert outcome.events[0].detail["previous_resolve_due_at"] == rfc3339(DEC_14_END)
+
+
+def test_a_rejected_extension_keeps_the_deadline_and_a_new_request_may_follow():
+    case = accepted()
+    case.request_extension(5, "等待鉴定", LATER, ACTOR)
+    outcome = case.decide_extension(ExtensionDecision.REJECT, "理由不充分", LATER, SUPERVISOR, CAL)
+    assert (case.resolve_due_at, case.resolve_due_at_original, case.extensions_approved) == (DEC_14_END, None, 0)
+    assert case.extension.status is ExtensionStatus.REJECTED and outcome.deadline_changed is None
+    assert [(n.kind, n.due) for n in outcome.notices] == [(NoticeKind.EXTENSION_REJECTED, DEC_14_END)]
+    case.request_extension(2, "补充理由", LATER, ACTOR)
+    assert case.extension.status is ExtensionStatus.PENDING
+
+
+def test_a_decision_needs_a_pending_request():
+    case = accepted()
+    with pytest.raises(RuleBroken, match="no extension request is pending"):
+        case.decide_extension(ExtensionDecision.APPROVE, None, LATER, SUPERVISOR, CAL)
+    approved_case = approved()
+    with pytest.raises(RuleBroken, match="no extension request is pending"):
+        approved_case.decide_extension(ExtensionDecision.APPROVE, None, LATER, SUPERVISOR, CAL)
+
+
+def test_the_extension_is_counted_on_the_calendar_it_is_given():
+    """Old deadline Thu 2026-12-31; 2 working days. Without 2027 data Fri 01-01 is a working day."""
+    operator = WorkingCalendar({2027: YearCalendar.set_by_operator(
+        2027, [dt.date(2027, 1, 1)], [], LATER, "admin")})
+    results = []
+    for calendar in (CAL, operator):
+        case = due_at(end_of(2026, 12, 31))
+        case.request_extension(2, "等待鉴定", LATER, ACTOR)
+        case.decide_extension(ExtensionDecision.APPROVE, None, LATER, SUPERVISOR, calendar)
+        results.append(case.resolve_due_at)
+    assert results == [end_of(2027, 1, 4), end_of(2027, 1, 5)]
+
+
+def test_a_moved_deadline_is_a_new_deadline_with_its_own_ladder_and_the_level_kept():
+    case = accepted()
+    past = DEC_14_END + dt.timedelta(minutes=1)
+    case.request_extension(3, "等待鉴定", DEC_14_END - dt.timedelta(hours=1), ACTOR)
+    case.take_step(SupervisionStep.REMINDER, past)
+    case.take_step(SupervisionStep.OVERDUE, past)
+    assert (case.overdue, case.supervision_level) == (True, 1)
+    case.decide_extension(ExtensionDecision.APPROVE, None, past, SUPERVISOR, CAL)  # decided after the deadline
+    new_due = end_of(2026, 12, 17)
+    assert (case.resolve_due_at, case.overdue, case.supervision_steps, case.supervision_level) == (
+        new_due, False, [], 1)
+    assert case.ladder[SupervisionStep.OVERDUE] == new_due + dt.timedelta(microseconds=1)
+    assert due_steps(case, new_due - dt.timedelta(hours=23)) == [SupervisionStep.REMINDER]
+    assert due_steps(case, new_due + dt.timedelta(seconds=1)) == [SupervisionStep.REMINDER, SupervisionStep.OVERDUE]
+    assert next_check_at(case) == case.ladder[SupervisionStep.REMINDER]
+
+
+def suspend(case: Case, at: dt.datetime = LATER, resume_on: dt.date = dt.date(2026, 11, 30)) -> Outcome:
+    return case.suspend(SuspensionReason.APPRAISAL, "等待伤情鉴定", resume_on, at, ACTOR)
+
+
+@pytest.mark.parametrize(("resume_on", "message"), [
+    (dt.date(2026, 11, 23), "after today"),  # LATER is Monday 2026-11-23
+    (dt.date(2026, 11, 22), "after today"),
+    (dt.date(2026, 12, 24), "at most 30 days"),
+])
+def test_a_suspension_resumes_after_today_and_within_30_days(resume_on, message):
+    case = accepted()
+    before = dataclasses.replace(case)
+    with pytest.raises(InvalidValue) as caught:
+        suspend(case, resume_on=resume_on)
+    assert caught.value.field == "resume_on" and message in caught.value.message
+    assert case == before and case.suspensions == []
+    suspend(case, resume_on=dt.date(2026, 12, 23))
+    assert case.suspended
+
+
+def test_a_suspension_stops_the_resolve_clock_until_resume_on():
+    case = accepted()
+    outcome = suspend(case)
+    assert case.suspended and case.open_suspension.resume_on == dt.date(2026, 11, 30)
+    assert outcome.events[0].detail == {"reason_code": "appraisal", "reason": "等待伤情鉴定", "resume_on": "2026-11-30",
+                                        "resolve_due_at": rfc3339(DEC_14_END)}
+    assert next_check_at(case) == dt.datetime(2026, 11, 30, 0, 0, tzinfo=SHANGHAI)
+    long_past = DEC_14_END + dt.timedelta(days=20)
+    assert due_steps(case, long_past) == []
+    with pytest.raises(RuleBroken):
+        case.take_step(SupervisionStep.OVERDUE, long_past)
+
+
+def test_a_case_is_suspended_once_at_a_time_and_twice_per_dispatch():
+    case = accepted()
+    suspend(case)
+    with pytest.raises(RuleBroken, match="already suspended"):
+        suspend(case)
+    case.resume(LATER, ACTOR, CAL)
+    suspend(case)
+    case.resume(LATER, ACTOR, CAL)
+    with pytest.raises(RuleBroken, match="at most 2 times per dispatch"):
+        suspend(case)
+    with pytest.raises(RuleBroken, match="not suspended"):
+        case.resume(LATER, ACTOR, CAL)
+
+
+def test_a_new_dispatch_allows_new_suspensions_and_a_new_extension():
+    case = approved()
+    suspend(case)
+    case.resume(LATER, ACTOR, CAL)
+    suspend(case)
+    case.escalate("案情复杂", LATER, ACTOR)  # ends the open suspension, moving nothing
+    assert not case.suspended and case.suspensions[-1].working_days == 0
+    case.dispatch(DECISION, LATER + dt.timedelta(minutes=5), CAL)
+    case.accept(LATER + dt.timedelta(minutes=6), ACTOR, CAL)
+    assert (case.extension, case.resolve_due_at_original) == (None, None)
+    suspend(case, at=LATER + dt.timedelta(minutes=7))
+    case.request_extension(2, "再次延期", LATER + dt.timedelta(minutes=8), ACTOR)
+    assert len(case.suspensions) == 3 and case.extensions_approved == 1
+
+
+# suspended on, resumed on, working days d with suspended <= d < resumed, new deadline
+RESUMES = [
+    (dt.date(2026, 11, 23), dt.date(2026, 11, 23), 0, DEC_14_END),  # the same day: nothing moves
+    (dt.date(2026, 11, 23), dt.date(2026, 11, 24), 1, end_of(2026, 12, 15)),
+    (dt.date(2026, 11, 23), dt.date(2026, 11, 30), 5, end_of(2026, 12, 21)),  # a week: Mon .. Fri
+    (dt.date(2026, 11, 28), dt.date(2026, 11, 30), 0, DEC_14_END),  # a weekend only
+]
+
+
+@pytest.mark.parametrize(("suspended_on", "resumed_on", "k", "new_due"), RESUMES)
+def test_a_resume_moves_the_deadline_by_the_working_days_suspended(suspended_on, resumed_on, k, new_due):
+    case = accepted()
+    suspend(case, at=dt.datetime.combine(suspended_on, dt.time(11), tzinfo=SHANGHAI), resume_on=dt.date(2026, 12, 20))
+    resumed_at = dt.datetime.combine(resumed_on, dt.time(16), tzinfo=SHANGHAI)
+    ladder_before = dict(case.ladder)
+    outcome = case.resume(resumed_at, ACTOR, CAL)
+    assert (case.suspended, case.resolve_due_at, case.suspensions[0].working_days) == (False, new_due, k)
+    assert case.suspensions[0].resumed_at == resumed_at
+    assert outcome.events[0].detail["working_days_suspended"] == k
+    assert outcome.deadline_changed == ("suspension" if k else None)
+    assert case.resolve_due_at_original == (DEC_14_END if k else None)
+    assert (case.ladder == ladder_before) is (k == 0)
+
+
+def test_the_days_suspended_are_counted_on_the_calendar_over_national_day():
+    """Suspended Wed 2026-09-30, resumed Fri 10-09: 09-30 and Thu 10-08 are the working days."""
+    case = due_at(end_of(2026, 10, 12))
+    suspend(case, at=dt.datetime(2026, 9, 30, 10, tzinfo=SHANGHAI), resume_on=dt.date(2026, 10, 9))
+    case.resume(dt.datetime(2026, 10, 9, 9, tzinfo=SHANGHAI), ACTOR, CAL)
+    assert case.suspensions[0].working_days == 2 and case.resolve_due_at == end_of(2026, 10, 14)
+
+
+def test_the_sweep_resumes_by_itself_from_the_start_of_resume_on_counting_to_that_day():
+    case = accepted()
+    suspend(case)
+    start = dt.datetime(2026, 11, 30, 0, 0, tzinfo=SHANGHAI)
+    assert not case.resumes_by_itself(start - dt.timedelta(microseconds=1)) and case.resumes_by_itself(start)
+    with pytest.raises(RuleBroken, match="not due to resume"):
+        case.resume_by_itself(start - dt.timedelta(seconds=1), CAL)
+    late = dt.datetime(2026, 12, 2, 9, 0, tzinfo=SHANGHAI)  # the sweep comes two days late
+    outcome = case.resume_by_itself(late, CAL)
+    assert (case.suspended, case.suspensions[0].working_days, case.resolve_due_at) == (False, 5, end_of(2026, 12, 21))
+    assert (outcome.events[0].type, outcome.events[0].actor, outcome.events[0].detail["automatic"]) == (
+        "resumed", "system:sweep", True)
+    assert [(n.kind, n.recipient, n.due) for n in outcome.notices] == [
+        (NoticeKind.SUSPENSION_ENDED, Recipient.MEDIATOR, end_of(2026, 12, 21))]
+    assert outcome.deadline_changed == "suspension"
+
+
+@pytest.mark.parametrize("conclude", [
+    lambda case, now: case.resolve("双方达成协议", dt.date(2026, 12, 20), now, ACTOR, CAL),
+    lambda case, now: case.fail(Referral.LITIGATION, "一方拒绝", now, ACTOR, CAL),
+], ids=["resolve", "fail"])
+def test_a_case_concluded_while_suspended_resumes_first(conclude):
+    case = accepted()
+    suspend(case, resume_on=dt.date(2026, 12, 10))
+    now = dt.datetime(2026, 11, 30, 15, tzinfo=SHANGHAI)
+    outcome = conclude(case, now)
+    assert [e.type for e in outcome.events] == ["resumed", {S.RESOLVED: "resolved", S.UNRESOLVED: "unresolved"}[
+        case.status]]
+    assert (case.suspended, case.resolve_due_at, outcome.deadline_changed) == (
+        False, end_of(2026, 12, 21), "suspension")
+
+
+def test_a_withdrawn_case_ends_its_suspension():
+    case = accepted()
+    suspend(case)
+    case.withdraw("和解", LATER, ACTOR)
+    assert not case.suspended and next_check_at(case) is None
+
+
+def test_outcomes_merge_keeps_the_deadline_change():
+    assert Outcome(deadline_changed="suspension").merge(Outcome()).deadline_changed == "suspension"
+    assert Outcome().merge(Outcome(deadline_changed="extension")).deadline_changed == "extension"
