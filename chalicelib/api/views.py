@@ -11,7 +11,7 @@ from ..domain.access import Principal, sees_parties_in_full
 from ..domain.calendar import rfc3339
 from ..domain.case import Case, Event, ExtensionRequest, Suspension
 from ..domain.directory import Mediator, Org, Partner, Region
-from ..domain.masking import mask_party, mask_phone
+from ..domain.masking import mask_party, mask_phone, redact_text
 
 
 def _amount(value: float | None) -> int | float | None:
@@ -21,8 +21,10 @@ def _amount(value: float | None) -> int | float | None:
 
 def case_view(case: Case, principal: Principal) -> dict[str, Any]:
     parties = [p.to_dict() for p in case.parties]
-    if not sees_parties_in_full(principal):
+    in_full = sees_parties_in_full(principal)
+    if not in_full:
         parties = [mask_party(p) for p in parties]
+    text = (lambda value: value) if in_full else _redacted
     return {
         "case_id": case.case_id,
         "external_ref": case.external_ref,
@@ -47,9 +49,9 @@ def case_view(case: Case, principal: Principal) -> dict[str, Any]:
         "accept_due_at": rfc3339(case.accept_due_at),
         "resolve_due_at": rfc3339(case.resolve_due_at),
         "resolve_due_at_original": rfc3339(case.resolve_due_at_original),
-        "extension": extension_view(case.extension),
+        "extension": extension_view(case.extension, text),
         "suspended": case.suspended,
-        "suspensions": [suspension_view(s) for s in case.suspensions],
+        "suspensions": [suspension_view(s, text) for s in case.suspensions],
         "supervision_level": case.supervision_level,
         "overdue": case.overdue,
         "rectification_required": case.rectification_required,
@@ -61,16 +63,21 @@ def case_view(case: Case, principal: Principal) -> dict[str, Any]:
     }
 
 
-def extension_view(request: ExtensionRequest | None) -> dict[str, Any] | None:
+def _redacted(value: str | None) -> str | None:
+    """Staff's free text as a partner reads it: any phone or ID number in it masked."""
+    return redact_text(value) if value else value
+
+
+def extension_view(request: ExtensionRequest | None, text=_redacted) -> dict[str, Any] | None:
     if request is None:
         return None
-    return {"status": request.status.value, "working_days": request.working_days, "reason": request.reason,
+    return {"status": request.status.value, "working_days": request.working_days, "reason": text(request.reason),
             "requested_at": rfc3339(request.requested_at), "decided_at": rfc3339(request.decided_at),
-            "note": request.note}
+            "note": text(request.note)}
 
 
-def suspension_view(suspension: Suspension) -> dict[str, Any]:
-    return {"reason_code": suspension.reason_code.value, "reason": suspension.reason,
+def suspension_view(suspension: Suspension, text=_redacted) -> dict[str, Any]:
+    return {"reason_code": suspension.reason_code.value, "reason": text(suspension.reason),
             "suspended_at": rfc3339(suspension.suspended_at), "resume_on": suspension.resume_on.isoformat(),
             "resumed_at": rfc3339(suspension.resumed_at), "working_days": suspension.working_days}
 

@@ -55,3 +55,24 @@ def test_views_list_their_fields_alphabetically_as_the_api_always_has():
     assert list(region_view(region)) == ["code", "created_at", "name", "parent_code"]
     assert json.dumps(region_view(region), ensure_ascii=False) == (
         '{"code": "320509", "created_at": "2026-11-23T01:00:00.123456+00:00", "name": "吴江区", "parent_code": null}')
+
+
+def test_the_case_view_shows_extension_and_suspensions_and_masks_numbers_in_them_for_partners():
+    from chalicelib.api.views import case_view
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.enums import Role, SuspensionReason
+    from tests.unit.test_case import ACTOR, LATER, accepted
+
+    case = accepted()
+    case.request_extension(2, "当事人13812345678在外地", LATER, ACTOR)
+    case.suspend(SuspensionReason.PARTY_UNAVAILABLE, "当事人13812345678住院", dt.date(2026, 11, 30), LATER, ACTOR)
+    staff = case_view(case, Principal(Role.ADMIN, "admin"))
+    partner = case_view(case, Principal(Role.PARTNER, "demo-12345", partner_id="demo-12345"))
+    assert staff["extension"] == {"status": "pending", "working_days": 2, "reason": "当事人13812345678在外地",
+                                  "requested_at": "2026-11-23T12:00:00+08:00", "decided_at": None, "note": None}
+    assert (staff["suspended"], staff["resolve_due_at_original"]) == (True, None)
+    assert staff["suspensions"] == [{"reason_code": "party_unavailable", "reason": "当事人13812345678住院",
+                                     "suspended_at": "2026-11-23T12:00:00+08:00", "resume_on": "2026-11-30",
+                                     "resumed_at": None, "working_days": None}]
+    assert partner["extension"]["reason"] == "当事人138****5678在外地"
+    assert partner["suspensions"][0]["reason"] == "当事人138****5678住院"
