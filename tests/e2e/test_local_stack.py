@@ -253,6 +253,39 @@ def test_concurrent_actions_are_atomic_as_in_aws(stack: Stack) -> None:
     assert [e["type"] for e in events].count("note") == 8
 
 
+def test_an_approved_extension_moves_the_deadline_and_the_partner_is_told(stack: Stack) -> None:
+    """§10 and §11 on the local stack: an operator year is stored and served; an extension asked
+    for and approved moves the resolve deadline, and the partner gets a signed deadline callback."""
+    admin = HeweiClient(stack.credentials["base_url"]).as_staff(stack.credentials["admin_token"])
+    year = time.gmtime().tm_year + 1
+    status, _, calendar = admin.request("PUT", f"/v1/calendar/{year}",
+                                        json={"holidays": [f"{year}-01-01"], "workdays": []})
+    assert (status, calendar["source"], calendar["holidays"]) == (200, "operator", [f"{year}-01-01"])
+    assert admin.request("GET", "/v1/meta")[2]["calendar"]["covered_until"] >= f"{year}-12-31"
+
+    _, status, _, created = _neighbor_case_filed(stack, f"12345-e2e-extension-{time.time_ns()}")
+    assert status == 201, created
+    case_id = created["case_id"]
+    _eventually(lambda: admin.request("GET", f"/v1/cases/{case_id}")[2]["status"] == "dispatched", 20, "dispatch")
+    assert admin.request("POST", f"/v1/cases/{case_id}/accept", json={})[0] == 200
+    status, _, asked = admin.request("POST", f"/v1/cases/{case_id}/request_extension",
+                                     json={"working_days": 3, "reason": "等待鉴定结论"})
+    assert (status, asked["extension"]["status"]) == (200, "pending"), asked
+    status, _, decided = admin.request("POST", f"/v1/cases/{case_id}/decide_extension",
+                                       json={"decision": "approve", "note": "同意"})
+    assert status == 200, decided
+    assert decided["resolve_due_at_original"] == asked["resolve_due_at"] < decided["resolve_due_at"]
+
+    def deadline_callback() -> list[dict[str, Any]]:
+        _, _, received = HeweiClient(stack.credentials["callback_sink"]).request("GET", "")
+        return [entry for entry in received or [] if isinstance(entry["body"], dict)
+                and entry["body"].get("case_id") == case_id and entry["body"]["event"] == "case.deadline_changed"]
+
+    [callback] = _eventually(deadline_callback, 20, f"the deadline callback for {case_id}")
+    assert (callback["body"]["reason"], callback["body"]["resolve_due_at"], callback["signature_valid"]) == (
+        "extension", decided["resolve_due_at"], True)
+
+
 def test_sqs_and_sns_are_served_by_moto(stack: Stack) -> None:
     options = {
         "endpoint_url": f"http://127.0.0.1:{stack.moto_port}", "region_name": "us-east-1",
