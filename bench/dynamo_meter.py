@@ -18,16 +18,22 @@ class Meter:
     calls: Counter = field(default_factory=Counter)
     items_read: int = 0
     pages: int = 0
+    items_by_operation: Counter = field(default_factory=Counter)
+    """Items read, by the operation that read them (Query, Scan, GetItem, BatchGetItem)."""
 
     def on_call(self, http_response, parsed, model, **kwargs) -> None:
         self.calls[model.name] += 1
+        items = 0
         if model.name in ("Query", "Scan"):
             self.pages += 1
-            self.items_read += int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+            items = int(parsed.get("ScannedCount", parsed.get("Count", 0)))
         elif model.name == "GetItem":
-            self.items_read += int("Item" in parsed)
+            items = int("Item" in parsed)
         elif model.name == "BatchGetItem":
-            self.items_read += sum(len(items) for items in parsed.get("Responses", {}).values())
+            items = sum(len(rows) for rows in parsed.get("Responses", {}).values())
+        if items:
+            self.items_read += items
+            self.items_by_operation[model.name] += items
 
     @property
     def total(self) -> int:
@@ -37,6 +43,7 @@ class Meter:
         self.calls.clear()
         self.items_read = 0
         self.pages = 0
+        self.items_by_operation.clear()
 
 
 def _clients():

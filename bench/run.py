@@ -1,11 +1,18 @@
 """`make bench`: DynamoDB cost of the service's operations, measured on moto in-process.
 
 Writes (read-modify-write) into bench/results.json:
-- "operations": DynamoDB calls per intake, routing, each action (steady state);
+- "operations": DynamoDB calls per intake, routing, each action (steady state), the
+  extension and suspension actions (request_extension, decide_extension, suspend, resume)
+  included;
+- "calendar_reads": what the working calendar costs each operation, its per-process cache
+  warm (no call) and cold (one Scan of the operator's years);
 - "sweep": the supervision sweep over N open cases of which K are due:
-  items read (from DynamoDB's ScannedCount), calls, pages, seconds.
+  items read (from DynamoDB's ScannedCount), calls, pages, seconds;
+- "resume_sweep": the same sweep resuming N suspended cases whose `resume_on` has begun,
+  alone and among M suspended cases not yet due (which the due index does not return).
 
 Usage: python bench/run.py [--open-cases 100000] [--due-fraction 0.01]
+                           [--resume-due 1000] [--resume-not-due 10000]
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import json
 import os
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,11 +38,42 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 from bench.results import RESULTS, merge_results  # noqa: E402 - after the environment is set
 
-def operations() -> dict:
-    """Calls per operation, after one warm-up of each (Lambda containers are reused)."""
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+EXTENSION_MONDAYS = (dt.date(2026, 11, 30), dt.date(2026, 12, 7))
+"""The days (Mondays, after the tests' clock start) of the two rounds of the extension flow."""
+COLD_MONDAY = dt.date(2026, 12, 14)
+"""The day of the flow run with the calendar cache dropped before every operation."""
+
+
+@contextmanager
+def measured(into: dict, name: str, cold: bool = False):
+    """Meter one operation into `into[name]` (calls by DynamoDB operation, and the calendar
+    Scans and the items they read). Warm: the calendar is read just before, so its 60 s cache
+    covers the operation whatever the bench's pace; cold: the cache is dropped first, as in a
+    process that has not read the calendar for a minute."""
+    from bench.dynamo_meter import metered
+    from chalicelib import wiring
+
+    store = wiring.current().calendar_store
+    if cold:
+        store.forget()
+    else:
+        store.calendar()
+    scans = store.scans
+    with metered() as meter:
+        yield meter
+    into[name] = {"calls": dict(meter.calls), "calendar_scans": store.scans - scans,
+                  "calendar_items_read": meter.items_by_operation["Scan"]}
+
+
+def operations() -> tuple[dict, dict]:
+    """Calls per operation, after one warm-up of each (Lambda containers are reused); and
+    what the working calendar adds to each, its cache warm and cold."""
     from chalice.test import Client
 
-    from bench.dynamo_meter import metered
+    from chalicelib import wiring
+    from chalicelib.adapters.calendar_store import CACHE_SECONDS
+    from chalicelib.domain.calendar import library_year
     from tests.support import (Http, Partner, Staff, admin_staff, drain, load_demo_directory, moto_stack,
                                new_case_body)
 
@@ -45,32 +84,111 @@ def operations() -> dict:
             http = Http(client)
             admin = admin_staff(http)
             load_demo_directory(admin)
+            # the operator's years, as a deployment has them: the calendar's Scan reads these items
+            library = library_year(2026)
+            operator_years = {2026: {"holidays": sorted(d.isoformat() for d in library.holidays),
+                                     "workdays": sorted(d.isoformat() for d in library.workdays)},
+                              2027: {"holidays": ["2027-01-01"], "workdays": []}}
+            for year, body in operator_years.items():
+                assert admin.call("PUT", f"/v1/calendar/{year}", body).status == 200
             created = admin.call("POST", "/v1/partners", {"partner_id": "bench", "name": "bench"}).json
             partner = Partner(http, created["key_id"], created["secret"], "bench")
             mediator = Staff(http, admin.call("POST", "/v1/tokens", {"role": "mediator",
                                                                      "mediator_id": "M-CN-1"}).json["token"])
+            supervisor = Staff(http, admin.call("POST", "/v1/tokens", {"role": "supervisor",
+                                                                       "jurisdiction": "320509"}).json["token"])
             results = {}
             for round_ in range(2):  # the second round is the steady state we report
                 ref = f"BENCH-{round_}"
-                with metered() as meter:
+                with measured(results, "intake"):
                     case_id = partner.call("POST", "/v1/cases", new_case_body(ref)).json["case_id"]
-                results["intake"] = dict(meter.calls)
-                with metered() as meter:
+                with measured(results, "routing"):
                     drain("routing", "route_cases")
-                results["routing"] = dict(meter.calls)
-                with metered() as meter:
+                with measured(results, "sms_send"):
                     drain("notify", "send_notifications")
-                results["sms_send"] = dict(meter.calls)
                 for action, body in (("accept", {}), ("note", {"text": "进展"}),
                                      ("resolve", {"agreement": {"summary": "达成协议", "performance_due":
                                                                 (dt.date.today() + dt.timedelta(days=7)).isoformat()}})):
-                    with metered() as meter:
+                    with measured(results, f"action_{action}"):
                         assert mediator.call("POST", f"/v1/cases/{case_id}/{action}", body).status == 200
-                    results[f"action_{action}"] = dict(meter.calls)
-                with metered() as meter:
+                with measured(results, "read_case_as_partner"):
                     partner.call("GET", f"/v1/cases/{case_id}")
-                results["read_case_as_partner"] = dict(meter.calls)
-            return {name: {"calls": sum(calls.values()), "by_operation": calls} for name, calls in results.items()}
+
+            clock = wiring.current().clock
+
+            def extension_flow(ref: str, monday: dt.date, cold: bool) -> dict:
+                """A case from intake to resolve through an extension asked for, rejected, asked
+                again and approved, and a suspension (until Friday) resumed by hand on Wednesday:
+                two working days suspended, so the resume moves the deadline."""
+                into = {}
+
+                def at(day_offset: int, hour: int, minute: int) -> None:
+                    clock.now = dt.datetime.combine(monday + dt.timedelta(days=day_offset), dt.time(hour, minute),
+                                                    SHANGHAI)
+
+                def act(name: str, action: str, body: dict, staff: Staff = mediator) -> None:
+                    with measured(into, name, cold):
+                        result = staff.call("POST", f"/v1/cases/{case_id}/{action}", body)
+                    assert result.status == 200, (action, result)
+
+                at(0, 10, 0)
+                with measured(into, "intake", cold):
+                    case_id = partner.call("POST", "/v1/cases", new_case_body(ref)).json["case_id"]
+                with measured(into, "routing", cold):
+                    drain("routing", "route_cases")
+                at(0, 10, 5)
+                act("action_accept", "accept", {})
+                at(0, 10, 10)
+                act("action_note", "note", {"text": "进展"})
+                at(0, 10, 15)
+                act("action_request_extension", "request_extension",
+                    {"working_days": 5, "reason": "需等待当事人补充证据"})
+                at(0, 10, 20)
+                act("action_decide_extension_reject", "decide_extension",
+                    {"decision": "reject", "note": "理由不充分"}, supervisor)
+                at(0, 10, 25)
+                act("action_request_extension_again", "request_extension",
+                    {"working_days": 5, "reason": "已补充鉴定申请"})
+                at(0, 10, 30)
+                act("action_decide_extension", "decide_extension", {"decision": "approve", "note": "同意"}, supervisor)
+                at(0, 10, 35)
+                act("action_suspend", "suspend", {"reason_code": "appraisal", "reason": "等待伤情鉴定",
+                                                  "resume_on": (monday + dt.timedelta(days=4)).isoformat()})
+                at(2, 10, 0)
+                act("action_resume", "resume", {})
+                at(2, 10, 5)
+                act("action_resolve", "resolve", {"agreement": {
+                    "summary": "达成协议", "performance_due": (monday + dt.timedelta(days=9)).isoformat()}})
+                with measured(into, "read_case_as_partner", cold):
+                    partner.call("GET", f"/v1/cases/{case_id}")
+                drain("notify", "send_notifications")  # not measured: the SMS of the flow
+                return into
+
+            for round_, monday in enumerate(EXTENSION_MONDAYS):  # the second round is the steady state
+                warm = extension_flow(f"BENCH-EXT-{round_}", monday, cold=False)
+            cold = extension_flow("BENCH-COLD", COLD_MONDAY, cold=True)
+            clock.now = None
+
+    for name in ("action_request_extension", "action_decide_extension", "action_decide_extension_reject",
+                 "action_suspend", "action_resume"):
+        results[name] = warm[name]
+    ops = {name: {"calls": sum(r["calls"].values()), "by_operation": r["calls"]} for name, r in results.items()}
+    assert all(r["calendar_scans"] == 0 for r in (*results.values(), *warm.values())), "a warm operation scanned"
+    calendar = {
+        "cache_seconds": CACHE_SECONDS,
+        "operator_years": len(operator_years),
+        "by_operation": {name: {"warm_calls": sum(warm[name]["calls"].values()),
+                                "cold_calls": sum(cold[name]["calls"].values()),
+                                "warm_calendar_scans": warm[name]["calendar_scans"],
+                                "cold_calendar_scans": cold[name]["calendar_scans"],
+                                "cold_calendar_items_read": cold[name]["calendar_items_read"]}
+                         for name in warm},
+        "note": ("one case through intake, routing, accept, note, an extension asked, rejected, asked again "
+                 "and approved, a suspension resumed by hand, resolve and a partner read: steady state "
+                 "(calendar read just before each, within its cache) and again with the cache dropped "
+                 "before each; calendar_scans from CalendarStore.scans, items from the Scan's ScannedCount"),
+    }
+    return ops, calendar
 
 
 def write_directory(entries) -> None:
@@ -92,9 +210,10 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
     from chalicelib import wiring
     from chalicelib.adapters.case_mapping import case_to_model
     from chalicelib.adapters.models import CaseModel
+    from chalicelib.domain.calendar import LIBRARY_CALENDAR
     from chalicelib.domain.case import Case, Party
     from chalicelib.domain.directory import Mediator, Org
-    from chalicelib.domain.deadlines import deadlines_for
+    from chalicelib.domain.deadlines import deadlines_for, ladder
     from chalicelib.domain.enums import CaseStatus, CategorySource, Category, Channel, MediationType, RiskLevel, Tier
     from tests.support import moto_stack
 
@@ -118,7 +237,7 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
                 due += is_due
                 # due: dispatched 13 h ago, past the halfway reminder of a 24 h window; others 1 h ago
                 dispatched_at = now - dt.timedelta(hours=13 if is_due else 1)
-                deadlines = deadlines_for(RiskLevel.BLUE, dispatched_at)
+                deadlines = deadlines_for(RiskLevel.BLUE, dispatched_at, LIBRARY_CALENDAR)
                 case = Case(
                     case_id=f"HWBENCH{index:08d}", owner="bench", external_ref=f"B-{index}", partner_id="bench",
                     channel=Channel.HOTLINE_12345, title="楼上漏水", description="漏水纠纷", region_code="320509102001",
@@ -128,6 +247,7 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
                     status=CaseStatus.DISPATCHED, tier=Tier.VILLAGE, mediation_type=MediationType.PEOPLE,
                     org_id="V-1", mediator_id="M-1", accept_due_at=deadlines.accept_due_at,
                     resolve_due_at=deadlines.resolve_due_at, dispatched_at=dispatched_at, created_by="bench",
+                    ladder=ladder(deadlines.accept_due_at, dispatched_at, LIBRARY_CALENDAR),  # as dispatch sets it
                 )
                 batch.save(case_to_model(case))
         load_seconds = time.perf_counter() - started
@@ -136,13 +256,113 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
             started = time.perf_counter()
             result = sweeper.run(as_of=now)
             seconds = time.perf_counter() - started
-        index_pages = meter.pages
+        index_pages = meter.calls["Query"]
         return {
             "open_cases": open_cases, "due": due, "examined": result.examined, "actions": result.actions,
             "items_read": meter.items_read, "items_read_per_due": round(meter.items_read / max(due, 1), 3),
             "seconds": round(seconds, 2), "dynamodb_calls": meter.total, "by_operation": dict(meter.calls),
             "query_pages": index_pages, "load_seconds": round(load_seconds, 1),
-            "note": "moto in-process; items_read counts ScannedCount of every Query plus items of every GetItem",
+            "note": "moto in-process; items_read counts ScannedCount of every Query and Scan plus items of every "
+                    "GetItem; the Scan is the working calendar's, read once per sweep run",
+        }
+
+
+def queued_messages(role: str) -> int:
+    """Messages waiting on one of the service's queues."""
+    import boto3
+
+    from chalicelib.config import queue_name
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=queue_name(role))["QueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+
+def resume_sweep(due: int, not_due: int) -> dict:
+    """The supervision sweep over `due` suspended cases whose `resume_on` is the sweep's day
+    (中止期满: it resumes each, moves its deadline, tells the mediator and the partner) among
+    `not_due` suspended cases whose `resume_on` is a week away. A suspended case's
+    `next_check_at` is the start of its `resume_on`, so the due index returns only the first."""
+    from bench import moto_speedups
+    from bench.dynamo_meter import metered
+    from chalicelib import wiring
+    from chalicelib.adapters.case_mapping import case_to_model
+    from chalicelib.adapters.models import CaseModel
+    from chalicelib.domain.calendar import LIBRARY_CALENDAR
+    from chalicelib.domain.case import Case, Party, Suspension
+    from chalicelib.domain.deadlines import deadlines_for, ladder
+    from chalicelib.domain.directory import Mediator, Org
+    from chalicelib.domain.enums import (CaseStatus, CategorySource, Category, Channel, MediationType, RiskLevel,
+                                         SuspensionReason, Tier)
+    from tests.support import moto_stack
+
+    moto_speedups.install()
+    now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)  # a Monday
+    dispatched_at = dt.datetime(2026, 11, 19, 10, 0, tzinfo=SHANGHAI)  # the Thursday before
+    accepted_at = dispatched_at + dt.timedelta(hours=2)
+    suspended_at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=SHANGHAI)  # Friday: one working day suspended
+    deadlines = deadlines_for(RiskLevel.BLUE, dispatched_at, LIBRARY_CALENDAR)
+    resolve_ladder = ladder(deadlines.resolve_due_at, accepted_at, LIBRARY_CALENDAR)  # as accept sets it
+    total = due + not_due
+    due_every = total / due if due else None
+    with moto_stack():
+        wiring.current().clock.now = now
+        directory = wiring.current().directory_store
+        directory.add_org(Org(org_id="V-1", name="村调委会", region_code="320509102001", tier=Tier.VILLAGE,
+                              mediation_type=MediationType.PEOPLE, head_phone="13900000101", created_at=now))
+        directory.add_mediator(Mediator(mediator_id="M-1", name="调解员", phone="13900000201", org_id="V-1",
+                                        open_cases=total, created_at=now))
+        started = time.perf_counter()
+        due_ids, not_due_ids = [], []
+        with CaseModel.batch_write() as batch:
+            for index in range(total):
+                # the due ones spread evenly among the others
+                is_due = due_every is not None and int(index / due_every) != int((index + 1) / due_every)
+                case_id = f"HWRESUME{index:08d}"
+                (due_ids if is_due else not_due_ids).append(case_id)
+                resume_on = now.date() if is_due else now.date() + dt.timedelta(days=7)
+                case = Case(
+                    case_id=case_id, owner="bench", external_ref=f"R-{index}", partner_id="bench",
+                    channel=Channel.HOTLINE_12345, title="楼上漏水", description="漏水纠纷", region_code="320509102001",
+                    address=None, parties=[Party("applicant", "张三")], party_count=1, amount_cny=None,
+                    risk_indicators=[], category=Category.NEIGHBOR, category_source=CategorySource.PARTNER,
+                    risk_level=RiskLevel.BLUE, received_at=dispatched_at, request_hash="-",
+                    status=CaseStatus.ACCEPTED, tier=Tier.VILLAGE, mediation_type=MediationType.PEOPLE,
+                    org_id="V-1", mediator_id="M-1", accept_due_at=deadlines.accept_due_at,
+                    resolve_due_at=deadlines.resolve_due_at, dispatched_at=dispatched_at, accepted_at=accepted_at,
+                    ladder=resolve_ladder, created_by="bench",
+                    suspensions=[Suspension(SuspensionReason.APPRAISAL, "等待伤情鉴定", suspended_at, resume_on, "M-1")],
+                )
+                batch.save(case_to_model(case))
+        load_seconds = time.perf_counter() - started
+        store = wiring.current().case_store
+        with metered() as meter:
+            started = time.perf_counter()
+            result = wiring.current().supervision.run(as_of=now)
+            seconds = time.perf_counter() - started
+        resumed = [store.get(case_id) for case_id in due_ids]
+        assert not any(case.suspended for case in resumed), "a due case was not resumed"
+        assert all(case.resolve_due_at > deadlines.resolve_due_at for case in resumed), "a deadline did not move"
+        assert all(store.get(case_id).suspended for case_id in not_due_ids[:100]), "a case resumed early"
+        writes = meter.calls["TransactWriteItems"]
+        queued = {role: queued_messages(role) for role in ("notify", "callbacks")}
+        return {
+            "suspended_due": due, "suspended_not_due": not_due, "examined": result.examined,
+            "actions": result.actions, "resumed": len(resumed),
+            "sms_queued": queued["notify"], "partner_callbacks_queued": queued["callbacks"],
+            "items_read": meter.items_read, "items_read_per_due": round(meter.items_read / max(due, 1), 3),
+            "index_items_read": meter.items_by_operation["Query"],
+            "directory_items_read": meter.items_by_operation["GetItem"],
+            "calendar_items_read": meter.items_by_operation["Scan"],
+            "dynamodb_calls": meter.total, "dynamodb_calls_per_due": round(meter.total / max(due, 1), 3),
+            "writes_per_resumed_case": round(writes / max(due, 1), 3),
+            "calls_per_run": meter.total - writes, "by_operation": dict(meter.calls),
+            "query_pages": meter.calls["Query"], "seconds": round(seconds, 2), "load_seconds": round(load_seconds, 1),
+            "note": ("moto in-process; accepted cases suspended since Friday, the due ones until the sweep's "
+                     "Monday, the others a week more; each resumed case is one TransactWriteItems (resume event, "
+                     "moved deadline and ladder, SMS record); per run: the due-index and release-index Queries, "
+                     "the org and mediator GetItems, the calendar's Scan"),
         }
 
 
@@ -202,13 +422,28 @@ def routing_at_scale(orgs: int = 3_000, mediators: int = 30_000, cases: int = 20
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--open-cases", type=int, default=100_000)
     parser.add_argument("--due-fraction", type=float, default=0.01)
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--resume-due", type=int, default=1_000,
+                        help="suspended cases due to resume in the resume sweep")
+    parser.add_argument("--resume-not-due", type=int, default=10_000,
+                        help="suspended cases not yet due, in the resume sweep's second run")
+    parser.add_argument("--skip-resume-sweep", action="store_true")
     args = parser.parse_args()
-    update = {"operations": operations(), "routing_at_scale": routing_at_scale()}
+    operations_, calendar = operations()
+    update = {"operations": operations_, "calendar_reads": calendar, "routing_at_scale": routing_at_scale()}
     print(json.dumps(update, ensure_ascii=False, indent=1))
+    if not args.skip_resume_sweep:
+        update["resume_sweep"] = {"due_only": resume_sweep(args.resume_due, 0),
+                                  "among_not_due": resume_sweep(args.resume_due, args.resume_not_due)}
+        run = update["resume_sweep"]["due_only"]
+        calendar["supervision_sweep_run"] = {
+            "calendar_scans": run["by_operation"].get("Scan", 0), "cases_resumed": run["resumed"],
+            "note": "one Scan per sweep run (every 5 min, past the 60 s cache: always cold), however many "
+                    "cases it resumes; each resume reads the run's calendar"}
+        print(json.dumps({"resume_sweep": update["resume_sweep"]}, ensure_ascii=False, indent=1))
     if not args.skip_sweep:
         update["sweep"] = sweep(args.open_cases, args.due_fraction)
         print(json.dumps({"sweep": update["sweep"]}, ensure_ascii=False, indent=1))

@@ -40,8 +40,8 @@ class Deadline:
     kind: str
     due_at: dt.datetime
     window_start: dt.datetime
-    """When its window opened: the dispatch for `accept`, the accept (or the moment the deadline
-    last moved) for `resolve`; the reminder of a short window falls halfway through it."""
+    """When its window opened: the dispatch for `accept`, the accept for `resolve` (a moved
+    deadline's ladder counts from the move: `Case.ladder`)."""
 
 
 def current_deadline(case: Case) -> Deadline | None:

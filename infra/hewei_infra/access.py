@@ -60,23 +60,26 @@ class FunctionAccess:
     (chalicelib/workers.py), so none does."""
 
 
-_ALL_TABLES_WRITE = {t: WRITE for t in ("regions", "orgs", "mediators", "partners", "cases", "case-items", "keys",
-                                         "daily-stats", "rank-stats")}
+_ALL_TABLES_WRITE = {t: WRITE for t in ("regions", "orgs", "mediators", "partners", "calendar", "cases", "case-items",
+                                         "keys", "daily-stats", "rank-stats")}
 _STATS_WRITE = {"daily-stats": WRITE, "rank-stats": WRITE}
 """Every function that writes a case adds to the statistics rows in the same transaction."""
 
 _SWEEP = FunctionAccess(
     # due-date index, cases and their items (letters, events, notifications to release),
-    # the directory for addressees, routing of stranded cases (orgs, mediators' load).
+    # the directory for addressees, routing of stranded cases (orgs, mediators' load), the
+    # working calendar for the deadlines it sets (re-dispatch, resume) and its coverage metric.
     # every case write also adds to the statistics rows (daily-stats) in its transaction.
-    tables={"cases": WRITE, "case-items": WRITE, "mediators": WRITE, "orgs": READ, **_STATS_WRITE},
+    tables={"cases": WRITE, "case-items": WRITE, "mediators": WRITE, "orgs": READ, "calendar": READ,
+            **_STATS_WRITE},
     sends=("routing", "notify", "callbacks", "sweeps"),
     timeout_seconds=240,  # < the 5-minute rate; the sweep keeps 30 s in reserve and continues via `sweeps`
     memory_mb=512,
 )
 
 FUNCTIONS: dict[str, FunctionAccess] = {
-    # Every HTTP route: directory admin, intake, reads, case actions, tokens, on-demand sweep.
+    # Every HTTP route: directory admin, the working calendar, intake, reads, case actions, tokens,
+    # on-demand sweep.
     "api_handler": FunctionAccess(
         tables=_ALL_TABLES_WRITE,
         sends=("routing", "notify", "callbacks", "sweeps"),
@@ -86,9 +89,10 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         memory_mb=512,  # more memory = more CPU: the cold import is CPU-bound
     ),
     # Routing queue → dispatch: the case, its timeline and notifications, orgs by scope,
-    # mediators by org and their open-case counters.
+    # mediators by org and their open-case counters, the working calendar for the deadlines.
     "route_cases": FunctionAccess(
-        tables={"cases": WRITE, "case-items": WRITE, "mediators": WRITE, "orgs": READ, **_STATS_WRITE},
+        tables={"cases": WRITE, "case-items": WRITE, "mediators": WRITE, "orgs": READ, "calendar": READ,
+                **_STATS_WRITE},
         sends=("notify", "callbacks"),
         timeout_seconds=30,
     ),

@@ -14,7 +14,8 @@
 - Secrets Manager secrets for the master key (and the staff-token key when
   no identity provider is configured), passed to the functions that need them
   through CloudFormation dynamic references.
-- Alarms on every DLQ's depth, each function's errors and throttles, API 5xx;
+- Alarms on every DLQ's depth, each function's errors and throttles, API 5xx,
+  and the working calendar's coverage (under 45 days of holiday data ahead);
   stage-wide API throttling and a usage plan for partners' API keys.
 """
 
@@ -52,6 +53,11 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 API_FUNCTION = "api_handler"
 API_STAGE = PACKAGE_CONFIG["api_gateway_stage"]
 _SUB_QUEUE_ARN = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
+
+
+CALENDAR_COVERAGE_DAYS = 45
+"""The calendar-coverage alarm fires when the working calendar has data for fewer days ahead than
+this: the next year's schedule is published in November or December, six weeks leave time to set it."""
 
 
 GATEWAY_PROBLEMS: dict[str, int | None] = {
@@ -461,6 +467,9 @@ class HeweiStack(cdk.Stack):
     # ----------------------------------------------------------------- alarms
 
     def _alarms(self) -> None:
+        from chalicelib.adapters.metrics import NAMESPACE as METRICS_NAMESPACE, SERVICE as METRICS_SERVICE
+        from chalicelib.services.calendar import COVERAGE_METRIC
+
         config = self.config
         topic = sns.CfnTopic(self, "AlarmTopic", topic_name=f"{config.stack_name}-alarms",
                              display_name=f"Hewei {config.stage} alarms")
@@ -470,13 +479,14 @@ class HeweiStack(cdk.Stack):
         self.alarm_topic = topic
 
         def alarm(logical: str, name: str, description: str, namespace: str, metric: str,
-                  dimensions: dict[str, str], statistic: str, threshold: float) -> cloudwatch.CfnAlarm:
+                  dimensions: dict[str, str], statistic: str, threshold: float, *, period: int = 300,
+                  comparison: str = "GreaterThanOrEqualToThreshold") -> cloudwatch.CfnAlarm:
             return cloudwatch.CfnAlarm(
                 self, logical, alarm_name=f"{config.stack_name}-{name}", alarm_description=description,
                 namespace=namespace, metric_name=metric,
                 dimensions=[cloudwatch.CfnAlarm.DimensionProperty(name=k, value=v) for k, v in dimensions.items()],
-                statistic=statistic, period=300, evaluation_periods=1, threshold=threshold,
-                comparison_operator="GreaterThanOrEqualToThreshold", treat_missing_data="notBreaching",
+                statistic=statistic, period=period, evaluation_periods=1, threshold=threshold,
+                comparison_operator=comparison, treat_missing_data="notBreaching",
                 alarm_actions=[topic.ref], ok_actions=[topic.ref],
             )
 
@@ -491,6 +501,12 @@ class HeweiStack(cdk.Stack):
                   f"{name} failed at least 3 times in 5 minutes", "AWS/Lambda", "Errors", dims, "Sum", 3)
             alarm(logical_id("Alarm", name, "Throttles"), f"{name}-throttles",
                   f"{name} was throttled", "AWS/Lambda", "Throttles", dims, "Sum", 1)
+        # The supervision sweep records how many days ahead the working calendar has data (every 5 min).
+        alarm("AlarmCalendarCoverage", "calendar-coverage",
+              f"The working calendar has holiday data for fewer than {CALENDAR_COVERAGE_DAYS} days ahead: "
+              "PUT /v1/calendar/{next year} with the State Council's schedule (README, Working calendar)",
+              METRICS_NAMESPACE, COVERAGE_METRIC, {"service": METRICS_SERVICE}, "Minimum", CALENDAR_COVERAGE_DAYS,
+              period=3600, comparison="LessThanThreshold")
         if API_FUNCTION in self.functions:
             alarm("AlarmApi5xx", "api-5xx", "The API answered 5xx at least 5 times in 5 minutes",
                   "AWS/ApiGateway", "5XXError", {"ApiName": self.api_name, "Stage": API_STAGE}, "Sum", 5)

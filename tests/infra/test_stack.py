@@ -314,6 +314,27 @@ def test_roles_reach_only_the_tables_and_queues_their_entry_names(dev):
             assert "kms:ViaService" in json.dumps(by_sid["TableKeyViaDynamoDB"]["Condition"])
 
 
+CALENDAR_READERS = {"route_cases", "supervision_sweep", "continue_sweeps"}
+"""The functions that compute deadlines outside the API (dispatch, re-dispatch, resume) read the calendar."""
+
+
+def test_the_calendar_table_is_written_by_the_api_and_read_where_deadlines_are_computed(dev):
+    tpl = dev["json"]
+    (calendar_id,) = [k for k, r in resources(tpl, "AWS::DynamoDB::Table").items()
+                      if r["Properties"]["TableName"] == "hewei-dev-calendar"]
+    statements = role_statements(tpl)
+    reach = {}
+    for name, fn in functions(tpl).items():
+        by_sid = {s["Sid"]: s for s in statements[getatt_id(fn["Properties"]["Role"])]}
+        reads = calendar_id in {getatt_id(r) for r in as_list(by_sid.get("ReadTables", {}).get("Resource", []))}
+        writes = calendar_id in {getatt_id(r) for r in as_list(by_sid.get("WriteTables", {}).get("Resource", []))}
+        reach[name] = access.WRITE if writes else access.READ if reads else None
+        if reads:
+            assert "dynamodb:Scan" in by_sid["ReadTables"]["Action"], name  # the store reads every year at once
+    assert reach == {name: access.WRITE if name == "api_handler" else access.READ if name in CALENDAR_READERS
+                     else None for name in functions(tpl)}
+
+
 def test_each_function_logs_to_its_own_group_with_retention(dev, template):
     for name, fn in functions(dev["json"]).items():
         group = dev["json"]["Resources"][fn["DependsOn"][0]]
@@ -357,6 +378,26 @@ def test_alarms_on_every_dlq_every_function_and_the_api(dev, template):
     api = [a for a in alarms if a["Properties"]["MetricName"] == "5XXError"]
     assert len(api) == 1 and dims(api[0]) == {"ApiName": "hewei-dev", "Stage": "api"}
     template.all_resources_properties("AWS::CloudWatch::Alarm", {"AlarmActions": [{"Ref": Match.any_value()}]})
+
+
+def test_an_alarm_when_the_working_calendar_has_data_for_fewer_than_45_days(dev, template):
+    tpl = dev["json"]
+    alarms = by_name(tpl, "AWS::CloudWatch::Alarm", "AlarmName")
+    _, alarm = alarms["hewei-dev-calendar-coverage"]
+    (topic_id,) = resources(tpl, "AWS::SNS::Topic")
+    properties = alarm["Properties"]
+    assert {key: properties[key] for key in (
+        "Namespace", "MetricName", "Dimensions", "Statistic", "Period", "EvaluationPeriods", "Threshold",
+        "ComparisonOperator", "TreatMissingData", "AlarmActions", "OKActions")} == {
+        "Namespace": "Hewei", "MetricName": "CalendarDaysCovered",
+        "Dimensions": [{"Name": "service", "Value": "hewei"}],
+        "Statistic": "Minimum", "Period": 3600, "EvaluationPeriods": 1, "Threshold": 45,
+        "ComparisonOperator": "LessThanThreshold", "TreatMissingData": "notBreaching",
+        "AlarmActions": [{"Ref": topic_id}], "OKActions": [{"Ref": topic_id}]}
+    assert "/v1/calendar/" in properties["AlarmDescription"]  # what to do about it
+    others = [r["Properties"] for name, (_, r) in alarms.items() if name != "hewei-dev-calendar-coverage"]
+    assert others and all(p["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and p["Period"] == 300
+                          for p in others)
 
 
 def test_api_is_throttled_and_has_a_usage_plan(dev, template):
