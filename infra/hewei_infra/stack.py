@@ -480,13 +480,14 @@ class HeweiStack(cdk.Stack):
 
         def alarm(logical: str, name: str, description: str, namespace: str, metric: str,
                   dimensions: dict[str, str], statistic: str, threshold: float, *, period: int = 300,
-                  comparison: str = "GreaterThanOrEqualToThreshold") -> cloudwatch.CfnAlarm:
+                  comparison: str = "GreaterThanOrEqualToThreshold",
+                  missing_data: str = "notBreaching") -> cloudwatch.CfnAlarm:
             return cloudwatch.CfnAlarm(
                 self, logical, alarm_name=f"{config.stack_name}-{name}", alarm_description=description,
                 namespace=namespace, metric_name=metric,
                 dimensions=[cloudwatch.CfnAlarm.DimensionProperty(name=k, value=v) for k, v in dimensions.items()],
                 statistic=statistic, period=period, evaluation_periods=1, threshold=threshold,
-                comparison_operator=comparison, treat_missing_data="notBreaching",
+                comparison_operator=comparison, treat_missing_data=missing_data,
                 alarm_actions=[topic.ref], ok_actions=[topic.ref],
             )
 
@@ -501,12 +502,13 @@ class HeweiStack(cdk.Stack):
                   f"{name} failed at least 3 times in 5 minutes", "AWS/Lambda", "Errors", dims, "Sum", 3)
             alarm(logical_id("Alarm", name, "Throttles"), f"{name}-throttles",
                   f"{name} was throttled", "AWS/Lambda", "Throttles", dims, "Sum", 1)
-        # The supervision sweep records how many days ahead the working calendar has data (every 5 min).
+        # The supervision sweep records how many days ahead the working calendar has data (every 5 min);
+        # an hour without the figure is a breach too: nobody can tell the calendar is current.
         alarm("AlarmCalendarCoverage", "calendar-coverage",
               f"The working calendar has holiday data for fewer than {CALENDAR_COVERAGE_DAYS} days ahead: "
               "PUT /v1/calendar/{next year} with the State Council's schedule (README, Working calendar)",
               METRICS_NAMESPACE, COVERAGE_METRIC, {"service": METRICS_SERVICE}, "Minimum", CALENDAR_COVERAGE_DAYS,
-              period=3600, comparison="LessThanThreshold")
+              period=3600, comparison="LessThanThreshold", missing_data="breaching")
         if API_FUNCTION in self.functions:
             alarm("AlarmApi5xx", "api-5xx", "The API answered 5xx at least 5 times in 5 minutes",
                   "AWS/ApiGateway", "5XXError", {"ApiName": self.api_name, "Stage": API_STAGE}, "Sum", 5)

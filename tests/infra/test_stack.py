@@ -392,7 +392,7 @@ def test_an_alarm_when_the_working_calendar_has_data_for_fewer_than_45_days(dev,
         "Namespace": "Hewei", "MetricName": "CalendarDaysCovered",
         "Dimensions": [{"Name": "service", "Value": "hewei"}],
         "Statistic": "Minimum", "Period": 3600, "EvaluationPeriods": 1, "Threshold": 45,
-        "ComparisonOperator": "LessThanThreshold", "TreatMissingData": "notBreaching",
+        "ComparisonOperator": "LessThanThreshold", "TreatMissingData": "breaching",
         "AlarmActions": [{"Ref": topic_id}], "OKActions": [{"Ref": topic_id}]}
     assert "/v1/calendar/" in properties["AlarmDescription"]  # what to do about it
     others = [r["Properties"] for name, (_, r) in alarms.items() if name != "hewei-dev-calendar-coverage"]
