@@ -438,11 +438,12 @@ def main() -> None:
     if not args.skip_resume_sweep:
         update["resume_sweep"] = {"due_only": resume_sweep(args.resume_due, 0),
                                   "among_not_due": resume_sweep(args.resume_due, args.resume_not_due)}
-        run = update["resume_sweep"]["due_only"]
         calendar["supervision_sweep_run"] = {
-            "calendar_scans": run["by_operation"].get("Scan", 0), "cases_resumed": run["resumed"],
-            "note": "one Scan per sweep run (every 5 min, past the 60 s cache: always cold), however many "
-                    "cases it resumes; each resume reads the run's calendar"}
+            **{name: {"calendar_scans": run["by_operation"].get("Scan", 0), "cases_resumed": run["resumed"],
+                      "seconds": run["seconds"]} for name, run in update["resume_sweep"].items()},
+            "note": "a sweep run reads the calendar at its start (runs are 5 min apart, past the 60 s cache: "
+                    "always cold), and again whenever the cache has run out during the run (moto's pace); "
+                    "the resumes use the cached calendar, however many there are"}
         print(json.dumps({"resume_sweep": update["resume_sweep"]}, ensure_ascii=False, indent=1))
     if not args.skip_sweep:
         update["sweep"] = sweep(args.open_cases, args.due_fraction)
