@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from ..domain.calendar import business_day
+from ..domain.calendar import WorkingCalendar, business_day
 from ..domain.case import Case, Outcome
 from ..domain.deadlines import SupervisionStep
 from ..domain.enums import CaseStatus
@@ -42,15 +42,17 @@ class SupervisionSweep(DueSweep):
         self._callbacks = callbacks
         self._calendar = calendar
         self._metrics = metrics
+        self._run_calendar: WorkingCalendar | None = None
+        """The calendar read at the start of the current run: every case of a run is resumed on it."""
 
     def _before(self, now: dt.datetime) -> int:
+        self._run_calendar = self._calendar.calendar()  # one calendar for the whole run
         self._record_calendar_coverage(now)
         return self._notifier.release(now)  # deferred SMS after 08:00, stragglers, failed ones
 
     def _record_calendar_coverage(self, now: dt.datetime) -> None:
         try:
-            covered = days_covered(self._calendar.calendar(), business_day(now))
-            self._metrics.gauge(COVERAGE_METRIC, covered)
+            self._metrics.gauge(COVERAGE_METRIC, days_covered(self._run_calendar, business_day(now)))
         except Exception:  # noqa: BLE001 - a metric never stops the sweep
             logger.exception("calendar coverage metric failed")
 
@@ -62,7 +64,7 @@ class SupervisionSweep(DueSweep):
             return self._self_heal(case, now), []
         outcome = Outcome()
         if case.resumes_by_itself(now):  # then the ladder of the moved deadline, in the same write
-            outcome = case.resume_by_itself(now, self._calendar.calendar())
+            outcome = case.resume_by_itself(now, self._run_calendar or self._calendar.calendar())
         steps = due_steps(case, now)
         if not steps and not outcome.events:
             return 0, []

@@ -230,3 +230,13 @@ def test_the_extension_rate_and_the_on_time_rate_use_the_deadline_in_force(centr
                                                           "to": "2026-11-23"}), ADMIN)
     assert (figures["extension_rate"], figures["on_time_rate"]) == (0.5, 0.5)
     assert figures["counts"]["concluded_extended"] == 1
+
+
+def test_a_sweep_reads_the_calendar_once_and_resumes_every_case_on_it(container, centre, store, calendar_store):
+    cases = [centre.case_at(S.ACCEPTED, f"W-{i}") for i in range(3)]
+    for case in cases:
+        centre.act(case.case_id, "suspend", MEDIATOR)
+    reads = calendar_store.reads
+    result = container.supervision.run(as_of=dt.datetime(2026, 11, 30, 9, tzinfo=SHANGHAI))
+    assert calendar_store.reads - reads == 1
+    assert result.examined == 3 and not any(store.get(case.case_id).suspended for case in cases)
