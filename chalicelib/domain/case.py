@@ -573,10 +573,12 @@ class Case:
 
     def _end_suspension(self, now: dt.datetime, resume_day: dt.date,
                         calendar: WorkingCalendar) -> tuple[dict[str, Any], bool]:
-        """Close the open suspension on `resume_day`: k = the working days d with suspension day
-        <= d < resume day; the resolve deadline moves to the end of the k-th working day after
-        the day of the old one. Returns the timeline detail and whether the deadline moved."""
+        """Close the open suspension on `resume_day` (`resume_on` at the latest: a suspension
+        ends then, whoever notices it later): k = the working days d with suspension day <= d <
+        resume day; the resolve deadline moves to the end of the k-th working day after the day
+        of the old one. Returns the timeline detail and whether the deadline moved."""
         suspension = self.open_suspension
+        resume_day = min(resume_day, suspension.resume_on)
         k = calendar.working_days_between(business_day(suspension.suspended_at), resume_day)
         suspension.resumed_at, suspension.working_days = now, k
         previous = self.resolve_due_at

@@ -647,3 +647,13 @@ def test_a_withdrawn_case_ends_its_suspension():
 def test_outcomes_merge_keeps_the_deadline_change():
     assert Outcome(deadline_changed="suspension").merge(Outcome()).deadline_changed == "suspension"
     assert Outcome().merge(Outcome(deadline_changed="extension")).deadline_changed == "extension"
+
+
+def test_a_suspension_counts_to_resume_on_at_the_latest_whoever_ends_it():
+    """Suspended until Mon 11-30; resumed by hand, or concluded, on Wed 12-02 (the sweep was late)."""
+    for end in (lambda case, now: case.resume(now, ACTOR, CAL),
+                lambda case, now: case.fail(Referral.LITIGATION, "一方拒绝", now, ACTOR, CAL)):
+        case = accepted()
+        suspend(case)
+        end(case, dt.datetime(2026, 12, 2, 10, tzinfo=SHANGHAI))
+        assert (case.suspensions[0].working_days, case.resolve_due_at) == (5, end_of(2026, 12, 21))
