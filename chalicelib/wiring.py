@@ -30,6 +30,7 @@ from .services.calendar import CalendarService
 from .services.callbacks import CallbackService
 from .services.directory import DirectoryService
 from .services.intake import IntakeService
+from .services.merging import CaseMerger
 from .services.notifications import Notifier
 from .services.ports import Clock, TokenVerifier
 from .services.queries import CaseQueries
@@ -168,6 +169,11 @@ class Container:
     def actions(self) -> CaseActions:
         return CaseActions(self.case_store, self.queries, self.directory_store, self.notifier, self.callbacks,
                            self.publisher, self.calendar_store, self.clock)
+
+
+    @cached_property
+    def merger(self) -> CaseMerger:
+        return CaseMerger(self.case_store, self.queries, self.callbacks, self.publisher, self.clock)
 
 
 container = Container()

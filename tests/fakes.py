@@ -16,6 +16,7 @@ import json
 from collections import defaultdict
 from typing import Any, Callable, Iterable, Iterator
 
+from chalicelib.adapters.case_store import PARTY_CASES_LIMIT
 from chalicelib.adapters.clock import to_storage
 from chalicelib.adapters.cursors import decode_cursor, encode_cursor
 from chalicelib.adapters.webhooks import WebhookError
@@ -24,6 +25,8 @@ from chalicelib.domain.calendar import WorkingCalendar, YearCalendar
 from chalicelib.domain.case import Case, Event, SupervisionLetter
 from chalicelib.domain.case_query import CaseQuery
 from chalicelib.domain.directory import Mediator, Org, Partner, Region
+from chalicelib.domain.duplicates import place_key
+from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
 from chalicelib.domain.regions import district_of
@@ -163,7 +166,7 @@ class FakeCaseStore:
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[Event]] = defaultdict(list)
         self._claims: dict[tuple[str, str], tuple[str, str]] = {}
-        self._party_keys: dict[str, list[dt.datetime]] = defaultdict(list)
+        self._party_keys: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
         self._notifications: dict[tuple[str, str], dict[str, Any]] = {}
         self._letters: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._deliveries: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -233,7 +236,7 @@ class FakeCaseStore:
         self._prepare(case, events, version=1)()
         self._claims[claim] = (case.case_id, case.request_hash)
         for pseudonym in party_pseudonyms:
-            self._party_keys[pseudonym].append(case.received_at)
+            self._party_keys[pseudonym].append((case.received_at, case.case_id))
 
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
@@ -259,6 +262,29 @@ class FakeCaseStore:
             mediator = mediators[mediator_id]
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
 
+    def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
+                   notifications: list[dict[str, Any]] = (), mediator_load: dict[str, int] | None = None) -> None:
+        """Both cases at once, each checked on its version, as the real store's one transaction."""
+        self._before_write()
+        for case in (source, target):
+            stored = self._cases.get(case.case_id)
+            if (stored.version if stored else 0) != case.version:
+                raise StaleCase(case.case_id)
+        load = {mediator_id: delta for mediator_id, delta in (mediator_load or {}).items() if delta}
+        mediators = {mediator_id: self._directory.mediator(mediator_id) for mediator_id in load}
+        if any(m is None for m in mediators.values()):
+            raise MediatorUnavailable("")
+        commits = [self._prepare(source, source_events, source.version + 1),
+                   self._prepare(target, target_events, target.version + 1)]
+        records = [_json(record) for record in notifications]
+        for commit in commits:
+            commit()
+        for record in records:
+            self._notifications[record["case_id"], record["sk"]] = record
+        for mediator_id, delta in load.items():
+            mediator = self._directory.mediator(mediator_id)
+            self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
+
     def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
         """One row per attempt, keyed by its moment and a counter (the real log adds a random tail)."""
         self._deliveries[case_id][f"{to_storage(at)}#{len(self._deliveries[case_id]):06d}"] = _json(delivery)
@@ -272,8 +298,19 @@ class FakeCaseStore:
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
         return self._claims.get((owner, external_ref))
 
-    def party_seen_since(self, pseudonyms: list[str], since: dt.datetime) -> bool:
-        return any(received >= since for pseudonym in pseudonyms for received in self._party_keys.get(pseudonym, ()))
+    def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
+        return {pseudonym: [case_id for received, case_id in sorted(self._party_keys.get(pseudonym, ()), reverse=True)
+                            if received >= since][:PARTY_CASES_LIMIT] for pseudonym in pseudonyms}
+
+    def cases(self, case_ids: Iterable[str]) -> list[Case]:
+        return [copy.deepcopy(self._cases[case_id]) for case_id in sorted(set(case_ids)) if case_id in self._cases]
+
+    def open_cases_at(self, region_code: str, category: str, since: dt.datetime, limit: int) -> list[Case]:
+        """The sparse place index: the key each case's state gives it, as the real store derives it."""
+        key = place_key(region_code, category, CaseStatus.RECEIVED)
+        held = [case for case in self._cases.values()
+                if place_key(case.region_code, case.category.value, case.status) == key and case.received_at >= since]
+        return copy.deepcopy(sorted(held, key=_received_key, reverse=True)[:limit])
 
     def events(self, case_id: str) -> list[Event]:
         return copy.deepcopy(self._events.get(case_id, []))

@@ -6,8 +6,9 @@ import datetime as dt
 import secrets
 
 from ..domain.calendar import LIBRARY_CALENDAR
-from ..domain.case import SWEEP, Case, Event, ExtensionRequest, Party, SupervisionLetter, Suspension
+from ..domain.case import SWEEP, Case, Event, ExtensionRequest, MergedSource, Party, SupervisionLetter, Suspension
 from ..domain.deadlines import SupervisionStep, ladder
+from ..domain.duplicates import DuplicateReason, PossibleDuplicate, place_key
 from ..domain.supervision import current_deadline, due_shard, next_check_at
 from ..domain.visits import next_visit_check_on, visit_shard
 from ..domain.enums import (
@@ -96,6 +97,11 @@ def case_to_model(case: Case) -> CaseModel:
         extension=extension_to_json(case.extension),
         extensions_approved=case.extensions_approved or None,
         suspensions=[suspension_to_json(s) for s in case.suspensions] or None,
+        possible_duplicates=[duplicate_to_json(d) for d in case.possible_duplicates] or None,
+        related_case_id=case.related_case_id,
+        merged_into=case.merged_into,
+        merged_sources=[{"case_id": s.case_id, "partner_id": s.partner_id, "external_ref": s.external_ref}
+                        for s in case.merged_sources] or None,
         dispatched_at=_stored(case.dispatched_at),
         accepted_at=_stored(case.accepted_at),
         closed_at=_stored(case.closed_at),
@@ -115,9 +121,20 @@ def _set_sparse_index_keys(model: CaseModel, case: Case) -> None:
     check_at = next_check_at(case)
     if check_at is not None:  # keys of the sparse due-date index, derived from the state
         model.due_shard, model.next_check_at = due_shard(case.case_id), to_storage(check_at)
+    place = place_key(case.region_code, case.category.value, case.status)
+    if place is not None:  # the sparse place index (possible duplicates at intake): open cases only
+        model.place_key = place
     visit_on = next_visit_check_on(case)
     if visit_on is not None:  # keys of the sparse return-visit index, derived likewise
         model.visit_shard, model.next_visit_check_on = visit_shard(case.case_id), visit_on.isoformat()
+
+
+def duplicate_to_json(duplicate: PossibleDuplicate) -> dict:
+    return {"case_id": duplicate.case_id, "reasons": [r.value for r in duplicate.reasons], "score": duplicate.score}
+
+
+def duplicate_from_json(data: dict) -> PossibleDuplicate:
+    return PossibleDuplicate(data["case_id"], tuple(DuplicateReason(r) for r in data["reasons"]), float(data["score"]))
 
 
 def extension_to_json(request: ExtensionRequest | None) -> dict | None:
@@ -207,6 +224,10 @@ def _case_from_model(model: CaseModel) -> Case:
         extension=extension_from_json(model.extension),
         extensions_approved=int(model.extensions_approved or 0),
         suspensions=[suspension_from_json(s) for s in model.suspensions or []],
+        possible_duplicates=[duplicate_from_json(d) for d in model.possible_duplicates or []],
+        related_case_id=model.related_case_id,
+        merged_into=model.merged_into,
+        merged_sources=[MergedSource(**source) for source in model.merged_sources or []],
         dispatched_at=from_storage(model.dispatched_at),
         accepted_at=from_storage(model.accepted_at),
         closed_at=from_storage(model.closed_at),

@@ -11,6 +11,8 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
+from ..domain.duplicates import place_key
+from ..domain.enums import CaseStatus
 from ..domain.supervision import DUE_SHARDS
 from ..domain.visits import VISIT_SHARDS
 from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
@@ -23,6 +25,10 @@ from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
 from .notification_outbox import notification_from_model, notification_to_model
 from .stats_rows import model_and_stats, update_stats
 from .transactions import transaction_attempts
+
+
+PARTY_CASES_LIMIT = 20
+"""Cases read per party key at intake: the newest, enough for the risk rule and for duplicates."""
 
 
 class CaseStore:
@@ -62,7 +68,7 @@ class CaseStore:
                             KeyModel(f"{PARTY_PREFIX}{pseudonym}", sort_key, case_id=case.case_id,
                                      expires_at=party_key_ttl)
                         )
-                    update_stats(transaction, case, changes)
+                    update_stats(transaction, (case, changes))
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
@@ -110,7 +116,7 @@ class CaseStore:
                             condition &= MediatorModel.active == True  # noqa: E712 - a DynamoDB condition
                         transaction.update(MediatorModel(mediator_id), actions=[MediatorModel.open_cases.add(delta)],
                                            condition=condition)
-                    update_stats(transaction, case, changes)
+                    update_stats(transaction, (case, changes))
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
@@ -121,6 +127,40 @@ class CaseStore:
             raise
         case.version += 1
         case.stats_recorded = counted
+
+    def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
+                   notifications: list[dict[str, Any]] = (), mediator_load: dict[str, int] | None = None) -> None:
+        """A merge (并案) in one transaction: both cases, each conditional on the version read
+        (StaleCase if either changed meanwhile: a merge the other way, an accept), their
+        events, the SMS, the mediators' open-case counters and the statistics rows. Two merges
+        of one pair at once cannot both commit, so no cycle can form."""
+        mediator_load = {k: v for k, v in (mediator_load or {}).items() if v}
+        try:
+            for attempt in transaction_attempts():
+                with attempt, TransactWrite(connection=self.connection,
+                                            client_request_token=attempt.request_token) as transaction:
+                    source_model, source_counted, source_changes = model_and_stats(source)
+                    target_model, target_counted, target_changes = model_and_stats(target)
+                    transaction.save(source_model)  # first and second: their conditions failing mean StaleCase
+                    transaction.save(target_model)
+                    for case, events in ((source, source_events), (target, target_events)):
+                        for index, event in enumerate(events):
+                            transaction.save(event_to_model(case.case_id, event, index))
+                    for record in notifications:
+                        transaction.save(notification_to_model(record))
+                    for mediator_id, delta in sorted(mediator_load.items()):
+                        transaction.update(MediatorModel(mediator_id), actions=[MediatorModel.open_cases.add(delta)],
+                                           condition=MediatorModel.mediator_id.exists())
+                    update_stats(transaction, (source, source_changes), (target, target_changes))
+        except TransactWriteError as exc:
+            reasons = exc.cancellation_reasons or []
+            failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
+            if failed and failed[0] in (0, 1):
+                raise StaleCase(source.case_id if failed[0] == 0 else target.case_id) from exc
+            raise
+        source.version += 1
+        target.version += 1
+        source.stats_recorded, target.stats_recorded = source_counted, target_counted
 
     def due_for_supervision(self, now: dt.datetime, page_size: int = 100) -> Iterator[Case]:
         """Cases whose next supervision check has come, shard by shard (no Scan)."""
@@ -152,13 +192,30 @@ class CaseStore:
             return None
         return claim.case_id, claim.request_hash
 
-    def party_seen_since(self, pseudonyms: list[str], since: dt.datetime) -> bool:
-        """True if any of these party keys has a case received at or after `since`."""
+    def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
+        """Party key → the ids of the cases received at or after `since` it appears in, newest
+        first, at most PARTY_CASES_LIMIT each: one Query per key (a phone or ID number)."""
         lower = to_storage(since)
+        found: dict[str, list[str]] = {}
         for pseudonym in pseudonyms:
-            for _ in KeyModel.query(f"{PARTY_PREFIX}{pseudonym}", KeyModel.sk >= lower, limit=1):
-                return True
-        return False
+            rows = KeyModel.query(f"{PARTY_PREFIX}{pseudonym}", KeyModel.sk >= lower, scan_index_forward=False,
+                                  limit=PARTY_CASES_LIMIT, page_size=PARTY_CASES_LIMIT)
+            found[pseudonym] = [row.case_id for row in rows if row.case_id]
+        return found
+
+    def cases(self, case_ids: Iterable[str]) -> list[Case]:
+        """The cases of these ids that exist (BatchGetItem, 100 keys a call), in no order."""
+        ids = sorted(set(case_ids))
+        return [case_from_model(model) for model in CaseModel.batch_get(ids, consistent_read=True)] if ids else []
+
+    def open_cases_at(self, region_code: str, category: str, since: dt.datetime,
+                      limit: int) -> list[Case]:
+        """The open cases of a village and category received at or after `since`, newest first,
+        at most `limit`: one Query of the sparse place index, which only open cases are on."""
+        key = place_key(region_code, category, CaseStatus.RECEIVED)
+        rows = CaseModel.by_place.query(key, CaseModel.received_key >= to_storage(since), scan_index_forward=False,
+                                        limit=limit, page_size=limit)
+        return [case_from_model(model) for model in rows]
 
     def events(self, case_id: str) -> list[Event]:
         return [

@@ -177,6 +177,15 @@ class CaseVisitIndex(GlobalSecondaryIndex):
     next_visit_check_on = UnicodeAttribute(range_key=True)
 
 
+class CasePlaceIndex(GlobalSecondaryIndex):
+    """Sparse place index: only open cases carry `place_key` = `<village>#<category>`. Intake
+    queries the last 30 days of a new case's village and category for possible duplicates."""
+
+    Meta = _index_meta("by_place", AllProjection())
+    place_key = UnicodeAttribute(hash_key=True)
+    received_key = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     """案件: the current state of one dispute (一案一档: its timeline is in CaseItemModel)."""
 
@@ -224,6 +233,11 @@ class CaseModel(Model):
     extension = JSONAttribute(null=True)
     extensions_approved = NumberAttribute(null=True)
     suspensions = JSONAttribute(null=True)
+    possible_duplicates = JSONAttribute(null=True)
+    related_case_id = UnicodeAttribute(null=True)
+    merged_into = UnicodeAttribute(null=True)
+    merged_sources = JSONAttribute(null=True)
+    place_key = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     next_check_at = UnicodeAttribute(null=True)
     dispatched_at = UnicodeAttribute(null=True)
@@ -241,6 +255,7 @@ class CaseModel(Model):
     by_org = CaseOrgIndex()
     by_due = CaseDueIndex()
     by_visit = CaseVisitIndex()
+    by_place = CasePlaceIndex()
 
 
 class NotificationReleaseIndex(GlobalSecondaryIndex):

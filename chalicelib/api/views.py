@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from enum import Enum
 from typing import Any
 
@@ -10,6 +11,7 @@ from ..adapters.clock import from_storage, to_storage
 from ..domain.access import Principal, sees_parties_in_full
 from ..domain.calendar import rfc3339
 from ..domain.case import Case, Event, ExtensionRequest, Suspension
+from ..domain.duplicates import PossibleDuplicate
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.masking import mask_party, mask_phone, redact_text
 
@@ -19,7 +21,23 @@ def _amount(value: float | None) -> int | float | None:
     return int(value) if value is not None and float(value).is_integer() else value
 
 
-def case_view(case: Case, principal: Principal) -> dict[str, Any]:
+def case_view(case: Case, principal: Principal, outcome_status: str | None = None) -> dict[str, Any]:
+    """The contract's case view. Staff see the possible duplicates and the merge links; a partner
+    never learns another case exists: its merged case shows `outcome_status` instead."""
+    view = _case_fields(case, principal)
+    if principal.is_staff:
+        view.update(possible_duplicates=[duplicate_view(d) for d in case.possible_duplicates],
+                    merged_into=case.merged_into, merged_from=[s.case_id for s in case.merged_sources])
+    elif case.merged_into:
+        view["outcome_status"] = outcome_status
+    return view
+
+
+def duplicate_view(duplicate: PossibleDuplicate) -> dict[str, Any]:
+    return {"case_id": duplicate.case_id, "reasons": [r.value for r in duplicate.reasons], "score": duplicate.score}
+
+
+def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
     parties = [p.to_dict() for p in case.parties]
     in_full = sees_parties_in_full(principal)
     if not in_full:
@@ -84,6 +102,33 @@ def suspension_view(suspension: Suspension, text=_redacted) -> dict[str, Any]:
 
 def event_view(event: Event) -> dict[str, Any]:
     return {"at": rfc3339(event.at), "type": event.type, "actor": event.actor, "detail": event.detail}
+
+
+STAFF_ONLY_EVENTS = frozenset({"duplicate_suspected", "merged_in"})
+"""Timeline events about other cases: a partner's timeline leaves them out."""
+OTHER_CASE_FIELDS = ("into", "from_case", "related_case_id")
+"""Timeline details naming another case: left out of a partner's timeline."""
+DETAIL_HIDDEN_EVENTS = frozenset({"merged"})
+"""Events a partner sees without their detail (a merge's reason is staff's text about the other case)."""
+
+
+def timeline_view(events: list[Event], principal: Principal) -> list[dict[str, Any]]:
+    """The timeline as the caller may read it: a partner's without other cases' ids (§12)."""
+    if principal.is_staff:
+        return [event_view(event) for event in events]
+    shown = []
+    for event in events:
+        if event.type in STAFF_ONLY_EVENTS:
+            continue
+        detail = {} if event.type in DETAIL_HIDDEN_EVENTS else {
+            k: v for k, v in event.detail.items() if k not in OTHER_CASE_FIELDS}
+        if "related_case_id" in event.detail:
+            detail["reason"] = RELATED_REASON_FOR_PARTNERS
+        shown.append(event_view(replace(event, detail=detail)))
+    return shown
+
+
+RELATED_REASON_FOR_PARTNERS = "routed to the org already handling a case of the same party (首接负责)"
 
 
 def notification_view(record: dict[str, Any]) -> dict[str, Any]:

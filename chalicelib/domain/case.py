@@ -21,16 +21,16 @@ from .deadlines import (
     EXTENSION_CAP, MAX_SUSPENSION_DAYS, MAX_SUSPENSIONS_PER_DISPATCH, SUPERVISION_LEVEL, SupervisionStep,
     deadlines_for, ladder, moved_deadline)
 from .enums import (
-    CaseStatus, CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType, Referral,
-    RiskIndicator, RiskLevel, SuspensionReason, Tier)
+    OPEN_STATUSES, CaseStatus, CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType,
+    Referral, RiskIndicator, RiskLevel, SuspensionReason, Tier)
+from .duplicates import PossibleDuplicate
 from .notices import RED_ALERT_LEVELS, Notice, NoticeKind
-from .routing import RouteDecision, Unroutable, escalation_tier
+from .risk import RiskFacts, grade, most_severe
+from .routing import RouteDecision, Unroutable, escalation_tier, initial_tier, is_below
 from .supervision import SELF_HEAL_DELAY, Deadline, current_deadline, next_routing_attempt
 from .visits import NOTIFIED_FIELD, PERFORMANCE_HORIZON_DAYS, follow_up_visit, needs_rectification, notices_due, \
     plan_visits
 
-OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
-"""Statuses of a case still being worked on."""
 
 ASSIGNED_STATUSES = frozenset({CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
 """Statuses in which a case counts towards its mediator's open cases (used by routing)."""
@@ -75,6 +75,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("decide_extension", frozenset({CaseStatus.ACCEPTED}), None, "extension_decided"),
         Transition("suspend", frozenset({CaseStatus.ACCEPTED}), None, "suspended"),
         Transition("resume", frozenset({CaseStatus.ACCEPTED}), None, "resumed"),
+        Transition("merge", OPEN_STATUSES, CaseStatus.MERGED, "merged"),
+        Transition("absorb", OPEN_STATUSES, None, "merged_in"),  # the merge's target
     )
 }
 """The state machine (§3, §5): every change a case can go through."""
@@ -236,6 +238,25 @@ class Suspension:
     """Once resumed: the working days it lasted, by which the resolve deadline moved."""
 
 
+@dataclass(frozen=True)
+class MergedSource:
+    """A case merged into this one (并案): what its partner is told when this one ends."""
+
+    case_id: str
+    partner_id: str | None
+    external_ref: str
+
+
+MERGE_OUTCOME_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.UNRESOLVED, CaseStatus.CLOSED,
+                                    CaseStatus.WITHDRAWN})
+"""A merge target reaching one of these tells every merged source's partner (`case.merged_outcome`)."""
+
+
+def _same_party(first: Party, second: Party) -> bool:
+    return bool((first.phone and first.phone == second.phone)
+                or (first.id_number and first.id_number == second.id_number))
+
+
 @dataclass
 class Case:
     case_id: str
@@ -290,6 +311,12 @@ class Case:
     extensions_approved: int = 0
     """Approved extensions over the case's life (the statistics' extension rate)."""
     suspensions: list[Suspension] = field(default_factory=list)
+    possible_duplicates: list[PossibleDuplicate] = field(default_factory=list)
+    """Open cases that may be the same dispute, found at intake (重复件), best first."""
+    related_case_id: str | None = None
+    """The open case sharing a party found at intake (关联件): routing tries its org first (首接负责)."""
+    merged_into: str | None = None
+    merged_sources: list[MergedSource] = field(default_factory=list)
     dispatched_at: dt.datetime | None = None
     accepted_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
@@ -347,7 +374,8 @@ class Case:
         self.unroutable_attempts = 0
         routed = Event(at, "routed", SYSTEM, {
             "reason": decision.reason, "tier": decision.tier.value, "org_id": org.org_id,
-            "mediator_id": mediator.mediator_id, "tiers_tried": [t.value for t in decision.tiers_tried]})
+            "mediator_id": mediator.mediator_id, "tiers_tried": [t.value for t in decision.tiers_tried],
+            **({"related_case_id": decision.related_case_id} if decision.related_case_id else {})})
         notices = [Notice(NoticeKind.DISPATCH, org.org_id, mediator.mediator_id, due=deadlines.accept_due_at)]
         if self.risk_level in RED_ALERT_LEVELS:
             notices.append(Notice(NoticeKind.RED_ALERT, org.org_id))
@@ -610,6 +638,54 @@ class Case:
         self.supervision_steps, self.overdue = [], False
         self.ladder = ladder(new_due, now, calendar)
         return True
+
+    # ------------------------------------------------------------ merge (§12)
+
+    def merge_into(self, target: Case, reason: str, now: dt.datetime, actor: str) -> tuple[Outcome, Outcome]:
+        """并案: this case becomes `merged` into `target`, which takes its parties (a party with
+        the same phone or ID number once), the union of the risk indicators and the larger party
+        count, and is graded again, never lower; a grade that needs a higher tier than the
+        target's sends it up like an escalation (reason `merge`). Returns the outcomes of this
+        case and of the target. Chains are refused: the target must not be merged, and a case
+        others were merged into is not merged itself (its target takes them instead)."""
+        if target.case_id == self.case_id:
+            raise InvalidValue("into", "a case cannot be merged into itself")
+        change = self._begin("merge")
+        if not target.allows("absorb"):
+            raise RuleBroken(f"the target case is {target.status.value}: only an open case takes a merge")
+        if self.merged_sources:
+            raise RuleBroken("other cases were merged into this one: merge them all into one target instead")
+        absorbing = target._begin("absorb")
+        self.merged_into = target.case_id
+        self._stop_suspension(now)
+        self.ladder, self.supervision_steps, self.overdue = {}, [], False
+        source = change.done(now, actor, {"into": target.case_id, "reason": reason})
+        return source, target._absorb(self, absorbing, reason, now, actor)
+
+    def _absorb(self, source: Case, change: _Change, reason: str, now: dt.datetime, actor: str) -> Outcome:
+        added = [p for p in source.parties if not any(_same_party(p, mine) for mine in self.parties)]
+        self.parties = [*self.parties, *added]
+        self.risk_indicators = list(dict.fromkeys([*self.risk_indicators, *source.risk_indicators]))
+        self.party_count = max(self.party_count, len(self.parties))
+        self.merged_sources = [*self.merged_sources,
+                               MergedSource(source.case_id, source.partner_id, source.external_ref)]
+        before = self.risk_level
+        assessment = grade(RiskFacts(frozenset(self.risk_indicators), self.party_count, self.amount_cny, False))
+        self.risk_level = most_severe(before, assessment.level)
+        detail: dict[str, Any] = {"from_case": source.case_id, "reason": reason, "parties_added": len(added),
+                                  "party_count": self.party_count, "risk_level": self.risk_level.value,
+                                  "previous_risk_level": before.value}
+        escalated = []
+        needed = initial_tier(self.risk_level, self.party_count, self.route_floor)
+        if self.tier is not None and self.status in ASSIGNED_STATUSES and is_below(self.tier, needed):
+            escalated.append(Event(now, TRANSITIONS["escalate"].event, actor, {
+                "reason": "merge", "from_tier": self.tier.value, "to_tier": needed.value, "org_id": self.org_id}))
+            detail["rerouted_to_tier"] = needed.value
+            self.status = CaseStatus.RECEIVED
+            self._escalate_to(needed, now)
+        outcome = change.done(now, actor, detail)
+        outcome.events.extend(escalated)
+        return outcome
 
     # ------------------------------------------------------ the sweeps (§6)
 

@@ -122,6 +122,10 @@ class CaseStatus(LabelledEnum):
     MERGED = ("merged", "已合并")
 
 
+OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
+"""Statuses of a case still being worked on."""
+
+
 class Referral(LabelledEnum):
     """诉求分流: where a dispute goes when mediation fails."""
 

@@ -81,3 +81,8 @@ def grade(facts: RiskFacts, rules: Iterable[RiskRule] = RISK_RULES) -> RiskAsses
         return RiskAssessment(RiskLevel.BLUE, ())
     level = min((rule.level for rule in fired), key=_SEVERITY.__getitem__)
     return RiskAssessment(level, tuple(rule.reason for rule in fired if rule.level == level))
+
+
+def most_severe(*levels: RiskLevel) -> RiskLevel:
+    """The most severe of `levels` (a regrade never lowers a case's level)."""
+    return min(levels, key=_SEVERITY.__getitem__)

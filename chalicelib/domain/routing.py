@@ -56,6 +56,8 @@ class RouteDecision:
     mediator: MediatorCandidate
     reason: str
     tiers_tried: tuple[Tier, ...]
+    related_case_id: str | None = None
+    """The open case of the same party whose org and mediator took this one (首接负责)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,11 @@ def initial_tier(risk_level: RiskLevel, party_count: int, floor: Tier | None = N
     return max(tiers, key=_RANK.__getitem__)
 
 
+def is_below(tier: Tier, other: Tier) -> bool:
+    """Whether `tier` is lower than `other` (village < town < district)."""
+    return _RANK[Tier(tier)] < _RANK[Tier(other)]
+
+
 def escalation_tier(current: Tier) -> Tier | None:
     """The tier an escalated case goes to; None at `district`."""
     return Tier(current).up()
@@ -79,6 +86,24 @@ def escalation_tier(current: Tier) -> Tier | None:
 def candidate_scopes(region_code: str, tier: Tier) -> list[str]:
     """Keys `"{prefix}#{tier}"` of the orgs that may cover a place, most specific first."""
     return [f"{prefix}#{Tier(tier).value}" for prefix in reversed(ancestors_and_self(region_code))]
+
+
+def related_route(category: Category | str, start_tier: Tier, related_case_id: str, org: OrgCandidate | None,
+                  mediator: MediatorCandidate | None,
+                  excluded_org_ids: frozenset[str] = frozenset()) -> RouteDecision | None:
+    """首接负责: a case sharing a party with an open case goes to that case's org and mediator,
+    when the org handles its category and is not below the tier it starts at (§12); None when
+    it does not (or the org declined it, or the mediator is no longer active there)."""
+    category = Category(category).value
+    if org is None or mediator is None or org.org_id in excluded_org_ids:
+        return None
+    if not mediator.active or mediator.org_id != org.org_id:
+        return None
+    if (org.categories and not _names(org, category)) or is_below(org.tier, start_tier):
+        return None
+    reason = (f"related case {related_case_id} shares a party: to its {org.tier.value} org {org.org_id} and "
+              f"mediator {mediator.mediator_id} (首接负责)")
+    return RouteDecision(org.tier, org, mediator, reason, (org.tier,), related_case_id)
 
 
 def _names(org: OrgCandidate, category: str) -> bool:

@@ -36,7 +36,9 @@ Definitions (cases count by the Asia/Shanghai day of `received_at` in [from, to]
 - avg_hours_to_resolve = mean hours from received_at to the resolve action, over resolved;
 - resolved_below_district_share = resolved at village or town tier / resolved;
 - satisfaction_rate = visits done with no `dissatisfied` score / visits done;
-- overdue_open = open cases (received, dispatched, accepted) currently flagged overdue.
+- overdue_open = open cases (received, dispatched, accepted) currently flagged overdue;
+- merged = cases merged into another (并案): out of `total` and every rate, in `by_status`
+  (which so adds up to total + merged).
 A rate whose denominator is 0 is null.
 """
 
@@ -77,6 +79,7 @@ COUNTERS: tuple[str, ...] = (
     "resolved_below_district",
     "overdue_open",
     "concluded_extended",
+    "merged",
 )
 """Every counter of an aggregate row: one top-level number attribute each (DynamoDB `ADD`)."""
 
@@ -90,7 +93,11 @@ ROW_KINDS = (*RANK_KINDS, *(kind + MONTH_SUFFIX for kind in RANK_KINDS))
 
 
 def contributions(case) -> dict[str, int]:
-    """What one case adds to its region rows in its current state (non-zero counters only)."""
+    """What one case adds to its region rows in its current state (non-zero counters only).
+    A merged case (并案) counts as `merged` and in `by_status` only: its dispute is counted by
+    the case it was merged into."""
+    if case.status is CaseStatus.MERGED:
+        return {"merged": 1, STATUS_COUNTER[CaseStatus.MERGED]: 1}
     counts: dict[str, int] = {"total": 1, STATUS_COUNTER[case.status]: 1, CATEGORY_COUNTER[case.category]: 1,
                               CHANNEL_COUNTER[case.channel]: 1, RISK_COUNTER[case.risk_level]: 1}
     if case.tier is not None:
@@ -249,6 +256,7 @@ def figures(totals: Mapping[str, int]) -> dict:
         resolved_below_district_share=ratio(t["resolved_below_district"], resolved),
         satisfaction_rate=ratio(t["visits_ok"], t["visits"]),
         overdue_open=t["overdue_open"],
+        merged=t["merged"],
         counts={name: t[name] for name in (*PERFORMANCE_COUNTERS, "resolved_below_district", "concluded_extended")},
     )
     return result

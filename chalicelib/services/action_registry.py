@@ -13,9 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from datetime import date
-from typing import Callable, Generic, Literal, TypeVar
+from typing import Annotated, Callable, Generic, Literal, TypeVar
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from ..domain.access import CASE_HANDLERS, Permission, Relation
 from ..domain.calendar import WorkingCalendar
@@ -118,6 +118,13 @@ class SuspendCase(Action):
 
 class ResumeCase(Action):
     """恢复办理."""
+
+
+class MergeCase(Action):
+    """并案: this case into `into` (its own use case: two cases in one write)."""
+
+    into: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reason: Text(500)
 
 
 # ------------------------------------------------------------- the registry

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from ..adapters.clock import to_storage
 from ..domain.calendar import rfc3339
+from ..domain.case import MERGE_OUTCOME_STATUSES
 from ..domain.signing import derive_secret, sign
 from ..observability import logger
 from .ports import CallbackLog, Clock, Directory, Publisher, WebhookClient
@@ -28,6 +29,12 @@ the first failure, then further apart; 3,815 s in all before the dead-letter que
 def callback_payload(case, at: dt.datetime) -> dict[str, Any]:
     return {"event": "case.status_changed", "case_id": case.case_id, "external_ref": case.external_ref,
             "status": case.status.value, "at": rfc3339(at)}
+
+
+def merged_outcome_payload(source, status: str, at: dt.datetime) -> dict[str, Any]:
+    """§12: the outcome of the case a partner's case was merged into, under the partner's own ids."""
+    return {"event": "case.merged_outcome", "case_id": source.case_id, "external_ref": source.external_ref,
+            "status": status, "at": rfc3339(at)}
 
 
 def deadline_payload(case, reason: str, at: dt.datetime) -> dict[str, Any]:
@@ -53,8 +60,12 @@ class CallbackService:
         self._clock = clock
 
     def status_changed(self, case, at: dt.datetime) -> None:
-        """Queue a callback for a partner's case (staff-filed cases have no partner)."""
+        """Queue a callback for a partner's case (staff-filed cases have no partner); when a
+        merge target ends, one `case.merged_outcome` to each merged source's partner too."""
         self._queue(case, callback_payload(case, at))
+        if case.status in MERGE_OUTCOME_STATUSES:
+            for source in case.merged_sources:
+                self._queue(source, merged_outcome_payload(source, case.status.value, at))
 
     def deadline_changed(self, case, reason: str, at: dt.datetime) -> None:
         """Queue a `case.deadline_changed` callback (reason `extension` or `suspension`)."""

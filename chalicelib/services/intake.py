@@ -12,6 +12,9 @@ from ..observability import logger
 
 from ..domain.access import Principal
 from ..domain.case import SYSTEM, Case, Event, Party, new_case_id
+from ..domain.duplicates import (
+    MAX_PLACE_CANDIDATES, PLACE_WINDOW_DAYS, Candidate, DuplicateReason, PossibleDuplicate, possible_duplicates,
+    related_case, report_text)
 from ..domain.enums import Category, CategorySource, Channel, Role
 from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS, RiskFacts, grade
 from ..domain.triage import classify
@@ -36,10 +39,23 @@ class IntakeResult:
     """False when the request replays an earlier one (same owner, ref and content)."""
 
 
+def party_keys(secret_key: bytes, parties: list[Party]) -> dict[str, DuplicateReason]:
+    """Keyed hashes of the parties' phones and ID numbers (the repeated-party rule's and the
+    duplicate check's look-up keys), each with what a match on it means."""
+    values = {f"phone:{p.phone}": DuplicateReason.SAME_PHONE for p in parties if p.phone}
+    values.update({f"id:{p.id_number}": DuplicateReason.SAME_ID_NUMBER for p in parties if p.id_number})
+    return {hmac.new(secret_key, value.encode(), hashlib.sha256).hexdigest()[:40]: reason
+            for value, reason in values.items()}
+
+
 def party_pseudonyms(secret_key: bytes, parties: list[Party]) -> list[str]:
-    """Keyed hashes of the parties' phones and ID numbers, for the repeated-party rule."""
-    values = {f"phone:{p.phone}" for p in parties if p.phone} | {f"id:{p.id_number}" for p in parties if p.id_number}
-    return sorted(hmac.new(secret_key, value.encode(), hashlib.sha256).hexdigest()[:40] for value in values)
+    """The parties' look-up keys, sorted (stored one row per key and case)."""
+    return sorted(party_keys(secret_key, parties))
+
+
+def candidate(case: Case, party_reasons: set[DuplicateReason] = frozenset()) -> Candidate:
+    return Candidate(case.case_id, case.status, case.region_code, case.category.value,
+                     report_text(case.title, case.description), frozenset(party_reasons))
 
 
 DIGEST_FORM = "c1:"
@@ -109,13 +125,16 @@ class IntakeService:
 
         now = self._clock()
         parties = [Party(p.role.value, p.name, p.phone, p.id_number) for p in command.parties]
-        pseudonyms = party_pseudonyms(self._secret_key, parties)
+        keys = party_keys(self._secret_key, parties)
+        pseudonyms = sorted(keys)
         party_count = command.party_count or len(parties)
-        repeat = self._cases.party_seen_since(pseudonyms, now - dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS))
+        cases_by_key = self._cases.party_cases(pseudonyms, now - dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS))
+        repeat = any(cases_by_key.values())
         assessment = grade(
             RiskFacts(frozenset(command.risk_indicators), party_count, command.amount_cny, repeat)
         )
         triage = triage_of(command)
+        duplicates = self._possible_duplicates(command, triage.category, keys, cases_by_key, now)
         case = Case(
             case_id=new_case_id(now), owner=owner, external_ref=command.external_ref,
             partner_id=principal.partner_id,
@@ -125,6 +144,7 @@ class IntakeService:
             risk_indicators=list(dict.fromkeys(command.risk_indicators)), category=triage.category,
             category_source=triage.source, risk_level=assessment.level, received_at=now,
             request_hash=request_digest(owner, command), created_by=principal.actor,
+            possible_duplicates=duplicates, related_case_id=related_case(duplicates),
         )
         events = [
             Event(now, "received", principal.actor, {"channel": case.channel.value, "external_ref": case.external_ref}),
@@ -134,6 +154,10 @@ class IntakeService:
                 "risk_reasons": list(assessment.reasons),
             }),
         ]
+        if duplicates:
+            events.append(Event(now, "duplicate_suspected", SYSTEM, {"candidates": [
+                {"case_id": d.case_id, "reasons": [r.value for r in d.reasons], "score": d.score}
+                for d in duplicates]}))
         try:
             self._cases.create(case, events, pseudonyms, now + dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS + 1))
         except DuplicateReference as duplicate:  # a concurrent twin won the race
@@ -142,6 +166,23 @@ class IntakeService:
                                              "risk_level": case.risk_level.value})
         request_routing(self._publisher, case.case_id, "intake", now)
         return IntakeResult(case, created=True)
+
+    def _possible_duplicates(self, command: NewCase, category: Category, keys: dict[str, DuplicateReason],
+                             cases_by_key: dict[str, list[str]], now: dt.datetime) -> list[PossibleDuplicate]:
+        """重复件: the open cases sharing a party (by the party keys just read) and the open cases
+        of the village and category of the last 30 days (one Query of the place index) that may
+        be this dispute. Reads the cases the party keys name in one batch."""
+        party_reasons: dict[str, set[DuplicateReason]] = {}
+        for key, case_ids in cases_by_key.items():
+            for case_id in case_ids:
+                party_reasons.setdefault(case_id, set()).add(keys[key])
+        nearby = self._cases.open_cases_at(command.region_code, category.value,
+                                           now - dt.timedelta(days=PLACE_WINDOW_DAYS), MAX_PLACE_CANDIDATES)
+        found = {case.case_id: case for case in nearby}
+        found.update((case.case_id, case) for case in self._cases.cases(set(party_reasons) - set(found)))
+        candidates = [candidate(case, party_reasons.get(case_id, set())) for case_id, case in found.items()]
+        return possible_duplicates(command.region_code, category.value,
+                                   report_text(command.title, command.description), candidates)
 
     def _replay(self, case_id: str, stored_digest: str, owner: str, command: NewCase) -> IntakeResult:
         if not is_same_request(stored_digest, owner, command):

@@ -33,7 +33,22 @@ class CaseStore(Protocol):
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None: ...
 
-    def party_seen_since(self, pseudonyms: list[str], since: dt.datetime) -> bool: ...
+    def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
+                   notifications: list[dict[str, Any]] = (), mediator_load: dict[str, int] | None = None) -> None:
+        """Both cases of a merge in one write, each checked on its version (StaleCase)."""
+        ...
+
+    def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
+        """Party key → ids of the cases received since `since` that it appears in, newest first."""
+        ...
+
+    def cases(self, case_ids: Iterable[str]) -> list[Case]:
+        """The cases of these ids that exist, in no order (one batched read)."""
+        ...
+
+    def open_cases_at(self, region_code: str, category: str, since: dt.datetime, limit: int) -> list[Case]:
+        """The open cases of a village and category received since `since`, newest first."""
+        ...
 
     def events(self, case_id: str) -> list[Event]: ...
 

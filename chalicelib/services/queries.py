@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..domain.errors import InvalidCursor
 from ..domain.access import Principal, can_view_case
 from ..domain.case import Case, Event
@@ -11,6 +13,10 @@ from ..domain.regions import district_of
 from .commands import CaseFilters
 from .errors import Forbidden, NotFound, Unprocessable
 from .ports import CaseStore
+
+
+MOVED_EVENTS = frozenset({"note"})
+"""What of a merged case's timeline its target's timeline shows (the notes move with the dispute)."""
 
 
 class CaseQueries:
@@ -28,8 +34,26 @@ class CaseQueries:
         return case
 
     def timeline(self, case_id: str, principal: Principal) -> list[Event]:
-        self.case(case_id, principal)
-        return self._cases.events(case_id)
+        """The case's events, oldest first; a merge target's include the notes of the cases merged
+        into it (their `detail.from_case` names each one's case), for staff only."""
+        case = self.case(case_id, principal)
+        events = self._cases.events(case_id)
+        if principal.is_staff:
+            for source in case.merged_sources:
+                events += [replace(event, detail={**event.detail, "from_case": source.case_id})
+                           for event in self._cases.events(source.case_id) if event.type in MOVED_EVENTS]
+            events.sort(key=lambda event: event.at)
+        return events
+
+    def outcome_statuses(self, cases: list[Case], principal: Principal) -> dict[str, str | None]:
+        """For a partner's merged cases: the status of the case each was merged into, or None
+        while that one is open (§12 `outcome_status`); one batched read for them all."""
+        merged = {case.case_id: case.merged_into for case in cases if case.merged_into}
+        if principal.is_staff or not merged:
+            return {}
+        targets = {target.case_id: target for target in self._cases.cases(set(merged.values()))}
+        return {case_id: (targets[into].status.value if into in targets and not targets[into].is_open else None)
+                for case_id, into in merged.items()}
 
     def supervision_letters(self, case_id: str, principal: Principal) -> list[dict]:
         """督办函 issued on the case, oldest first."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..domain.calendar import rfc3339
-from ..domain.case import Case
+from ..domain.case import ASSIGNED_STATUSES, Case
 from ..domain.directory import Mediator, Org
 from ..domain.enums import CaseStatus, Tier
 from ..domain.errors import MediatorUnavailable, StaleCase
@@ -22,6 +22,7 @@ from ..domain.routing import (
     candidate_scopes,
     choose_route,
     initial_tier,
+    related_route,
 )
 from ..observability import logger
 from .callbacks import CallbackService
@@ -120,8 +121,13 @@ class RoutingService:
 
     def _decide(self, case: Case) -> tuple[RouteDecision | Unroutable, dict[str, Mediator]]:
         """The routing policy's choice for the case, and the mediators read on the way (the
-        chosen one's phone is the dispatch SMS's recipient: no second read)."""
+        chosen one's phone is the dispatch SMS's recipient: no second read). A case related to
+        an open one through a party goes to that case's org and mediator if §12 allows."""
         mediators_seen: dict[str, Mediator] = {}
+        start = initial_tier(case.risk_level, case.party_count, case.route_floor)
+        related = self._related_route(case, start, mediators_seen)
+        if related is not None:
+            return related, mediators_seen
 
         def mediators_of(org_id: str) -> list[MediatorCandidate]:
             mediators = list(self._directory.mediators_of(org_id))
@@ -129,12 +135,25 @@ class RoutingService:
             return [mediator_candidate(m) for m in mediators]
 
         decision = choose_route(
-            case.region_code, case.category, initial_tier(case.risk_level, case.party_count, case.route_floor),
+            case.region_code, case.category, start,
             orgs_by_tier=lambda tier: self._orgs_at(case.region_code, tier),
             mediators_of=mediators_of,
             excluded_org_ids=frozenset(case.declined_org_ids),
         )
         return decision, mediators_seen
+
+    def _related_route(self, case: Case, start: Tier, mediators_seen: dict[str, Mediator]) -> RouteDecision | None:
+        """首接负责: the org and mediator of the related case, if it is still with them."""
+        if not case.related_case_id:
+            return None
+        related = self._cases.get(case.related_case_id)
+        if related is None or related.status not in ASSIGNED_STATUSES or not related.mediator_id:
+            return None
+        org, mediator = self._directory.org(related.org_id), self._directory.mediator(related.mediator_id)
+        if mediator is not None:
+            mediators_seen[mediator.mediator_id] = mediator
+        return related_route(case.category, start, related.case_id, org and org_candidate(org),
+                             mediator and mediator_candidate(mediator), frozenset(case.declined_org_ids))
 
     def _orgs_at(self, region_code: str, tier: Tier) -> list[OrgCandidate]:
         """One GSI query per region prefix (at most three), whatever the directory's size."""

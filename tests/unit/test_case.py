@@ -48,6 +48,8 @@ EXPECTED = {
     "decide_extension": ({S.ACCEPTED}, None, "extension_decided"),
     "suspend": ({S.ACCEPTED}, None, "suspended"),
     "resume": ({S.ACCEPTED}, None, "resumed"),
+    "merge": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, S.MERGED, "merged"),  # §12
+    "absorb": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "merged_in"),  # the merge's target
 }
 
 VILLAGE_ORG = OrgCandidate("V-CN", "城南社区人民调解委员会", "320509102001", Tier.VILLAGE, MediationType.PEOPLE, (),
@@ -121,7 +123,15 @@ CALLS = {
         ExtensionDecision.APPROVE, "同意", now, SUPERVISOR, CAL),
     "suspend": lambda case, now: case.suspend(SuspensionReason.APPRAISAL, "等待鉴定", dt.date(2026, 11, 30), now, ACTOR),
     "resume": lambda case, now: suspended(case, now).resume(now, ACTOR, CAL),
+    "merge": lambda case, now: case.merge_into(other_case(), "同一纠纷", now, ACTOR)[0],
+    "absorb": lambda case, now: other_case().merge_into(case, "同一纠纷", now, ACTOR)[1],
 }
+
+
+def other_case(**fields) -> Case:
+    """Another open case of the same dispute, filed by 110."""
+    return make_case(S.RECEIVED, case_id="HW20261122TEST0002", external_ref="110-1", partner_id="demo-110",
+                     **fields)
 
 
 def requested(case: Case, now: dt.datetime) -> Case:
@@ -159,7 +169,8 @@ def test_allowed_changes_move_to_the_target_and_write_their_event(action, status
     assert outcome.status_changed is (case.status is not status)
 
 
-@pytest.mark.parametrize(("action", "status"), [r for r in REFUSED if r[0] != "visit_notice"], ids=lambda v: str(v))
+@pytest.mark.parametrize(("action", "status"), [r for r in REFUSED if r[0] not in ("visit_notice", "absorb")],
+                         ids=lambda v: str(v))
 def test_refused_changes_raise_and_leave_the_case_as_it_was(action, status):
     case = at_status(status)
     before = dataclasses.replace(case)

@@ -128,5 +128,5 @@ def test_the_parties_are_remembered_by_keyed_pseudonyms_of_their_numbers(centre,
     case = file_case(new_case("R-1"), PARTNER).case
     pseudonyms = party_pseudonyms(centre.services.settings.secret_key, case.parties)
     assert len(pseudonyms) == 2 and not any("13812345678" in p for p in pseudonyms)  # phone and ID number
-    assert store.party_seen_since(pseudonyms[:1], MONDAY)
-    assert not store.party_seen_since(pseudonyms, MONDAY + dt.timedelta(seconds=1))
+    assert store.party_cases(pseudonyms[:1], MONDAY)[pseudonyms[0]] == [case.case_id]
+    assert not any(store.party_cases(pseudonyms, MONDAY + dt.timedelta(seconds=1)).values())

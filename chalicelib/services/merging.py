@@ -1,0 +1,74 @@
+"""Merge (并案, §12): one dispute that came in through several doors becomes one case.
+
+The source becomes `merged` into the target, which takes its parties, risk
+indicators and party count, is graded again (never lower) and, when the new
+grade needs a higher tier, is routed again upwards. Both cases are written in
+one DynamoDB transaction, each conditional on the version read: two merges
+of one pair in opposite directions cannot both commit (no cycle), and a merge
+racing an accept on the source loses or wins whole, then retries on what it
+reads again.
+"""
+
+from __future__ import annotations
+
+from ..domain.access import Principal
+from ..domain.case import Case, InvalidValue, RuleBroken
+from ..domain.errors import StaleCase
+from ..observability import logger
+from .action_registry import MergeCase
+from .actions import ACT_ATTEMPTS
+from .callbacks import CallbackService
+from .errors import Conflict, Forbidden, Unprocessable
+from .ports import CaseStore, Clock, Publisher
+from .queries import CaseQueries
+from .routing import request_routing
+
+
+class CaseMerger:
+    def __init__(self, cases: CaseStore, queries: CaseQueries, callbacks: CallbackService, publisher: Publisher,
+                 clock: Clock):
+        self._cases = cases
+        self._queries = queries
+        self._callbacks = callbacks
+        self._publisher = publisher
+        self._clock = clock
+
+    def merge(self, case_id: str, command: MergeCase, principal: Principal) -> Case:
+        """Merge case `case_id` into `command.into`; the source as it stands after. A concurrent
+        write of either case makes it read both again and retry (409 with `expected_version`)."""
+        for attempt in range(1, ACT_ATTEMPTS + 1):
+            try:
+                return self._merge_once(case_id, command, principal)
+            except StaleCase:
+                if command.expected_version is not None or attempt == ACT_ATTEMPTS:
+                    raise Conflict("a case changed meanwhile; read them again and retry") from None
+                logger.info("merge: retry after a concurrent change", extra={"case_id": case_id})
+        raise AssertionError("unreachable")
+
+    def _merge_once(self, case_id: str, command: MergeCase, principal: Principal) -> Case:
+        source = self._queries.case(case_id, principal)  # 404 outside the caller's view
+        if not principal.is_staff:
+            raise Forbidden("only staff merge cases")
+        if command.into == source.case_id:
+            raise Unprocessable.field("into", "a case cannot be merged into itself")
+        target = self._queries.case(command.into, principal)  # 404: staff must see both
+        if command.expected_version is not None and command.expected_version != source.version:
+            raise Conflict(f"the case is at version {source.version}, not {command.expected_version}",
+                           version=source.version)
+        now = self._clock()
+        try:
+            merged, absorbed = source.merge_into(target, command.reason, now, principal.actor)
+        except RuleBroken as exc:
+            raise Conflict(str(exc)) from None
+        except InvalidValue as exc:
+            raise Unprocessable.field(exc.field, exc.message) from None
+        load = merged.merge(absorbed).mediator_load
+        self._cases.save_merge(source, merged.events, target, absorbed.events, mediator_load=load)
+        self._callbacks.status_changed(source, now)
+        if absorbed.status_changed:
+            self._callbacks.status_changed(target, now)
+        if absorbed.reroute:
+            request_routing(self._publisher, target.case_id, "merge", now)
+        logger.info("cases merged", extra={"case_id": source.case_id, "into": target.case_id,
+                                           "risk_level": target.risk_level.value})
+        return source
