@@ -6,17 +6,19 @@ open cases of the same village and category received in the last 30 days
 (a sparse index whose key the case carries only while it is open).
 
 Text similarity is the Dice coefficient of character bigrams of title and
-description together, leaving out the bigrams every dispute report shares
-(纠纷, 双方, 发生, ...). Chinese is written without spaces; bigrams need no
+description together, taken within runs of letters and digits, after the
+words every dispute report uses (纠纷, 双方, 发生争执, 多次协商未果, ...) are cut out. Chinese is written without spaces; bigrams need no
 word segmentation (a tokenizer such as jieba would add a 20 MB dictionary to
 the package and its load to every cold start) and a wrong segmentation
 cannot hide a match: two reports of one leak share 漏水, 楼上, 卫生 whatever
-the words around them. On reports of one dispute it gives 0.2-0.4; on
-different disputes of the same village and category, 0-0.07.
+the words around them. On pairs of reports of one dispute worded apart (the
+tests keep them) it gives 0.30-0.86; on different disputes of the same
+village and category, 0.0.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -25,16 +27,19 @@ from .enums import OPEN_STATUSES, CaseStatus, WireEnum
 PLACE_WINDOW_DAYS = 30
 """Open cases of the same village and category received this many days back are compared."""
 MAX_POSSIBLE_DUPLICATES = 10
-SIMILAR_TEXT_THRESHOLD = 0.18
+SIMILAR_TEXT_THRESHOLD = 0.2
 """Bigram Dice at or above which two reports read as one dispute."""
 MAX_PLACE_CANDIDATES = 200
 """The newest open cases of a village and category compared with a new one (a bound on the read)."""
 
-COMMON_BIGRAMS: frozenset[str] = frozenset({
-    "纠纷", "发生", "争执", "双方", "村民", "居民", "群众", "多次", "协商", "争吵", "矛盾", "问题", "要求", "反映",
-    "投诉", "当事", "事人", "调解", "一方", "对方", "邻居", "因为", "认为", "报警", "警人", "未果",
-})
-"""Bigrams of the reports' boilerplate, not of what a dispute is about: left out of the comparison."""
+COMMON_TERMS: tuple[str, ...] = (
+    "多次协商未果", "协商未果", "发生争执", "发生争吵", "发生矛盾", "发生冲突", "当事人", "报警人", "纠纷", "双方",
+    "一方", "对方", "村民", "居民", "群众", "多次", "协商", "争执", "争吵", "矛盾", "问题", "要求", "反映", "投诉",
+    "调解", "邻居", "因为", "认为", "发生", "未果", "引发",
+)
+"""The words of the reports' boilerplate, not of what a dispute is about: cut out before comparing."""
+
+_CUT = re.compile("|".join(sorted(map(re.escape, COMMON_TERMS), key=len, reverse=True)))
 
 
 class DuplicateReason(WireEnum):
@@ -79,15 +84,16 @@ class Candidate:
     party_reasons: frozenset[DuplicateReason] = field(default_factory=frozenset)
 
 
-def _normal(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).lower()
-    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+def _runs(text: str) -> list[str]:
+    """The runs of letters and digits of `text` (NFKC, lower case), boilerplate words cut out."""
+    text = _CUT.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    kept = "".join(ch if unicodedata.category(ch)[0] in "LN" else " " for ch in text)
+    return kept.split()
 
 
 def bigrams(text: str) -> frozenset[str]:
-    """The character bigrams of `text`, letters and digits only, boilerplate left out."""
-    normal = _normal(text)
-    return frozenset(normal[i:i + 2] for i in range(len(normal) - 1)) - COMMON_BIGRAMS
+    """The character bigrams within the runs of `text`."""
+    return frozenset(run[i:i + 2] for run in _runs(text) for i in range(len(run) - 1))
 
 
 def similarity(first: str, second: str) -> float:

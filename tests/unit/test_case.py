@@ -12,12 +12,12 @@ import pytest
 from chalicelib.domain.calendar import LIBRARY_CALENDAR as CAL
 from chalicelib.domain.calendar import WorkingCalendar, YearCalendar, rfc3339
 from chalicelib.domain.case import (
-    TRANSITIONS, Case, InvalidTransition, InvalidValue, Outcome, Party, RuleBroken)
+    TRANSITIONS, Case, InvalidTransition, InvalidValue, MergedSource, Outcome, Party, RuleBroken)
 from chalicelib.domain.deadlines import SupervisionStep
 from chalicelib.domain.enums import CaseStatus as S
 from chalicelib.domain.enums import (
-    CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType, Referral, RiskLevel,
-    SuspensionReason, Tier)
+    CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType, Referral, RiskIndicator,
+    RiskLevel, SuspensionReason, Tier)
 from chalicelib.domain.notices import NoticeKind, Recipient
 from chalicelib.domain.routing import MediatorCandidate, OrgCandidate, RouteDecision, Unroutable
 from chalicelib.domain.supervision import SELF_HEAL_DELAY, due_steps, next_check_at
@@ -668,3 +668,69 @@ def test_a_suspension_counts_to_resume_on_at_the_latest_whoever_ends_it():
         suspend(case)
         end(case, dt.datetime(2026, 12, 2, 10, tzinfo=SHANGHAI))
         assert (case.suspensions[0].working_days, case.resolve_due_at) == (5, end_of(2026, 12, 21))
+
+
+
+# ------------------------------------------------------------ merge (§12)
+
+def merged_pair(target_status: S = S.ACCEPTED, **source_fields):
+    target = at_status(target_status)
+    source = other_case(**source_fields)
+    source.dispatch(DECISION, MONDAY, CAL)
+    return source, target
+
+
+def test_a_merge_makes_the_source_merged_and_the_target_take_its_parties_and_indicators():
+    source, target = merged_pair(parties=[Party("applicant", "张三"), Party("respondent", "王五", "13912345678")],
+                                 risk_indicators=[RiskIndicator.VULNERABLE_PARTY])
+    target.parties = [Party("applicant", "张三"), Party("respondent", "王老五", "13912345678")]
+    merged, absorbed = source.merge_into(target, "同一纠纷", LATER, ACTOR)
+    assert (source.status, source.merged_into, source.ladder) == (S.MERGED, target.case_id, {})
+    assert [p.name for p in target.parties] == ["张三", "王老五", "张三"]  # same phone once; no number: kept
+    assert (target.risk_indicators, target.party_count, target.risk_level) == (
+        [RiskIndicator.VULNERABLE_PARTY], 3, RiskLevel.YELLOW)
+    assert [(s.case_id, s.partner_id, s.external_ref) for s in target.merged_sources] == [
+        (source.case_id, "demo-110", "110-1")]
+    assert (merged.events[0].type, merged.events[0].detail) == ("merged", {"into": target.case_id, "reason": "同一纠纷"})
+    assert merged.status_changed and merged.mediator_load == {"M-CN-1": -1} and not merged.reroute
+    assert absorbed.events[0].type == "merged_in" and absorbed.events[0].detail["from_case"] == source.case_id
+    assert not absorbed.status_changed and absorbed.mediator_load == {}
+    assert next_check_at(source) is None
+
+
+def test_a_merged_target_is_graded_again_never_lower_and_goes_up_a_tier_when_it_must():
+    source, target = merged_pair(risk_indicators=[RiskIndicator.DOMESTIC_VIOLENCE])  # orange: town
+    _, absorbed = source.merge_into(target, "同一纠纷", LATER, ACTOR)
+    assert (target.risk_level, target.status, target.route_floor, target.org_id) == (
+        RiskLevel.ORANGE, S.RECEIVED, Tier.TOWN, None)
+    assert [e.type for e in absorbed.events] == ["merged_in", "escalated"]
+    assert absorbed.events[1].detail == {"reason": "merge", "from_tier": "village", "to_tier": "town",
+                                         "org_id": "V-CN"}
+    assert absorbed.reroute and absorbed.status_changed and absorbed.mediator_load == {"M-CN-1": -1}
+    red = at_status(S.ACCEPTED)
+    red.risk_level = RiskLevel.RED
+    calm, _ = merged_pair()
+    calm.merge_into(red, "同一纠纷", LATER, ACTOR)
+    assert red.risk_level is RiskLevel.RED  # a blue source lowers nothing
+
+
+def test_a_received_target_is_graded_again_and_routed_later_as_it_is():
+    source, target = merged_pair(S.RECEIVED, risk_indicators=[RiskIndicator.GROUP_DISPUTE])
+    _, absorbed = source.merge_into(target, "同一纠纷", LATER, ACTOR)
+    assert (target.status, target.risk_level, absorbed.reroute) == (S.RECEIVED, RiskLevel.ORANGE, False)
+
+
+@pytest.mark.parametrize(("prepare", "error", "message"), [
+    (lambda source, target: (source, source), InvalidValue, "itself"),
+    (lambda source, target: (source, make_case(S.CLOSED)), RuleBroken, "target case is closed"),
+    (lambda source, target: (source, make_case(S.MERGED)), RuleBroken, "target case is merged"),
+    (lambda source, target: (dataclasses.replace(source, merged_sources=[MergedSource("HW1", None, "x")]), target),
+     RuleBroken, "other cases were merged into this one"),
+    (lambda source, target: (dataclasses.replace(source, status=S.RESOLVED), target), InvalidTransition, "resolved"),
+])
+def test_a_refused_merge_changes_neither_case(prepare, error, message):
+    source, target = prepare(*merged_pair())
+    before = (dataclasses.replace(source), dataclasses.replace(target))
+    with pytest.raises(error, match=message):
+        source.merge_into(target, "同一纠纷", LATER, ACTOR)
+    assert (source, target) == before

@@ -16,6 +16,7 @@ from chalicelib.domain.routing import (
     choose_route,
     escalation_tier,
     initial_tier,
+    related_route,
 )
 
 PLACE = "320509102001"
@@ -252,3 +253,28 @@ def test_unroutable_from_district_tries_district_only() -> None:
 def test_category_as_wire_string() -> None:
     d = Directory([org("V1", PLACE, Tier.VILLAGE, "neighbor")], [med("M1", "V1")])
     assert decided(d.route("neighbor")).org.org_id == "V1"  # type: ignore[arg-type]
+
+
+# 首接负责: (org of the related case, its mediator, the new case's category and start tier, excluded, taken)
+RELATED = [
+    (org("V", PLACE[:9], Tier.VILLAGE), med("M", "V"), "neighbor", Tier.VILLAGE, (), True),
+    (org("V", PLACE[:9], Tier.VILLAGE, "neighbor"), med("M", "V"), "neighbor", Tier.VILLAGE, (), True),
+    (org("T", PLACE[:6], Tier.TOWN), med("M", "T"), "neighbor", Tier.VILLAGE, (), True),  # above is fine
+    (org("V", PLACE[:9], Tier.VILLAGE, "labor_wages"), med("M", "V"), "neighbor", Tier.VILLAGE, (), False),
+    (org("V", PLACE[:9], Tier.VILLAGE), med("M", "V"), "neighbor", Tier.TOWN, (), False),  # below the new case's tier
+    (org("V", PLACE[:9], Tier.VILLAGE), med("M", "V"), "neighbor", Tier.VILLAGE, ("V",), False),  # it declined
+    (org("V", PLACE[:9], Tier.VILLAGE), med("M", "V", active=False), "neighbor", Tier.VILLAGE, (), False),
+    (org("V", PLACE[:9], Tier.VILLAGE), med("M", "OTHER"), "neighbor", Tier.VILLAGE, (), False),  # moved org
+    (None, med("M", "V"), "neighbor", Tier.VILLAGE, (), False),  # the org is gone
+]
+
+
+@pytest.mark.parametrize(("related_org", "mediator", "category", "start", "excluded", "taken"), RELATED)
+def test_a_related_case_takes_its_org_and_mediator_when_the_rules_allow(related_org, mediator, category, start,
+                                                                        excluded, taken):
+    decision = related_route(category, start, "HW20261123RELATED1", related_org, mediator, frozenset(excluded))
+    assert (decision is not None) is taken
+    if taken:
+        assert (decision.org, decision.mediator, decision.tier, decision.related_case_id) == (
+            related_org, mediator, related_org.tier, "HW20261123RELATED1")
+        assert "HW20261123RELATED1" in decision.reason and "首接负责" in decision.reason
