@@ -9,10 +9,13 @@ Writes (read-modify-write) into bench/results.json:
 - "sweep": the supervision sweep over N open cases of which K are due:
   items read (from DynamoDB's ScannedCount), calls, pages, seconds;
 - "resume_sweep": the same sweep resuming N suspended cases whose `resume_on` has begun,
-  alone and among M suspended cases not yet due (which the due index does not return).
+  alone and among M suspended cases not yet due (which the due index does not return);
+- "duplicate_check_intake", "duplicate_check_cpu", "related_case_operations": §12, see
+  bench/duplicates.py (which also runs alone).
 
 Usage: python bench/run.py [--open-cases 100000] [--due-fraction 0.01]
                            [--resume-due 1000] [--resume-not-due 10000]
+                           [--other-cases 20000] [--open-at-place 0,10,100,200,500] [--skip-duplicates]
 """
 
 from __future__ import annotations
@@ -431,10 +434,15 @@ def main() -> None:
     parser.add_argument("--resume-not-due", type=int, default=10_000,
                         help="suspended cases not yet due, in the resume sweep's second run")
     parser.add_argument("--skip-resume-sweep", action="store_true")
+    from bench import duplicates
+
+    duplicates.add_arguments(parser)
     args = parser.parse_args()
     operations_, calendar = operations()
     update = {"operations": operations_, "calendar_reads": calendar, "routing_at_scale": routing_at_scale()}
     print(json.dumps(update, ensure_ascii=False, indent=1))
+    if not args.skip_duplicates:
+        update.update(duplicates.run(args))
     if not args.skip_resume_sweep:
         update["resume_sweep"] = {"due_only": resume_sweep(args.resume_due, 0),
                                   "among_not_due": resume_sweep(args.resume_due, args.resume_not_due)}
@@ -445,6 +453,13 @@ def main() -> None:
                     "always cold), and again whenever the cache has run out during the run (moto's pace); "
                     "the resumes use the cached calendar, however many there are"}
         print(json.dumps({"resume_sweep": update["resume_sweep"]}, ensure_ascii=False, indent=1))
+    else:  # keep the sweep-run figures of the last resume sweep, which measured them
+        try:
+            stored = json.loads(RESULTS.read_text()).get("calendar_reads", {}).get("supervision_sweep_run")
+        except (FileNotFoundError, json.JSONDecodeError):
+            stored = None
+        if stored is not None:
+            calendar["supervision_sweep_run"] = stored
     if not args.skip_sweep:
         update["sweep"] = sweep(args.open_cases, args.due_fraction)
         print(json.dumps({"sweep": update["sweep"]}, ensure_ascii=False, indent=1))
