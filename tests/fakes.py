@@ -25,7 +25,7 @@ from chalicelib.domain.calendar import WorkingCalendar, YearCalendar
 from chalicelib.domain.case import Case, Event, SupervisionLetter
 from chalicelib.domain.case_query import CaseQuery
 from chalicelib.domain.directory import Mediator, Org, Partner, Region
-from chalicelib.domain.duplicates import place_key
+from chalicelib.domain.duplicates import Candidate, place_key, report_text
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
@@ -305,12 +305,13 @@ class FakeCaseStore:
     def cases(self, case_ids: Iterable[str]) -> list[Case]:
         return [copy.deepcopy(self._cases[case_id]) for case_id in sorted(set(case_ids)) if case_id in self._cases]
 
-    def open_cases_at(self, region_code: str, category: str, since: dt.datetime, limit: int) -> list[Case]:
+    def open_reports_at(self, region_code: str, category: str, since: dt.datetime, limit: int) -> list[Candidate]:
         """The sparse place index: the key each case's state gives it, as the real store derives it."""
         key = place_key(region_code, category, CaseStatus.RECEIVED)
         held = [case for case in self._cases.values()
                 if place_key(case.region_code, case.category.value, case.status) == key and case.received_at >= since]
-        return copy.deepcopy(sorted(held, key=_received_key, reverse=True)[:limit])
+        return [Candidate(c.case_id, c.status, c.region_code, c.category.value, report_text(c.title, c.description))
+                for c in sorted(held, key=_received_key, reverse=True)[:limit]]
 
     def events(self, case_id: str) -> list[Event]:
         return copy.deepcopy(self._events.get(case_id, []))

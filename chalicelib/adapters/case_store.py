@@ -11,7 +11,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
-from ..domain.duplicates import place_key
+from ..domain.duplicates import Candidate, place_key, report_text
 from ..domain.enums import CaseStatus
 from ..domain.supervision import DUE_SHARDS
 from ..domain.visits import VISIT_SHARDS
@@ -208,14 +208,15 @@ class CaseStore:
         ids = sorted(set(case_ids))
         return [case_from_model(model) for model in CaseModel.batch_get(ids, consistent_read=True)] if ids else []
 
-    def open_cases_at(self, region_code: str, category: str, since: dt.datetime,
-                      limit: int) -> list[Case]:
-        """The open cases of a village and category received at or after `since`, newest first,
-        at most `limit`: one Query of the sparse place index, which only open cases are on."""
+    def open_reports_at(self, region_code: str, category: str, since: dt.datetime, limit: int) -> list[Candidate]:
+        """The reports of the open cases of a village and category received at or after `since`,
+        newest first, at most `limit`: one Query of the sparse place index, which only open
+        cases are on and which holds just what the comparison reads."""
         key = place_key(region_code, category, CaseStatus.RECEIVED)
         rows = CaseModel.by_place.query(key, CaseModel.received_key >= to_storage(since), scan_index_forward=False,
                                         limit=limit, page_size=limit)
-        return [case_from_model(model) for model in rows]
+        return [Candidate(row.case_id, CaseStatus(row.status), row.region_code, row.category,
+                          report_text(row.title, row.description)) for row in rows]
 
     def events(self, case_id: str) -> list[Event]:
         return [

@@ -98,7 +98,10 @@ def bigrams(text: str) -> frozenset[str]:
 
 def similarity(first: str, second: str) -> float:
     """Dice coefficient of the two texts' bigrams, 0.0-1.0."""
-    a, b = bigrams(first), bigrams(second)
+    return _dice(bigrams(first), bigrams(second))
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
     return 2 * len(a & b) / (len(a) + len(b)) if a and b else 0.0
 
 
@@ -120,12 +123,13 @@ def possible_duplicates(region_code: str, category: str, text: str,
     those sharing a party, and those of its village and category whose report reads alike
     (the place alone, without similar text, is not enough)."""
     found = []
+    mine = bigrams(text)  # once, not per candidate
     for candidate in {c.case_id: c for c in candidates}.values():
         if candidate.status not in OPEN_STATUSES:
             continue
         reasons = [r for r in (DuplicateReason.SAME_PHONE, DuplicateReason.SAME_ID_NUMBER)
                    if r in candidate.party_reasons]
-        text_similarity = similarity(text, candidate.text)
+        text_similarity = _dice(mine, bigrams(candidate.text))
         same_place = candidate.region_code == region_code and candidate.category == category
         if same_place and text_similarity >= SIMILAR_TEXT_THRESHOLD:
             reasons += [DuplicateReason.SAME_PLACE_AND_CATEGORY, DuplicateReason.SIMILAR_TEXT]

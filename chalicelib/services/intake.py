@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..observability import logger
 
@@ -53,9 +53,9 @@ def party_pseudonyms(secret_key: bytes, parties: list[Party]) -> list[str]:
     return sorted(party_keys(secret_key, parties))
 
 
-def candidate(case: Case, party_reasons: set[DuplicateReason] = frozenset()) -> Candidate:
+def candidate(case: Case) -> Candidate:
     return Candidate(case.case_id, case.status, case.region_code, case.category.value,
-                     report_text(case.title, case.description), frozenset(party_reasons))
+                     report_text(case.title, case.description))
 
 
 DIGEST_FORM = "c1:"
@@ -176,11 +176,11 @@ class IntakeService:
         for key, case_ids in cases_by_key.items():
             for case_id in case_ids:
                 party_reasons.setdefault(case_id, set()).add(keys[key])
-        nearby = self._cases.open_cases_at(command.region_code, category.value,
-                                           now - dt.timedelta(days=PLACE_WINDOW_DAYS), MAX_PLACE_CANDIDATES)
-        found = {case.case_id: case for case in nearby}
-        found.update((case.case_id, case) for case in self._cases.cases(set(party_reasons) - set(found)))
-        candidates = [candidate(case, party_reasons.get(case_id, set())) for case_id, case in found.items()]
+        nearby = {report.case_id: report for report in self._cases.open_reports_at(
+            command.region_code, category.value, now - dt.timedelta(days=PLACE_WINDOW_DAYS), MAX_PLACE_CANDIDATES)}
+        nearby.update((case.case_id, candidate(case)) for case in self._cases.cases(set(party_reasons) - set(nearby)))
+        candidates = [replace(report, party_reasons=frozenset(party_reasons.get(case_id, ())))
+                      for case_id, report in nearby.items()]
         return possible_duplicates(command.region_code, category.value,
                                    report_text(command.title, command.description), candidates)
 

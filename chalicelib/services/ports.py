@@ -14,6 +14,7 @@ from ..domain.calendar import WorkingCalendar, YearCalendar
 from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
 from ..domain.directory import Mediator, Org, Partner, Region
+from ..domain.duplicates import Candidate
 
 Clock = Callable[[], dt.datetime]
 """Now, timezone-aware."""
@@ -46,8 +47,8 @@ class CaseStore(Protocol):
         """The cases of these ids that exist, in no order (one batched read)."""
         ...
 
-    def open_cases_at(self, region_code: str, category: str, since: dt.datetime, limit: int) -> list[Case]:
-        """The open cases of a village and category received since `since`, newest first."""
+    def open_reports_at(self, region_code: str, category: str, since: dt.datetime, limit: int) -> list[Candidate]:
+        """The reports of the open cases of a village and category received since `since`, newest first."""
         ...
 
     def events(self, case_id: str) -> list[Event]: ...
