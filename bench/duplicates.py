@@ -7,8 +7,7 @@ Writes (read-modify-write) into bench/results.json:
   in one of 20,000 other cases (other villages and categories, open and closed) plus closed
   and stale open cases at the same place;
 - "duplicate_check_cpu": CPU time of `domain.duplicates.possible_duplicates` per intake over
-  realistic report texts, by the number of candidates; and of turning the place Query's items
-  into cases, for comparison;
+  realistic report texts, by the number of candidates;
 - "related_case_operations": calls per routing of a related case (首接负责, and when the
   related org cannot take it), per merge, and per merge that sends the target up a tier with
   the routing that follows.
@@ -443,11 +442,8 @@ def _cpu_per_call(fn, seconds: float, trials: int = 5) -> float:
 
 def duplicate_check_cpu(candidate_counts: list[int], seconds: float) -> dict:
     """CPU of `possible_duplicates` per intake, the new reports in turn against `count` open
-    cases of the place (the reports above, in turn); and of turning query items into cases."""
-    from chalicelib.adapters.case_mapping import case_from_model, case_to_model
-    from chalicelib.adapters.models import CaseModel
+    cases of the place (the reports above, in turn)."""
     from chalicelib.domain.duplicates import bigrams, possible_duplicates, report_text
-    from chalicelib.domain.enums import CaseStatus
     from tests.support import VILLAGE
 
     new_texts = [report_text(*report) for report in NEW_REPORTS]
@@ -465,25 +461,16 @@ def duplicate_check_cpu(candidate_counts: list[int], seconds: float) -> dict:
                      "us_per_candidate": round(per_intake * 1e6 / count, 2) if count else None,
                      "flagged_per_new_report": found})
     new_bigrams = _cpu_per_call(lambda: [bigrams(text) for text in new_texts], seconds / 4) / len(new_texts)
-    # the place Query's items as DynamoDB returns them, into Case objects (what the intake does first)
-    now = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-    raw = [case_to_model(_stored_case(f"HWRAW{index:05d}", VILLAGE, PLACE_CATEGORY, CaseStatus.ACCEPTED,
-                                      now - dt.timedelta(hours=index), index, f"133{index:08d}")).serialize()
-           for index in range(200)]
-    per_200 = _cpu_per_call(lambda: [case_from_model(CaseModel.from_raw_data(item)) for item in raw], seconds / 2)
     texts = [report_text(*report) for report in REPORTS] + new_texts
     return {
         "by_candidates": rows,
         "new_report_bigrams_us": round(new_bigrams * 1e6, 1),
-        "item_to_case_us_per_item": round(per_200 * 1e6 / 200, 1),
         "report_chars": {"mean": round(statistics.mean(map(len, texts))), "min": min(map(len, texts)),
                          "max": max(map(len, texts))},
         "reports": {"open": len(REPORTS), "new": len(NEW_REPORTS)},
         "note": ("time.process_time, median of 5 trials of repeated calls; a call is one intake's check "
                  "(`possible_duplicates` over the candidates of its village and category, each new report in "
-                 "turn); the new report's bigrams are computed again for every candidate "
-                 "(new_report_bigrams_us of each us_per_candidate); item_to_case: PynamoDB's from_raw_data "
-                 "and case_from_model of one case item, the intake's other per-candidate CPU"),
+                 "turn); the new report's bigrams are taken once per intake (new_report_bigrams_us)"),
     }
 
 
