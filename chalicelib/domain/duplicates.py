@@ -122,8 +122,8 @@ def possible_duplicates(region_code: str, category: str, text: str,
     """The open candidates that may be the same dispute as a new case, best first, at most ten:
     those sharing a party, and those of its village and category whose report reads alike
     (the place alone, without similar text, is not enough)."""
-    found = []
-    mine = bigrams(text)  # once, not per candidate
+    found: list[PossibleDuplicate] = []
+    mine = bigrams(text) if candidates else frozenset()  # once, not per candidate
     for candidate in {c.case_id: c for c in candidates}.values():
         if candidate.status not in OPEN_STATUSES:
             continue
