@@ -173,7 +173,8 @@ class Container:
 
     @cached_property
     def merger(self) -> CaseMerger:
-        return CaseMerger(self.case_store, self.queries, self.callbacks, self.publisher, self.clock)
+        return CaseMerger(self.case_store, self.queries, self.callbacks, self.publisher, self.settings.secret_key,
+                          self.clock)
 
 
 container = Container()

@@ -27,6 +27,8 @@ from chalicelib.domain.case_query import CaseQuery
 from chalicelib.domain.directory import Mediator, Org, Partner, Region
 from chalicelib.domain.duplicates import Candidate, place_key, report_text
 from chalicelib.domain.enums import CaseStatus
+from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
+from chalicelib.services.ports import PartyKeys
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
 from chalicelib.domain.regions import district_of
@@ -263,24 +265,31 @@ class FakeCaseStore:
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
 
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
-                   notifications: list[dict[str, Any]] = (), mediator_load: dict[str, int] | None = None) -> None:
-        """Both cases at once, each checked on its version, as the real store's one transaction."""
+                   mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,
+                   unsent: Iterable[str] = ()) -> None:
+        """Both cases at once, each checked on its version, with the target's party keys and the
+        source's unsent SMS suppressed (each checked on being unsent still), as one transaction."""
         self._before_write()
         for case in (source, target):
             stored = self._cases.get(case.case_id)
             if (stored.version if stored else 0) != case.version:
                 raise StaleCase(case.case_id)
+        unsent = list(unsent)
+        if any(self._unsent(source.case_id, sort_key, CLAIMABLE) is None for sort_key in unsent):
+            raise StaleCase(source.case_id)
         load = {mediator_id: delta for mediator_id, delta in (mediator_load or {}).items() if delta}
         mediators = {mediator_id: self._directory.mediator(mediator_id) for mediator_id in load}
         if any(m is None for m in mediators.values()):
             raise MediatorUnavailable("")
         commits = [self._prepare(source, source_events, source.version + 1),
                    self._prepare(target, target_events, target.version + 1)]
-        records = [_json(record) for record in notifications]
         for commit in commits:
             commit()
-        for record in records:
-            self._notifications[record["case_id"], record["sk"]] = record
+        for sort_key in unsent:
+            record = self._notifications[source.case_id, sort_key]
+            record.update(status=NotificationStatus.SUPPRESSED.value, release_at=None)
+        for pseudonym in party_keys.pseudonyms if party_keys else ():
+            self._party_keys[pseudonym].append((party_keys.at, target.case_id))
         for mediator_id, delta in load.items():
             mediator = self._directory.mediator(mediator_id)
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})

@@ -13,18 +13,25 @@ from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
 from ..domain.duplicates import Candidate, place_key, report_text
 from ..domain.enums import CaseStatus
+from ..domain.notices import CLAIMABLE, NotificationStatus
 from ..domain.supervision import DUE_SHARDS
 from ..domain.visits import VISIT_SHARDS
 from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from .case_mapping import (
     CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, case_from_model, event_to_model,
     letter_to_model, ref_key)
+from ..services.ports import PartyKeys
 from .clock import from_storage, to_storage
 from .cursors import decode_cursor, encode_cursor
 from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
 from .notification_outbox import notification_from_model, notification_to_model
 from .stats_rows import model_and_stats, update_stats
 from .transactions import transaction_attempts
+
+
+def party_key_rows(keys: PartyKeys, case_id: str) -> list[KeyModel]:
+    return [KeyModel(f"{PARTY_PREFIX}{pseudonym}", f"{to_storage(keys.at)}#{case_id}", case_id=case_id,
+                     expires_at=keys.expires_at) for pseudonym in keys.pseudonyms]
 
 
 PARTY_CASES_LIMIT = 20
@@ -129,11 +136,14 @@ class CaseStore:
         case.stats_recorded = counted
 
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
-                   notifications: list[dict[str, Any]] = (), mediator_load: dict[str, int] | None = None) -> None:
+                   mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,
+                   unsent: Iterable[str] = ()) -> None:
         """A merge (并案) in one transaction: both cases, each conditional on the version read
         (StaleCase if either changed meanwhile: a merge the other way, an accept), their
-        events, the SMS, the mediators' open-case counters and the statistics rows. Two merges
-        of one pair at once cannot both commit, so no cycle can form."""
+        events, the mediators' open-case counters, the statistics rows, the target's look-up
+        keys of the parties it takes, and the source's unsent SMS (sort keys `unsent`) made
+        `suppressed`, each conditional on being unsent still (StaleCase if a sender took one).
+        Two merges of one pair at once cannot both commit, so no cycle can form."""
         mediator_load = {k: v for k, v in (mediator_load or {}).items() if v}
         try:
             for attempt in transaction_attempts():
@@ -146,8 +156,14 @@ class CaseStore:
                     for case, events in ((source, source_events), (target, target_events)):
                         for index, event in enumerate(events):
                             transaction.save(event_to_model(case.case_id, event, index))
-                    for record in notifications:
-                        transaction.save(notification_to_model(record))
+                    for sort_key in unsent:
+                        transaction.update(CaseItemModel(source.case_id, sort_key), actions=[
+                            CaseItemModel.status.set(str(NotificationStatus.SUPPRESSED)),
+                            CaseItemModel.release_shard.remove(), CaseItemModel.release_at.remove()],
+                            condition=CaseItemModel.status.is_in(*map(str, CLAIMABLE)))
+                    if party_keys is not None:
+                        for key in party_key_rows(party_keys, target.case_id):
+                            transaction.save(key)
                     for mediator_id, delta in sorted(mediator_load.items()):
                         transaction.update(MediatorModel(mediator_id), actions=[MediatorModel.open_cases.add(delta)],
                                            condition=MediatorModel.mediator_id.exists())
@@ -155,8 +171,8 @@ class CaseStore:
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
             failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
-            if failed and failed[0] in (0, 1):
-                raise StaleCase(source.case_id if failed[0] == 0 else target.case_id) from exc
+            if failed:  # a case or an unsent SMS changed since they were read
+                raise StaleCase(target.case_id if failed[0] == 1 else source.case_id) from exc
             raise
         source.version += 1
         target.version += 1

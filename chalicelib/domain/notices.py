@@ -77,7 +77,7 @@ class NotificationStatus(WireEnum):
     SENT = "sent"
     FAILED = "failed"
     SUPPRESSED = "suppressed"
-    """No mobile number to send to."""
+    """Not sent: no mobile number to send to, or its case was merged into another before it went out."""
 
 
 CLAIMABLE: tuple[NotificationStatus, ...] = (

@@ -1,33 +1,40 @@
 """Merge (并案, §12): one dispute that came in through several doors becomes one case.
 
-The source becomes `merged` into the target, which takes its parties, risk
+The source becomes `merged` into the target, which takes its parties (and
+their look-up keys, so a later case of one of them finds the target), risk
 indicators and party count, is graded again (never lower) and, when the new
 grade needs a higher tier, is routed again upwards. Both cases are written in
 one DynamoDB transaction, each conditional on the version read: two merges
 of one pair in opposite directions cannot both commit (no cycle), and a merge
 racing an accept on the source loses or wins whole, then retries on what it
-reads again.
+reads again. The source's SMS not yet sent are suppressed in the same write.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ..domain.access import Principal
 from ..domain.case import Case, InvalidValue, RuleBroken
 from ..domain.errors import StaleCase
+from ..domain.notices import CLAIMABLE
+from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS
 from ..observability import logger
 from .action_registry import MergeCase
 from .actions import ACT_ATTEMPTS
 from .callbacks import CallbackService
 from .errors import Conflict, Forbidden, Unprocessable
-from .ports import CaseStore, Clock, Publisher
+from .intake import party_pseudonyms
+from .ports import CaseStore, Clock, PartyKeys, Publisher
 from .queries import CaseQueries
 from .routing import request_routing
 
 
 class CaseMerger:
     def __init__(self, cases: CaseStore, queries: CaseQueries, callbacks: CallbackService, publisher: Publisher,
-                 clock: Clock):
+                 secret_key: bytes, clock: Clock):
         self._cases = cases
+        self._secret_key = secret_key
         self._queries = queries
         self._callbacks = callbacks
         self._publisher = publisher
@@ -63,7 +70,12 @@ class CaseMerger:
         except InvalidValue as exc:
             raise Unprocessable.field(exc.field, exc.message) from None
         load = merged.merge(absorbed).mediator_load
-        self._cases.save_merge(source, merged.events, target, absorbed.events, mediator_load=load)
+        keys = PartyKeys(tuple(party_pseudonyms(self._secret_key, source.parties)), now,
+                         now + dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS + 1))
+        unsent = [record["sk"] for record in self._cases.notifications(source.case_id)
+                  if record["status"] in CLAIMABLE]  # a merged case sends no more SMS
+        self._cases.save_merge(source, merged.events, target, absorbed.events, mediator_load=load, party_keys=keys,
+                               unsent=unsent)
         self._callbacks.status_changed(source, now)
         if absorbed.status_changed:
             self._callbacks.status_changed(target, now)

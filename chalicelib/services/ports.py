@@ -8,6 +8,7 @@ service names the port it needs, never an adapter class.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
 from ..domain.calendar import WorkingCalendar, YearCalendar
@@ -18,6 +19,16 @@ from ..domain.duplicates import Candidate
 
 Clock = Callable[[], dt.datetime]
 """Now, timezone-aware."""
+
+
+@dataclass(frozen=True)
+class PartyKeys:
+    """Look-up keys of parties (keyed hashes of their phones and ID numbers) a case takes on at
+    `at`, kept until `expires_at` (the repeat-party rule's window)."""
+
+    pseudonyms: tuple[str, ...]
+    at: dt.datetime
+    expires_at: dt.datetime
 
 
 class CaseStore(Protocol):
@@ -35,8 +46,11 @@ class CaseStore(Protocol):
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None: ...
 
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
-                   notifications: list[dict[str, Any]] = (), mediator_load: dict[str, int] | None = None) -> None:
-        """Both cases of a merge in one write, each checked on its version (StaleCase)."""
+                   mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,
+                   unsent: Iterable[str] = ()) -> None:
+        """Both cases of a merge in one write, each checked on its version, with the target's keys
+        of the parties it takes and the source's unsent SMS (`unsent` sort keys) suppressed, each
+        checked on being unsent still (StaleCase when anything changed meanwhile)."""
         ...
 
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:

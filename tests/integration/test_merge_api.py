@@ -550,8 +550,6 @@ def test_a_merged_source_takes_no_deadline_sweep_or_sms(partner, admin):
     assert all(source[-8:] not in text for _, text in sms_sent()[sent_before:] for source in sources)
 
 
-@pytest.mark.xfail(strict=True, reason="the party look-up keys are written at intake only: a party the target "
-                   "takes in a merge still leads to the merged source alone, which is no longer open")
 def test_a_new_case_of_a_party_the_target_took_in_finds_the_target_and_goes_to_its_mediator(
         partner, police, admin):
     """After the merge the target has the source's parties: a later case of one of them is a
@@ -567,8 +565,6 @@ def test_a_new_case_of_a_party_the_target_took_in_finds_the_target_and_goes_to_i
     assert (org, mediator) == ("V-CN", "M-CN-1") and target in reason
 
 
-@pytest.mark.xfail(strict=True, reason="the morning release sends every deferred SMS, whatever the status of its "
-                   "case: the merged source's dispatch SMS still asks the mediator to accept it")
 def test_an_sms_deferred_by_quiet_hours_is_not_sent_for_a_case_merged_meanwhile(partner, admin):
     clock(at(11, 23, 23, 0))
     target = file(admin, "QH-T", [party("张三", PHONE_1)], LEAK_1)

@@ -228,3 +228,31 @@ def test_an_accept_after_the_merge_is_refused(centre, store, pair):
     with centre.refuses(Conflict):
         centre.act(source.case_id, "accept", MEDIATOR)
     assert centre.open_cases("M-CN-1") == 1
+
+
+def test_a_later_case_of_a_party_the_target_took_finds_the_target(centre, store, pair):
+    source, target = pair  # the source's 李四 (13700000002) is new to the target
+    merge(centre, source.case_id, target.case_id)
+    later = centre.file("R-3", **unrelated(parties=[{"role": "applicant", "name": "李四", "phone": "13700000002"}]))
+    assert [(d.case_id, d.reasons) for d in later.possible_duplicates] == [(target.case_id, ("same_phone",))]
+    assert later.related_case_id == target.case_id
+
+
+def test_the_sources_unsent_sms_are_suppressed_and_never_sent(centre, container, store, clock, pair):
+    source, target = pair
+    pending = [r for r in store.notifications(source.case_id) if r["status"] in ("pending", "deferred")]
+    assert pending  # the dispatch SMS, not yet sent
+    merge(centre, source.case_id, target.case_id)
+    container.supervision.run(as_of=clock() + dt.timedelta(hours=1))
+    centre.deliver_sms()
+    assert [r["status"] for r in store.notifications(source.case_id)] == ["suppressed"] * len(
+        store.notifications(source.case_id))
+    assert all(source.case_id not in text for _phone, text in centre.services.sms_sender.sent)
+
+
+def test_a_merge_racing_a_send_of_the_sources_sms_reads_again(centre, store, clock, pair):
+    source, target = pair
+    store.interleave(lambda: centre.deliver_sms())  # the dispatch SMS goes out just before the merge's write
+    merge(centre, source.case_id, target.case_id)
+    assert [r["status"] for r in store.notifications(source.case_id)] == ["sent"]
+    assert store.get(source.case_id).status is S.MERGED
