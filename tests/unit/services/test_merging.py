@@ -10,10 +10,11 @@ import pytest
 
 from chalicelib.api.views import case_view, timeline_view
 from chalicelib.domain.enums import CaseStatus as S
+from chalicelib.services.action_registry import MergeCase
 from chalicelib.services.commands import StatsQuery
 from chalicelib.services.errors import Conflict, Forbidden, NotFound, Unprocessable
 from tests.unit.services.builders import (
-    ADMIN, COLLEAGUE, MEDIATOR, OTHER_MEDIATOR, OTHER_SUPERVISOR, PARTNER, SUPERVISOR, action, parse)
+    ADMIN, COLLEAGUE, MEDIATOR, OTHER_MEDIATOR, OTHER_SUPERVISOR, PARTNER, SUPERVISOR, parse)
 
 OTHER_PHONE = "13700000001"
 
@@ -25,13 +26,8 @@ def unrelated(**overrides):
 
 
 def merge(centre, source_id: str, into: str, principal=ADMIN, **changes):
-    command = parse(action_command(), {"into": into, "reason": "同一纠纷多渠道反映", **changes})
+    command = parse(MergeCase, {"into": into, "reason": "同一纠纷多渠道反映", **changes})
     return centre.services.merger.merge(source_id, command, principal)
-
-
-def action_command():
-    from chalicelib.services.action_registry import MergeCase
-    return MergeCase
 
 
 # ------------------------------------------------------------ detection
