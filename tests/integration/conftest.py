@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from typing import Any, Callable
 
 import pytest
 from chalice.test import Client
@@ -48,14 +49,43 @@ def staff_token(admin: Staff, **body) -> Staff:
     return Staff(admin.http, minted.json["token"])
 
 
+def principal_of(staff: Staff):
+    """The principal the service makes of a staff token, to call a use case as that caller."""
+    from chalicelib import wiring
+
+    return wiring.current().authenticator.authenticate({"authorization": f"Bearer {staff.token}"}, "POST",
+                                                       ["/"], b"")
+
+
+def all_at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released together; each one's result, or the Conflict it raised."""
+    from chalicelib.services.errors import Conflict
+
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            results[index] = call()
+        except Conflict as exc:
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
 def act_at_once(admin: Staff, case_id: str, commands: list) -> list[str]:
     """Each (action, command) through `actions.act` as the admin, in threads started together;
     "ok" or "conflict" for each, in the order they finished."""
     from chalicelib import wiring
     from chalicelib.services.errors import Conflict
 
-    principal = wiring.current().authenticator.authenticate(
-        {"authorization": f"Bearer {admin.token}"}, "POST", ["/"], b"")
+    principal = principal_of(admin)
     barrier = threading.Barrier(len(commands))
     outcomes: list[str] = []
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from collections import Counter
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -22,7 +21,7 @@ from chalicelib.domain.enums import ExtensionDecision
 from chalicelib.domain.signing import sign
 from chalicelib.services.action_registry import DecideExtension, ResumeCase
 from chalicelib.services.errors import Conflict
-from tests.integration.conftest import staff_token
+from tests.integration.conftest import all_at_once, principal_of, staff_token
 from tests.integration.test_callbacks import Receiver
 from tests.support import assert_problem, drain, new_case_body, sms_sent
 
@@ -159,31 +158,6 @@ def deadline_callbacks(partner, endpoint: Receiver, case_id: str) -> list[dict]:
                                                     body)
         received.append(payload)
     return received
-
-
-def principal_of(staff):
-    return wiring.current().authenticator.authenticate({"authorization": f"Bearer {staff.token}"}, "POST",
-                                                       ["/"], b"")
-
-
-def all_at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released together; each one's result, or the Conflict it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = call()
-        except Conflict as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 # ------------------------------------------------------- request_extension

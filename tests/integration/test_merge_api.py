@@ -22,7 +22,7 @@ from chalicelib import wiring
 from chalicelib.domain.signing import sign
 from chalicelib.services.action_registry import AcceptCase, MergeCase
 from chalicelib.services.errors import Conflict
-from tests.integration.conftest import staff_token
+from tests.integration.conftest import all_at_once, principal_of, staff_token
 from tests.integration.test_callbacks import Receiver
 from tests.support import OTHER_VILLAGE, VILLAGE, Partner, assert_problem, drain, sms_sent, valid_id_number
 
@@ -215,31 +215,6 @@ def police(admin, directory) -> Partner:
                                                   "callback_url": "http://127.0.0.1:9/callbacks"})
     assert created.status == 201, created
     return SteppingPartner(admin.http, created.json["key_id"], created.json["secret"], "demo-110")
-
-
-def principal_of(staff):
-    return wiring.current().authenticator.authenticate({"authorization": f"Bearer {staff.token}"}, "POST",
-                                                       ["/"], b"")
-
-
-def all_at_once(*calls: Callable[[], Any]) -> list[Any]:
-    """Run the calls in threads released together; each one's result, or the Conflict it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], Any]) -> None:
-        barrier.wait()
-        try:
-            results[index] = call()
-        except Conflict as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 # --------------------------------------------------- detection at intake
