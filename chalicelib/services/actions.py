@@ -9,6 +9,8 @@ exactly one wins and the others get 409.
 
 from __future__ import annotations
 
+from typing import Callable
+
 from ..domain.access import Principal
 from ..domain.case import Case, InvalidValue, RuleBroken
 from ..domain.errors import StaleCase
@@ -34,6 +36,27 @@ def action_basis(case: Case) -> tuple:
             tuple(visit.get("done_at") for visit in case.return_visits))
 
 
+def retrying(command: Action, attempt: Callable[[], Case], conflict: str, case_id: str) -> Case:
+    """Run `attempt` (one read-decide-write of a case) until no concurrent write beats it: a
+    StaleCase makes it read again and retry, up to ACT_ATTEMPTS times. With `expected_version`
+    the version read is a precondition, so a change meanwhile is at once a 409 (`conflict`)."""
+    for number in range(1, ACT_ATTEMPTS + 1):
+        try:
+            return attempt()
+        except StaleCase:
+            if command.expected_version is not None or number == ACT_ATTEMPTS:
+                raise Conflict(conflict) from None
+            logger.info("retry after a concurrent change", extra={"case_id": case_id})
+    raise AssertionError("unreachable")
+
+
+def check_expected_version(command: Action, case: Case) -> None:
+    """409 when the caller names a version of the case other than the one it is at."""
+    if command.expected_version is not None and command.expected_version != case.version:
+        raise Conflict(f"the case is at version {case.version}, not {command.expected_version}",
+                       version=case.version)
+
+
 class CaseActions:
     def __init__(self, cases: CaseStore, queries: CaseQueries, directory: Directory, notifier: Notifier,
                  callbacks: CallbackService, publisher: Publisher, calendar: CalendarStore, clock: Clock):
@@ -51,14 +74,8 @@ class CaseActions:
         it stands: a concurrent write makes it read the case again and retry (a note among
         notes); with one, the version is a precondition, and a change meanwhile is a 409."""
         basis: list[tuple] = []
-        for attempt in range(1, ACT_ATTEMPTS + 1):
-            try:
-                return self._act_once(case_id, action, command, principal, basis)
-            except StaleCase:
-                if command.expected_version is not None or attempt == ACT_ATTEMPTS:
-                    raise Conflict("the case changed meanwhile; read it again and retry") from None
-                logger.info("case action: retry after a concurrent change", extra={"case_id": case_id})
-        raise AssertionError("unreachable")
+        return retrying(command, lambda: self._act_once(case_id, action, command, principal, basis),
+                        "the case changed meanwhile; read it again and retry", case_id)
 
     def _act_once(self, case_id: str, name: str, command: Action, principal: Principal,
                   basis: list[tuple]) -> Case:
@@ -70,9 +87,7 @@ class CaseActions:
             raise Conflict("the case changed meanwhile; read it again and retry")
         if not action.who.allows(principal, case):
             raise Forbidden(f"you may read this case but not {name} it")
-        if command.expected_version is not None and command.expected_version != case.version:
-            raise Conflict(f"the case is at version {case.version}, not {command.expected_version}",
-                           version=case.version)
+        check_expected_version(command, case)
         now = self._clock()
         try:
             outcome = action.take(case, command, Context(now, principal.actor, self._calendar.calendar()))
@@ -83,10 +98,7 @@ class CaseActions:
         notes = self._notifier.plan(case, outcome.notices, now, self._directory.org, self._directory.mediator)
         self._cases.save_change(case, outcome.events, notes, outcome.mediator_load)
         self._notifier.enqueue(notes)
-        if outcome.status_changed:
-            self._callbacks.status_changed(case, now)
-        if outcome.deadline_changed:
-            self._callbacks.deadline_changed(case, outcome.deadline_changed, now)
+        self._callbacks.tell(case, outcome, now)
         if outcome.reroute:
             request_routing(self._publisher, case.case_id, name, now)
         logger.info("case action", extra={"case_id": case_id, "action": name, "status": case.status.value})

@@ -67,6 +67,14 @@ class CallbackService:
             for source in case.merged_sources:
                 self._queue(source, merged_outcome_payload(source, case.status.value, at))
 
+    def tell(self, case, outcome, at: dt.datetime) -> None:
+        """The callbacks a change of the case calls for (its `Outcome`): a status change, a
+        moved resolve deadline."""
+        if outcome.status_changed:
+            self.status_changed(case, at)
+        if outcome.deadline_changed:
+            self.deadline_changed(case, outcome.deadline_changed, at)
+
     def deadline_changed(self, case, reason: str, at: dt.datetime) -> None:
         """Queue a `case.deadline_changed` callback (reason `extension` or `suspension`)."""
         self._queue(case, deadline_payload(case, reason, at))

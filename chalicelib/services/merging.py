@@ -16,12 +16,11 @@ import datetime as dt
 
 from ..domain.access import Principal
 from ..domain.case import Case, InvalidValue, RuleBroken
-from ..domain.errors import StaleCase
 from ..domain.notices import CLAIMABLE
 from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS
 from ..observability import logger
 from .action_registry import MergeCase
-from .actions import ACT_ATTEMPTS
+from .actions import check_expected_version, retrying
 from .callbacks import CallbackService
 from .errors import Conflict, Forbidden, Unprocessable
 from .intake import party_pseudonyms
@@ -43,14 +42,8 @@ class CaseMerger:
     def merge(self, case_id: str, command: MergeCase, principal: Principal) -> Case:
         """Merge case `case_id` into `command.into`; the source as it stands after. A concurrent
         write of either case makes it read both again and retry (409 with `expected_version`)."""
-        for attempt in range(1, ACT_ATTEMPTS + 1):
-            try:
-                return self._merge_once(case_id, command, principal)
-            except StaleCase:
-                if command.expected_version is not None or attempt == ACT_ATTEMPTS:
-                    raise Conflict("a case changed meanwhile; read them again and retry") from None
-                logger.info("merge: retry after a concurrent change", extra={"case_id": case_id})
-        raise AssertionError("unreachable")
+        return retrying(command, lambda: self._merge_once(case_id, command, principal),
+                        "a case changed meanwhile; read them again and retry", case_id)
 
     def _merge_once(self, case_id: str, command: MergeCase, principal: Principal) -> Case:
         source = self._queries.case(case_id, principal)  # 404 outside the caller's view
@@ -59,9 +52,7 @@ class CaseMerger:
         if command.into == source.case_id:
             raise Unprocessable.field("into", "a case cannot be merged into itself")
         target = self._queries.case(command.into, principal)  # 404: staff must see both
-        if command.expected_version is not None and command.expected_version != source.version:
-            raise Conflict(f"the case is at version {source.version}, not {command.expected_version}",
-                           version=source.version)
+        check_expected_version(command, source)
         now = self._clock()
         try:
             merged, absorbed = source.merge_into(target, command.reason, now, principal.actor)
@@ -76,9 +67,8 @@ class CaseMerger:
                   if record["status"] in CLAIMABLE]  # a merged case sends no more SMS
         self._cases.save_merge(source, merged.events, target, absorbed.events, mediator_load=load, party_keys=keys,
                                unsent=unsent)
-        self._callbacks.status_changed(source, now)
-        if absorbed.status_changed:
-            self._callbacks.status_changed(target, now)
+        self._callbacks.tell(source, merged, now)
+        self._callbacks.tell(target, absorbed, now)
         if absorbed.reroute:
             request_routing(self._publisher, target.case_id, "merge", now)
         logger.info("cases merged", extra={"case_id": source.case_id, "into": target.case_id,

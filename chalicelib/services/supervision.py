@@ -84,10 +84,7 @@ class SupervisionSweep(DueSweep):
             outcome = outcome.merge(case.take_step(step, now, org_name=letter_to.name if letter_to else None))
         notes = self._notifier.plan(case, outcome.notices, now, self._org, self._mediator)
         self._cases.save_change(case, outcome.events, notes, outcome.mediator_load, letters=outcome.letters)
-        if outcome.deadline_changed:
-            self._callbacks.deadline_changed(case, outcome.deadline_changed, now)
-        if outcome.status_changed:
-            self._callbacks.status_changed(case, now)
+        self._callbacks.tell(case, outcome, now)
         if outcome.reroute:
             request_routing(self._publisher, case.case_id, "supervision_escalation", now)
         return len(outcome.events), notes
