@@ -207,6 +207,19 @@ def write_directory(entries) -> None:
                 batch.save(row)
 
 
+def add_one_village_org(open_cases: int, now: dt.datetime) -> None:
+    """The sweeps' directory: village org V-1 and its mediator M-1, who has `open_cases` open."""
+    from chalicelib import wiring
+    from chalicelib.domain.directory import Mediator, Org
+    from chalicelib.domain.enums import MediationType, Tier
+
+    directory = wiring.current().directory_store
+    directory.add_org(Org(org_id="V-1", name="村调委会", region_code="320509102001", tier=Tier.VILLAGE,
+                          mediation_type=MediationType.PEOPLE, head_phone="13900000101", created_at=now))
+    directory.add_mediator(Mediator(mediator_id="M-1", name="调解员", phone="13900000201", org_id="V-1",
+                                    open_cases=open_cases, created_at=now))
+
+
 def sweep(open_cases: int, due_fraction: float) -> dict:
     """The supervision sweep over `open_cases` dispatched cases, about `due_fraction` of them due."""
     from bench.dynamo_meter import metered
@@ -215,7 +228,6 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
     from chalicelib.adapters.models import CaseModel
     from chalicelib.domain.calendar import LIBRARY_CALENDAR
     from chalicelib.domain.case import Case, Party
-    from chalicelib.domain.directory import Mediator, Org
     from chalicelib.domain.deadlines import deadlines_for, ladder
     from chalicelib.domain.enums import CaseStatus, CategorySource, Category, Channel, MediationType, RiskLevel, Tier
     from tests.support import moto_stack
@@ -227,11 +239,7 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
     due_every = max(1, round(1 / due_fraction))
     with moto_stack():
         wiring.current().clock.now = now
-        directory = wiring.current().directory_store
-        directory.add_org(Org(org_id="V-1", name="村调委会", region_code="320509102001", tier=Tier.VILLAGE,
-                              mediation_type=MediationType.PEOPLE, head_phone="13900000101", created_at=now))
-        directory.add_mediator(Mediator(mediator_id="M-1", name="调解员", phone="13900000201", org_id="V-1",
-                                        open_cases=open_cases, created_at=now))
+        add_one_village_org(open_cases, now)
         started = time.perf_counter()
         due = 0
         with CaseModel.batch_write() as batch:
@@ -295,7 +303,6 @@ def resume_sweep(due: int, not_due: int) -> dict:
     from chalicelib.domain.calendar import LIBRARY_CALENDAR
     from chalicelib.domain.case import Case, Party, Suspension
     from chalicelib.domain.deadlines import deadlines_for, ladder
-    from chalicelib.domain.directory import Mediator, Org
     from chalicelib.domain.enums import (CaseStatus, CategorySource, Category, Channel, MediationType, RiskLevel,
                                          SuspensionReason, Tier)
     from tests.support import moto_stack
@@ -311,11 +318,7 @@ def resume_sweep(due: int, not_due: int) -> dict:
     due_every = total / due if due else None
     with moto_stack():
         wiring.current().clock.now = now
-        directory = wiring.current().directory_store
-        directory.add_org(Org(org_id="V-1", name="村调委会", region_code="320509102001", tier=Tier.VILLAGE,
-                              mediation_type=MediationType.PEOPLE, head_phone="13900000101", created_at=now))
-        directory.add_mediator(Mediator(mediator_id="M-1", name="调解员", phone="13900000201", org_id="V-1",
-                                        open_cases=total, created_at=now))
+        add_one_village_org(total, now)
         started = time.perf_counter()
         due_ids, not_due_ids = [], []
         with CaseModel.batch_write() as batch:
