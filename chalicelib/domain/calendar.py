@@ -119,6 +119,12 @@ def library_year(year: int) -> YearCalendar:
     return YearCalendar(year, holidays, workdays, CalendarSource.LIBRARY)
 
 
+@lru_cache(maxsize=None)
+def library_last_year() -> int:
+    """The last year the bundled library has data for (read once: `/v1/meta` asks every call)."""
+    return max(chinese_calendar.holidays).year
+
+
 @dataclass(frozen=True)
 class WorkingCalendar:
     """The calendar every deadline is computed on: the operator's years over the library's."""
@@ -163,9 +169,7 @@ class WorkingCalendar:
 
     def covered_until(self) -> dt.date:
         """The last day of the last year with operator or library data (§10 `covered_until`)."""
-        library_last = max(chinese_calendar.holidays).year
-        years = [*self.operator_years, library_last]
-        return dt.date(max(years), 12, 31)
+        return dt.date(max([*self.operator_years, library_last_year()]), 12, 31)
 
     def covered_through(self, today: dt.date) -> dt.date | None:
         """The last day of the unbroken run of years with data from `today`'s year on: the
