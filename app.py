@@ -7,12 +7,14 @@ from chalice import Chalice, Cron, Rate
 
 from chalicelib import wiring
 from chalicelib.api import calendar, case_actions, ops, stats  # noqa: F401 - register their routes
+from chalicelib.api.http import BINARY_TYPES
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name
 from chalicelib.observability import SERVICE
 from chalicelib.workers import process_batch
 
 app = Chalice(app_name=SERVICE, configure_logs=False)
+app.api.binary_types.extend(t for t in BINARY_TYPES if t not in app.api.binary_types)
 app.register_blueprint(api.blueprint)
 
 

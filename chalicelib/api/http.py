@@ -26,6 +26,9 @@ from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, Unpro
 
 
 MAX_BODY_BYTES = 256 * 1024
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+BINARY_TYPES = (XLSX,)
+"""Media types whose bodies travel as bytes (base64 through API Gateway): `app.py` declares them."""
 PROBLEM_TYPE_BASE = "https://hewei.example/problems/"
 ROUTE_CONTENT_TYPES = ["*/*"]
 """Chalice accepts every content type, so that a wrong one gets our problem+json 415, not Chalice's."""
@@ -47,6 +50,17 @@ class RouteSpec:
     body: type[BaseModel] | None
     query: type[BaseModel] | None
     responses: dict[int, str]
+    upload: Upload | None = None
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A route whose body is a file, not JSON: the media types it takes and its size limit.
+    The handler gets the body as bytes (`Call.body`)."""
+
+    media_types: frozenset[str]
+    max_bytes: int
+    description: str = "file"
 
 
 @dataclass
@@ -65,6 +79,21 @@ class Reply:
     body: Any
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Download:
+    """A file answer: bytes (or text) of a media type, offered as an attachment named `filename`."""
+
+    content: bytes | str
+    media_type: str
+    filename: str
+
+    def response(self) -> Response:
+        ascii_name = self.filename.encode("ascii", "replace").decode().replace("?", "_")
+        disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(self.filename)}"
+        return Response(self.content, status_code=200,
+                        headers={"Content-Type": self.media_type, "Content-Disposition": disposition})
 
 
 def problem(status: int, title: str, detail: str, errors: list | None = None, **extra) -> Response:
@@ -159,6 +188,32 @@ def path_candidates(event: dict) -> list[str]:
     return candidates
 
 
+def _refuse_json_body(spec: RouteSpec, raw: bytes, headers: dict[str, str]) -> Response | None:
+    if len(raw) > MAX_BODY_BYTES:
+        return problem(413, "Content too large", f"the body is over {MAX_BODY_BYTES // 1024} KiB")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return problem(400, "Bad request", "the body is not valid UTF-8")
+    if spec.body is not None and raw.strip() and not _is_json(headers.get("content-type", "")):
+        return problem(415, "Unsupported media type", "send the body as application/json")
+    return None
+
+
+def _refuse_upload(upload: Upload, raw: bytes, headers: dict[str, str]) -> Response | None:
+    """A file body: over its size limit 413, of another declared type 415, empty 422."""
+    if len(raw) > upload.max_bytes:
+        return problem(413, "Content too large", f"the {upload.description} is over {upload.max_bytes // 2**20} MiB")
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in upload.media_types:
+        accepted = " or ".join(sorted(upload.media_types))
+        return problem(415, "Unsupported media type", f"send the {upload.description} as {accepted}")
+    if not raw:
+        return problem(422, "Unprocessable content", f"the body is empty: send the {upload.description}",
+                       [{"field": "body", "message": "is empty"}])
+    return None
+
+
 class Api:
     """Route registry bound to a Chalice blueprint."""
 
@@ -169,10 +224,10 @@ class Api:
 
     def route(self, path: str, method: str = "GET", *, summary: str, roles: frozenset[Role] | None = ANY_ROLE,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-              responses: dict[int, str] | None = None):
+              responses: dict[int, str] | None = None, upload: Upload | None = None):
         def register(handler: Callable[[Call], Reply]):
             spec = RouteSpec(method, path, handler.__name__, summary, roles, body, query,
-                             responses or {200: "OK"})
+                             responses or {200: "OK"}, upload)
             self.routes.append(spec)
             wrapped = self._wrap(spec, handler)
             wrapped.__name__ = handler.__name__
@@ -208,14 +263,9 @@ class Api:
 
     def _handle(self, spec, handler, request, headers, params, request_id) -> Response:
         raw = request.raw_body or b""
-        if len(raw) > MAX_BODY_BYTES:
-            return problem(413, "Content too large", f"the body is over {MAX_BODY_BYTES // 1024} KiB")
-        try:
-            raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return problem(400, "Bad request", "the body is not valid UTF-8")
-        if spec.body is not None and raw.strip() and not _is_json(headers.get("content-type", "")):
-            return problem(415, "Unsupported media type", "send the body as application/json")
+        refusal = _refuse_upload(spec.upload, raw, headers) if spec.upload else _refuse_json_body(spec, raw, headers)
+        if refusal is not None:
+            return refusal
         principal = None
         if spec.roles is not None:
             event = request.to_original_event()
@@ -224,7 +274,7 @@ class Api:
                 raise Forbidden(f"a {principal.role.value} may not do this")
         if any(not value for value in params.values()):  # `/v1/cases//events`: no such item
             raise NotFound("not found")
-        body = self._parse_body(spec, raw)
+        body = raw if spec.upload else self._parse_body(spec, raw)
         query = None
         if spec.query is not None:
             values = {key: value for key, value in (request.query_params or {}).items()}
@@ -236,6 +286,8 @@ class Api:
         reply = handler(Call(principal, body, query, params, request_id))
         if isinstance(reply, Response):
             return reply
+        if isinstance(reply, Download):
+            return reply.response()
         headers = {"Content-Type": "application/json", **reply.headers}
         return Response(json.dumps(reply.body, ensure_ascii=False, default=str), status_code=reply.status,
                         headers=headers)

@@ -63,6 +63,13 @@ def build_openapi(routes: list[RouteSpec], version: str) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": refs[(spec.body, "validation")]}},
             }
+        if spec.upload is not None:
+            operation["requestBody"] = {
+                "required": True,
+                "description": f"The {spec.upload.description}, at most {spec.upload.max_bytes // 2**20} MiB",
+                "content": {t: {"schema": {"type": "string", "format": "binary"}}
+                            for t in sorted(spec.upload.media_types)},
+            }
         problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
         for status, text in ((400, "Malformed request"), (422, "Validation failed")):
             operation["responses"].setdefault(str(status), {"description": text, **problem})
