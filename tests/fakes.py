@@ -434,8 +434,8 @@ class FakeStatsStore:
     def _rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
         for (district, row), counters in sorted(self._cases.stats_rows().items()):
             described = describe_row(row)
-            if district == region[:6] and described["region_code"] == region and (
-                    first.isoformat() <= described["day"] <= last.isoformat()):
+            if district == region[:6] and described.get("region_code") == region and (
+                    first.isoformat() <= described.get("day", "") <= last.isoformat()):
                 yield described, counters
 
     def region_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[dict[str, int]]:

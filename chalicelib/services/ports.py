@@ -214,3 +214,22 @@ class Directory(Protocol):
     def partner_by_key(self, key_id: str) -> Partner | None: ...
 
     def update_partner(self, partner: Partner, changes: dict[str, Any]) -> Partner: ...
+
+
+class AnalysisRows(Protocol):
+    """The aggregate rows the monthly analysis reads (adapters.stats_store.StatsStore)."""
+
+    def month_rows(self, region: str, month: str, level: int) -> dict[str, dict[str, int]]: ...
+
+    def daily_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]: ...
+
+    def rank_rows(self, kind: str, region: str, first: dt.date,
+                  last: dt.date) -> Iterator[tuple[str, dict[str, int]]]: ...
+
+    def open_rows(self, region: str) -> dict[str, dict[str, int]]: ...
+
+
+class OpenRedCases(Protocol):
+    def open_red_case_ids(self, region: str) -> list[str]:
+        """The open red cases under the region, newest first (a sparse index)."""
+
