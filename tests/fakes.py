@@ -32,7 +32,7 @@ from chalicelib.services.ports import PartyKeys
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
 from chalicelib.domain.regions import district_of
-from chalicelib.domain.stats import describe_row, stats_changes
+from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_district, stats_changes
 from chalicelib.domain.supervision import next_check_at
 from chalicelib.domain.visits import next_visit_check_on
 
@@ -322,6 +322,12 @@ class FakeCaseStore:
         return [Candidate(c.case_id, c.status, c.region_code, c.category.value, report_text(c.title, c.description))
                 for c in sorted(held, key=_received_key, reverse=True)[:limit]]
 
+    def open_red_case_ids(self, region: str) -> list[str]:
+        """The sparse open-red index: the key each case's state gives it, as the real store derives it."""
+        held = [case for case in self._cases.values()
+                if open_red_district(case) == region[:6] and case.region_code.startswith(region)]
+        return [case.case_id for case in sorted(held, key=_received_key, reverse=True)]
+
     def events(self, case_id: str) -> list[Event]:
         return copy.deepcopy(self._events.get(case_id, []))
 
@@ -440,6 +446,34 @@ class FakeStatsStore:
 
     def region_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[dict[str, int]]:
         return (counters for described, counters in self._rows(region, first, last) if "kind" not in described)
+
+    def _of_kind(self, district: str, kind: str) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+        for (row_district, row), counters in sorted(self._cases.stats_rows().items()):
+            described = describe_row(row)
+            if row_district == district and described.get("kind") == kind:
+                yield described, counters
+
+    def daily_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:
+        return ((described["day"], counters) for described, counters in self._rows(region, first, last)
+                if "kind" not in described)
+
+    def month_rows(self, region: str, month: str, level: int) -> dict[str, dict[str, int]]:
+        return {d["region_code"]: counters for d, counters in self._of_kind(region[:6], "month")
+                if d["day"] == month and len(d["region_code"]) == level and d["region_code"].startswith(region)
+                and level in LEVEL_OF_PREFIX}
+
+    def open_rows(self, region: str) -> dict[str, dict[str, int]]:
+        return {d["subject_id"]: counters for d, counters in self._of_kind(region[:6], "org_open")
+                if d["region_code"] == region}
+
+    def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
+        facts = {"received": 0, "open_red": 0, "overdue_open": 0}
+        for d, counters in self._of_kind(region_code[:6], "org_day"):
+            if d["subject_id"] == org_id and first.isoformat() <= d["day"] <= last.isoformat():
+                facts["received"] += counters.get("total", 0)
+                facts["open_red"] += counters.get("open_red", 0)
+                facts["overdue_open"] += counters.get("overdue_open", 0)
+        return facts
 
     def rank_rows(self, kind: str, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:
         """Day rows only: the real store reads whole months from month rows, which sum to the same."""
