@@ -1,4 +1,4 @@
-"""Bench: the return-visit sweep and `GET /v1/stats` at 100,000 cases, on moto, in-process.
+"""Bench: the return-visit sweep, `GET /v1/stats` and the monthly analysis at 100,000 cases, on moto, in-process.
 
     python bench/visits.py [--cases 100000] [--due-share 0.01]
 
@@ -14,14 +14,17 @@ transaction). Then:
   `bench/dynamo_meter.py`;
 - times `GET /v1/stats` and `GET /v1/stats/ranking` for the whole district
   over the whole period through the Chalice test client, and counts what each
-  request read the same way.
+  request read the same way;
+- times `GET /v1/reports/analysis` (研判报告) of the district for November, as
+  JSON and as a workbook, and counts what it read: month rows of the district,
+  its towns and villages, day rows, org rows, the open-red index; no case.
 
 Everything runs in this process against moto (with the bench shims of
 `bench/moto_speedups.py`), so times are moto's, not DynamoDB's: moto answers
 a Query by walking and sorting every item of the table, so its time grows
 with the table while DynamoDB's grows with the items read. The time spent
 outside moto is reported too. Results are merged into `bench/results.json`
-under `visits` and `stats_api` (read-modify-write: other scripts own other keys).
+under `visits`, `stats_api` and `analysis_api` (read-modify-write: other scripts own other keys).
 """
 
 from __future__ import annotations
@@ -50,7 +53,8 @@ FIRST_DAY, DAYS = dt.date(2026, 10, 1), 61
 DISTRICT = "320509"
 TOWNS = [f"{DISTRICT}{t:03d}" for t in range(101, 106)]
 VILLAGES = [f"{town}{v:03d}" for town in TOWNS for v in range(1, 11)]
-STATS_REQUESTS = {"/v1/stats": 10, "/v1/stats/ranking": 5}
+STATS_REQUESTS = {"/v1/stats": 10, "/v1/stats/ranking": 5, "/v1/reports/analysis": 3}
+ANALYSIS_MONTH = "2026-11"
 
 
 @contextmanager
@@ -131,7 +135,7 @@ def build_case(index: int, due: bool, rng: random.Random):
 def seed(cases_n: int, due_share: float, seed_value: int = 5) -> dict:
     from chalicelib.adapters.case_mapping import case_to_model
     from chalicelib.adapters.models import CaseModel, DailyStatsModel, RankStatsModel
-    from chalicelib.domain.stats import describe_row, record_rows, stats_record
+    from chalicelib.domain.stats import describe_row, is_rank_row, record_rows, stats_record
 
     rng = random.Random(seed_value)
     write_directory(directory_entries())
@@ -151,7 +155,7 @@ def seed(cases_n: int, due_share: float, seed_value: int = 5) -> dict:
     with DailyStatsModel.batch_write() as daily, RankStatsModel.batch_write() as ranks:
         for row, counts in rows.items():
             described = describe_row(row)
-            model, batch = (RankStatsModel, ranks) if "kind" in described else (DailyStatsModel, daily)
+            model, batch = (RankStatsModel, ranks) if is_rank_row(row) else (DailyStatsModel, daily)
             batch.save(model(DISTRICT, row, **described, **counts))
     kinds = defaultdict(int)
     for row in rows:
@@ -176,7 +180,7 @@ def run_sweep() -> dict:
             "seconds_in_moto": round(in_moto[0], 2)}
 
 
-def time_stats(path: str) -> dict:
+def time_stats(path: str, query: str | None = None, accept: str = "application/json") -> dict:
     from chalice.test import Client
 
     from app import app
@@ -185,20 +189,20 @@ def time_stats(path: str) -> dict:
 
     token, _ = wiring.current().token_minter.mint({"sub": "bench-admin", "role": "admin"}, 3600)
     last = FIRST_DAY + dt.timedelta(days=DAYS - 1)
-    url = f"{path}?region={DISTRICT}&from={FIRST_DAY}&to={last}"
+    url = f"{path}?{query or f'region={DISTRICT}&from={FIRST_DAY}&to={last}'}"
     timings, outside, reads, calls, body = [], [], [], {}, None
     with Client(app, stage_name="local") as client:
         for _ in range(STATS_REQUESTS[path]):
             with metered() as meter, time_in_moto() as in_moto:
                 started = time.perf_counter()
-                response = client.http.get(url, headers={"Authorization": f"Bearer {token}"})
+                response = client.http.get(url, headers={"Authorization": f"Bearer {token}", "Accept": accept})
                 elapsed = time.perf_counter() - started
             assert response.status_code == 200, response.body
             timings.append(elapsed * 1000)
             outside.append((elapsed - in_moto[0]) * 1000)
             reads.append(meter.items_read)
             calls = dict(meter.calls)
-            body = json.loads(response.body)
+            body = json.loads(response.body) if accept == "application/json" else {"bytes": len(response.body)}
     return {"path": path, "requests": STATS_REQUESTS[path], "median_ms": round(statistics.median(timings), 1),
             "max_ms": round(max(timings), 1), "median_ms_outside_moto": round(statistics.median(outside), 1),
             "items_read_per_request": max(reads), "calls_per_request": calls, "body": body}
@@ -225,6 +229,9 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"sweep {sweep}", file=sys.stderr)
         figures = time_stats("/v1/stats")
         ranking = time_stats("/v1/stats/ranking")
+        month = f"region={DISTRICT}&month={ANALYSIS_MONTH}"
+        analysis = time_stats("/v1/reports/analysis", month)
+        workbook = time_stats("/v1/reports/analysis", month + "&format=xlsx", accept="*/*")
     if figures["body"]["total"] != args.cases:
         raise SystemExit(f"stats total {figures['body']['total']} != {args.cases} cases")
     if sweep["actions"] != seeded["due"] or sweep["examined"] != seeded["due"]:
@@ -244,7 +251,15 @@ def main(argv: list[str] | None = None) -> dict:
         "district_cases": args.cases, "range_days": DAYS, "aggregate_rows": seeded["rows"],
         "stats": {k: figures[k] for k in KEPT}, "ranking": {k: ranking[k] for k in KEPT},
     }
-    update = {"visits": visits, "stats_api": stats_api}
+    analysis_api = {
+        "note": "moto in-process through chalice.test.Client; GET /v1/reports/analysis of the district for one "
+                "month; items read are aggregate rows (month rows of the district, towns and villages for three "
+                "months, day rows, org rows) and open-red index entries, never cases",
+        "district_cases": args.cases, "month": ANALYSIS_MONTH, "month_total": analysis["body"]["total"],
+        "json": {k: analysis[k] for k in KEPT}, "xlsx": {**{k: workbook[k] for k in KEPT},
+                                                        "bytes": workbook["body"]["bytes"]},
+    }
+    update = {"visits": visits, "stats_api": stats_api, "analysis_api": analysis_api}
     print(json.dumps(update, ensure_ascii=False, indent=1))
     if not args.dry_run:
         merge_results(update)
