@@ -53,10 +53,11 @@ def _sweep(name: str | None):
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def supervision_sweep(event):
     """Every 5 minutes: the supervision sweep (督办), then the reminders of missing patrol reports (§13)."""
-    results = [sweep.run(remaining_ms=event.context.get_remaining_time_in_millis)
-               for sweep in (wiring.current().supervision, wiring.current().report_sweep)]
-    return {"examined": sum(r.examined for r in results), "actions": sum(r.actions for r in results),
-            "complete": all(r.complete for r in results)}
+    remaining_ms = event.context.get_remaining_time_in_millis
+    result = wiring.current().supervision.run(remaining_ms=remaining_ms)
+    reports = wiring.current().report_sweep.run(remaining_ms=remaining_ms)
+    return {"examined": result.examined, "actions": result.actions, "complete": result.complete,
+            "reports": {"examined": reports.examined, "actions": reports.actions, "complete": reports.complete}}
 
 
 @app.schedule(Cron(0, 1, "*", "*", "?", "*"))

@@ -320,7 +320,7 @@ class KeyModel(Model):
 
 class PatrolDueIndex(GlobalSecondaryIndex):
     """Sparse due index of the report schedules: only a schedule waiting for a period carries
-    its due time. The sweep queries `due_at <= now` and reads only what has fallen due."""
+    its due time. The sweep queries `due_at < now` and reads only what has fallen due."""
 
     Meta = _index_meta("by_due", AllProjection())
     due_shard = UnicodeAttribute(hash_key=True)

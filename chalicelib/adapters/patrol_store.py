@@ -155,7 +155,7 @@ class PatrolStore:
         return self._create(schedule_to_row(schedule))
 
     def due_schedules(self, now: dt.datetime) -> Iterator[ReportSchedule]:
-        for row in PatrolModel.by_due.query(DUE_SHARD, PatrolModel.due_at <= to_storage(now)):
+        for row in PatrolModel.by_due.query(DUE_SHARD, PatrolModel.due_at < to_storage(now)):
             yield schedule_from_row(row)
 
     def advance_schedule(self, schedule: ReportSchedule, advanced: ReportSchedule) -> bool:

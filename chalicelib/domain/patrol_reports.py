@@ -375,7 +375,8 @@ class ReportSchedule:
         return self.period.due_at if self.period else None
 
     def is_due(self, now: dt.datetime) -> bool:
-        return self.period is not None and self.period.due_at <= now
+        """Past its period's due time (on the due time a report is still in time)."""
+        return self.period is not None and self.period.due_at < now
 
     def advanced(self) -> ReportSchedule:
         """The row waiting for the next period (none past a sensitive period's last day)."""

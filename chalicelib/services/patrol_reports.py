@@ -180,7 +180,7 @@ class PatrolReports:
 class ReportSweep:
     """The report sweep (报送提醒), run with the supervision sweep every five minutes.
 
-    It reads the schedules' sparse due index (`due_at <= now`: on almost every run one
+    It reads the schedules' sparse due index (`due_at < now`: on almost every run one
     query that returns nothing). For each schedule due it reads the orgs owing its period
     (the orgs index by tier and region prefix), batch-reads their reports for that
     period, and stores a `report_missing` SMS to the head of each org without one under a

@@ -255,7 +255,7 @@ class PatrolStore(Protocol):
         ...
 
     def due_schedules(self, now: dt.datetime) -> Iterator[ReportSchedule]:
-        """The schedules whose period is due at `now`, from the sparse due index only."""
+        """The schedules whose period's due time is before `now`, from the sparse due index only."""
         ...
 
     def advance_schedule(self, schedule: ReportSchedule, advanced: ReportSchedule) -> bool:
