@@ -26,6 +26,7 @@ from .adapters.tokens import HS256Tokens, JwksVerifier
 from .adapters.webhooks import UrllibWebhookClient
 from .config import settings
 from .services.actions import CaseActions
+from .services.analysis import AnalysisService
 from .services.auth import Authenticator, TokenService
 from .services.calendar import CalendarService
 from .services.callbacks import CallbackService
@@ -166,6 +167,10 @@ class Container:
     @cached_property
     def stats(self) -> StatsService:
         return StatsService(self.stats_store, self.stats_store.names)
+
+    @cached_property
+    def analysis(self) -> AnalysisService:
+        return AnalysisService(self.stats_store, self.case_store, self.stats_store.names, self.clock)
 
     @cached_property
     def actions(self) -> CaseActions:

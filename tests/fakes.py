@@ -26,15 +26,14 @@ from chalicelib.domain.case import Case, Event, SupervisionLetter
 from chalicelib.domain.case_query import CaseQuery
 from chalicelib.domain.directory import Mediator, Org, Partner, Region
 from chalicelib.domain.duplicates import Candidate, place_key, report_text
-from chalicelib.domain.calendar import business_day
-from chalicelib.domain.enums import OPEN_STATUSES, CaseStatus, RiskLevel, Tier
+from chalicelib.domain.enums import CaseStatus, Tier
 from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
 from chalicelib.services.ports import PartyKeys
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
 from chalicelib.domain.regions import district_of
-from chalicelib.domain.stats import describe_row, stats_changes
+from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_district, stats_changes
 from chalicelib.domain.supervision import next_check_at
 from chalicelib.domain.visits import next_visit_check_on
 
@@ -307,10 +306,6 @@ class FakeCaseStore:
 
     # ------------------------------------------------------------------- reads
 
-    def case_ids(self) -> list[str]:
-        """Every case id held (for the fakes that count over the cases)."""
-        return sorted(self._cases)
-
     def get(self, case_id: str) -> Case | None:
         case = self._cases.get(case_id)
         return copy.deepcopy(case) if case else None
@@ -332,6 +327,12 @@ class FakeCaseStore:
                 if place_key(case.region_code, case.category.value, case.status) == key and case.received_at >= since]
         return [Candidate(c.case_id, c.status, c.region_code, c.category.value, report_text(c.title, c.description))
                 for c in sorted(held, key=_received_key, reverse=True)[:limit]]
+
+    def open_red_case_ids(self, region: str) -> list[str]:
+        """The sparse open-red index: the key each case's state gives it, as the real store derives it."""
+        held = [case for case in self._cases.values()
+                if open_red_district(case) == region[:6] and case.region_code.startswith(region)]
+        return [case.case_id for case in sorted(held, key=_received_key, reverse=True)]
 
     def events(self, case_id: str) -> list[Event]:
         return copy.deepcopy(self._events.get(case_id, []))
@@ -453,12 +454,40 @@ class FakeStatsStore:
     def _rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
         for (district, row), counters in sorted(self._cases.stats_rows().items()):
             described = describe_row(row)
-            if district == region[:6] and described["region_code"] == region and (
-                    first.isoformat() <= described["day"] <= last.isoformat()):
+            if district == region[:6] and described.get("region_code") == region and (
+                    first.isoformat() <= described.get("day", "") <= last.isoformat()):
                 yield described, counters
 
     def region_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[dict[str, int]]:
         return (counters for described, counters in self._rows(region, first, last) if "kind" not in described)
+
+    def _of_kind(self, district: str, kind: str) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
+        for (row_district, row), counters in sorted(self._cases.stats_rows().items()):
+            described = describe_row(row)
+            if row_district == district and described.get("kind") == kind:
+                yield described, counters
+
+    def daily_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:
+        return ((described["day"], counters) for described, counters in self._rows(region, first, last)
+                if "kind" not in described)
+
+    def month_rows(self, region: str, month: str, level: int) -> dict[str, dict[str, int]]:
+        return {d["region_code"]: counters for d, counters in self._of_kind(region[:6], "month")
+                if d["day"] == month and len(d["region_code"]) == level and d["region_code"].startswith(region)
+                and level in LEVEL_OF_PREFIX}
+
+    def open_rows(self, region: str) -> dict[str, dict[str, int]]:
+        return {d["subject_id"]: counters for d, counters in self._of_kind(region[:6], "org_open")
+                if d["region_code"] == region}
+
+    def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
+        facts = {"received": 0, "open_red": 0, "overdue_open": 0}
+        for d, counters in self._of_kind(region_code[:6], "org_day"):
+            if d["subject_id"] == org_id and first.isoformat() <= d["day"] <= last.isoformat():
+                facts["received"] += counters.get("total", 0)
+                facts["open_red"] += counters.get("open_red", 0)
+                facts["overdue_open"] += counters.get("overdue_open", 0)
+        return facts
 
     def rank_rows(self, kind: str, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:
         """Day rows only: the real store reads whole months from month rows, which sum to the same."""
@@ -656,20 +685,3 @@ class FakePatrolStore:
             return False
         self._schedules[schedule.schedule_id] = advanced
         return True
-
-
-class FakeReportFacts:
-    """An org's figures for a period, as `ports.ReportFacts`, counted from the fake case store's
-    cases as the statistics aggregates count them: the cases now with the org, by their
-    Asia/Shanghai day of receipt."""
-
-    def __init__(self, cases: FakeCaseStore):
-        self._cases = cases
-
-    def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
-        held = [case for case in self._cases.cases(self._cases.case_ids())
-                if case.org_id == org_id and case.region_code.startswith(region_code)
-                and first <= business_day(case.received_at) <= last and case.status is not CaseStatus.MERGED]
-        open_ = [case for case in held if case.status in OPEN_STATUSES]
-        return {"received": len(held), "open_red": sum(c.risk_level is RiskLevel.RED for c in open_),
-                "overdue_open": sum(c.overdue for c in open_)}

@@ -9,6 +9,7 @@ from ..domain.calendar import LIBRARY_CALENDAR
 from ..domain.case import SWEEP, Case, Event, ExtensionRequest, MergedSource, Party, SupervisionLetter, Suspension
 from ..domain.deadlines import SupervisionStep, ladder
 from ..domain.duplicates import DuplicateReason, PossibleDuplicate, place_key
+from ..domain.stats import open_red_district
 from ..domain.supervision import current_deadline, due_shard, next_check_at
 from ..domain.visits import next_visit_check_on, visit_shard
 from ..domain.enums import (
@@ -102,6 +103,8 @@ def case_to_model(case: Case) -> CaseModel:
         merged_into=case.merged_into,
         merged_sources=[{"case_id": s.case_id, "partner_id": s.partner_id, "external_ref": s.external_ref}
                         for s in case.merged_sources] or None,
+        repeat_party=case.repeat_party or None,
+        letter_months=list(case.letter_months) or None,
         dispatched_at=_stored(case.dispatched_at),
         accepted_at=_stored(case.accepted_at),
         closed_at=_stored(case.closed_at),
@@ -124,6 +127,9 @@ def _set_sparse_index_keys(model: CaseModel, case: Case) -> None:
     place = place_key(case.region_code, case.category.value, case.status)
     if place is not None:  # the sparse place index (possible duplicates at intake): open cases only
         model.place_key = place
+    red_district = open_red_district(case)
+    if red_district is not None:  # the sparse open-red index (the monthly analysis' red list)
+        model.open_red_district = red_district
     visit_on = next_visit_check_on(case)
     if visit_on is not None:  # keys of the sparse return-visit index, derived likewise
         model.visit_shard, model.next_visit_check_on = visit_shard(case.case_id), visit_on.isoformat()
@@ -228,6 +234,8 @@ def _case_from_model(model: CaseModel) -> Case:
         related_case_id=model.related_case_id,
         merged_into=model.merged_into,
         merged_sources=[MergedSource(**source) for source in model.merged_sources or []],
+        repeat_party=bool(model.repeat_party),
+        letter_months=list(model.letter_months or []),
         dispatched_at=from_storage(model.dispatched_at),
         accepted_at=from_storage(model.accepted_at),
         closed_at=from_storage(model.closed_at),

@@ -234,6 +234,12 @@ class CaseStore:
         return [Candidate(row.case_id, CaseStatus(row.status), row.region_code, row.category,
                           report_text(row.title, row.description)) for row in rows]
 
+    def open_red_case_ids(self, region: str) -> list[str]:
+        """The open red cases under `region`, newest first, from the sparse open-red index (it
+        holds those cases only)."""
+        return [row.case_id for row in CaseModel.by_open_red.query(
+            region[:6], filter_condition=CaseModel.region_code.startswith(region), scan_index_forward=False)]
+
     def events(self, case_id: str) -> list[Event]:
         return [
             Event(at=from_storage(item.at), type=item.type, actor=item.actor or "", detail=item.detail or {})

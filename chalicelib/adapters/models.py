@@ -197,6 +197,15 @@ class CasePlaceIndex(GlobalSecondaryIndex):
     received_key = UnicodeAttribute(range_key=True)
 
 
+class CaseOpenRedIndex(GlobalSecondaryIndex):
+    """Sparse index of the open red cases (红色风险在办), by district and receipt: the monthly
+    analysis lists them without reading any other case."""
+
+    Meta = _index_meta("by_open_red", IncludeProjection(["region_code"]))
+    open_red_district = UnicodeAttribute(hash_key=True)
+    received_key = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     """案件: the current state of one dispute (一案一档: its timeline is in CaseItemModel)."""
 
@@ -248,7 +257,10 @@ class CaseModel(Model):
     related_case_id = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     merged_sources = JSONAttribute(null=True)
+    repeat_party = BooleanAttribute(null=True)
+    letter_months = ListAttribute(of=UnicodeAttribute, null=True)
     place_key = UnicodeAttribute(null=True)
+    open_red_district = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     next_check_at = UnicodeAttribute(null=True)
     dispatched_at = UnicodeAttribute(null=True)
@@ -267,6 +279,7 @@ class CaseModel(Model):
     by_due = CaseDueIndex()
     by_visit = CaseVisitIndex()
     by_place = CasePlaceIndex()
+    by_open_red = CaseOpenRedIndex()
 
 
 class NotificationReleaseIndex(GlobalSecondaryIndex):

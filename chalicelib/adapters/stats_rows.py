@@ -8,7 +8,7 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.case import Case
 from ..domain.regions import district_of
-from ..domain.stats import describe_row, stats_changes
+from ..domain.stats import describe_row, is_rank_row, stats_changes
 from .case_mapping import case_to_model
 from .models import CaseModel, DailyStatsModel, RankStatsModel
 
@@ -39,7 +39,7 @@ def update_stats(transaction: TransactWrite, *changed: tuple[Case, dict[str, dic
         if not counters:
             continue
         described = describe_row(row)
-        model = RankStatsModel if "kind" in described else DailyStatsModel
+        model = RankStatsModel if is_rank_row(row) else DailyStatsModel
         actions = [getattr(model, name).set(value) for name, value in described.items()]
         actions += [getattr(model, name).add(delta) for name, delta in sorted(counters.items())]
         transaction.update(model(district, row), actions=actions)

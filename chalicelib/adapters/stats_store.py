@@ -6,7 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterator
 
-from ..domain.stats import COUNTERS, MONTH_SUFFIX, rank_row, region_row, split_range
+from ..domain.stats import (
+    COUNTERS,
+    LEVEL_OF_PREFIX,
+    MONTH_KIND,
+    MONTH_SUFFIX,
+    ORG_OPEN_KIND,
+    month_row,
+    org_day_row,
+    rank_row,
+    region_row,
+    split_range,
+)
 from .models import DailyStatsModel, MediatorModel, OrgModel, RankStatsModel
 
 UPPER = "\uffff"
@@ -22,6 +33,39 @@ class StatsStore:
         low, high = region_row(region, first.isoformat()), region_row(region, last.isoformat())
         for row in DailyStatsModel.query(region[:6], DailyStatsModel.bucket.between(low, high)):
             yield _counters(row)
+
+    def daily_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:
+        """(day, counters) of the days with cases of `region` in [first, last]."""
+        low, high = region_row(region, first.isoformat()), region_row(region, last.isoformat())
+        for row in DailyStatsModel.query(region[:6], DailyStatsModel.bucket.between(low, high)):
+            yield row.day, _counters(row)
+
+    def month_rows(self, region: str, month: str, level: int) -> dict[str, dict[str, int]]:
+        """Prefix → counters of `month` for `region` itself (`level` = its length) or for its
+        towns (9) or villages (12): one query, one item per prefix with cases."""
+        if level == len(region):
+            condition = DailyStatsModel.bucket == month_row(month, region)
+        else:
+            condition = DailyStatsModel.bucket.startswith(f"{MONTH_KIND}#{month}#{LEVEL_OF_PREFIX[level]}#{region}")
+        return {row.region_code: _counters(row) for row in DailyStatsModel.query(region[:6], condition)}
+
+    def open_rows(self, region: str) -> dict[str, dict[str, int]]:
+        """Org id → what it holds open now of `region`'s cases (one item per org holding any)."""
+        condition = DailyStatsModel.bucket.startswith(f"{ORG_OPEN_KIND}#{region}#")
+        return {row.subject_id: _counters(row) for row in DailyStatsModel.query(region[:6], condition)}
+
+    def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
+        """排查报告 facts: of the cases the org holds received in [first, last], how many, how many
+        open and red now, and open and overdue now. One query of at most a row per day."""
+        condition = DailyStatsModel.bucket.between(org_day_row(org_id, first.isoformat()),
+                                                   org_day_row(org_id, last.isoformat()))
+        facts = {"received": 0, "open_red": 0, "overdue_open": 0}
+        for row in DailyStatsModel.query(region_code[:6], condition):
+            counters = _counters(row)
+            facts["received"] += counters.get("total", 0)
+            facts["open_red"] += counters.get("open_red", 0)
+            facts["overdue_open"] += counters.get("overdue_open", 0)
+        return facts
 
     def rank_rows(self, kind: str, region: str, first: dt.date,
                   last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:

@@ -89,6 +89,14 @@ class Download:
     media_type: str
     filename: str
 
+    def acceptable(self, accept: str) -> bool:
+        """Whether the request's Accept header takes the file. API Gateway (and Chalice) hand a
+        binary body over only to a request that accepts its type or `*/*`."""
+        if self.media_type not in BINARY_TYPES:
+            return True
+        offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+        return "*/*" in offered or self.media_type in offered
+
     def response(self) -> Response:
         ascii_name = self.filename.encode("ascii", "replace").decode().replace("?", "_")
         disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(self.filename)}"
@@ -287,6 +295,8 @@ class Api:
         if isinstance(reply, Response):
             return reply
         if isinstance(reply, Download):
+            if not reply.acceptable(headers.get("accept", "")):
+                return problem(406, "Not acceptable", f"this answer is a file: send Accept: {reply.media_type} (or */*)")
             return reply.response()
         headers = {"Content-Type": "application/json", **reply.headers}
         return Response(json.dumps(reply.body, ensure_ascii=False, default=str), status_code=reply.status,

@@ -317,6 +317,11 @@ class Case:
     """The open case sharing a party found at intake (关联件): routing tries its org first (首接负责)."""
     merged_into: str | None = None
     merged_sources: list[MergedSource] = field(default_factory=list)
+    repeat_party: bool = False
+    """A party of the case had another case in the 365 days before it was received (重复当事人)."""
+    letter_months: list[str] = field(default_factory=list)
+    """The Asia/Shanghai month (`YYYY-MM`) of each supervision letter issued on the case: the
+    monthly analysis counts letters in the month they were issued."""
     dispatched_at: dt.datetime | None = None
     accepted_at: dt.datetime | None = None
     closed_at: dt.datetime | None = None
@@ -713,6 +718,7 @@ class Case:
         elif step is SupervisionStep.SUPERVISION_LETTER:
             letter = self._letter(deadline, org_name, now)
             letters.append(letter)
+            self.letter_months.append(letter.date.isoformat()[:7])
             detail["letter_number"] = letter.number
             notices.append(Notice(NoticeKind.SUPERVISION_LETTER, self.org_id, due=deadline.due_at))
         elif step is SupervisionStep.ESCALATION:

@@ -49,7 +49,7 @@ from collections.abc import Iterable, Mapping
 
 from .calendar import business_day
 from .case import OPEN_STATUSES
-from .enums import CaseStatus, Category, Channel, RiskLevel, Tier
+from .enums import CaseStatus, Category, Channel, Referral, RiskLevel, Tier
 from .regions import ancestors_and_self
 from .visits import visit_ok
 
@@ -58,6 +58,7 @@ CATEGORY_COUNTER = {c: f"category_{c.value}" for c in Category}
 TIER_COUNTER = {t: f"tier_{t.value}" for t in Tier}
 CHANNEL_COUNTER = {c: f"channel_{c.value}" for c in Channel}
 RISK_COUNTER = {r: f"risk_{r.value}" for r in RiskLevel}
+REFERRAL_COUNTER = {r: f"referral_{r.value}" for r in Referral}
 
 BREAKDOWNS: dict[str, dict] = {
     "by_status": STATUS_COUNTER,
@@ -80,6 +81,11 @@ COUNTERS: tuple[str, ...] = (
     "overdue_open",
     "concluded_extended",
     "merged",
+    *REFERRAL_COUNTER.values(),
+    "open",
+    "open_red",
+    "repeat_party",
+    "supervision_letters",
 )
 """Every counter of an aggregate row: one top-level number attribute each (DynamoDB `ADD`)."""
 
@@ -87,6 +93,20 @@ BELOW_DISTRICT = frozenset({Tier.VILLAGE, Tier.TOWN})
 RANK_KINDS = ("org", "mediator")
 MONTH_SUFFIX = "_month"
 ROW_KINDS = (*RANK_KINDS, *(kind + MONTH_SUFFIX for kind in RANK_KINDS))
+"""Kinds of the ranking's rows (RankStatsModel)."""
+
+RECORD_VERSION = 2
+"""A record of this version also counts in the month, org-day and org-open rows (the monthly
+analysis and the patrol reports' facts). A record kept before them (no `v`) expands to the
+first rows only, so the next write of such a case adds it to the new rows whole."""
+MONTH_KIND, ORG_DAY_KIND, ORG_OPEN_KIND = "month", "org_day", "org_open"
+LEVEL_OF_PREFIX = {6: "d", 9: "t", 12: "v"}
+"""Month rows name their prefix's level (district, town, village), so that one query reads a
+region's towns or villages of a month without its other levels."""
+HELD_COUNTERS = ("total", "open_red", "overdue_open")
+"""What the org-day rows count of the cases an org holds: the patrol reports' facts."""
+OPEN_COUNTERS = ("open", "open_red", "overdue_open")
+"""What the org-open rows count: the cases an org holds open now."""
 
 
 # ------------------------------------------------------------ contributions
@@ -110,6 +130,12 @@ def contributions(case) -> dict[str, int]:
             counts["concluded_on_time"] = 1
         if case.extensions_approved:
             counts["concluded_extended"] = 1
+    if unresolved:
+        route = case.referral.get("channel")
+        if route in Referral._value2member_map_:
+            counts[REFERRAL_COUNTER[Referral(route)]] = 1
+    if case.repeat_party:
+        counts["repeat_party"] = 1
     if resolved:
         if case.concluded_at:
             counts["resolve_seconds"] = max(0, round((case.concluded_at - case.received_at).total_seconds()))
@@ -119,8 +145,12 @@ def contributions(case) -> dict[str, int]:
     if done:
         counts["visits"] = len(done)
         counts["visits_ok"] = sum(visit_ok(v) for v in done)
-    if case.status in OPEN_STATUSES and case.overdue:
-        counts["overdue_open"] = 1
+    if case.status in OPEN_STATUSES:
+        counts["open"] = 1
+        if case.risk_level is RiskLevel.RED:
+            counts["open_red"] = 1
+        if case.overdue:
+            counts["overdue_open"] = 1
     return {name: value for name, value in counts.items() if value}
 
 
@@ -137,13 +167,40 @@ def rank_row(kind: str, prefix: str, day: str, subject: str) -> str:
     return f"{kind}#{prefix}#{day}#{subject}"
 
 
+def month_row(month: str, prefix: str) -> str:
+    return f"{MONTH_KIND}#{month}#{LEVEL_OF_PREFIX[len(prefix)]}#{prefix}"
+
+
+def org_day_row(org_id: str, day: str) -> str:
+    return f"{ORG_DAY_KIND}#{org_id}#{day}"
+
+
+def org_open_row(prefix: str, org_id: str) -> str:
+    return f"{ORG_OPEN_KIND}#{prefix}#{org_id}"
+
+
+def open_red_district(case) -> str | None:
+    """The key of the sparse open-red index: the case's district while it is open and red."""
+    if case.status in OPEN_STATUSES and case.risk_level is RiskLevel.RED:
+        return case.region_code[:6]
+    return None
+
+
 def stats_record(case) -> dict:
-    """What a case contributes now, compactly: `counts`, and once it is concluded the `org`
-    and `mediator` its performance counts for (those of the case when it concluded)."""
+    """What a case contributes now, compactly: `counts`; once it is concluded the `org` and
+    `mediator` its performance counts for (those of the case when it concluded); the org
+    holding it (`holder`); and its supervision letters per month of issue (`letters`)."""
     counts = contributions(case)
-    record: dict = {"counts": counts}
+    record: dict = {"v": RECORD_VERSION, "counts": counts}
     if performance(counts):
         record.update(org=case.org_id, mediator=case.mediator_id)
+    if case.org_id:
+        record["holder"] = case.org_id
+    if case.letter_months:
+        letters: dict[str, int] = {}
+        for month in case.letter_months:
+            letters[month] = letters.get(month, 0) + 1
+        record["letters"] = letters
     return record
 
 
@@ -163,6 +220,28 @@ def record_rows(case, record: Mapping | None) -> dict[str, dict[str, int]]:
                 for prefix in prefixes:
                     rows[rank_row(kind, prefix, day, subject)] = ranked
                     rows[rank_row(kind + MONTH_SUFFIX, prefix, day[:7], subject)] = ranked
+    if record.get("v", 1) >= RECORD_VERSION:
+        rows.update(_analysis_rows(record, counts, day, prefixes))
+    return rows
+
+
+def _analysis_rows(record: Mapping, counts: dict[str, int], day: str, prefixes: list[str]) -> dict:
+    """The month rows (what was received in the month, and the letters issued in it) and the
+    rows of the org holding the case (per day of receipt, and while open)."""
+    rows: dict[str, dict[str, int]] = {month_row(day[:7], prefix): dict(counts) for prefix in prefixes}
+    for month, letters in (record.get("letters") or {}).items():
+        for prefix in prefixes:
+            row = rows.setdefault(month_row(month, prefix), {})
+            row["supervision_letters"] = row.get("supervision_letters", 0) + letters
+    holder = record.get("holder")
+    if holder:
+        held = {name: counts[name] for name in HELD_COUNTERS if counts.get(name)}
+        if held:
+            rows[org_day_row(holder, day)] = held
+        still_open = {name: counts[name] for name in OPEN_COUNTERS if counts.get(name)}
+        if still_open:
+            for prefix in prefixes:
+                rows[org_open_row(prefix, holder)] = still_open
     return rows
 
 
@@ -192,11 +271,23 @@ def deltas(recorded: Mapping[str, Mapping[str, int]],
 
 
 def describe_row(key: str) -> dict[str, str]:
-    """The parts of a row key: `region_code` and `day`, and `kind` and `subject_id` for rank rows."""
+    """The parts of a row key: `region_code` and `day` (a day or month), and `kind` and
+    `subject_id` (an org or mediator) for the rows that have them."""
     parts = key.split("#")
     if parts[0] in ROW_KINDS:
         return {"kind": parts[0], "region_code": parts[1], "day": parts[2], "subject_id": parts[3]}
+    if parts[0] == MONTH_KIND:
+        return {"kind": MONTH_KIND, "day": parts[1], "region_code": parts[3]}
+    if parts[0] == ORG_DAY_KIND:
+        return {"kind": ORG_DAY_KIND, "subject_id": parts[1], "day": parts[2]}
+    if parts[0] == ORG_OPEN_KIND:
+        return {"kind": ORG_OPEN_KIND, "region_code": parts[1], "subject_id": parts[2]}
     return {"region_code": parts[0], "day": parts[1]}
+
+
+def is_rank_row(key: str) -> bool:
+    """Whether the row is one of the ranking's (RankStatsModel) rather than an aggregate row."""
+    return key.split("#", 1)[0] in ROW_KINDS
 
 
 def split_range(first: dt.date, last: dt.date) -> tuple[list[tuple[dt.date, dt.date]], tuple[str, str] | None]:

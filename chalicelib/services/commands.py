@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -207,6 +207,22 @@ class StatsQuery(Command):
     region: RegionCode
     date_from: date = Field(alias="from")
     date_to: date = Field(alias="to")
+
+
+def _plausible_month(value: str | None) -> str | None:
+    if value is not None and not (1 <= int(value[5:]) <= 12 and int(value[:4]) in AS_OF_YEARS):
+        raise ValueError("must be a month YYYY-MM between 2000-01 and 2099-12")
+    return value
+
+
+class AnalysisQuery(Command):
+    """`GET /v1/reports/analysis`: a region's month (default: the last whole month)."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    region: RegionCode
+    month: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}$"), AfterValidator(_plausible_month)] = None
+    format: Literal["json", "xlsx"] = "json"
 
 
 class CalendarYear(Command):

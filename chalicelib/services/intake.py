@@ -144,7 +144,7 @@ class IntakeService:
             risk_indicators=list(dict.fromkeys(command.risk_indicators)), category=triage.category,
             category_source=triage.source, risk_level=assessment.level, received_at=now,
             request_hash=request_digest(owner, command), created_by=principal.actor,
-            possible_duplicates=duplicates, related_case_id=related_case(duplicates),
+            possible_duplicates=duplicates, related_case_id=related_case(duplicates), repeat_party=repeat,
         )
         events = [
             Event(now, "received", principal.actor, {"channel": case.channel.value, "external_ref": case.external_ref}),

@@ -270,3 +270,22 @@ class ReportFacts(Protocol):
     def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
         """`{"received", "open_red", "overdue_open"}` over the org's cases received in [first, last]."""
         ...
+
+
+class AnalysisRows(Protocol):
+    """The aggregate rows the monthly analysis reads (adapters.stats_store.StatsStore)."""
+
+    def month_rows(self, region: str, month: str, level: int) -> dict[str, dict[str, int]]: ...
+
+    def daily_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]: ...
+
+    def rank_rows(self, kind: str, region: str, first: dt.date,
+                  last: dt.date) -> Iterator[tuple[str, dict[str, int]]]: ...
+
+    def open_rows(self, region: str) -> dict[str, dict[str, int]]: ...
+
+
+class OpenRedCases(Protocol):
+    def open_red_case_ids(self, region: str) -> list[str]:
+        """The open red cases under the region, newest first (a sparse index)."""
+

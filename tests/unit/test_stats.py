@@ -15,6 +15,8 @@ from chalicelib.domain.stats import (
     deltas,
     describe_row,
     figures,
+    is_rank_row,
+    open_red_district,
     rank,
     record_rows,
     stats_changes,
@@ -54,7 +56,7 @@ def test_counters_are_generated_from_the_enums():
 
 def test_a_new_case_counts_once_in_each_of_its_breakdowns():
     assert contributions(case()) == {"total": 1, "status_received": 1, "category_neighbor": 1,
-                                     "channel_hotline_12345": 1, "risk_blue": 1}
+                                     "channel_hotline_12345": 1, "risk_blue": 1, "open": 1}
 
 
 def test_a_resolved_case_counts_its_outcome_time_and_tier():
@@ -94,9 +96,13 @@ def test_overdue_counts_only_while_open():
 
 
 def test_rows_are_per_prefix_and_day_and_per_org_and_mediator_once_concluded():
-    assert set(stats_rows(case())) == {"320509#2026-11-23", "320509102#2026-11-23", "320509102001#2026-11-23"}
+    assert set(stats_rows(case())) == {"320509#2026-11-23", "320509102#2026-11-23", "320509102001#2026-11-23",
+                                       "month#2026-11#d#320509", "month#2026-11#t#320509102",
+                                       "month#2026-11#v#320509102001"}
     rows = stats_rows(resolved())
-    assert len(rows) == 15  # 3 region rows; org and mediator per day and per month at 3 prefixes
+    rank_rows = [row for row in rows if is_rank_row(row)]
+    assert len(rank_rows) == 12  # org and mediator per day and per month at 3 prefixes
+    assert len(rows) == 3 + 12 + 3 + 1  # and 3 region day rows, 3 month rows, the holding org's day row
     org_row = rows["org#320509102#2026-11-23#V-CN"]
     assert org_row == {"concluded": 1, "concluded_on_time": 1, "resolved": 1}
     assert rows["mediator#320509#2026-11-23#M-CN-1"] == org_row
@@ -120,7 +126,7 @@ def test_deltas_move_a_case_between_counters_and_rows():
 def test_the_case_keeps_a_compact_record_and_writes_add_the_row_differences():
     accepted = case(CaseStatus.ACCEPTED, tier=Tier.VILLAGE, org_id="V-CN", mediator_id="M-CN-1")
     record, changes = stats_changes(accepted)
-    assert record == {"counts": contributions(accepted)}  # not concluded: no org or mediator credited
+    assert record == {"v": 2, "counts": contributions(accepted), "holder": "V-CN"}  # not concluded: none credited
     assert changes == stats_rows(accepted) == record_rows(accepted, record)
     later = resolved()
     later.stats_recorded = record
@@ -205,3 +211,65 @@ def test_split_range_reads_whole_months_by_month():
     assert split_range(d(9999, 11, 4), d(9999, 12, 28)) == ([(d(9999, 11, 4), d(9999, 12, 28))], None)
     assert split_range(d(9999, 8, 27), d(9999, 12, 2)) == (
         [(d(9999, 8, 27), d(9999, 8, 31)), (d(9999, 12, 1), d(9999, 12, 2))], ("9999-09", "9999-11"))
+
+
+# ------------------------------------------------ rows of the monthly analysis and the patrol reports
+
+
+def test_a_case_counts_in_the_month_rows_of_its_three_prefixes():
+    rows = stats_rows(case(CaseStatus.DISPATCHED, risk_level=RiskLevel.RED, org_id="V-CN", repeat_party=True))
+    month = rows["month#2026-11#t#320509102"]
+    assert month == rows["320509102#2026-11-23"]  # the month row counts what the day row counts
+    assert month["open_red"] == month["repeat_party"] == month["total"] == 1
+    assert describe_row("month#2026-11#t#320509102") == {"kind": "month", "day": "2026-11", "region_code": "320509102"}
+
+
+def test_the_holding_org_counts_the_case_per_day_of_receipt_and_while_open():
+    open_case = case(CaseStatus.ACCEPTED, risk_level=RiskLevel.RED, overdue=True, org_id="V-CN")
+    rows = stats_rows(open_case)
+    assert rows["org_day#V-CN#2026-11-23"] == {"total": 1, "open_red": 1, "overdue_open": 1}
+    for prefix in ("320509", "320509102", "320509102001"):
+        assert rows[f"org_open#{prefix}#V-CN"] == {"open": 1, "open_red": 1, "overdue_open": 1}
+    closed = stats_rows(resolved(status=CaseStatus.CLOSED))
+    assert closed["org_day#V-CN#2026-11-23"] == {"total": 1}  # still received by it, no longer open
+    assert not any(row.startswith("org_open#") for row in closed)
+    assert describe_row("org_day#V-CN#2026-11-23") == {"kind": "org_day", "subject_id": "V-CN", "day": "2026-11-23"}
+    assert describe_row("org_open#320509#V-CN") == {"kind": "org_open", "region_code": "320509", "subject_id": "V-CN"}
+
+
+def test_moving_to_another_org_moves_its_org_rows():
+    before = stats_rows(case(CaseStatus.DISPATCHED, org_id="V-CN"))
+    after = stats_rows(case(CaseStatus.DISPATCHED, org_id="T-CN"))
+    changes = deltas(before, after)
+    assert changes["org_day#V-CN#2026-11-23"] == {"total": -1}
+    assert changes["org_day#T-CN#2026-11-23"] == {"total": 1}
+    assert changes["org_open#320509#V-CN"] == {"open": -1} and changes["org_open#320509#T-CN"] == {"open": 1}
+    assert "month#2026-11#d#320509" not in changes  # the region's months do not change
+
+
+def test_letters_count_in_the_month_they_were_issued_not_the_month_of_receipt():
+    rows = stats_rows(case(CaseStatus.ACCEPTED, org_id="V-CN", letter_months=["2026-11", "2026-12", "2026-12"]))
+    assert rows["month#2026-11#d#320509"]["supervision_letters"] == 1
+    assert rows["month#2026-12#v#320509102001"] == {"supervision_letters": 2}
+
+
+def test_referrals_count_by_route():
+    counts = contributions(resolved(status=CaseStatus.UNRESOLVED, agreement=None,
+                                    referral={"channel": "arbitration", "reason": "r"}))
+    assert counts["referral_arbitration"] == 1
+    assert not any(name.startswith("referral_") for name in contributions(resolved()))
+
+
+def test_a_record_kept_before_the_month_rows_expands_to_the_first_rows_only():
+    old = {"counts": {"total": 1, "status_dispatched": 1}}
+    assert not any(row.startswith(("month#", "org_")) for row in record_rows(case(org_id="V-CN"), old))
+    later = case(CaseStatus.ACCEPTED, org_id="V-CN")
+    later.stats_recorded = old
+    _, changes = stats_changes(later)
+    assert changes["month#2026-11#d#320509"]["total"] == 1  # the next write adds the case to the new rows whole
+
+
+def test_the_open_red_index_holds_open_red_cases_only():
+    assert open_red_district(case(CaseStatus.ACCEPTED, risk_level=RiskLevel.RED)) == "320509"
+    assert open_red_district(case(CaseStatus.ACCEPTED, risk_level=RiskLevel.ORANGE)) is None
+    assert open_red_district(resolved(risk_level=RiskLevel.RED)) is None

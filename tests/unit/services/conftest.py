@@ -8,7 +8,7 @@ from chalicelib.domain.enums import CaseStatus
 from chalicelib.wiring import Container
 from tests.fakes import (
     FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeMetrics, FakePatrolStore, FakePublisher,
-    FakeReplayGuard, FakeReportFacts, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
 
 
@@ -40,7 +40,7 @@ def container(clock, store, directory_store, publisher, sms, webhook, guard, cal
                      directory_store=directory_store, publisher=publisher, sms_sender=sms, webhook=webhook,
                      replay_guard=guard, stats_store=FakeStatsStore(store, directory_store),
                      calendar_store=calendar_store, metrics=metrics,
-                     patrol_store=FakePatrolStore(), report_facts=FakeReportFacts(store))
+                     patrol_store=FakePatrolStore())
 
 
 @pytest.fixture

@@ -54,3 +54,17 @@ def test_the_ranking_names_the_orgs_and_mediators_below_the_minimum_volume(stats
 def test_a_reversed_range_or_a_region_outside_the_jurisdiction_is_refused(stats, scope, principal, error, read):
     with pytest.raises(error):
         getattr(stats, read)(scope, principal)
+
+
+def test_the_monthly_analysis_reads_the_rows_the_case_writes_keep(centre):
+    from chalicelib.services.commands import AnalysisQuery
+
+    centre.case_at(CaseStatus.RESOLVED, "R-1")
+    red = centre.case_at(CaseStatus.ACCEPTED, "R-2", risk_indicators=["threat_of_violence"])
+    report = centre.services.analysis.analysis(parse(AnalysisQuery, {"region": DISTRICT, "month": "2026-11"}),
+                                               SUPERVISOR)
+    assert report["total"] == 2 and report["by_category"]["neighbor"]["count"] == 2
+    assert report["open_red"] == [red.case_id]
+    assert report["on_time_by_org"] == {"V-CN": 1.0} and report["org_names"]["V-CN"] == "城南社区人民调解委员会"
+    with pytest.raises(Forbidden):
+        centre.services.analysis.analysis(parse(AnalysisQuery, {"region": DISTRICT}), OTHER_SUPERVISOR)

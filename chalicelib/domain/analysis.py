@@ -1,0 +1,165 @@
+"""The monthly analysis (研判报告, §13): a region's month against the month before and the same
+month a year before, from aggregate rows only.
+
+Its inputs are rows the case writes keep in their own transactions (`domain.stats`): the
+month rows of the region, its towns and its villages; the region's day rows of the month;
+the rows of the orgs holding its open cases; the ranking's org-month rows; and the ids of
+its open red cases (a sparse index). Nothing here reads a case.
+
+- `rising` (上升): the category × town cells with at least RISING_MIN_CASES cases in the month
+  and at least RISING_FACTOR times the month before (a month before with none is a rise);
+- `hotspots` (热点): villages with at least HOTSPOT_MIN_CASES cases of one category in the month;
+- `repeat_parties`: cases of the month whose parties had another case in the 365 days before;
+- `overdue_by_org`: open and overdue now, per org holding them;
+- `supervision_letters`: letters (督办函) issued in the month on the region's cases;
+- `satisfaction_by_org` and `on_time_by_org`: over the cases of the month each org concluded;
+- `referrals`: where the month's unresolved cases were sent (诉求分流), by route.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from .enums import Category, Channel, Referral, RiskLevel
+from .stats import CATEGORY_COUNTER, CHANNEL_COUNTER, REFERRAL_COUNTER, RISK_COUNTER, ratio
+
+RISING_MIN_CASES = 5
+RISING_FACTOR = 1.5
+HOTSPOT_MIN_CASES = 3
+TOWN, VILLAGE = 9, 12
+
+Counters = Mapping[str, int]
+
+
+def month_days(month: str) -> tuple[dt.date, dt.date]:
+    """First and last day of `YYYY-MM`."""
+    first = dt.date.fromisoformat(f"{month}-01")
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def shift_month(month: str, months: int) -> str:
+    first = dt.date.fromisoformat(f"{month}-01")
+    index = first.year * 12 + first.month - 1 + months
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def last_whole_month(today: dt.date) -> str:
+    """The month before `today`'s: the default month of the analysis."""
+    return shift_month(today.isoformat()[:7], -1)
+
+
+@dataclass
+class MonthRows:
+    """One month of a region: its own counters, and those of its towns and villages (by prefix)."""
+
+    region: Counters = field(default_factory=dict)
+    towns: Mapping[str, Counters] = field(default_factory=dict)
+    villages: Mapping[str, Counters] = field(default_factory=dict)
+
+
+@dataclass
+class AnalysisInputs:
+    region: str
+    month: str
+    current: MonthRows
+    previous: MonthRows
+    last_year: MonthRows
+    daily: Mapping[str, Counters]
+    """Day (`YYYY-MM-DD`) → the region's counters of the cases received that day."""
+    org_months: Mapping[str, Counters]
+    """Org id → its performance counters over the month's cases it concluded."""
+    open_by_org: Mapping[str, Counters]
+    """Org id → what it holds open now of the region's cases."""
+    open_red: list[str]
+
+
+def _towns(region: str, rows: MonthRows) -> Mapping[str, Counters]:
+    """The region's towns; a town is its own, and a village region the part of its town it covers."""
+    if len(region) >= TOWN:
+        return {region[:TOWN]: rows.region} if rows.region else {}
+    return rows.towns
+
+
+def _villages(region: str, rows: MonthRows) -> Mapping[str, Counters]:
+    return {region: rows.region} if len(region) == VILLAGE and rows.region else rows.villages
+
+
+def _compared(names: Mapping[str, str], inputs: AnalysisInputs, of=lambda rows: rows.region) -> dict:
+    """Key → {count, previous_month, same_month_last_year} of one counter per key."""
+    months = (of(inputs.current), of(inputs.previous), of(inputs.last_year))
+    return {key: dict(zip(("count", "previous_month", "same_month_last_year"),
+                          (int(rows.get(counter, 0)) for rows in months)))
+            for key, counter in names.items()}
+
+
+def _by_town(inputs: AnalysisInputs) -> dict:
+    months = [_towns(inputs.region, rows) for rows in (inputs.current, inputs.previous, inputs.last_year)]
+    towns = sorted(set().union(*months))
+    return {town: dict(zip(("count", "previous_month", "same_month_last_year"),
+                           (int(rows.get(town, {}).get("total", 0)) for rows in months))) for town in towns}
+
+
+def rising_cells(current: Mapping[str, Counters], previous: Mapping[str, Counters]) -> list[dict]:
+    """Category × town cells that rose (see the module's docstring), most cases first."""
+    cells = []
+    for town, counters in current.items():
+        for category, counter in CATEGORY_COUNTER.items():
+            count = int(counters.get(counter, 0))
+            before = int(previous.get(town, {}).get(counter, 0))
+            if count >= RISING_MIN_CASES and (before == 0 or count >= RISING_FACTOR * before):
+                cells.append({"category": category.value, "town": town, "count": count, "previous_month": before})
+    return sorted(cells, key=lambda c: (-c["count"], c["town"], c["category"]))
+
+
+def hotspots(villages: Mapping[str, Counters]) -> list[dict]:
+    found = [{"village": village, "category": category.value, "count": int(counters.get(counter, 0))}
+             for village, counters in villages.items() for category, counter in CATEGORY_COUNTER.items()
+             if int(counters.get(counter, 0)) >= HOTSPOT_MIN_CASES]
+    return sorted(found, key=lambda h: (-h["count"], h["village"], h["category"]))
+
+
+def _per_org(rows: Mapping[str, Counters], numerator: str, denominator: str) -> dict[str, float]:
+    return {org: ratio(int(c.get(numerator, 0)), int(c[denominator]))
+            for org, c in sorted(rows.items()) if c.get(denominator)}
+
+
+def analysis(inputs: AnalysisInputs) -> dict:
+    """The §13 analysis of `inputs.month`."""
+    current = inputs.current.region
+    first, last = month_days(inputs.month)
+    days = [(first + dt.timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+    return {
+        "region": inputs.region,
+        "month": inputs.month,
+        "previous_month": shift_month(inputs.month, -1),
+        "same_month_last_year": shift_month(inputs.month, -12),
+        "total": int(current.get("total", 0)),
+        "totals": _compared({"total": "total"}, inputs)["total"],
+        "by_category": _compared({c.value: n for c, n in CATEGORY_COUNTER.items()}, inputs),
+        "by_channel": _compared({c.value: n for c, n in CHANNEL_COUNTER.items()}, inputs),
+        "by_town": _by_town(inputs),
+        "by_risk_level": _compared({r.value: n for r, n in RISK_COUNTER.items()}, inputs),
+        "rising": rising_cells(_towns(inputs.region, inputs.current), _towns(inputs.region, inputs.previous)),
+        "hotspots": hotspots(_villages(inputs.region, inputs.current)),
+        "repeat_parties": int(current.get("repeat_party", 0)),
+        "overdue_by_org": {org: int(c["overdue_open"]) for org, c in sorted(inputs.open_by_org.items())
+                           if c.get("overdue_open")},
+        "supervision_letters": int(current.get("supervision_letters", 0)),
+        "satisfaction_by_org": _per_org(inputs.org_months, "visits_ok", "visits"),
+        "on_time_by_org": _per_org(inputs.org_months, "concluded_on_time", "concluded"),
+        "referrals": {route.value: int(current.get(counter, 0)) for route, counter in REFERRAL_COUNTER.items()},
+        "open_red": list(inputs.open_red),
+        "daily_intake": {day: int(inputs.daily.get(day, {}).get("total", 0)) for day in days},
+    }
+
+
+LABELS = {
+    "by_category": {c.value: c.label for c in Category},
+    "by_channel": {c.value: c.label for c in Channel},
+    "by_risk_level": {r.value: r.label for r in RiskLevel},
+    "referrals": {r.value: r.label for r in Referral},
+}
+"""The Chinese labels of the breakdowns' keys, for the workbook."""
