@@ -18,9 +18,9 @@ waits for, whose due time is its key in a sparse due index (as the cases'
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
+from calendar import monthrange
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
@@ -71,7 +71,7 @@ def _week_key(day: dt.date) -> str:
 
 
 def _month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return day.replace(day=monthrange(day.year, day.month)[1])
 
 
 def _half_month_key(day: dt.date) -> str:

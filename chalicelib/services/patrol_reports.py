@@ -58,7 +58,7 @@ def orgs_owing(directory: Directory, tiers: Iterable[Tier], prefixes: Iterable[s
     return [found[org_id] for org_id in sorted(found)]
 
 
-def _common_prefix(region: str, other: str) -> str:
+def _narrower(region: str, other: str) -> str:
     """Of two overlapping region prefixes, the one under the other."""
     return region if len(region) >= len(other) else other
 
@@ -163,7 +163,7 @@ class PatrolReports:
         if not period.has_begun(business_day(now)):
             raise NotFound(f"{period.key} has not begun: no org owes it yet")
         if period.kind is SENSITIVE_PERIOD_KIND:
-            prefixes = [_common_prefix(sp.region, query.region) for sp in self._store.sensitive_periods()
+            prefixes = [_narrower(sp.region, query.region) for sp in self._store.sensitive_periods()
                         if sp.overlaps(query.region) and sp.first <= period.first <= sp.last]
         else:
             prefixes = [query.region]

@@ -12,8 +12,8 @@ import pytest
 from chalicelib.domain.access import Principal
 from chalicelib.domain.enums import CaseStatus, Role
 from chalicelib.domain.patrol_reports import parse_period
-from chalicelib.services.commands import NewOrg, NewSensitivePeriod, PatrolReportInput, ReportRollQuery
-from chalicelib.services.commands import SensitivePeriodFilters
+from chalicelib.services.commands import (
+    NewOrg, NewSensitivePeriod, PatrolReportInput, ReportRollQuery, SensitivePeriodFilters)
 from chalicelib.services.errors import Forbidden, NotFound, Unprocessable
 from chalicelib.services.sweeping import TIME_BUDGET_RESERVE_MS
 from tests.unit.services.builders import (
@@ -65,7 +65,7 @@ def declare(reports, principal: Principal = SUPERVISOR, **body):
 
 
 def roll(reports, period: str, region: str = "320509", principal: Principal = SUPERVISOR) -> dict:
-    found, lists = reports.roll_call(parse(ReportRollQuery, {"region": region, "period": period}), principal)
+    _, lists = reports.roll_call(parse(ReportRollQuery, {"region": region, "period": period}), principal)
     return {standing.value: org_ids for standing, org_ids in lists.items()}
 
 
