@@ -268,11 +268,9 @@ class SensitivePeriod:
         return self.region.startswith(prefix) or prefix.startswith(self.region)
 
     def schedule(self) -> ReportSchedule:
-        """Its row of the due index, at the first of its days that falls due after it was
-        declared (nothing is sent for a day due before anyone knew of the period)."""
+        """Its row of the due index, from its first day or, declared under way, from the day it was
+        declared (as a cadence starts at the current period: no earlier day is reminded)."""
         start = period_of(SENSITIVE_PERIOD_KIND, max(self.first, business_day(self.created_at)))
-        if start.due_at <= self.created_at:
-            start = start.following()
         row = ReportSchedule(schedule_id=f"sensitive#{self.period_id}", kind=SENSITIVE_PERIOD_KIND,
                              period=start, tiers=tuple(Tier), region=self.region, last_day=self.last)
         return row if start.first <= self.last else replace(row, period=None)
@@ -330,20 +328,12 @@ def submit_report(*, org_id: str, period: Period, zero: bool, findings: Iterable
                         submitted_at=at, submitted_by=by)
 
 
-def owes_as_org(org: Org, period: Period) -> bool:
-    """Whether the org existed in time to owe the period: created on or before its last day."""
-    return business_day(org.created_at) <= period.last
-
-
 def why_not_owed(org: Org, period: Period, sensitive_periods: Iterable[SensitivePeriod],
                  today: dt.date) -> str | None:
-    """Why `org` does not owe `period` on `today`, or None when it does: it owes the begun periods
-    of its tier's cadence, and the begun days of the sensitive periods over its region, except
-    those that ended before the org existed."""
+    """Why `org` does not owe `period` on `today`, or None when it does: it owes every begun
+    period of its tier's cadence, and every begun day of a sensitive period over its region."""
     if not period.has_begun(today):
         return f"{period.key} has not begun"
-    if not owes_as_org(org, period):
-        return f"{period.key} ended before org {org.org_id} was created"
     if period.kind is SENSITIVE_PERIOD_KIND:
         if not any(sp.covers(org.region_code, period.first) for sp in sensitive_periods):
             return f"no sensitive period covers org {org.org_id} on {period.key}"

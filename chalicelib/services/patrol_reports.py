@@ -21,7 +21,7 @@ from ..domain.masking import mask_phone
 from ..domain.notices import Notice, NoticeKind
 from ..domain.patrol_reports import (
     CADENCE_SCHEDULE_KINDS, SENSITIVE_PERIOD_KIND, Finding, PatrolReport, Period, PeriodRefused, ReportSchedule,
-    SensitivePeriod, Standing, cadence_schedule, cadence_schedule_id, owes_as_org, parse_period, roll_call,
+    SensitivePeriod, Standing, cadence_schedule, cadence_schedule_id, parse_period, roll_call,
     submit_report, tiers_reporting, why_not_owed)
 from ..observability import logger
 from .commands import NewSensitivePeriod, PatrolReportInput, ReportRollQuery, SensitivePeriodFilters
@@ -46,15 +46,14 @@ def _narrowest(prefixes: Iterable[str]) -> list[str]:
     return sorted(kept)
 
 
-def orgs_owing(directory: Directory, tiers: Iterable[Tier], prefixes: Iterable[str], period: Period) -> list[Org]:
-    """The orgs of `tiers` under any of the region `prefixes` ("" for everywhere) that existed in
-    time to owe `period`, each once, by id: one index query per tier and prefix."""
+def orgs_owing(directory: Directory, tiers: Iterable[Tier], prefixes: Iterable[str]) -> list[Org]:
+    """The orgs of `tiers` under any of the region `prefixes` ("" for everywhere), each once, by
+    id: one index query per tier and prefix."""
     found: dict[str, Org] = {}
     for prefix in _narrowest(prefixes):
         for tier in tiers:
             for org in directory.orgs_under(tier, prefix):
-                if owes_as_org(org, period):
-                    found.setdefault(org.org_id, org)
+                found.setdefault(org.org_id, org)
     return [found[org_id] for org_id in sorted(found)]
 
 
@@ -167,7 +166,7 @@ class PatrolReports:
                         if sp.overlaps(query.region) and sp.first <= period.first <= sp.last]
         else:
             prefixes = [query.region]
-        org_ids = [org.org_id for org in orgs_owing(self._directory, tiers_reporting(period.kind), prefixes, period)]
+        org_ids = [org.org_id for org in orgs_owing(self._directory, tiers_reporting(period.kind), prefixes)]
         submitted = {org_id: report.submitted_at for org_id, report in self._store.reports(org_ids, period).items()}
         return period, roll_call(period, org_ids, submitted, now)
 
@@ -253,7 +252,7 @@ class ReportSweep:
     def _remind(self, schedule: ReportSchedule, now: dt.datetime, outbox: list[dict]) -> int:
         """`report_missing` to the head of each org owing the schedule's period without a report in."""
         period = schedule.period
-        orgs = orgs_owing(self._directory, schedule.tiers, [schedule.region], period)
+        orgs = orgs_owing(self._directory, schedule.tiers, [schedule.region])
         reports = self._store.reports([org.org_id for org in orgs], period)
         decided = 0
         for org in orgs:
