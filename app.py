@@ -7,6 +7,7 @@ from chalice import Chalice, Cron, Rate
 
 from chalicelib import wiring
 from chalicelib.api import analysis, calendar, case_actions, ops, stats  # noqa: F401 - register their routes
+from chalicelib.api import patrol_reports  # noqa: F401 - registers its routes
 from chalicelib.api.http import BINARY_TYPES
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name
@@ -45,15 +46,18 @@ def continue_sweeps(event):
 
 def _sweep(name: str | None):
     """The sweep a continuation message names (`supervision` when it names none)."""
-    sweeps = (wiring.current().supervision, wiring.current().return_visits)
+    sweeps = (wiring.current().supervision, wiring.current().return_visits, wiring.current().report_sweep)
     return next((sweep for sweep in sweeps if sweep.name == name), sweeps[0])
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES))
 def supervision_sweep(event):
-    """Every 5 minutes: the supervision sweep (督办)."""
-    result = wiring.current().supervision.run(remaining_ms=event.context.get_remaining_time_in_millis)
-    return {"examined": result.examined, "actions": result.actions, "complete": result.complete}
+    """Every 5 minutes: the supervision sweep (督办), then the reminders of missing patrol reports (§13)."""
+    remaining_ms = event.context.get_remaining_time_in_millis
+    result = wiring.current().supervision.run(remaining_ms=remaining_ms)
+    reports = wiring.current().report_sweep.run(remaining_ms=remaining_ms)
+    return {"examined": result.examined, "actions": result.actions, "complete": result.complete,
+            "reports": {"examined": reports.examined, "actions": reports.actions, "complete": reports.complete}}
 
 
 @app.schedule(Cron(0, 1, "*", "*", "?", "*"))

@@ -17,6 +17,7 @@ from .adapters.clock import utcnow
 from .adapters.directory_store import DirectoryStore
 from .adapters.metrics import PowertoolsMetrics
 from .adapters.notification_outbox import NotificationOutbox
+from .adapters.patrol_store import PatrolStore
 from .adapters.queues import QueuePublisher
 from .adapters.replay_guard import ReplayGuard
 from .adapters.sms import SnsSmsSender
@@ -33,7 +34,8 @@ from .services.directory import DirectoryService
 from .services.intake import IntakeService
 from .services.merging import CaseMerger
 from .services.notifications import Notifier
-from .services.ports import Clock, TokenVerifier
+from .services.patrol_reports import PatrolReports, ReportSweep
+from .services.ports import Clock, ReportFacts, TokenVerifier
 from .services.queries import CaseQueries
 from .services.routing import RoutingService
 from .services.stats import StatsService
@@ -180,6 +182,22 @@ class Container:
     def merger(self) -> CaseMerger:
         return CaseMerger(self.case_store, self.queries, self.callbacks, self.publisher, self.settings.secret_key,
                           self.clock)
+
+    @cached_property
+    def patrol_store(self) -> PatrolStore:
+        return PatrolStore()
+
+    @cached_property
+    def report_facts(self) -> ReportFacts:
+        return self.stats_store
+
+    @cached_property
+    def patrol_reports(self) -> PatrolReports:
+        return PatrolReports(self.patrol_store, self.directory_store, self.report_facts, self.case_store, self.clock)
+
+    @cached_property
+    def report_sweep(self) -> ReportSweep:
+        return ReportSweep(self.patrol_store, self.directory_store, self.notifier, self.publisher, self.clock)
 
 
 container = Container()

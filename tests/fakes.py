@@ -26,7 +26,8 @@ from chalicelib.domain.case import Case, Event, SupervisionLetter
 from chalicelib.domain.case_query import CaseQuery
 from chalicelib.domain.directory import Mediator, Org, Partner, Region
 from chalicelib.domain.duplicates import Candidate, place_key, report_text
-from chalicelib.domain.enums import CaseStatus
+from chalicelib.domain.enums import CaseStatus, Tier
+from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
 from chalicelib.services.ports import PartyKeys
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
@@ -137,6 +138,11 @@ class FakeDirectory:
     # the look-ups of the indexes, and the changes
     def orgs_in_scope(self, scope: str) -> Iterable[Org]:
         return [org for org in self._all(Org) if f"{org.region_code}#{org.tier.value}" == scope]
+
+    def orgs_under(self, tier: Tier, region_prefix: str) -> Iterable[Org]:
+        """As the tier index answers: by region code, then id."""
+        return sorted((org for org in self._all(Org) if org.tier is tier and org.region_code.startswith(region_prefix)),
+                      key=lambda org: (org.region_code, org.org_id))
 
     def mediators_of(self, org_id: str) -> Iterable[Mediator]:
         return [mediator for mediator in self._all(Mediator) if mediator.org_id == org_id]
@@ -382,6 +388,14 @@ class FakeCaseStore:
         record = self._notifications.get((case_id, sort_key))
         return record if record is not None and record["status"] in claimable else None
 
+    def add_notification(self, record: dict[str, Any]) -> bool:
+        self._before_write()
+        key = (record["case_id"], record["sk"])
+        if key in self._notifications:
+            return False
+        self._notifications[key] = _json(record)
+        return True
+
     def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...], now: dt.datetime,
                            until: dt.datetime) -> bool:
         record = self._notifications.get((case_id, sort_key))
@@ -600,3 +614,74 @@ class FakeMetrics:
 
     def last(self, name: str) -> float | None:
         return next((value for metric, value, _unit in reversed(self.values) if metric == name), None)
+
+
+class FakePatrolStore:
+    """Patrol reports, sensitive periods and report schedules in memory, as `ports.PatrolStore`.
+
+    Reports are kept as the real store keeps them (their findings through JSON); a schedule
+    is due by the due time of the period it waits for, as the sparse index holds it; moving
+    one on is conditional on the period it waits for. `reads` counts the reads of each kind,
+    to show what a sweep reads."""
+
+    def __init__(self) -> None:
+        self._reports: dict[tuple[str, str], PatrolReport] = {}
+        self._sensitive: dict[str, SensitivePeriod] = {}
+        self._schedules: dict[str, ReportSchedule] = {}
+        self.reads: dict[str, int] = defaultdict(int)
+        self._concurrent: list[Callable[[], None]] = []
+
+    def interleave(self, write: Callable[[], None]) -> None:
+        """Run `write` (a concurrent sweep) just before the next schedule is moved on."""
+        self._concurrent.append(write)
+
+    def save_report(self, report: PatrolReport) -> None:
+        _json([dataclasses.asdict(f) for f in report.findings])  # what DynamoDB's JSON attribute could not hold fails
+        self._reports[report.org_id, report.period.key] = report
+
+    def report(self, org_id: str, period: Period) -> PatrolReport | None:
+        self.reads["report"] += 1
+        return self._reports.get((org_id, period.key))
+
+    def reports(self, org_ids: Iterable[str], period: Period) -> dict[str, PatrolReport]:
+        org_ids = list(dict.fromkeys(org_ids))
+        self.reads["reports"] += len(org_ids)
+        return {org_id: self._reports[org_id, period.key] for org_id in org_ids if (org_id, period.key) in self._reports}
+
+    def add_sensitive_period(self, period: SensitivePeriod, schedule: ReportSchedule) -> None:
+        if period.period_id in self._sensitive:
+            raise RuntimeError(f"sensitive period id {period.period_id} is taken")
+        self._sensitive[period.period_id] = period
+        self._schedules[schedule.schedule_id] = schedule
+
+    def sensitive_periods(self) -> list[SensitivePeriod]:
+        self.reads["sensitive_periods"] += 1
+        return list(self._sensitive.values())
+
+    def schedules(self, schedule_ids: Iterable[str]) -> dict[str, ReportSchedule]:
+        self.reads["schedules"] += 1
+        return {i: self._schedules[i] for i in schedule_ids if i in self._schedules}
+
+    def schedule(self, schedule_id: str) -> ReportSchedule | None:
+        """A schedule as stored (for the tests)."""
+        return self._schedules.get(schedule_id)
+
+    def add_schedule(self, schedule: ReportSchedule) -> bool:
+        if schedule.schedule_id in self._schedules:
+            return False
+        self._schedules[schedule.schedule_id] = schedule
+        return True
+
+    def due_schedules(self, now: dt.datetime) -> Iterator[ReportSchedule]:
+        self.reads["due_index"] += 1
+        due = sorted((s for s in self._schedules.values() if s.is_due(now)), key=lambda s: (s.due_at, s.schedule_id))
+        yield from due
+
+    def advance_schedule(self, schedule: ReportSchedule, advanced: ReportSchedule) -> bool:
+        if self._concurrent:
+            self._concurrent.pop(0)()
+        stored = self._schedules.get(schedule.schedule_id)
+        if stored is None or stored.period != schedule.period:
+            return False
+        self._schedules[schedule.schedule_id] = advanced
+        return True

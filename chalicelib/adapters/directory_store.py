@@ -148,6 +148,11 @@ class DirectoryStore:
         """The orgs of one `region_code#tier`."""
         return _entries(OrgModel.by_scope.query(scope))
 
+    def orgs_under(self, tier: Tier, region_prefix: str) -> Iterable[Org]:
+        """The orgs of one tier whose region code starts with `region_prefix` ("" for all regions)."""
+        condition = OrgModel.region_code.startswith(region_prefix) if region_prefix else None
+        return _entries(OrgModel.by_tier.query(tier.value, condition))
+
     # mediators
     def add_mediator(self, mediator: Mediator) -> None:
         self._insert(mediator)

@@ -62,6 +62,15 @@ class OrgScopeIndex(GlobalSecondaryIndex):
     org_id = UnicodeAttribute(range_key=True)
 
 
+class OrgTierIndex(GlobalSecondaryIndex):
+    """Orgs by tier, then region code: the orgs of one tier under a region prefix (begins_with),
+    who owe that tier's patrol reports (§13)."""
+
+    Meta = _index_meta("by_tier", AllProjection())
+    tier = UnicodeAttribute(hash_key=True)
+    region_code = UnicodeAttribute(range_key=True)
+
+
 class OrgModel(Model):
     """调解组织: an org at one tier, of one mediation type."""
 
@@ -76,6 +85,7 @@ class OrgModel(Model):
     scope = UnicodeAttribute()
     created_at = UnicodeAttribute()
     by_scope = OrgScopeIndex()
+    by_tier = OrgTierIndex()
 
 
 class MediatorOrgIndex(GlobalSecondaryIndex):
@@ -318,6 +328,40 @@ class KeyModel(Model):
     expires_at = TTLAttribute(null=True)
 
 
+# ------------------------------------------------------------ patrol reports
+
+
+class PatrolDueIndex(GlobalSecondaryIndex):
+    """Sparse due index of the report schedules: only a schedule waiting for a period carries
+    its due time. The sweep queries `due_at < now` and reads only what has fallen due."""
+
+    Meta = _index_meta("by_due", AllProjection())
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class PatrolModel(Model):
+    """排查报告 (§13), in one table:
+
+    - `ORG#<org_id>` / `REPORT#<period>`: an org's report for a period (`detail`: its fields);
+    - `SENSITIVE` / `<period_id>`: a sensitive period (敏感时期), which is also the schedule of
+      its daily reports;
+    - `SCHEDULE` / `cadence#<kind>`: the schedule of one cadence (weekly, half-monthly, monthly).
+
+    A schedule row holds the period it waits for (`period`) and, while it waits, the keys of
+    the due index (`due_shard`, `due_at`)."""
+
+    Meta = _meta("patrol")
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    type = UnicodeAttribute()
+    detail = JSONAttribute(null=True)
+    period = UnicodeAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    by_due = PatrolDueIndex()
+
+
 # ----------------------------------------------------------------- statistics
 
 
@@ -358,6 +402,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     KeyModel,
     DailyStatsModel,
     RankStatsModel,
+    PatrolModel,
 )
 """Every table of the service. The local stack and the tests create exactly these."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterator
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain.notices import NotificationStatus
 from .clock import to_storage
@@ -45,6 +45,18 @@ class NotificationOutbox:
         except CaseItemModel.DoesNotExist:
             return None
         return notification_from_model(item)
+
+    def add_notification(self, record: dict[str, Any]) -> bool:
+        """Store a record bound to no case change (an org's `report_missing`, under a key derived
+        from what it is about) unless its key is taken: a conditional put, so deciding it twice
+        stores it once."""
+        try:
+            notification_to_model(record).save(condition=CaseItemModel.sk.does_not_exist())
+        except PutError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
+        return True
 
     def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...], now: dt.datetime,
                            until: dt.datetime) -> bool:

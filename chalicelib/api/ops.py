@@ -19,7 +19,12 @@ def _as_of(call: Call):
 @route("/v1/ops/sweeps/supervision", "POST", summary="Run the supervision sweep (督办) now", roles=ADMIN,
        body=SweepRequest)
 def run_supervision_sweep(call: Call) -> Reply:
-    result = wiring.current().supervision.run(as_of=_as_of(call))
+    """The supervision sweep and, as on its schedule, the reminders of missing patrol reports (§13).
+    `examined` and `actions` count cases, as they always have; the reminders show at
+    `GET /v1/orgs/{org_id}/notifications`."""
+    as_of = _as_of(call)
+    result = wiring.current().supervision.run(as_of=as_of)
+    wiring.current().report_sweep.run(as_of=as_of)
     return Reply({"examined": result.examined, "actions": result.actions})
 
 

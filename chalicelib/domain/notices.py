@@ -37,6 +37,8 @@ class NoticeKind(WireEnum):
     EXTENSION_APPROVED = "extension_approved"
     EXTENSION_REJECTED = "extension_rejected"
     SUSPENSION_ENDED = "suspension_ended"
+    REPORT_MISSING = "report_missing"
+    """An org's patrol report (排查报告) is not in by its due time; bound to no case."""
 
 
 class Recipient(WireEnum):
@@ -61,6 +63,7 @@ RECIPIENTS: dict[NoticeKind, Recipient] = {
     NoticeKind.EXTENSION_APPROVED: Recipient.MEDIATOR,
     NoticeKind.EXTENSION_REJECTED: Recipient.MEDIATOR,
     NoticeKind.SUSPENSION_ENDED: Recipient.MEDIATOR,
+    NoticeKind.REPORT_MISSING: Recipient.ORG_HEAD,
 }
 """Who receives each kind of SMS."""
 
@@ -114,6 +117,8 @@ TEMPLATES: dict[NoticeKind, str] = {
     NoticeKind.EXTENSION_APPROVED: "【和为贵】案件{case_id}延期申请已批准，办结期限延至{due}。",
     NoticeKind.EXTENSION_REJECTED: "【和为贵】案件{case_id}延期申请未获批准，请于{due}前办结。",
     NoticeKind.SUSPENSION_ENDED: "【和为贵】案件{case_id}中止期满，已恢复办理，请于{due}前办结。",
+    NoticeKind.REPORT_MISSING: "【和为贵】{org_name}{period}排查报告应于{due}前报送，至今未报，请尽快报送"
+                               "（未排查出矛盾纠纷的请报零报告）。",
 }
 """Chinese SMS texts by notification kind."""
 

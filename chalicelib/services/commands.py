@@ -17,6 +17,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from ..domain.enums import Category, Channel, MediationType, PartyRole, RiskIndicator, Role, Tier
 from ..domain.identity import InvalidIdentity, normalize_id_number, normalize_phone
+from ..domain.patrol_reports import parse_period
 
 MAX_PARTIES = 40
 """Parties listed per case (representatives of a group dispute; `party_count` may be larger)."""
@@ -245,3 +246,61 @@ class SweepRequest(Command):
     """`POST /v1/ops/sweeps/…`: `as_of` acts as if the clock said so (local stage only)."""
 
     as_of: Annotated[AwareDatetime | None, AfterValidator(_plausible_moment)] = None
+
+
+# ------------------------------------------------------------ patrol reports (§13)
+
+
+class NewSensitivePeriod(Command):
+    """`POST /v1/sensitive-periods`: days (both included) of daily reports under a region (敏感时期)."""
+
+    region: RegionCode
+    date_from: date = Field(alias="from")
+    date_to: date = Field(alias="to")
+    reason: Text(200)
+
+
+class SensitivePeriodFilters(Command):
+    """Query parameters of `GET /v1/sensitive-periods`."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    region: RegionCode | None = None
+
+
+MAX_FINDINGS = 200
+"""Findings listed in one report (a patrol's list; more belong in a ledger import)."""
+
+
+class FindingInput(Command):
+    """排查发现: one dispute or risk a patrol found."""
+
+    text: Text(2000)
+    category: Category | None = None
+    risk_indicators: list[RiskIndicator] = Field(default_factory=list, max_length=len(RiskIndicator))
+
+
+class PatrolReportInput(Command):
+    """`PUT /v1/orgs/{org_id}/reports/{period}`: a report (排查报告), or a zero report (零报告)."""
+
+    zero: bool
+    findings: list[FindingInput] = Field(default_factory=list, max_length=MAX_FINDINGS)
+    note: Text(2000) | None = None
+
+
+def _period_key(value: str) -> str:
+    if parse_period(value) is None:
+        raise ValueError("not a period key: give 2026-W49, 2026-12a, 2026-12b, 2026-12 or 2026-12-24")
+    return value
+
+
+PeriodKey = Annotated[str, StringConstraints(max_length=16), AfterValidator(_period_key)]
+
+
+class ReportRollQuery(Command):
+    """Query parameters of `GET /v1/reports`: who owes a period under a region, and where each stands."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    region: RegionCode
+    period: PeriodKey

@@ -1,7 +1,9 @@
 """Notifications (短信通知): decide, record, and send each SMS once, and never lose one.
 
 Each SMS the service decides to send is first recorded on the case (in the
-same transaction as the change that caused it), then a message on the
+same transaction as the change that caused it), or, for one bound to no case
+(`report_missing`), in its org's outbox partition under a key naming what it
+is about (a conditional put, so it is stored once), then a message on the
 notify queue asks the sender to send it. The sender claims the record with
 a conditional write (`pending`/`deferred`/`failed` → `sending`, a lease of
 `CLAIM_LEASE`) before calling SNS, so a message delivered twice sends once;
@@ -20,7 +22,7 @@ from ..adapters.clock import to_storage
 from ..domain.identity import is_mobile
 from ..domain.notices import CLAIMABLE, Notice, NoticeKind, Recipient
 from ..domain.notices import NotificationStatus as Status
-from ..domain.notices import is_quiet, keeps_quiet_hours, next_send_time, render, should_defer
+from ..domain.notices import is_quiet, keeps_quiet_hours, next_send_time, render
 from ..observability import logger
 from .ports import Clock, NotificationOutbox, Publisher, SmsSender
 
@@ -32,6 +34,31 @@ CLAIM_LEASE = dt.timedelta(minutes=5)
 notify function 30 s, a sweep 240 s). A sender that dies between claim and settle leaves it
 `sending`; once the lease is over the record is due on the release index again, and the next
 sweep sends it (at least once: if SNS had taken it before the sender died, twice)."""
+
+
+ORG_OUTBOX_PREFIX = "ORG#"
+
+
+def org_outbox(org_id: str) -> str:
+    """The outbox partition of an org's SMS bound to no case, beside the cases' own (case ids
+    start with `HW`): the sender, the release index and the listings treat it as a case's."""
+    return f"{ORG_OUTBOX_PREFIX}{org_id}"
+
+
+def _stored(partition: str, sort_key: str, kind: NoticeKind, phone: str | None, text: str, now: dt.datetime,
+            keeps_quiet: bool, **extra: Any) -> dict[str, Any]:
+    """A notification record as stored: `suppressed` without a mobile number to send to,
+    `deferred` to 08:00 if it falls in quiet hours and keeps them, else `pending`."""
+    if not phone or not is_mobile(phone):
+        status = Status.SUPPRESSED
+    elif keeps_quiet and is_quiet(now):
+        status = Status.DEFERRED
+    else:
+        status = Status.PENDING
+    release = {Status.PENDING: now + STRAGGLER_GRACE, Status.DEFERRED: next_send_time(now)}.get(status)
+    return {"case_id": partition, "sk": sort_key, "kind": kind.value, "to": phone, "text": text,
+            "status": status.value, "created_at": to_storage(now), "sent_at": None,
+            "release_at": to_storage(release) if release else None, "keeps_quiet_hours": keeps_quiet, **extra}
 
 
 class SendFailed(Exception):
@@ -65,18 +92,22 @@ class Notifier:
     @staticmethod
     def _record(case, kind: NoticeKind, phone: str | None, now: dt.datetime, **values: Any) -> dict[str, Any]:
         text = render(kind, case_id=case.case_id, category=case.category, title=case.title, **values)
-        if not phone or not is_mobile(phone):
-            status = Status.SUPPRESSED
-        elif should_defer(kind, case.risk_level, now):
-            status = Status.DEFERRED
-        else:
-            status = Status.PENDING
-        created = to_storage(now)
-        release = {Status.PENDING: now + STRAGGLER_GRACE, Status.DEFERRED: next_send_time(now)}.get(status)
-        return {"case_id": case.case_id, "sk": f"NTF#{created}#{kind.value}#{secrets.token_hex(3)}",
-                "kind": kind.value, "to": phone, "text": text, "status": status.value, "created_at": created,
-                "sent_at": None, "release_at": to_storage(release) if release else None,
-                "keeps_quiet_hours": keeps_quiet_hours(case.risk_level)}
+        sort_key = f"NTF#{to_storage(now)}#{kind.value}#{secrets.token_hex(3)}"
+        return _stored(case.case_id, sort_key, kind, phone, text, now, keeps_quiet_hours(case.risk_level))
+
+    def plan_for_org(self, org, notice: Notice, now: dt.datetime, key: str, **values: Any) -> dict[str, Any]:
+        """The record of an SMS about an org and bound to no case (`report_missing`), to the org's
+        head, kept in the org's own outbox partition under `key`, which names what it is about:
+        deciding it again gives the same record key, and `record_once` stores it once."""
+        if notice.recipient is not Recipient.ORG_HEAD:
+            raise ValueError(f"{notice.kind} goes to a mediator: it belongs to a case")
+        text = render(notice.kind, org_name=org.name, due=notice.due, **values)
+        return _stored(org_outbox(org.org_id), f"NTF#{key}", notice.kind, org.head_phone, text, now,
+                       keeps_quiet_hours(None), org_id=org.org_id)
+
+    def record_once(self, record: dict[str, Any]) -> bool:
+        """Store a record planned with `plan_for_org`; False, and nothing written, if it is stored already."""
+        return self._outbox.add_notification(record)
 
     def enqueue(self, records: list[dict[str, Any]]) -> None:
         """Ask the sender to send the pending ones (after their records are stored), 10 per call."""

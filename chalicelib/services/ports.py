@@ -16,6 +16,8 @@ from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.duplicates import Candidate
+from ..domain.enums import Tier
+from ..domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 
 Clock = Callable[[], dt.datetime]
 """Now, timezone-aware."""
@@ -102,6 +104,11 @@ class NotificationOutbox(Protocol):
         ...
 
     def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]: ...
+
+    def add_notification(self, record: dict[str, Any]) -> bool:
+        """Store a record bound to no case change (an org's `report_missing`) unless one is stored
+        under its key already: False then, and nothing written (deciding it twice stores it once)."""
+        ...
 
 
 class CalendarStore(Protocol):
@@ -195,6 +202,10 @@ class Directory(Protocol):
         """The orgs at one tier of one region, `scope` = `region_code#tier` (`domain.routing.candidate_scopes`)."""
         ...
 
+    def orgs_under(self, tier: Tier, region_prefix: str) -> Iterable[Org]:
+        """The orgs of one tier whose region code starts with `region_prefix` ("" for all regions)."""
+        ...
+
     def add_mediator(self, mediator: Mediator) -> None: ...
 
     def mediator(self, mediator_id: str) -> Mediator | None: ...
@@ -214,6 +225,51 @@ class Directory(Protocol):
     def partner_by_key(self, key_id: str) -> Partner | None: ...
 
     def update_partner(self, partner: Partner, changes: dict[str, Any]) -> Partner: ...
+
+
+class PatrolStore(Protocol):
+    """Patrol reports, sensitive periods and the schedules of the reports' due index (§13)."""
+
+    def save_report(self, report: PatrolReport) -> None:
+        """Store a report, replacing the org's report for that period if there is one."""
+        ...
+
+    def report(self, org_id: str, period: Period) -> PatrolReport | None: ...
+
+    def reports(self, org_ids: Iterable[str], period: Period) -> dict[str, PatrolReport]:
+        """The reports for `period` of those orgs that have one, by org id (batched reads)."""
+        ...
+
+    def add_sensitive_period(self, period: SensitivePeriod, schedule: ReportSchedule) -> None:
+        """Store a new sensitive period with the schedule of its daily reports, in one write."""
+        ...
+
+    def sensitive_periods(self) -> list[SensitivePeriod]: ...
+
+    def schedules(self, schedule_ids: Iterable[str]) -> dict[str, ReportSchedule]:
+        """The cadence schedules of these ids that exist (one batched read)."""
+        ...
+
+    def add_schedule(self, schedule: ReportSchedule) -> bool:
+        """Create a cadence's schedule unless it exists (False then, and nothing written)."""
+        ...
+
+    def due_schedules(self, now: dt.datetime) -> Iterator[ReportSchedule]:
+        """The schedules whose period's due time is before `now`, from the sparse due index only."""
+        ...
+
+    def advance_schedule(self, schedule: ReportSchedule, advanced: ReportSchedule) -> bool:
+        """Move a schedule on to `advanced` (off the index when it waits for nothing more) if it
+        still waits for `schedule.period`; False when another sweep moved it meanwhile."""
+        ...
+
+
+class ReportFacts(Protocol):
+    """An org's own figures for a reporting period, from the statistics aggregates."""
+
+    def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
+        """`{"received", "open_red", "overdue_open"}` over the org's cases received in [first, last]."""
+        ...
 
 
 class AnalysisRows(Protocol):

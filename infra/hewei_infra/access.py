@@ -7,7 +7,7 @@ entry: a new handler gets no permission by accident, and none by default.
 
 Granularity:
 - tables, by the suffix of their name (`cases` for `hewei-dev-cases`):
-  READ  = GetItem, Query, Scan on the table, and Query on its indexes;
+  READ  = GetItem, BatchGetItem, Query, Scan on the table, and Query on its indexes;
   WRITE = READ + PutItem, UpdateItem (transactions need the same per-item
   actions). Nothing in the service deletes items, so no role may.
 - `sends`: queues (by role, `callbacks-dlq` for a dead-letter queue) the
@@ -31,7 +31,7 @@ from typing import Mapping
 READ = "read"
 WRITE = "write"
 
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan")
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan")
 TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 INDEX_ACTIONS = ("dynamodb:Query",)
 KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
@@ -61,7 +61,7 @@ class FunctionAccess:
 
 
 _ALL_TABLES_WRITE = {t: WRITE for t in ("regions", "orgs", "mediators", "partners", "calendar", "cases", "case-items",
-                                         "keys", "daily-stats", "rank-stats")}
+                                         "keys", "daily-stats", "rank-stats", "patrol")}
 _STATS_WRITE = {"daily-stats": WRITE, "rank-stats": WRITE}
 """Every function that writes a case adds to the statistics rows in the same transaction."""
 
@@ -70,8 +70,9 @@ _SWEEP = FunctionAccess(
     # the directory for addressees, routing of stranded cases (orgs, mediators' load), the
     # working calendar for the deadlines it sets (re-dispatch, resume) and its coverage metric.
     # every case write also adds to the statistics rows (daily-stats) in its transaction.
+    # the patrol reports' schedules, their reports and the orgs owing them (report_missing, §13).
     tables={"cases": WRITE, "case-items": WRITE, "mediators": WRITE, "orgs": READ, "calendar": READ,
-            **_STATS_WRITE},
+            **_STATS_WRITE, "patrol": WRITE},
     sends=("routing", "notify", "callbacks", "sweeps"),
     timeout_seconds=240,  # < the 5-minute rate; the sweep keeps 30 s in reserve and continues via `sweeps`
     memory_mb=512,

@@ -33,6 +33,8 @@ KINDS = {
     "extension_rejected",
     "suspension_ended",
 }
+ORG_KINDS = {"report_missing"}
+"""SMS about an org, bound to no case: their texts name the org, never a case."""
 ALL_VALUES = {
     "case_id": "C123",
     "category": Category.NEIGHBOR,
@@ -47,13 +49,13 @@ def sh(*args: int) -> datetime:
 
 
 def test_table_has_every_kind_branded() -> None:
-    assert set(TEMPLATES) == KINDS
+    assert set(TEMPLATES) == KINDS | ORG_KINDS
     assert all(text.startswith("【和为贵】") for text in TEMPLATES.values())
 
 
 def test_templates_carry_no_party_data() -> None:
     placeholders = {name for text in TEMPLATES.values() for name in re.findall(r"{(\w+)}", text)}
-    assert placeholders <= {"case_id", "category", "title", "due", "org_name"}
+    assert placeholders <= {"case_id", "category", "title", "due", "org_name", "period"}
     assert "督办函" in TEMPLATES["supervision_letter"]
     assert "整改通报" in TEMPLATES["rectification"]
 
@@ -73,6 +75,13 @@ def test_render_date_and_extra_values_ignored() -> None:
 def test_every_template_renders(kind: str) -> None:
     text = render(kind, **ALL_VALUES)
     assert text.startswith("【和为贵】") and "{" not in text and "C123" in text
+
+
+def test_report_missing_names_the_org_the_period_and_its_due_time() -> None:
+    text = render("report_missing", org_name="城南社区人民调解委员会", period="2026年第49周（11月30日至12月6日）",
+                  due=datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc))
+    assert text == ("【和为贵】城南社区人民调解委员会2026年第49周（11月30日至12月6日）排查报告应于2026-12-07 17:00前报送，"
+                    "至今未报，请尽快报送（未排查出矛盾纠纷的请报零报告）。")
 
 
 def test_missing_placeholder_fails() -> None:

@@ -7,8 +7,8 @@ import pytest
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.wiring import Container
 from tests.fakes import (
-    FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeMetrics, FakePublisher, FakeReplayGuard,
-    FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeMetrics, FakePatrolStore, FakePublisher,
+    FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
 
 
@@ -39,7 +39,8 @@ def container(clock, store, directory_store, publisher, sms, webhook, guard, cal
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store,
                      directory_store=directory_store, publisher=publisher, sms_sender=sms, webhook=webhook,
                      replay_guard=guard, stats_store=FakeStatsStore(store, directory_store),
-                     calendar_store=calendar_store, metrics=metrics)
+                     calendar_store=calendar_store, metrics=metrics,
+                     patrol_store=FakePatrolStore())
 
 
 @pytest.fixture
