@@ -307,6 +307,9 @@ class FakeCaseStore:
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
         return self._claims.get((owner, external_ref))
 
+    def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
+        return {ref: self._claims[owner, ref] for ref in set(external_refs) if (owner, ref) in self._claims}
+
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
         return {pseudonym: [case_id for received, case_id in sorted(self._party_keys.get(pseudonym, ()), reverse=True)
                             if received >= since][:PARTY_CASES_LIMIT] for pseudonym in pseudonyms}

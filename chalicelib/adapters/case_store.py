@@ -208,6 +208,12 @@ class CaseStore:
             return None
         return claim.case_id, claim.request_hash
 
+    def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """external_ref → (case id, request digest) of the claims that exist (BatchGetItem, 100 keys a call)."""
+        refs = {ref_key(owner, ref): ref for ref in sorted(set(external_refs))}
+        rows = KeyModel.batch_get([(key, CLAIM_SORT_KEY) for key in refs], consistent_read=True) if refs else ()
+        return {refs[row.pk]: (row.case_id, row.request_hash) for row in rows}
+
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
         """Party key → the ids of the cases received at or after `since` it appears in, newest
         first, at most PARTY_CASES_LIMIT each: one Query per key (a phone or ID number)."""

@@ -229,3 +229,11 @@ class SweepRequest(Command):
     """`POST /v1/ops/sweeps/…`: `as_of` acts as if the clock said so (local stage only)."""
 
     as_of: Annotated[AwareDatetime | None, AfterValidator(_plausible_moment)] = None
+
+
+class LedgerImportQuery(Command):
+    """`POST /v1/ledger/imports?dry_run=`: a dry run (the default) checks the ledger and writes nothing."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    dry_run: bool = True

@@ -32,6 +32,11 @@ DEFAULT_CHANNEL = {Role.PARTNER: Channel.PARTNER_API}
 STAFF_DEFAULT_CHANNEL = Channel.WALK_IN
 
 
+def owner_of(principal: Principal) -> str:
+    """Whose idempotency keys a caller's `external_ref`s are: a partner's own; all staff's together."""
+    return principal.partner_id if principal.role is Role.PARTNER else STAFF_OWNER
+
+
 @dataclass(frozen=True)
 class IntakeResult:
     case: Case
@@ -118,7 +123,7 @@ class IntakeService:
         if self._directory.region(command.region_code) is None:
             raise Unprocessable.field("region_code", "no such region in the directory")
 
-        owner = principal.partner_id if principal.role is Role.PARTNER else STAFF_OWNER
+        owner = owner_of(principal)
         existing = self._cases.get_claim(owner, command.external_ref)
         if existing is not None:
             return self._replay(*existing, owner, command)  # digests the request in the stored form

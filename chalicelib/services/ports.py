@@ -45,6 +45,11 @@ class CaseStore(Protocol):
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None: ...
 
+    def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """external_ref → (case id, request digest) of the idempotency claims among these that
+        exist (one batched read)."""
+        ...
+
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
                    mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,
                    unsent: Iterable[str] = ()) -> None:
@@ -169,6 +174,17 @@ class SmsSender(Protocol):
 class WebhookClient(Protocol):
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         """POST and return the HTTP status; raise on a failure worth retrying."""
+        ...
+
+
+class SpreadsheetReader(Protocol):
+    """Workbooks callers send as files, read as untrusted input."""
+
+    def first_sheet(self, content: bytes, max_rows: int) -> list[tuple[Any, ...]]:
+        """The rows of the first worksheet, row 1 (the header) first, each as wide as row 1:
+        values only (text, numbers, dates, None). Raises a `SpreadsheetRefused` for a file
+        that is not a readable workbook, has macros, unpacks to too much, has more than
+        `max_rows` rows below row 1 (blank ones included) or holds formulas."""
         ...
 
 
