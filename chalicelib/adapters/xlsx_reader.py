@@ -55,6 +55,21 @@ def cell_name(row: int, column: int) -> str:
     return f"{get_column_letter(column)}{row}"
 
 
+def _unreadable(exc: BaseException, message: str) -> UnreadableSpreadsheet:
+    """The refusal of a file the parser failed on: one saying so when defusedxml refused its XML
+    (openpyxl wraps that in a ValueError of its own), `message` otherwise."""
+    cause: BaseException | None = exc
+    seen = set()
+    while cause is not None and not isinstance(cause, DefusedXmlException) and id(cause) not in seen:
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    cause = cause if isinstance(cause, DefusedXmlException) else None
+    logger.info("workbook unreadable", extra={"error": type(cause or exc).__name__})
+    if cause is not None:
+        return UnreadableSpreadsheet("the workbook's XML declares entities (a DTD), which are not accepted")
+    return UnreadableSpreadsheet(message)
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -67,22 +82,16 @@ class XlsxReader:
         archive = self._archive(content)
         try:
             workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False, keep_links=False)
-        except DefusedXmlException:
-            raise UnreadableSpreadsheet("the workbook's XML declares entities (a DTD), which are not accepted")
         except Exception as exc:  # noqa: BLE001 - whatever a damaged file makes the parser raise
-            logger.info("workbook unreadable", extra={"error": type(exc).__name__})
-            raise UnreadableSpreadsheet("the file is not a readable xlsx workbook") from None
+            raise _unreadable(exc, "the file is not a readable xlsx workbook") from None
         finally:
             archive.close()
         try:
             return self._rows(workbook, max_rows)
         except SpreadsheetRefused:
             raise
-        except DefusedXmlException:
-            raise UnreadableSpreadsheet("the worksheet's XML declares entities (a DTD), which are not accepted")
         except Exception as exc:  # noqa: BLE001 - a damaged worksheet part
-            logger.info("worksheet unreadable", extra={"error": type(exc).__name__})
-            raise UnreadableSpreadsheet("the workbook's first sheet could not be read: the file is damaged") from None
+            raise _unreadable(exc, "the workbook's first sheet could not be read: the file is damaged") from None
         finally:
             workbook.close()
 
