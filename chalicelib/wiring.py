@@ -122,7 +122,8 @@ class Container:
 
     @cached_property
     def ledger_import(self) -> LedgerImportService:
-        return LedgerImportService(self.spreadsheet_reader, self.intake, self.case_store, self.directory_store)
+        return LedgerImportService(self.spreadsheet_reader, self.intake, self.case_store, self.directory_store,
+                                   self.publisher, self.clock)
 
     @cached_property
     def queries(self) -> CaseQueries:

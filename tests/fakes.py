@@ -28,7 +28,7 @@ from chalicelib.domain.directory import Mediator, Org, Partner, Region
 from chalicelib.domain.duplicates import Candidate, place_key, report_text
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
-from chalicelib.services.ports import PartyKeys
+from chalicelib.services.ports import NewCaseWrite, PartyKeys
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
 from chalicelib.domain.regions import district_of
@@ -239,6 +239,16 @@ class FakeCaseStore:
         self._claims[claim] = (case.case_id, case.request_hash)
         for pseudonym in party_pseudonyms:
             self._party_keys[pseudonym].append((case.received_at, case.case_id))
+
+    def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
+        outcomes: list[DuplicateReference | None] = []
+        for write in writes:
+            try:
+                self.create(write.case, write.events, write.party_pseudonyms, write.party_key_ttl)
+                outcomes.append(None)
+            except DuplicateReference as duplicate:
+                outcomes.append(duplicate)
+        return outcomes
 
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,

@@ -10,6 +10,7 @@ already names an identical case is `existing`, not filed again.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ..domain.access import Principal
+from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS
 from ..domain.errors import FormulaCells, MacroSpreadsheet, SpreadsheetTooLarge, UnreadableSpreadsheet
 from ..domain.patrol_import import (
     EXTERNAL_REF, MAX_ROWS, REGION_CODE, Problem, case_body, column_of, header_text, is_blank, location_of, read_header,
@@ -25,7 +27,8 @@ from ..observability import logger
 from .commands import NewCase
 from .errors import Conflict, ContentTooLarge, Forbidden, ServiceError, Unprocessable, UnsupportedMediaType
 from .intake import IntakeService, is_same_request, owner_of
-from .ports import CaseStore, Directory, SpreadsheetReader
+from .intake_batch import GROUP_SIZE, IntakeBatch
+from .ports import CaseStore, Clock, Directory, Publisher, SpreadsheetReader
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,14 @@ def _service_problems(row: int, exc: ServiceError) -> list[Problem]:
 
 
 class LedgerImportService:
-    def __init__(self, reader: SpreadsheetReader, intake: IntakeService, cases: CaseStore, directory: Directory):
+    def __init__(self, reader: SpreadsheetReader, intake: IntakeService, cases: CaseStore, directory: Directory,
+                 publisher: Publisher, clock: Clock):
         self._reader = reader
         self._intake = intake
         self._cases = cases
         self._directory = directory
+        self._publisher = publisher
+        self._clock = clock
 
     def run(self, content: bytes, principal: Principal, dry_run: bool = True) -> ImportReport:
         table = self._read(content)
@@ -105,10 +111,11 @@ class LedgerImportService:
                                 [{"field": "body", "message": "no data rows below the header"}])
         report = ImportReport(dry_run, rows=len(rows), ignored_columns=header.ignored)
         valid = self._validate(rows, principal, report)
-        new = self._settle_known(valid, principal, report)
+        owner = owner_of(principal)
+        claims = self._cases.claims(owner, [row.command.external_ref for row in valid])
+        new = self._settle_known(valid, owner, claims, report)
         if not dry_run:
-            for row in new:
-                self._file(row, principal, report)
+            self._file_all(new, principal, claims, report)
         report.valid = report.existing + (len(new) if dry_run else report.created)
         report.problems.sort(key=sort_key)
         logger.info("ledger import", extra={"dry_run": dry_run, "rows": report.rows, "valid": report.valid,
@@ -167,35 +174,63 @@ class LedgerImportService:
                 valid.append(_Row(number, command))
         return valid
 
-    def _settle_known(self, rows: list[_Row], principal: Principal, report: ImportReport) -> list[_Row]:
+    def _settle_known(self, rows: list[_Row], owner: str, claims: dict[str, tuple[str, str]],
+                      report: ImportReport) -> list[_Row]:
         """The rows whose `外部编号` is new; those it already names are `existing` (an identical
-        case, as intake's replay tells) or refused (a different one). One batched read."""
-        owner = owner_of(principal)
-        claims = self._cases.claims(owner, [row.command.external_ref for row in rows])
+        case, as intake's replay tells) or refused (a different one)."""
         new = []
         for row in rows:
             claim = claims.get(row.command.external_ref)
             if claim is None:
                 new.append(row)
-            elif is_same_request(claim[1], owner, row.command):
-                report.existing += 1
-                report.cases.append(ImportedCase(row.number, row.command.external_ref, claim[0], created=False))
             else:
-                report.problems.append(Problem(row.number, EXTERNAL_REF.name, "was already used for a different case",
-                                               claim[0]))
+                self._settle_claimed(row, owner, *claim, report)
         return new
 
-    def _file(self, row: _Row, principal: Principal, report: ImportReport) -> None:
-        try:
-            result = self._intake.file_case(row.command, principal)
-        except ServiceError as refused:  # a concurrent filing of the same 外部编号, or of a changed directory
-            report.problems += _service_problems(row.number, refused)
-            return
-        if result.created:
-            report.created += 1
-        else:
+    @staticmethod
+    def _settle_claimed(row: _Row, owner: str, case_id: str, digest: str, report: ImportReport) -> None:
+        if is_same_request(digest, owner, row.command):
             report.existing += 1
-        report.cases.append(ImportedCase(row.number, row.command.external_ref, result.case.case_id, result.created))
+            report.cases.append(ImportedCase(row.number, row.command.external_ref, case_id, created=False))
+        else:
+            report.problems.append(Problem(row.number, EXTERNAL_REF.name, "was already used for a different case",
+                                           case_id))
+
+    def _file_all(self, rows: list[_Row], principal: Principal, claims: dict[str, tuple[str, str]],
+                  report: ImportReport) -> None:
+        """File each row through intake, on a batch's view of the store and the queues (see
+        `intake_batch.py`): the cases are written ten to a transaction, their routing asked for
+        once they are."""
+        owner = owner_of(principal)
+        batch = IntakeBatch(self._cases, self._publisher, owner, [row.command.external_ref for row in rows], claims)
+        intake = self._intake.with_ports(cases=batch, publisher=batch)
+        batch.read_party_keys([key for row in rows for key in self._intake.party_pseudonyms(row.command)],
+                              self._clock() - dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS))
+        filed: dict[str, ImportedCase] = {}
+
+        def settle_refused() -> None:
+            for case, duplicate in batch.flush():  # filed meanwhile by another caller
+                imported = filed.pop(case.case_id)
+                row = next(row for row in rows if row.number == imported.row)
+                self._settle_claimed(row, owner, duplicate.case_id, duplicate.request_hash, report)
+
+        for row in rows:
+            try:
+                result = intake.file_case(row.command, principal)
+            except ServiceError as refused:  # a concurrent filing of the same 外部编号, a changed directory
+                report.problems += _service_problems(row.number, refused)
+                continue
+            imported = ImportedCase(row.number, row.command.external_ref, result.case.case_id, result.created)
+            if result.created:
+                filed[result.case.case_id] = imported
+            else:
+                report.existing += 1
+                report.cases.append(imported)
+            if batch.pending >= GROUP_SIZE:
+                settle_refused()
+        settle_refused()
+        report.created = len(filed)
+        report.cases = sorted([*report.cases, *filed.values()], key=lambda case: case.row)
 
 
 def problem_item(problem: Problem) -> dict[str, Any]:

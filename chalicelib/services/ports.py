@@ -16,6 +16,7 @@ from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.duplicates import Candidate
+from ..domain.errors import DuplicateReference
 
 Clock = Callable[[], dt.datetime]
 """Now, timezone-aware."""
@@ -31,11 +32,31 @@ class PartyKeys:
     expires_at: dt.datetime
 
 
+PARTY_CASES_LIMIT = 20
+"""Cases `CaseStore.party_cases` gives per party key at most: the newest, enough for the risk
+rule and for duplicates."""
+
+
+@dataclass(frozen=True)
+class NewCaseWrite:
+    """What `CaseStore.create` writes of one new case."""
+
+    case: Case
+    events: list[Event]
+    party_pseudonyms: list[str]
+    party_key_ttl: dt.datetime
+
+
 class CaseStore(Protocol):
     """Cases, their timelines, look-up keys and what hangs off them."""
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
                party_key_ttl: dt.datetime) -> None: ...
+
+    def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
+        """Several new cases, each written as `create` writes it, in as few writes as the store
+        allows; for each, None (written) or the DuplicateReference `create` would raise."""
+        ...
 
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
@@ -59,7 +80,8 @@ class CaseStore(Protocol):
         ...
 
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
-        """Party key → ids of the cases received since `since` that it appears in, newest first."""
+        """Party key → ids of the cases received since `since` that it appears in, newest first
+        (at most PARTY_CASES_LIMIT)."""
         ...
 
     def cases(self, case_ids: Iterable[str]) -> list[Case]:

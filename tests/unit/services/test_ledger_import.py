@@ -184,3 +184,85 @@ def test_formula_cells_are_refused_with_their_rows(centre, run):
     with centre.refuses(Unprocessable) as refused:
         run(xlsx([HEADER, ["WG-1", "=A1"]]))
     assert refused.value.errors == [{"row": 2, "field": "标题", "message": "B2 holds a formula: enter its value instead"}]
+
+
+def _a_second_centre() -> "Centre":
+    """Another centre on fresh fakes, its clock at the same moment."""
+    from chalicelib.wiring import Container
+    from tests.fakes import (FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeMetrics, FakePublisher,
+                             FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    from tests.unit.services.builders import Centre
+
+    directory = FakeDirectory()
+    store = FakeCaseStore(directory)
+    return Centre(Container(clock=FakeClock(MONDAY), case_store=store, outbox=store, callback_log=store,
+                            directory_store=directory, publisher=FakePublisher(), sms_sender=FakeSmsSender(),
+                            webhook=FakeWebhookClient(), replay_guard=FakeReplayGuard(),
+                            stats_store=FakeStatsStore(store, directory), calendar_store=FakeCalendarStore(),
+                            metrics=FakeMetrics()))
+
+
+def _outcomes(centre, case_ids) -> dict[str, tuple]:
+    """What intake decided of each case: its grade, triage, duplicates, related case and timeline."""
+    store = centre.store
+    return {case_id: (case.risk_level, case.category, case.category_source, case.party_count,
+                      case.possible_duplicates, case.related_case_id,
+                      [(e.type, e.detail) for e in store.events(case_id)])
+            for case_id in case_ids for case in [store.get(case_id)]}
+
+
+@pytest.fixture
+def numbered_case_ids(monkeypatch):
+    """Case ids in filing order (`restart()` begins again), so that two runs name their cases
+    alike and ties between duplicates break alike."""
+    import itertools
+
+    from chalicelib.services import intake
+
+    counter = {"next": itertools.count()}
+    monkeypatch.setattr(intake, "new_case_id", lambda at: f"HW{at:%Y%m%d}{next(counter['next']):08d}")
+    return lambda: counter.update(next=itertools.count())
+
+
+def test_a_real_run_decides_each_case_as_filing_its_rows_one_by_one_would(centre, run, numbered_case_ids):
+    """Risk (the repeated party), triage, duplicates and related cases of rows written in groups,
+    among each other and with a case stored before, are those of the same commands filed one
+    by one through intake."""
+    phones = ["13812345678", "13900000001", "13900000002", None]
+    rows = [ledger_row(f"WG-{n:02d}", 联系电话=phones[n % 4], 区划代码=[VILLAGE, OTHER_VILLAGE][n % 3 == 0],
+                       纠纷类别=[None, "邻里", "婚姻家庭"][n % 3], 标题=f"楼上漏水引发邻里纠纷{n % 5}",
+                       纠纷简况=["楼上住户卫生间漏水，多次协商未果。", "夫妻因彩礼返还发生争执。"][n % 2])
+            for n in range(27)]
+    content = ledger(*rows)  # and the partner's open case P-1: same village, category and phone as some rows
+
+    reference = _a_second_centre()
+    numbered_case_ids()
+    reference_earlier = reference.file("P-1")
+    reference_ids = [reference_earlier.case_id]
+    table = centre.services.spreadsheet_reader.first_sheet(content, 2000)
+    from chalicelib.domain.patrol_import import case_body, read_header, row_values
+
+    header, _ = read_header(table[0])
+    for number, cells in enumerate(table[1:], start=2):
+        body, _ = case_body(number, row_values(header, cells))
+        reference_ids.append(reference.services.intake.file_case(parse(NewCase, body), SUPERVISOR).case.case_id)
+
+    numbered_case_ids()
+    earlier = centre.file("P-1")
+    report = run(content)
+    assert report.created == 27 and report.problems == []
+    imported = _outcomes(centre, [earlier.case_id, *(c.case_id for c in report.cases)])
+    expected = _outcomes(reference, reference_ids)
+    assert imported == expected
+    assert {levels[0] for levels in imported.values()} >= {RiskLevel.BLUE, RiskLevel.YELLOW}
+    assert sum(bool(outcome[4]) for outcome in imported.values()) >= 20
+    assert sum(outcome[5] is not None for outcome in imported.values()) >= 10
+
+
+def test_a_real_run_writes_its_cases_ten_at_a_time_and_routes_each_once(centre, run, store, publisher):
+    writes = []
+    create_many = store.create_many
+    store.create_many = lambda batch: writes.append(len(batch)) or create_many(batch)
+    report = run(many_rows(25))
+    assert writes == [10, 10, 5]
+    assert sorted(body["case_id"] for body in publisher.bodies("routing")) == sorted(c.case_id for c in report.cases)
