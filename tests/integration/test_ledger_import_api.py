@@ -137,11 +137,91 @@ def test_an_admin_imports_too(admin, directory):
     assert send(admin, many_rows(3), "false").json["created"] == 3
 
 
+# ------------------------------------------------------------ grouped writes
+
+
+class Calls:
+    """Counts of the calls of one botocore client, by operation."""
+
+    def __init__(self, client):
+        self.counts: dict[str, int] = {}
+        client.meta.events.register("after-call", self._count)
+
+    def _count(self, model, **kwargs) -> None:
+        self.counts[model.name] = self.counts.get(model.name, 0) + 1
+
+
+def test_a_real_run_writes_ten_cases_a_transaction_and_asks_for_their_routing_ten_a_call(supervisor, admin):
+    from chalicelib import wiring
+    from chalicelib.adapters import queues
+
+    dynamodb, sqs = Calls(wiring.current().case_store.connection.client), Calls(queues._sqs())
+    report = send(supervisor, many_rows(25), "false").json
+    assert report["created"] == 25
+    assert dynamodb.counts["TransactWriteItems"] == 3
+    assert (sqs.counts.get("SendMessageBatch"), sqs.counts.get("SendMessage")) == (3, None)
+    assert drain("routing", "route_cases", rounds=10) == 25
+    day = "2026-11-23"
+    stats = admin.call("GET", "/v1/stats", query={"region": "320509", "from": day, "to": day}).json
+    assert stats["total"] == 25 and stats["by_channel"]["grid_patrol"] == 25
+
+
+def _new_case(ref: str, pseudonyms: int = 1):
+    """A new case as intake makes one (the store's input), and its first events."""
+    import datetime as dt
+
+    from chalicelib.domain.case import Case, Event, Party, new_case_id
+    from chalicelib.domain.enums import Category, CategorySource, Channel, RiskLevel
+    from chalicelib.services.ports import NewCaseWrite
+    from tests.support import VILLAGE, service_now
+
+    now = service_now()
+    case = Case(case_id=new_case_id(now), owner="staff", external_ref=ref, partner_id=None,
+                channel=Channel.GRID_PATROL, title="漏水", description="楼上漏水", region_code=VILLAGE, address=None,
+                parties=[Party("applicant", "张三")], party_count=1, amount_cny=None, risk_indicators=[],
+                category=Category.NEIGHBOR, category_source=CategorySource.PARTNER, risk_level=RiskLevel.BLUE,
+                received_at=now, request_hash=f"digest-{ref}", created_by="admin")
+    events = [Event(now, "received", "admin", {}), Event(now, "triaged", "system", {})]
+    return NewCaseWrite(case, events, [f"key-{ref}-{n}" for n in range(pseudonyms)], now + dt.timedelta(days=366))
+
+
+def test_create_many_writes_the_others_when_a_claim_is_taken_and_reports_what_took_it(aws):
+    from chalicelib import wiring
+
+    store = wiring.current().case_store
+    taken = _new_case("R-4")
+    store.create(taken.case, taken.events, taken.party_pseudonyms, taken.party_key_ttl)
+    writes = [_new_case(f"R-{n}") for n in range(12)]
+    outcomes = store.create_many(writes)
+    assert [n for n, outcome in enumerate(outcomes) if outcome is not None] == [4]
+    assert (outcomes[4].case_id, outcomes[4].request_hash) == (taken.case.case_id, "digest-R-4")
+    for n, write in enumerate(writes):
+        stored = store.get(write.case.case_id)
+        assert (stored is not None) == (n != 4)
+        if n != 4:
+            assert stored.version == write.case.version == 1
+            assert store.get_claim("staff", f"R-{n}") == (write.case.case_id, f"digest-R-{n}")
+            assert store.party_cases([f"key-R-{n}-0"], write.case.received_at)[f"key-R-{n}-0"] == [write.case.case_id]
+
+
+def test_create_many_keeps_each_transaction_within_100_items(aws):
+    from chalicelib import wiring
+
+    store = wiring.current().case_store
+    calls = Calls(store.connection.client)
+    writes = [_new_case(f"K-{n}", pseudonyms=40) for n in range(5)]  # 44 items each, 3 statistics rows
+    assert store.create_many(writes) == [None] * 5
+    assert calls.counts["TransactWriteItems"] == 3
+    assert all(store.get(write.case.case_id) for write in writes)
+
+
 # ------------------------------------------------------------ refusals
 
 
 @pytest.fixture(scope="module")
 def env():
+    """One stack for the refusals, which store nothing; built at their first test and kept to
+    the module's end, so the tests that build their own stack come before them in the file."""
     with demo_env("demo-12345") as env:
         _clients.cache_clear()
         yield env
