@@ -7,6 +7,7 @@ Builds a ledger of N valid rows (each its own dispute and applicant's phone), sp
 test client as a supervisor of the district:
 
 - reading alone: the safe reader (zip checks, openpyxl read-only) on the workbook;
+- the service's own CPU: a dry and a real run on the in-memory fakes (no AWS client);
 - a dry run, a real run, and the same file again (every row `existing`): wall seconds,
   the seconds spent inside moto (its request handling, timed around botocore's stub) and
   outside it (the service: reading, validation, intake's own work), DynamoDB calls by
@@ -59,12 +60,24 @@ def ledger_rows(count: int, places: int) -> list[dict]:
 
 
 class MotoTimer:
-    """Seconds spent inside moto's handling of requests (botocore's stub), all threads together."""
+    """Time inside moto's handling of requests (botocore's stub): the wall seconds during which
+    it handled at least one (the party keys are read by several threads at once), and the
+    seconds of each operation's requests added up."""
 
     def __init__(self):
         self.seconds = 0.0
-        self.requests = Counter()
+        self.by_operation: Counter = Counter()
+        self.requests: Counter = Counter()
         self._lock = threading.Lock()
+        self._busy = 0
+        self._busy_since = 0.0
+
+    @staticmethod
+    def _operation(request) -> str:
+        target = request.headers.get("X-Amz-Target", b"")
+        target = target.decode() if isinstance(target, bytes) else target
+        service = request.url.split("//", 1)[-1].split(".", 1)[0]
+        return f"{service} {target.rsplit('.', 1)[-1]}" if target else service
 
     @contextmanager
     def installed(self):
@@ -75,18 +88,51 @@ class MotoTimer:
 
         def process_request(stub, request):
             started = time.perf_counter()
+            with timer._lock:
+                if not timer._busy:
+                    timer._busy_since = started
+                timer._busy += 1
             try:
                 return original(stub, request)
             finally:
+                ended = time.perf_counter()
                 with timer._lock:
-                    timer.seconds += time.perf_counter() - started
-                    timer.requests[request.url.split("//", 1)[-1].split(".", 1)[0]] += 1
+                    timer._busy -= 1
+                    if not timer._busy:
+                        timer.seconds += ended - timer._busy_since
+                    operation = timer._operation(request)
+                    timer.by_operation[operation] += ended - started
+                    timer.requests[operation.split(" ")[0]] += 1
 
         BotocoreStubber.process_request = process_request
         try:
             yield self
         finally:
             BotocoreStubber.process_request = original
+
+
+def service_cpu(content: bytes) -> dict:
+    """CPU seconds of the service alone (no AWS client, no moto): a dry and a real run of the
+    ledger on the in-memory fakes of tests/fakes.py (which deep-copy what they store, as a
+    little of what serialising for DynamoDB costs)."""
+    from chalicelib.wiring import Container
+    from tests.fakes import (FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeMetrics, FakePublisher,
+                             FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    from tests.unit.services.builders import MONDAY, SUPERVISOR, Centre
+
+    directory = FakeDirectory()
+    store = FakeCaseStore(directory)
+    services = Centre(Container(clock=FakeClock(MONDAY), case_store=store, outbox=store, callback_log=store,
+                                directory_store=directory, publisher=FakePublisher(), sms_sender=FakeSmsSender(),
+                                webhook=FakeWebhookClient(), replay_guard=FakeReplayGuard(),
+                                stats_store=FakeStatsStore(store, directory), calendar_store=FakeCalendarStore(),
+                                metrics=FakeMetrics())).services
+    figures = {}
+    for name, dry_run in (("dry_run", True), ("real_run", False)):
+        started = time.process_time()
+        services.ledger_import.run(content, SUPERVISOR, dry_run=dry_run)
+        figures[f"{name}_cpu_seconds"] = round(time.process_time() - started, 2)
+    return figures
 
 
 def measure(rows: int, places: int, plain_moto: bool) -> dict:
@@ -97,7 +143,8 @@ def measure(rows: int, places: int, plain_moto: bool) -> dict:
     from chalicelib.api.http import XLSX
     from chalicelib.domain.patrol_import import MAX_ROWS
     from tests.ledger_files import ledger
-    from tests.support import Http, Staff, admin_staff, drain, load_demo_directory, moto_stack
+    from bench.run import queued_messages
+    from tests.support import Http, Staff, admin_staff, load_demo_directory, moto_stack
 
     if not plain_moto:
         from bench import moto_speedups
@@ -110,7 +157,8 @@ def measure(rows: int, places: int, plain_moto: bool) -> dict:
     read_seconds = time.perf_counter() - started
 
     figures: dict = {"rows": rows, "places": places, "file_bytes": len(content), "read_seconds": round(read_seconds, 3),
-                     "moto_speedups": not plain_moto}
+                     "moto_speedups": not plain_moto, "service_on_fakes": service_cpu(content)}
+    print(f"service_on_fakes: {figures['service_on_fakes']}", flush=True)
     with moto_stack():
         from app import app
 
@@ -141,6 +189,8 @@ def measure(rows: int, places: int, plain_moto: bool) -> dict:
                     "dynamodb_calls": calls, "dynamodb_calls_per_row": round(calls / rows, 3),
                     "by_operation": dict(meter.calls), "by_target": dict(meter.calls_by_target.most_common()),
                     "sqs_requests": timer.requests.get("sqs", 0),
+                    "moto_seconds_by_operation": {name: round(seconds, 2)
+                                                  for name, seconds in timer.by_operation.most_common()},
                 }
                 print(f"{name}: {json.dumps(result, ensure_ascii=False)}", flush=True)
                 return result
@@ -148,11 +198,12 @@ def measure(rows: int, places: int, plain_moto: bool) -> dict:
             figures["dry_run"] = run("dry_run", dry_run=True)
             figures["real_run"] = run("real_run", dry_run=False)
             figures["again"] = run("again", dry_run=False)
-            routed = drain("routing", "route_cases", rounds=rows // 10 + 5)
-            figures["routing_messages"] = routed
+            figures["routing_messages_queued"] = queued_messages("routing")
     figures["note"] = ("moto in-process through the Chalice test client, one supervisor request each; moto_seconds "
-                       "is the time inside moto's request handling, outside_moto_seconds the service's own "
-                       "(reading, validation, triage, risk, the similarity check, request signing by botocore)")
+                       "is the wall time during which moto handled a request, outside_moto_seconds the rest (the "
+                       "service: reading, validation, triage, risk, the similarity check, PynamoDB and botocore); "
+                       "moto_seconds_by_operation adds up each operation's requests (the party-key Queries run in "
+                       "parallel threads, so theirs overlap)")
     return figures
 
 
