@@ -7,7 +7,7 @@ entry: a new handler gets no permission by accident, and none by default.
 
 Granularity:
 - tables, by the suffix of their name (`cases` for `hewei-dev-cases`):
-  READ  = GetItem, Query, Scan on the table, and Query on its indexes;
+  READ  = GetItem, BatchGetItem, Query, Scan on the table, and Query on its indexes;
   WRITE = READ + PutItem, UpdateItem (transactions need the same per-item
   actions). Nothing in the service deletes items, so no role may.
 - `sends`: queues (by role, `callbacks-dlq` for a dead-letter queue) the
@@ -31,7 +31,7 @@ from typing import Mapping
 READ = "read"
 WRITE = "write"
 
-TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan")
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan")
 TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
 INDEX_ACTIONS = ("dynamodb:Query",)
 KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
@@ -86,7 +86,9 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         secret_key=True,
         staff_tokens=True,
         timeout_seconds=29,  # API Gateway's integration limit
-        memory_mb=512,  # more memory = more CPU: the cold import is CPU-bound
+        # more memory = more CPU: the cold import is CPU-bound, and so is a 2,000-row ledger
+        # import (bench/ledger_import.py); 1,769 MB is one whole vCPU
+        memory_mb=1769,
     ),
     # Routing queue → dispatch: the case, its timeline and notifications, orgs by scope,
     # mediators by org and their open-case counters, the working calendar for the deadlines.
