@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import ValidationError
 
@@ -88,17 +89,26 @@ def _service_problems(row: int, exc: ServiceError) -> list[Problem]:
         Problem(row, EXTERNAL_REF.name, exc.detail)]
 
 
+FILING_SECONDS = 24.0
+"""How long after the request began a real run files rows (API Gateway gives up at 29 s): the
+rows left then are reported to be imported again, not cut off by a timeout."""
+OUT_OF_TIME = ("not filed: the import ran out of time; send the same file again (the rows filed "
+               "count as existing then)")
+
+
 class LedgerImportService:
     def __init__(self, reader: SpreadsheetReader, intake: IntakeService, cases: CaseStore, directory: Directory,
-                 publisher: Publisher, clock: Clock):
+                 publisher: Publisher, clock: Clock, timer: Callable[[], float] = time.monotonic):
         self._reader = reader
         self._intake = intake
         self._cases = cases
         self._directory = directory
         self._publisher = publisher
         self._clock = clock
+        self._timer = timer
 
     def run(self, content: bytes, principal: Principal, dry_run: bool = True) -> ImportReport:
+        filing_ends = self._timer() + FILING_SECONDS
         table = self._read(content)
         header, problems = read_header(table[0])
         if problems:
@@ -115,7 +125,7 @@ class LedgerImportService:
         claims = self._cases.claims(owner, [row.command.external_ref for row in valid])
         new = self._settle_known(valid, owner, claims, report)
         if not dry_run:
-            self._file_all(new, principal, claims, report)
+            self._file_all(new, principal, claims, report, filing_ends)
         report.valid = report.existing + (len(new) if dry_run else report.created)
         report.problems.sort(key=sort_key)
         logger.info("ledger import", extra={"dry_run": dry_run, "rows": report.rows, "valid": report.valid,
@@ -197,10 +207,10 @@ class LedgerImportService:
                                            case_id))
 
     def _file_all(self, rows: list[_Row], principal: Principal, claims: dict[str, tuple[str, str]],
-                  report: ImportReport) -> None:
+                  report: ImportReport, filing_ends: float) -> None:
         """File each row through intake, on a batch's view of the store and the queues (see
         `intake_batch.py`): the cases are written ten to a transaction, their routing asked for
-        once they are."""
+        once they are. Rows not reached by `filing_ends` (the timer's) are reported to be sent again."""
         owner = owner_of(principal)
         batch = IntakeBatch(self._cases, self._publisher, owner, [row.command.external_ref for row in rows], claims)
         intake = self._intake.with_ports(cases=batch, publisher=batch)
@@ -214,7 +224,11 @@ class LedgerImportService:
                 row = next(row for row in rows if row.number == imported.row)
                 self._settle_claimed(row, owner, duplicate.case_id, duplicate.request_hash, report)
 
-        for row in rows:
+        for position, row in enumerate(rows):
+            if position % GROUP_SIZE == 0 and self._timer() >= filing_ends:
+                report.problems += [Problem(left.number, EXTERNAL_REF.name, OUT_OF_TIME) for left in rows[position:]]
+                logger.warning("ledger import out of time", extra={"rows_left": len(rows) - position})
+                break
             try:
                 result = intake.file_case(row.command, principal)
             except ServiceError as refused:  # a concurrent filing of the same 外部编号, a changed directory

@@ -266,3 +266,27 @@ def test_a_real_run_writes_its_cases_ten_at_a_time_and_routes_each_once(centre, 
     report = run(many_rows(25))
     assert writes == [10, 10, 5]
     assert sorted(body["case_id"] for body in publisher.bodies("routing")) == sorted(c.case_id for c in report.cases)
+
+
+def test_rows_not_reached_in_time_are_reported_to_be_sent_again_and_the_others_are_filed(centre, store):
+    """A real run stops filing 24 s into the request (API Gateway gives up at 29 s): what it
+    filed stays filed, the rows left are row errors, and sending the file again finishes it."""
+    import itertools
+
+    from chalicelib.services.ledger_import import FILING_SECONDS, LedgerImportService
+
+    services = centre.services
+    moments = itertools.chain([0.0, 0.0], itertools.repeat(FILING_SECONDS))  # start, first group, then late
+
+    def service(timer):
+        return LedgerImportService(services.spreadsheet_reader, services.intake, services.case_store,
+                                   services.directory_store, services.publisher, services.clock, timer)
+
+    content = many_rows(25)
+    report = service(lambda: next(moments)).run(content, SUPERVISOR, dry_run=False)
+    assert (report.rows, report.valid, report.created) == (25, 10, 10)
+    assert [p.row for p in report.problems] == list(range(12, 27))
+    assert {p.column for p in report.problems} == {"外部编号"} and "send the same file again" in report.problems[0].message
+    assert all(store.get(case.case_id) for case in report.cases)
+    again = service(lambda: 0.0).run(content, SUPERVISOR, dry_run=False)
+    assert (again.valid, again.created, again.existing, again.problems) == (25, 15, 10, [])
