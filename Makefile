@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) bench/local_latency.py
 	$(PY) bench/visits.py
 	$(PY) bench/patrol_reports.py
+	$(PY) bench/ledger_import.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

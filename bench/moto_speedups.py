@@ -10,6 +10,12 @@ measure. The shim checks every condition of the transaction first, against
 the current state, and raises the same TransactionCanceledException if one
 fails; only when all pass does it let moto write, without the backup copy.
 Counts of calls and items read are unaffected. Tests do not use it.
+
+`install_sqs()` adds a third, for benches that send thousands of messages to one queue:
+moto builds every attribute of a queue, its message counts by walking every message, each
+time a send reads one attribute (whether the queue deduplicates by content): O(queue
+length) per message, where SQS is O(1). The shim answers that one attribute of a standard
+queue without building the others.
 """
 
 from __future__ import annotations
@@ -69,3 +75,36 @@ class _NoTableCopy:
         from moto.dynamodb.models.table import Table
 
         return value if isinstance(value, Table) else self._deepcopy(value, *args)
+
+
+def install_sqs() -> None:
+    from collections.abc import Mapping
+
+    from moto.sqs.models import Queue
+
+    build = Queue.attributes.fget
+
+    class LazyAttributes(Mapping):
+        """A queue's attributes, built only when one other than content deduplication is read."""
+
+        def __init__(self, queue):
+            self._queue = queue
+            self._built = None
+
+        def _all(self) -> dict:
+            if self._built is None:
+                self._built = build(self._queue)
+            return self._built
+
+        def __getitem__(self, name):
+            if name == "ContentBasedDeduplication" and not self._queue.fifo_queue:
+                raise KeyError(name)  # a standard queue has no such attribute
+            return self._all()[name]
+
+        def __iter__(self):
+            return iter(self._all())
+
+        def __len__(self) -> int:
+            return len(self._all())
+
+    Queue.attributes = property(LazyAttributes)

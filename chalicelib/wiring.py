@@ -24,6 +24,7 @@ from .adapters.sms import SnsSmsSender
 from .adapters.stats_store import StatsStore
 from .adapters.tokens import HS256Tokens, JwksVerifier
 from .adapters.webhooks import UrllibWebhookClient
+from .adapters.xlsx_reader import XlsxReader
 from .config import settings
 from .services.actions import CaseActions
 from .services.analysis import AnalysisService
@@ -32,10 +33,11 @@ from .services.calendar import CalendarService
 from .services.callbacks import CallbackService
 from .services.directory import DirectoryService
 from .services.intake import IntakeService
+from .services.ledger_import import LedgerImportService
 from .services.merging import CaseMerger
 from .services.notifications import Notifier
 from .services.patrol_reports import PatrolReports, ReportSweep
-from .services.ports import Clock, ReportFacts, TokenVerifier
+from .services.ports import Clock, ReportFacts, SpreadsheetReader, TokenVerifier
 from .services.queries import CaseQueries
 from .services.routing import RoutingService
 from .services.stats import StatsService
@@ -116,6 +118,15 @@ class Container:
     def intake(self) -> IntakeService:
         return IntakeService(self.case_store, self.directory_store, self.publisher, self.settings.secret_key,
                              self.clock)
+
+    @cached_property
+    def spreadsheet_reader(self) -> SpreadsheetReader:
+        return XlsxReader()
+
+    @cached_property
+    def ledger_import(self) -> LedgerImportService:
+        return LedgerImportService(self.spreadsheet_reader, self.intake, self.case_store, self.directory_store,
+                                   self.publisher, self.clock)
 
     @cached_property
     def queries(self) -> CaseQueries:

@@ -29,7 +29,7 @@ from chalicelib.domain.duplicates import Candidate, place_key, report_text
 from chalicelib.domain.enums import CaseStatus, Tier
 from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
-from chalicelib.services.ports import PartyKeys
+from chalicelib.services.ports import NewCaseWrite, PartyKeys
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
 from chalicelib.domain.regions import district_of
@@ -246,6 +246,16 @@ class FakeCaseStore:
         for pseudonym in party_pseudonyms:
             self._party_keys[pseudonym].append((case.received_at, case.case_id))
 
+    def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
+        outcomes: list[DuplicateReference | None] = []
+        for write in writes:
+            try:
+                self.create(write.case, write.events, write.party_pseudonyms, write.party_key_ttl)
+                outcomes.append(None)
+            except DuplicateReference as duplicate:
+                outcomes.append(duplicate)
+        return outcomes
+
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
                     letters: Iterable[SupervisionLetter] = ()) -> None:
@@ -312,6 +322,9 @@ class FakeCaseStore:
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
         return self._claims.get((owner, external_ref))
+
+    def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
+        return {ref: self._claims[owner, ref] for ref in set(external_refs) if (owner, ref) in self._claims}
 
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
         return {pseudonym: [case_id for received, case_id in sorted(self._party_keys.get(pseudonym, ()), reverse=True)

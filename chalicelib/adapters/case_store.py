@@ -20,7 +20,9 @@ from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailab
 from .case_mapping import (
     CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, case_from_model, event_to_model,
     letter_to_model, ref_key)
-from ..services.ports import PartyKeys
+from ..domain.regions import district_of
+from ..domain.stats import stats_changes
+from ..services.ports import PARTY_CASES_LIMIT, NewCaseWrite, PartyKeys
 from .clock import from_storage, to_storage
 from .cursors import decode_cursor, encode_cursor
 from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
@@ -34,8 +36,31 @@ def party_key_rows(keys: PartyKeys, case_id: str) -> list[KeyModel]:
                      expires_at=keys.expires_at) for pseudonym in keys.pseudonyms]
 
 
-PARTY_CASES_LIMIT = 20
-"""Cases read per party key at intake: the newest, enough for the risk rule and for duplicates."""
+TRANSACTION_ITEMS = 100
+"""DynamoDB's limit of items (puts, updates, condition checks) in one TransactWriteItems."""
+
+
+def _items_of(write: NewCaseWrite) -> int:
+    """Items a new case puts in its transaction, its statistics rows aside: claim, case, events, party keys."""
+    return 2 + len(write.events) + len(write.party_pseudonyms)
+
+
+def _transaction_groups(writes: list[NewCaseWrite]) -> list[list[NewCaseWrite]]:
+    """The writes in order, in groups whose items (their statistics rows, each counted once) fit one transaction."""
+    groups: list[list[NewCaseWrite]] = []
+    group: list[NewCaseWrite] = []
+    items, rows, claims = 0, set(), set()
+    for write in writes:
+        case_rows = {(district_of(write.case.region_code), row) for row in stats_changes(write.case)[1]}
+        claim = (write.case.owner, write.case.external_ref)  # one operation per item in a transaction
+        if group and (claim in claims or items + _items_of(write) + len(rows | case_rows) > TRANSACTION_ITEMS):
+            groups.append(group)
+            group, items, rows, claims = [], 0, set(), set()
+        group.append(write)
+        items += _items_of(write)
+        rows |= case_rows
+        claims.add(claim)
+    return groups + [group] if group else groups
 
 
 class CaseStore:
@@ -56,35 +81,66 @@ class CaseStore:
         """Write a new case, its first events, its idempotency claim and its
         party keys in one transaction. Raises DuplicateReference if the
         (owner, external_ref) claim exists."""
-        claim = KeyModel(
-            ref_key(case.owner, case.external_ref), CLAIM_SORT_KEY,
-            case_id=case.case_id, request_hash=case.request_hash,
-        )
-        sort_key = f"{to_storage(case.received_at)}#{case.case_id}"
-        counted: dict[str, Any] = {}
+        self._create_together([NewCaseWrite(case, events, party_pseudonyms, party_key_ttl)])
+
+    def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
+        """Several new cases, each as `create` writes it, a few in one transaction (as many as
+        DynamoDB's limit of 100 items allows, their statistics added up per row: a busy
+        district-day row is touched once per transaction, not once per case). A transaction
+        cancelled on a claim (a case of the same owner and external_ref written meanwhile)
+        is written again case by case: for each case, None (written) or the
+        DuplicateReference `create` raises."""
+        outcomes: list[DuplicateReference | None] = []
+        for group in _transaction_groups(writes):
+            try:
+                self._create_together(group)
+                outcomes += [None] * len(group)
+            except DuplicateReference:
+                for write in group:
+                    try:
+                        self._create_together([write])
+                        outcomes.append(None)
+                    except DuplicateReference as duplicate:
+                        outcomes.append(duplicate)
+        return outcomes
+
+    def _create_together(self, writes: list[NewCaseWrite]) -> None:
+        """New cases in one transaction, each with its claim first in its items. Raises
+        DuplicateReference (of the first claim that failed) if a claim exists."""
+        counted: dict[str, dict[str, Any]] = {}
+        claim_positions = [sum(map(_items_of, writes[:index])) for index in range(len(writes))]
+        """Where each claim is among the transaction's items (puts come first, in order, then the updates)."""
         try:
             for attempt in transaction_attempts():
                 with attempt, TransactWrite(connection=self.connection) as transaction:
-                    transaction.save(claim, condition=KeyModel.pk.does_not_exist())
-                    model, counted, changes = model_and_stats(case)
-                    transaction.save(model)
-                    for index, event in enumerate(events):
-                        transaction.save(event_to_model(case.case_id, event, index))
-                    for pseudonym in party_pseudonyms:
-                        transaction.save(
-                            KeyModel(f"{PARTY_PREFIX}{pseudonym}", sort_key, case_id=case.case_id,
-                                     expires_at=party_key_ttl)
-                        )
-                    update_stats(transaction, (case, changes))
+                    changed = []
+                    for write in writes:
+                        case = write.case
+                        transaction.save(KeyModel(ref_key(case.owner, case.external_ref), CLAIM_SORT_KEY,
+                                                  case_id=case.case_id, request_hash=case.request_hash),
+                                         condition=KeyModel.pk.does_not_exist())
+                        model, counted[case.case_id], changes = model_and_stats(case)
+                        transaction.save(model)
+                        for index, event in enumerate(write.events):
+                            transaction.save(event_to_model(case.case_id, event, index))
+                        sort_key = f"{to_storage(case.received_at)}#{case.case_id}"
+                        for pseudonym in write.party_pseudonyms:
+                            transaction.save(KeyModel(f"{PARTY_PREFIX}{pseudonym}", sort_key, case_id=case.case_id,
+                                                      expires_at=write.party_key_ttl))
+                        changed.append((case, changes))
+                    update_stats(transaction, *changed)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
-                existing = self.get_claim(case.owner, case.external_ref)
-                if existing:
-                    raise DuplicateReference(*existing) from exc
+            for write, position in zip(writes, claim_positions):
+                reason = reasons[position] if position < len(reasons) else None
+                if reason is not None and reason.code == "ConditionalCheckFailed":
+                    existing = self.get_claim(write.case.owner, write.case.external_ref)
+                    if existing:
+                        raise DuplicateReference(*existing) from exc
             raise
-        case.version = 1
-        case.stats_recorded = counted
+        for write in writes:
+            write.case.version = 1
+            write.case.stats_recorded = counted[write.case.case_id]
 
     def save_change(
         self,
@@ -207,6 +263,12 @@ class CaseStore:
         except KeyModel.DoesNotExist:
             return None
         return claim.case_id, claim.request_hash
+
+    def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """external_ref → (case id, request digest) of the claims that exist (BatchGetItem, 100 keys a call)."""
+        refs = {ref_key(owner, ref): ref for ref in sorted(set(external_refs))}
+        rows = KeyModel.batch_get([(key, CLAIM_SORT_KEY) for key in refs], consistent_read=True) if refs else ()
+        return {refs[row.pk]: (row.case_id, row.request_hash) for row in rows}
 
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
         """Party key → the ids of the cases received at or after `since` it appears in, newest

@@ -27,6 +27,8 @@ from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, Unpro
 
 MAX_BODY_BYTES = 256 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
+"""A macro-enabled workbook."""
 BINARY_TYPES = (XLSX,)
 """Media types whose bodies travel as bytes (base64 through API Gateway): `app.py` declares them."""
 PROBLEM_TYPE_BASE = "https://hewei.example/problems/"
@@ -61,6 +63,8 @@ class Upload:
     media_types: frozenset[str]
     max_bytes: int
     description: str = "file"
+    refused_media_types: tuple[tuple[str, str], ...] = ()
+    """(media type, why it is refused): types that get a 415 saying more than which types are taken."""
 
 
 @dataclass
@@ -213,6 +217,9 @@ def _refuse_upload(upload: Upload, raw: bytes, headers: dict[str, str]) -> Respo
     if len(raw) > upload.max_bytes:
         return problem(413, "Content too large", f"the {upload.description} is over {upload.max_bytes // 2**20} MiB")
     media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    reason = next((why for refused, why in upload.refused_media_types if refused.lower() == media_type), None)
+    if reason is not None:
+        return problem(415, "Unsupported media type", reason)
     if media_type not in upload.media_types:
         accepted = " or ".join(sorted(upload.media_types))
         return problem(415, "Unsupported media type", f"send the {upload.description} as {accepted}")

@@ -36,3 +36,34 @@ class InvalidCursor(ValueError):
 
 class InvalidToken(Exception):
     """A bearer token that is missing, malformed, expired or wrongly signed."""
+
+
+class SpreadsheetRefused(Exception):
+    """A spreadsheet the reader will not read: the message says why, for the sender."""
+
+
+class UnreadableSpreadsheet(SpreadsheetRefused):
+    """Not an xlsx workbook, a damaged one, or one whose XML declares entities (a DTD)."""
+
+
+class MacroSpreadsheet(SpreadsheetRefused):
+    """A macro-enabled workbook (.xlsm): macros are not accepted."""
+
+    MESSAGE = ("macro-enabled workbooks (.xlsm) are not accepted: save the workbook as "
+               "\"Excel Workbook (*.xlsx)\", without macros, and send that")
+
+    def __init__(self, message: str = MESSAGE):
+        super().__init__(message)
+
+
+class SpreadsheetTooLarge(SpreadsheetRefused):
+    """More than the reader unpacks (a zip bomb) or more rows than it reads."""
+
+
+class FormulaCells(SpreadsheetRefused):
+    """Cells holding formulas, each as (row number, reference such as `E3`, the value of its
+    column's cell in row 1): the reader takes values only."""
+
+    def __init__(self, message: str, cells: list[tuple[int, str, object]]):
+        super().__init__(message)
+        self.cells = cells

@@ -304,3 +304,11 @@ class ReportRollQuery(Command):
 
     region: RegionCode
     period: PeriodKey
+
+
+class LedgerImportQuery(Command):
+    """`POST /v1/ledger/imports?dry_run=`: a dry run (the default) checks the ledger and writes nothing."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    dry_run: bool = True

@@ -41,3 +41,13 @@ class Unprocessable(ServiceError):
     @classmethod
     def field(cls, field: str, message: str) -> "Unprocessable":
         return cls(f"{field}: {message}", [{"field": field, "message": message}])
+
+
+class ContentTooLarge(ServiceError):
+    status = 413
+    title = "Content too large"
+
+
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    title = "Unsupported media type"

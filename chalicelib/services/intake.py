@@ -32,6 +32,11 @@ DEFAULT_CHANNEL = {Role.PARTNER: Channel.PARTNER_API}
 STAFF_DEFAULT_CHANNEL = Channel.WALK_IN
 
 
+def owner_of(principal: Principal) -> str:
+    """Whose idempotency keys a caller's `external_ref`s are: a partner's own; all staff's together."""
+    return principal.partner_id if principal.role is Role.PARTNER else STAFF_OWNER
+
+
 @dataclass(frozen=True)
 class IntakeResult:
     case: Case
@@ -51,6 +56,10 @@ def party_keys(secret_key: bytes, parties: list[Party]) -> dict[str, DuplicateRe
 def party_pseudonyms(secret_key: bytes, parties: list[Party]) -> list[str]:
     """The parties' look-up keys, sorted (stored one row per key and case)."""
     return sorted(party_keys(secret_key, parties))
+
+
+def parties_of(command: NewCase) -> list[Party]:
+    return [Party(p.role.value, p.name, p.phone, p.id_number) for p in command.parties]
 
 
 def candidate(case: Case) -> Candidate:
@@ -112,19 +121,29 @@ class IntakeService:
         self._secret_key = secret_key
         self._clock = clock
 
+    def with_ports(self, cases: CaseStore | None = None, publisher: Publisher | None = None) -> "IntakeService":
+        """This use case on other views of the case store and the queues (a batch's, see
+        `services/intake_batch.py`), its other parts the same."""
+        return IntakeService(cases or self._cases, self._directory, publisher or self._publisher, self._secret_key,
+                             self._clock)
+
+    def party_pseudonyms(self, command: NewCase) -> list[str]:
+        """The look-up keys of the command's parties, as filing it computes them."""
+        return party_pseudonyms(self._secret_key, parties_of(command))
+
     def file_case(self, command: NewCase, principal: Principal) -> IntakeResult:
         if principal.role is Role.SUPERVISOR and not principal.covers_region(command.region_code):
             raise Forbidden("region_code is outside your jurisdiction")
         if self._directory.region(command.region_code) is None:
             raise Unprocessable.field("region_code", "no such region in the directory")
 
-        owner = principal.partner_id if principal.role is Role.PARTNER else STAFF_OWNER
+        owner = owner_of(principal)
         existing = self._cases.get_claim(owner, command.external_ref)
         if existing is not None:
             return self._replay(*existing, owner, command)  # digests the request in the stored form
 
         now = self._clock()
-        parties = [Party(p.role.value, p.name, p.phone, p.id_number) for p in command.parties]
+        parties = parties_of(command)
         keys = party_keys(self._secret_key, parties)
         pseudonyms = sorted(keys)
         party_count = command.party_count or len(parties)

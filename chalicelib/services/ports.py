@@ -18,6 +18,7 @@ from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.duplicates import Candidate
 from ..domain.enums import Tier
 from ..domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
+from ..domain.errors import DuplicateReference
 
 Clock = Callable[[], dt.datetime]
 """Now, timezone-aware."""
@@ -33,11 +34,31 @@ class PartyKeys:
     expires_at: dt.datetime
 
 
+PARTY_CASES_LIMIT = 20
+"""Cases `CaseStore.party_cases` gives per party key at most: the newest, enough for the risk
+rule and for duplicates."""
+
+
+@dataclass(frozen=True)
+class NewCaseWrite:
+    """What `CaseStore.create` writes of one new case."""
+
+    case: Case
+    events: list[Event]
+    party_pseudonyms: list[str]
+    party_key_ttl: dt.datetime
+
+
 class CaseStore(Protocol):
     """Cases, their timelines, look-up keys and what hangs off them."""
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
                party_key_ttl: dt.datetime) -> None: ...
+
+    def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
+        """Several new cases, each written as `create` writes it, in as few writes as the store
+        allows; for each, None (written) or the DuplicateReference `create` would raise."""
+        ...
 
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
@@ -46,6 +67,11 @@ class CaseStore(Protocol):
     def get(self, case_id: str) -> Case | None: ...
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None: ...
+
+    def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """external_ref → (case id, request digest) of the idempotency claims among these that
+        exist (one batched read)."""
+        ...
 
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
                    mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,
@@ -56,7 +82,8 @@ class CaseStore(Protocol):
         ...
 
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
-        """Party key → ids of the cases received since `since` that it appears in, newest first."""
+        """Party key → ids of the cases received since `since` that it appears in, newest first
+        (at most PARTY_CASES_LIMIT)."""
         ...
 
     def cases(self, case_ids: Iterable[str]) -> list[Case]:
@@ -176,6 +203,17 @@ class SmsSender(Protocol):
 class WebhookClient(Protocol):
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> int:
         """POST and return the HTTP status; raise on a failure worth retrying."""
+        ...
+
+
+class SpreadsheetReader(Protocol):
+    """Workbooks callers send as files, read as untrusted input."""
+
+    def first_sheet(self, content: bytes, max_rows: int) -> list[tuple[Any, ...]]:
+        """The rows of the first worksheet, row 1 (the header) first, each as wide as row 1:
+        values only (text, numbers, dates, None). Raises a `SpreadsheetRefused` for a file
+        that is not a readable workbook, has macros, unpacks to too much, has more than
+        `max_rows` rows below row 1 (blank ones included) or holds formulas."""
         ...
 
 

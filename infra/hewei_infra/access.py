@@ -87,7 +87,9 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         secret_key=True,
         staff_tokens=True,
         timeout_seconds=29,  # API Gateway's integration limit
-        memory_mb=512,  # more memory = more CPU: the cold import is CPU-bound
+        # more memory = more CPU: the cold import is CPU-bound, and so is a 2,000-row ledger
+        # import (bench/ledger_import.py); 1,769 MB is one whole vCPU
+        memory_mb=1769,
     ),
     # Routing queue → dispatch: the case, its timeline and notifications, orgs by scope,
     # mediators by org and their open-case counters, the working calendar for the deadlines.

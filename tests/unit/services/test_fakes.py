@@ -17,6 +17,7 @@ from chalicelib.adapters.replay_guard import ReplayGuard
 from chalicelib.adapters.sms import SnsSmsSender
 from chalicelib.adapters.tokens import HS256Tokens, JwksVerifier
 from chalicelib.adapters.webhooks import UrllibWebhookClient, WebhookError
+from chalicelib.adapters.xlsx_reader import XlsxReader
 from chalicelib.adapters.stats_store import StatsStore
 from chalicelib.domain.case import Event
 from chalicelib.domain.enums import CaseStatus
@@ -55,7 +56,7 @@ ADAPTERS = [
     (CaseStore, ports.CaseStore), (NotificationOutbox, ports.NotificationOutbox), (CallbackLog, ports.CallbackLog),
     (DirectoryStore, ports.Directory), (QueuePublisher, ports.Publisher), (SnsSmsSender, ports.SmsSender),
     (UrllibWebhookClient, ports.WebhookClient), (ReplayGuard, ports.ReplayGuard), (HS256Tokens, ports.TokenMinter),
-    (JwksVerifier, ports.TokenVerifier),
+    (JwksVerifier, ports.TokenVerifier), (XlsxReader, ports.SpreadsheetReader),
 ]
 
 
