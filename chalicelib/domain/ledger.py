@@ -197,6 +197,8 @@ LINK_SECONDS = 15 * 60
 """How long a download link of a ready export is valid."""
 EXPORT_RETENTION = dt.timedelta(days=1)
 """How long an export's file and its job record are kept (S3 lifecycle, DynamoDB TTL)."""
+EXPORT_KEY_PREFIX = "ledger/"
+"""Where export files go in the exports bucket (the functions' rights stop at it)."""
 
 
 class LedgerFormat(WireEnum):
@@ -262,7 +264,7 @@ class ExportJob:
     @property
     def object_key(self) -> str:
         """Where its file goes: one key per job, so a retry overwrites what a failed try left."""
-        return f"ledger/{self.export_id}.{self.ledger_format.value}"
+        return f"{EXPORT_KEY_PREFIX}{self.export_id}.{self.ledger_format.value}"
 
     @property
     def filename(self) -> str:
