@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 	$(PY) bench/local_latency.py
 	$(PY) bench/visits.py
+	$(PY) bench/ledger.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

@@ -37,7 +37,10 @@ def process_batch(event, role: str, handle: Callable[..., Any], with_attempt: bo
             body = json.loads(record.body)
             if not isinstance(body, dict):
                 raise ValueError("message body is not a JSON object")
-            handle(body, receive_count(record)) if with_attempt else handle(body)
+            if with_attempt:
+                handle(body, receive_count(record))
+            else:
+                handle(body)
         except Exception:  # noqa: BLE001 - one bad record must not sink the batch
             logger.exception("queue message failed", extra={"queue": role, "message_id": message_id})
             failed.append(message_id)

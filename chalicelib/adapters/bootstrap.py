@@ -16,9 +16,9 @@ from .models import ALL_MODELS, TTL_ATTRIBUTES
 DLQ_MAX_RECEIVE_COUNT = 5
 """Deliveries of a message before SQS moves it to the dead-letter queue."""
 
-QUEUE_VISIBILITY_SECONDS = {"routing": 60, "notify": 60, "callbacks": 60, "sweeps": 900, "exports": 1800}
+QUEUE_VISIBILITY_SECONDS = {"routing": 60, "notify": 60, "callbacks": 60, "sweeps": 900, "exports": 3600}
 """The local stack's visibility timeouts; each is above its worker's time (the exports worker
-runs up to 300 s, and its 1800 s is what infra gives it: 6 × that timeout)."""
+runs up to 600 s, and its 3600 s is what infra gives it: 6 × that timeout)."""
 
 
 def dead_letter_queue_name(role: str) -> str:

@@ -191,8 +191,9 @@ def csv_cell(value: Any) -> Any:
 
 SYNC_ROWS = 5_000
 """Up to this many rows a ledger is the answer itself (200); more are an export job (202)."""
-MAX_ROWS = 200_000
-"""The most rows one export writes: a range with more is refused (422), to be split."""
+MAX_ROWS = 100_000
+"""The most rows one export writes: a range with more is refused (422), to be split. The exports
+worker writes about a thousand xlsx rows a second (bench/ledger.py): this many fit its 600 s."""
 LINK_SECONDS = 15 * 60
 """How long a download link of a ready export is valid."""
 EXPORT_RETENTION = dt.timedelta(days=1)

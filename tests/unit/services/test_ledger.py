@@ -10,6 +10,7 @@ import io
 
 import pytest
 
+from chalicelib.adapters.bootstrap import DLQ_MAX_RECEIVE_COUNT, QUEUE_VISIBILITY_SECONDS
 from chalicelib.domain import ledger as ledger_domain
 from chalicelib.domain.enums import CaseStatus as S
 from chalicelib.domain.ledger import HEADER, ExportJob, ExportStatus
@@ -158,9 +159,10 @@ def test_a_failing_try_leaves_the_job_running_and_the_last_one_marks_it_failed(l
 
 
 def test_a_job_nobody_could_finish_reads_failed_after_every_try_had_its_time(ledger, queued, clock):
-    clock.advance(hours=2, minutes=29)
+    every_try = dt.timedelta(seconds=DLQ_MAX_RECEIVE_COUNT * QUEUE_VISIBILITY_SECONDS["exports"])  # 5 × 1 h
+    clock.advance(every_try - dt.timedelta(seconds=1))
     assert ledger.state(queued.export_id, SUPERVISOR).status is ExportStatus.RUNNING
-    clock.advance(minutes=1)  # 5 tries of 30 minutes each
+    clock.advance(seconds=1)
     assert ledger.state(queued.export_id, SUPERVISOR).status is ExportStatus.FAILED
 
 
