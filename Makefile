@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/visits.py
 	$(PY) bench/patrol_reports.py
 	$(PY) bench/ledger_import.py
+	$(PY) bench/ledger.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

@@ -6,7 +6,7 @@ import datetime as dt
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import wiring
-from chalicelib.api import analysis, calendar, case_actions, ledger_import, ops, patrol_reports, stats  # noqa: F401 - register their routes
+from chalicelib.api import analysis, calendar, case_actions, ledger, ledger_import, ops, patrol_reports, stats  # noqa: F401 - register their routes
 from chalicelib.api.http import BINARY_TYPES
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name
@@ -41,6 +41,13 @@ def continue_sweeps(event):
     """Sweeps queue → continue a sweep that ran out of time in its scheduled invocation."""
     return process_batch(event, "sweeps", lambda body: _sweep(body.get("sweep")).run(
         as_of=dt.datetime.fromisoformat(body["as_of"]), remaining_ms=event.context.get_remaining_time_in_millis))
+
+
+@app.on_sqs_message(queue=queue_name("exports"), batch_size=1)
+def write_exports(event):
+    """Exports queue → write a ledger export (台账导出) to S3 and mark it ready; failed on its last try."""
+    return process_batch(event, "exports", lambda body, attempt: wiring.current().ledger.run(
+        body["export_id"], attempt), with_attempt=True)
 
 
 def _sweep(name: str | None):

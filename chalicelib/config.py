@@ -27,6 +27,7 @@ QUEUE_SUFFIXES = {
     "notify": "notify",
     "callbacks": "callbacks",
     "sweeps": "sweeps",
+    "exports": "exports",
 }
 """Queues of the service, by role; each has a dead-letter queue `<name>-dlq`."""
 
@@ -36,6 +37,12 @@ def queue_name(role: str) -> str:
     base, _, dlq = role.partition("-")
     name = os.environ.get(f"HEWEI_{base.upper()}_QUEUE", resource_name(QUEUE_SUFFIXES[base]))
     return f"{name}-{dlq}" if dlq else name
+
+
+def exports_bucket() -> str:
+    """The S3 bucket of ledger exports (台账导出): `HEWEI_EXPORTS_BUCKET`, which infra sets (bucket
+    names are global), else `hewei-local-exports` and the like."""
+    return os.environ.get("HEWEI_EXPORTS_BUCKET") or resource_name("exports")
 
 
 @dataclass(frozen=True)

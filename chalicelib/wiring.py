@@ -8,13 +8,16 @@ here runs at import time, so importing `app.py` makes no AWS call.
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 
+from .adapters.bootstrap import DLQ_MAX_RECEIVE_COUNT, QUEUE_VISIBILITY_SECONDS
 from .adapters.calendar_store import CalendarStore
 from .adapters.callback_log import CallbackLog
 from .adapters.case_store import CaseStore
 from .adapters.clock import utcnow
 from .adapters.directory_store import DirectoryStore
+from .adapters.exports import ExportJobStore, S3ExportFiles
 from .adapters.metrics import PowertoolsMetrics
 from .adapters.notification_outbox import NotificationOutbox
 from .adapters.patrol_store import PatrolStore
@@ -34,6 +37,7 @@ from .services.callbacks import CallbackService
 from .services.directory import DirectoryService
 from .services.intake import IntakeService
 from .services.ledger_import import LedgerImportService
+from .services.ledger import LedgerExports
 from .services.merging import CaseMerger
 from .services.notifications import Notifier
 from .services.patrol_reports import PatrolReports, ReportSweep
@@ -209,6 +213,23 @@ class Container:
     @cached_property
     def report_sweep(self) -> ReportSweep:
         return ReportSweep(self.patrol_store, self.directory_store, self.notifier, self.publisher, self.clock)
+
+    @cached_property
+    def export_jobs(self) -> ExportJobStore:
+        return ExportJobStore()
+
+    @cached_property
+    def export_files(self) -> S3ExportFiles:
+        return S3ExportFiles()
+
+    @cached_property
+    def ledger(self) -> LedgerExports:
+        from .adapters.ledger_files import write_ledger  # openpyxl's import (~0.1 s) only where ledgers are written
+
+        tries = dt.timedelta(seconds=DLQ_MAX_RECEIVE_COUNT * QUEUE_VISIBILITY_SECONDS["exports"])
+        return LedgerExports(self.case_store, self.stats_store, self.stats_store.names, self.export_jobs,
+                             self.export_files, self.publisher, write_ledger, self.clock,
+                             max_attempts=DLQ_MAX_RECEIVE_COUNT, give_up_after=tries)
 
 
 container = Container()

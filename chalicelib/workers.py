@@ -21,7 +21,14 @@ class BatchFailed(Exception):
     """Some records of the batch failed; they will be delivered again."""
 
 
-def process_batch(event, role: str, handle: Callable[[dict[str, Any]], Any]) -> dict[str, int]:
+def receive_count(record) -> int:
+    """How many times SQS has delivered this record, this delivery included."""
+    return int(record.to_dict().get("attributes", {}).get("ApproximateReceiveCount", 1))
+
+
+def process_batch(event, role: str, handle: Callable[..., Any], with_attempt: bool = False) -> dict[str, int]:
+    """`handle(body)` for each record; `handle(body, attempt)` with `with_attempt`, `attempt` being
+    the record's `receive_count` (a handler that must act on its last try knows it is)."""
     succeeded: list[str] = []
     failed: list[str] = []
     for record in event:
@@ -30,7 +37,10 @@ def process_batch(event, role: str, handle: Callable[[dict[str, Any]], Any]) -> 
             body = json.loads(record.body)
             if not isinstance(body, dict):
                 raise ValueError("message body is not a JSON object")
-            handle(body)
+            if with_attempt:
+                handle(body, receive_count(record))
+            else:
+                handle(body)
         except Exception:  # noqa: BLE001 - one bad record must not sink the batch
             logger.exception("queue message failed", extra={"queue": role, "message_id": message_id})
             failed.append(message_id)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import io
 import json
 from collections import defaultdict
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from chalicelib.adapters.case_store import PARTY_CASES_LIMIT
 from chalicelib.adapters.clock import to_storage
@@ -32,6 +33,7 @@ from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
 from chalicelib.services.ports import NewCaseWrite, PartyKeys
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
+from chalicelib.domain.ledger import ExportJob, ExportStatus
 from chalicelib.domain.regions import district_of
 from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_district, stats_changes
 from chalicelib.domain.supervision import next_check_at
@@ -181,6 +183,8 @@ class FakeCaseStore:
         self._stats: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self._concurrent: list[Callable[[], None]] = []
         self._interleaving = False
+        self.reads = 0
+        """Cases handed out by `received_between` (the ledger's reads)."""
 
     # ------------------------------------------------------------ test controls
 
@@ -373,6 +377,14 @@ class FakeCaseStore:
         if len(cases) > limit:
             following = encode_cursor({"scope": {"S": scope}, "after": {"S": _received_key(page[-1])}})
         return copy.deepcopy(page), following
+
+    def received_between(self, region_prefix: str, start: dt.datetime, end: dt.datetime) -> Iterator[Case]:
+        """Newest first, one case at a time as the caller iterates (`reads` counts them)."""
+        held = sorted((c for c in self._cases.values() if c.region_code.startswith(region_prefix)
+                       and start <= c.received_at < end), key=_received_key, reverse=True)
+        for case in held:
+            self.reads += 1
+            yield copy.deepcopy(case)
 
     def due_for_supervision(self, now: dt.datetime) -> Iterator[Case]:
         yield from self._due(next_check_at, now)
@@ -698,3 +710,51 @@ class FakePatrolStore:
             return False
         self._schedules[schedule.schedule_id] = advanced
         return True
+
+
+class FakeExportJobs:
+    """Ledger export jobs in memory, as `ports.ExportJobs`: a job ready stays ready."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, ExportJob] = {}
+
+    def create(self, job: ExportJob) -> None:
+        if job.export_id in self.jobs:
+            raise RuntimeError(f"export {job.export_id} exists")
+        self.jobs[job.export_id] = copy.deepcopy(job)
+
+    def get(self, export_id: str) -> ExportJob | None:
+        return copy.deepcopy(self.jobs.get(export_id))
+
+    def finish(self, export_id: str, status: ExportStatus, at: dt.datetime, rows: int | None = None) -> bool:
+        job = self.jobs.get(export_id)
+        if job is None or job.status is ExportStatus.READY:
+            return False
+        job.status, job.finished_at = status, at
+        if rows is not None:
+            job.rows = rows
+        return True
+
+
+class FakeExportFiles:
+    """Export files in memory, as `ports.ExportFiles`: key → (bytes, media type, filename);
+    `failing` makes uploads raise after the file was written (as a lost connection to S3)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, tuple[bytes, str, str]] = {}
+        self.uploads = 0
+        self.failing = False
+
+    def upload(self, key: str, write: Callable[[BinaryIO], Any], media_type: str, filename: str) -> Any:
+        scratch = io.BytesIO()
+        result = write(scratch)
+        if self.failing:
+            raise ConnectionError("S3 is out of reach")
+        self.uploads += 1
+        self.files[key] = (scratch.getvalue(), media_type, filename)
+        return result
+
+    def download_url(self, key: str, seconds: int) -> str:
+        if key not in self.files:
+            raise KeyError(key)
+        return f"https://exports.example/{key}?expires_in={seconds}"

@@ -1,4 +1,4 @@
-"""Create the service's tables and queues from their one definition.
+"""Create the service's tables, queues and exports bucket from their one definition.
 
 Used by the local stack and by the integration tests; infra declares the
 same resources for the cloud (and a test compares the two).
@@ -10,13 +10,15 @@ import json
 
 import boto3
 
-from ..config import QUEUE_SUFFIXES, queue_name
+from ..config import QUEUE_SUFFIXES, exports_bucket, queue_name
 from .models import ALL_MODELS, TTL_ATTRIBUTES
 
 DLQ_MAX_RECEIVE_COUNT = 5
 """Deliveries of a message before SQS moves it to the dead-letter queue."""
 
-QUEUE_VISIBILITY_SECONDS = {"routing": 60, "notify": 60, "callbacks": 60, "sweeps": 900}
+QUEUE_VISIBILITY_SECONDS = {"routing": 60, "notify": 60, "callbacks": 60, "sweeps": 900, "exports": 3600}
+"""The local stack's visibility timeouts; each is above its worker's time (the exports worker
+runs up to 600 s, and its 3600 s is what infra gives it: 6 × that timeout)."""
 
 
 def dead_letter_queue_name(role: str) -> str:
@@ -58,6 +60,18 @@ def create_queues() -> dict[str, str]:
     return urls
 
 
+def create_buckets() -> None:
+    """Create the exports bucket if it does not exist (idempotent)."""
+    s3 = boto3.client("s3")
+    region = s3.meta.region_name
+    options = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=exports_bucket(), **options)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+
+
 def create_all() -> dict[str, str]:
     create_tables()
+    create_buckets()
     return create_queues()

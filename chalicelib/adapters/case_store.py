@@ -251,6 +251,17 @@ class CaseStore:
 
     # ----------------------------------------------------------------- reads
 
+    def received_between(self, region_prefix: str, start: dt.datetime, end: dt.datetime,
+                         page_size: int | None = None) -> Iterator[Case]:
+        """Cases of a region prefix received in [start, end), newest first, merged ones included:
+        one Query of the district index on `received_key`, read page by page as it is iterated
+        (each page up to DynamoDB's 1 MB), the region filtered below a district."""
+        condition = CaseModel.received_key.between(to_storage(start), to_storage(end))  # `<time>#<id>` > `<time>`
+        region = CaseModel.region_code.startswith(region_prefix) if len(region_prefix) > 6 else None
+        for model in CaseModel.by_district.query(region_prefix[:6], condition, filter_condition=region,
+                                                 scan_index_forward=False, page_size=page_size):
+            yield case_from_model(model)
+
     def get(self, case_id: str) -> Case | None:
         try:
             return case_from_model(CaseModel.get(case_id, consistent_read=True))

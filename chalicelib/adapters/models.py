@@ -391,6 +391,26 @@ RankStatsModel = _stats_model("RankStatsModel", "rank-stats", PERFORMANCE_COUNTE
     `org#<prefix>#<day>#<org_id>` or `mediator#…`, in the district's partition.""")
 
 
+# -------------------------------------------------------------------- exports
+
+
+class ExportJobModel(Model):
+    """台账导出: one ledger export job (§13) and where its file is; expires with the file."""
+
+    Meta = _meta("exports")
+    export_id = UnicodeAttribute(hash_key=True)
+    requested_by = UnicodeAttribute()
+    region = UnicodeAttribute()
+    date_from = UnicodeAttribute()
+    date_to = UnicodeAttribute()
+    ledger_format = UnicodeAttribute()
+    status = UnicodeAttribute()
+    rows = NumberAttribute()
+    created_at = UnicodeAttribute()
+    finished_at = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     RegionModel,
     OrgModel,
@@ -403,7 +423,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     DailyStatsModel,
     RankStatsModel,
     PatrolModel,
+    ExportJobModel,
 )
 """Every table of the service. The local stack and the tests create exactly these."""
 
-TTL_ATTRIBUTES: dict[type[Model], str] = {KeyModel: "expires_at"}
+TTL_ATTRIBUTES: dict[type[Model], str] = {KeyModel: "expires_at", ExportJobModel: "expires_at"}

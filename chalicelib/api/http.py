@@ -10,11 +10,13 @@ pydantic validation, and the mapping of errors to problem+json (RFC 9457).
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import quote, quote_plus, urlencode
 
+from ..adapters.attachments import content_disposition
 from ..observability import logger
 from chalice import Blueprint, Response
 from pydantic import BaseModel, ValidationError
@@ -53,6 +55,8 @@ class RouteSpec:
     query: type[BaseModel] | None
     responses: dict[int, str]
     upload: Upload | None = None
+    downloads: tuple[str, ...] = ()
+    """Media types of the file a 200 answers with (`Download`), when it is not JSON."""
 
 
 @dataclass(frozen=True)
@@ -93,19 +97,16 @@ class Download:
     media_type: str
     filename: str
 
-    def acceptable(self, accept: str) -> bool:
-        """Whether the request's Accept header takes the file. API Gateway (and Chalice) hand a
-        binary body over only to a request that accepts its type or `*/*`."""
-        if self.media_type not in BINARY_TYPES:
-            return True
-        offered = {part.split(";")[0].strip().lower() for part in accept.split(",")}
-        return "*/*" in offered or self.media_type in offered
-
     def response(self) -> Response:
-        ascii_name = self.filename.encode("ascii", "replace").decode().replace("?", "_")
-        disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(self.filename)}"
-        return Response(self.content, status_code=200,
-                        headers={"Content-Type": self.media_type, "Content-Disposition": disposition})
+        return Response(self.content, status_code=200, headers={
+            "Content-Type": self.media_type, "Content-Disposition": content_disposition(self.filename)})
+
+
+def accepts(accept: str, media_type: str) -> bool:
+    """Whether an Accept header takes `media_type`, as API Gateway (and chalice local) decide
+    whether a binary answer may be sent: the type itself or `*/*` among its parts."""
+    parts = {part.strip().lower() for part in re.split("[,;]", accept)}
+    return "*/*" in parts or media_type in parts
 
 
 def problem(status: int, title: str, detail: str, errors: list | None = None, **extra) -> Response:
@@ -239,10 +240,11 @@ class Api:
 
     def route(self, path: str, method: str = "GET", *, summary: str, roles: frozenset[Role] | None = ANY_ROLE,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-              responses: dict[int, str] | None = None, upload: Upload | None = None):
+              responses: dict[int, str] | None = None, upload: Upload | None = None,
+              downloads: tuple[str, ...] = ()):
         def register(handler: Callable[[Call], Reply]):
             spec = RouteSpec(method, path, handler.__name__, summary, roles, body, query,
-                             responses or {200: "OK"}, upload)
+                             responses or {200: "OK"}, upload, downloads)
             self.routes.append(spec)
             wrapped = self._wrap(spec, handler)
             wrapped.__name__ = handler.__name__
@@ -302,8 +304,9 @@ class Api:
         if isinstance(reply, Response):
             return reply
         if isinstance(reply, Download):
-            if not reply.acceptable(headers.get("accept", "")):
-                return problem(406, "Not acceptable", f"this answer is a file: send Accept: {reply.media_type} (or */*)")
+            if reply.media_type in BINARY_TYPES and not accepts(headers.get("accept", ""), reply.media_type):
+                return problem(406, "Not acceptable", f"the answer is a file of {reply.media_type}: send "
+                                                      f"Accept: {reply.media_type} (or */*)")
             return reply.response()
         headers = {"Content-Type": "application/json", **reply.headers}
         return Response(json.dumps(reply.body, ensure_ascii=False, default=str), status_code=reply.status,

@@ -58,6 +58,9 @@ def build_openapi(routes: list[RouteSpec], version: str) -> dict[str, Any]:
         }
         if spec.query is not None:
             operation["parameters"] += _query_parameters(spec.query, schemas)
+        if spec.downloads:
+            operation["responses"]["200"]["content"] = {t: {"schema": {"type": "string", "format": "binary"}}
+                                                        for t in spec.downloads}
         if spec.body is not None:
             operation["requestBody"] = {
                 "required": True,

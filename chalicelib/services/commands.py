@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from ..domain.calendar import CALENDAR_YEARS
 from ..domain.enums import Category, Channel, MediationType, PartyRole, RiskIndicator, Role, Tier
 from ..domain.identity import InvalidIdentity, normalize_id_number, normalize_phone
 from ..domain.patrol_reports import parse_period
@@ -223,6 +224,25 @@ class AnalysisQuery(Command):
     region: RegionCode
     month: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}$"), AfterValidator(_plausible_month)] = None
     format: Literal["json", "xlsx"] = "json"
+
+
+def _ledger_day(value: date) -> date:
+    if value.year not in LEDGER_YEARS:
+        raise ValueError(f"must be between {LEDGER_YEARS.start}-01-01 and {LEDGER_YEARS.stop - 1}-12-31")
+    return value
+
+
+LEDGER_YEARS = CALENDAR_YEARS
+"""Years a ledger's dates may name: the years the working calendar keeps."""
+LedgerDay = Annotated[date, AfterValidator(_ledger_day)]
+
+
+class LedgerQuery(StatsQuery):
+    """`GET /v1/ledger` (台账导出): a region prefix, the days of receipt, the file format."""
+
+    date_from: LedgerDay = Field(alias="from")
+    date_to: LedgerDay = Field(alias="to")
+    format: Literal["xlsx", "csv"] = "xlsx"
 
 
 class CalendarYear(Command):

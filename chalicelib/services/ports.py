@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Protocol
+from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from ..domain.calendar import WorkingCalendar, YearCalendar
 from ..domain.case import Case, Event, SupervisionLetter
@@ -19,6 +19,9 @@ from ..domain.duplicates import Candidate
 from ..domain.enums import Tier
 from ..domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from ..domain.errors import DuplicateReference
+from ..domain.ledger import ExportJob, ExportStatus, LedgerFormat
+
+T = TypeVar("T")
 
 Clock = Callable[[], dt.datetime]
 """Now, timezone-aware."""
@@ -327,3 +330,40 @@ class OpenRedCases(Protocol):
     def open_red_case_ids(self, region: str) -> list[str]:
         """The open red cases under the region, newest first (a sparse index)."""
 
+
+class LedgerCases(Protocol):
+    """The cases a ledger lists (台账, §13)."""
+
+    def received_between(self, region_prefix: str, start: dt.datetime, end: dt.datetime) -> Iterator[Case]:
+        """Cases of the prefix received in [start, end), merged ones too, newest first; read
+        lazily, page by page, as the caller iterates."""
+        ...
+
+
+class ExportJobs(Protocol):
+    """Ledger export jobs (台账导出), each kept until its `expires_at`."""
+
+    def create(self, job: ExportJob) -> None: ...
+
+    def get(self, export_id: str) -> ExportJob | None: ...
+
+    def finish(self, export_id: str, status: ExportStatus, at: dt.datetime, rows: int | None = None) -> bool:
+        """Mark a job ready (with the rows written) or failed; False, and no change, if it is
+        ready already or gone."""
+        ...
+
+
+class ExportFiles(Protocol):
+    """Where export files are kept for download."""
+
+    def upload(self, key: str, write: Callable[[BinaryIO], T], media_type: str, filename: str) -> T:
+        """Let `write` fill a scratch file and store it at `key`, replacing what was there."""
+        ...
+
+    def download_url(self, key: str, seconds: int) -> str:
+        """A link that downloads the file at `key` for `seconds`."""
+        ...
+
+
+LedgerWriter = Callable[[LedgerFormat, Sequence[str], Sequence[int], Iterable[Sequence[Any]], BinaryIO], None]
+"""Encodes a ledger (format, header, column widths, rows) into a binary file, row by row as they come."""

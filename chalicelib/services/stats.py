@@ -16,6 +16,15 @@ from .commands import StatsQuery
 from .errors import Forbidden, Unprocessable
 
 
+def check_range(query: StatsQuery, principal: Principal) -> None:
+    """A range of days under a region prefix the caller may read: 422 for a reversed range, 403
+    outside the caller's jurisdiction (admins everywhere)."""
+    if query.date_from > query.date_to:
+        raise Unprocessable.field("from", "must not be after to")
+    if not principal.covers_region(query.region):
+        raise Forbidden("region is outside your jurisdiction")
+
+
 class StatsService:
     def __init__(self, stats, names):
         self._stats = stats
@@ -23,23 +32,16 @@ class StatsService:
         """(kind "org" | "mediator", ids) → {id: name}."""
 
     @staticmethod
-    def _check(query: StatsQuery, principal: Principal) -> None:
-        if query.date_from > query.date_to:
-            raise Unprocessable.field("from", "must not be after to")
-        if not principal.covers_region(query.region):  # admins everywhere, supervisors in their jurisdiction
-            raise Forbidden("region is outside your jurisdiction")
-
-    @staticmethod
     def _scope(query: StatsQuery) -> dict:
         return {"region": query.region, "from": query.date_from.isoformat(), "to": query.date_to.isoformat()}
 
     def figures(self, query: StatsQuery, principal: Principal) -> dict:
-        self._check(query, principal)
+        check_range(query, principal)
         rows = self._stats.region_rows(query.region, query.date_from, query.date_to)
         return {**self._scope(query), **figures(add_up(rows))}
 
     def ranking(self, query: StatsQuery, principal: Principal) -> dict:
-        self._check(query, principal)
+        check_range(query, principal)
         result = {**self._scope(query), "min_concluded": MIN_CONCLUDED, "prior_weight": PRIOR_WEIGHT}
         for kind in RANK_KINDS:
             per_subject: dict[str, list[dict]] = defaultdict(list)

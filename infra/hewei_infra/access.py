@@ -18,6 +18,10 @@ Granularity:
 - `sms`: sns:Publish to phone numbers (the one statement with Resource "*").
 - `secret_key`: gets HEWEI_SECRET_KEY (partner secrets, pseudonyms, callback
   signatures); `staff_tokens`: gets the staff-token settings.
+- `exports`: the ledger exports bucket, objects under its key prefix only:
+  READ = GetObject (the API presigns download links, which act with its
+  rights), WRITE = PutObject and AbortMultipartUpload (the exports worker);
+  either gets HEWEI_EXPORTS_BUCKET.
 
 When a handler starts using another table or queue, change its entry here:
 `tests/infra` fails for a function without one.
@@ -40,6 +44,9 @@ QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
 QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 SMS_ACTIONS = ("sns:Publish",)
+EXPORT_READ_ACTIONS = ("s3:GetObject",)
+EXPORT_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
+"""PutObject covers the parts of a multipart upload (create, upload part, complete)."""
 SMS_STATEMENT_SID = "SmsToPhoneNumbers"
 """The one statement allowed `Resource: "*"`: SNS `Publish(PhoneNumber=...)` has
 no resource ARN to name (a phone number is not an AWS resource)."""
@@ -54,6 +61,8 @@ class FunctionAccess:
     staff_tokens: bool = False
     timeout_seconds: int = 30
     memory_mb: int = 256
+    exports: str | None = None
+    """READ or WRITE on the objects of the ledger exports bucket."""
     report_batch_item_failures: bool = False
     """True only for an SQS handler that returns `{"batchItemFailures": [...]}`.
     Ours raise on a failed record and delete the good ones themselves
@@ -61,7 +70,7 @@ class FunctionAccess:
 
 
 _ALL_TABLES_WRITE = {t: WRITE for t in ("regions", "orgs", "mediators", "partners", "calendar", "cases", "case-items",
-                                         "keys", "daily-stats", "rank-stats", "patrol")}
+                                         "keys", "daily-stats", "rank-stats", "patrol", "exports")}
 _STATS_WRITE = {"daily-stats": WRITE, "rank-stats": WRITE}
 """Every function that writes a case adds to the statistics rows in the same transaction."""
 
@@ -80,10 +89,11 @@ _SWEEP = FunctionAccess(
 
 FUNCTIONS: dict[str, FunctionAccess] = {
     # Every HTTP route: directory admin, the working calendar, intake, reads, case actions, tokens,
-    # on-demand sweep.
+    # on-demand sweep, ledgers (export jobs queued, their links presigned).
     "api_handler": FunctionAccess(
         tables=_ALL_TABLES_WRITE,
-        sends=("routing", "notify", "callbacks", "sweeps"),
+        sends=("routing", "notify", "callbacks", "sweeps", "exports"),
+        exports=READ,
         secret_key=True,
         staff_tokens=True,
         timeout_seconds=29,  # API Gateway's integration limit
@@ -124,6 +134,15 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         memory_mb=512,
     ),
 }
+
+FUNCTIONS["write_exports"] = FunctionAccess(
+    # Exports queue → the job, the cases of its range (district index), the names of their orgs and
+    # mediators, the file into the exports bucket, the job marked ready or failed.
+    tables={"exports": WRITE, "cases": READ, "orgs": READ, "mediators": READ},
+    exports=WRITE,
+    timeout_seconds=600,  # 100,000 rows at most (domain.ledger.MAX_ROWS): about 120 s of CPU as xlsx (bench/ledger.py)
+    memory_mb=2048,  # CPU-bound (parsing pages, rendering, zipping): over one vCPU
+)
 
 VISIBILITY_TIMEOUT_FACTOR = 6
 """SQS visibility timeout = 6 × the consuming function's timeout (AWS's advice for Lambda event sources)."""

@@ -3,6 +3,10 @@
 - Tables from `ALL_MODELS` (keys, GSIs/LSIs and projections read from the
   PynamoDB models), on demand, PITR, SSE with a customer-managed KMS key, TTL
   where `TTL_ATTRIBUTES` says, deletion protection in prod.
+- The ledger exports bucket (S3-managed encryption, no public access, TLS
+  only, objects expire after a day), reached only under its key prefix by
+  the functions `access.FUNCTIONS` grants it to, named to them through
+  HEWEI_EXPORTS_BUCKET.
 - Queues from `chalicelib.config.QUEUE_SUFFIXES`, named as the code names
   them, each with a dead-letter queue (redrive after
   `bootstrap.DLQ_MAX_RECEIVE_COUNT` receives), visibility timeout 6× the
@@ -37,6 +41,7 @@ from aws_cdk import (
     aws_logs as logs,
     aws_secretsmanager as secretsmanager,
     aws_sns as sns,
+    aws_s3 as s3,
     aws_sqs as sqs,
 )
 from chalice import Chalice as ChaliceApp
@@ -187,6 +192,8 @@ class HeweiStack(cdk.Stack):
                 if base not in self.queues or dlq not in ("", "dlq"):
                     raise ValueError(f"access.FUNCTIONS[{name!r}] sends to unknown queue {target!r}")
 
+        self.exports_bucket = self._exports_bucket()
+
         # -------------------------------------------------------------- secrets
         self.secret_key = secretsmanager.Secret(
             self, "SecretKey", secret_name=f"hewei/{config.stage}/secret-key",
@@ -295,6 +302,28 @@ class HeweiStack(cdk.Stack):
         pair = self.queues[base]
         return (pair.dlq if dlq else pair.queue).attr_arn
 
+    # ---------------------------------------------------------------- exports
+
+    def _exports_bucket(self) -> s3.Bucket:
+        """Ledger export files (台账导出): private, encrypted, TLS only, gone after a day (the job
+        records expire then too), incomplete multipart uploads aborted."""
+        from chalicelib.domain.ledger import EXPORT_RETENTION
+
+        retention = cdk.Duration.days(EXPORT_RETENTION.days)
+        return s3.Bucket(
+            self, "ExportsBucket",
+            bucket_name=f"{self.config.stack_name}-exports-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}",  # names are global
+            encryption=s3.BucketEncryption.S3_MANAGED, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True, versioned=False, removal_policy=self.retain,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-exports", expiration=retention,
+                                              abort_incomplete_multipart_upload_after=retention)],
+        )
+
+    def _exports_objects_arn(self) -> str:
+        from chalicelib.domain.ledger import EXPORT_KEY_PREFIX
+
+        return cdk.Fn.join("", [self.exports_bucket.bucket_arn, f"/{EXPORT_KEY_PREFIX}*"])
+
     # ------------------------------------------------------------------ roles
 
     def function_name(self, name: str) -> str:
@@ -338,6 +367,10 @@ class HeweiStack(cdk.Stack):
         if grants.sends:
             statements.append({"Sid": "SendToQueues", "Effect": "Allow", "Action": list(access.QUEUE_SEND_ACTIONS),
                                "Resource": [self._queue_arn(t) for t in grants.sends]})
+        if grants.exports:
+            actions = access.EXPORT_WRITE_ACTIONS if grants.exports == access.WRITE else access.EXPORT_READ_ACTIONS
+            statements.append({"Sid": "ExportFiles", "Effect": "Allow", "Action": list(actions),
+                               "Resource": self._exports_objects_arn()})
         if grants.sms:
             # Publish(PhoneNumber=...) names no resource: IAM can only express it with "*".
             statements.append({"Sid": access.SMS_STATEMENT_SID, "Effect": "Allow",
@@ -399,6 +432,8 @@ class HeweiStack(cdk.Stack):
             function.add_property_override("Timeout", grants.timeout_seconds)
             function.add_property_override("MemorySize", grants.memory_mb)
             variables = {}
+            if grants.exports:
+                variables["HEWEI_EXPORTS_BUCKET"] = self.exports_bucket.bucket_name
             if grants.secret_key:
                 variables["HEWEI_SECRET_KEY"] = self.secret_key.secret_value.unsafe_unwrap()
             if grants.staff_tokens:

@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -284,6 +285,32 @@ def test_an_approved_extension_moves_the_deadline_and_the_partner_is_told(stack:
     [callback] = _eventually(deadline_callback, 20, f"the deadline callback for {case_id}")
     assert (callback["body"]["reason"], callback["body"]["resolve_due_at"], callback["signature_valid"]) == (
         "extension", decided["resolve_due_at"], True)
+
+
+def test_the_case_ledger_comes_as_csv_and_export_links_work_on_the_embedded_aws(
+        stack: Stack, filed: tuple, monkeypatch: pytest.MonkeyPatch) -> None:
+    """§13 on the local stack: a small ledger is the answer itself (csv, BOM, the filed case masked);
+    an export's presigned link, made by the service's own S3 adapter, downloads from the stack's S3."""
+    case = filed[3]
+    day = case["received_at"][:10]  # RFC 3339 in Asia/Shanghai: its date is the ledger's day
+    admin = HeweiClient(stack.credentials["base_url"]).as_staff(stack.credentials["admin_token"])
+    status, headers, text = admin.request("GET", f"/v1/ledger?region=320509&from={day}&to={day}&format=csv",
+                                          headers={"Accept": "text/csv"})
+    assert status == 200, text
+    assert headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert text.startswith("\ufeff序号,案件编号") and case["case_id"] in text
+    assert "13812345678" not in text and "138****5678" in text
+
+    from chalicelib.adapters.exports import S3ExportFiles
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", stack.credentials["aws_endpoint_url"])
+    files = S3ExportFiles()
+    files.upload("ledger/e2e.csv", lambda out: out.write(text.encode("utf-8")), "text/csv; charset=utf-8", "台账.csv")
+    url = files.download_url("ledger/e2e.csv", 60)
+    assert url.startswith(stack.credentials["aws_endpoint_url"] + "/hewei-local-exports/ledger/e2e.csv?")
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=10) as response:
+        assert (response.status, response.read().decode("utf-8"), response.headers["Content-Disposition"]) == (
+            200, text, "attachment; filename=\"__.csv\"; filename*=UTF-8''%E5%8F%B0%E8%B4%A6.csv")
 
 
 def test_sqs_and_sns_are_served_by_moto(stack: Stack) -> None:

@@ -344,6 +344,53 @@ def test_each_function_logs_to_its_own_group_with_retention(dev, template):
     template.all_resources_properties("AWS::Logs::LogGroup", {"RetentionInDays": Match.any_value()})
 
 
+# ------------------------------------------------------------------- exports
+
+
+def test_the_exports_bucket_is_private_encrypted_tls_only_and_expires_its_files(dev, prod):
+    from chalicelib.domain.ledger import EXPORT_RETENTION
+
+    (bucket_id, bucket), = resources(dev["json"], "AWS::S3::Bucket").items()
+    props = bucket["Properties"]
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    assert props["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                       "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    (rule,) = props["LifecycleConfiguration"]["Rules"]
+    assert (rule["Status"], rule["ExpirationInDays"], rule["AbortIncompleteMultipartUpload"]) == (
+        "Enabled", EXPORT_RETENTION.days, {"DaysAfterInitiation": EXPORT_RETENTION.days})
+    assert "hewei-dev-exports-" in json.dumps(props["BucketName"])
+    (policy,) = resources(dev["json"], "AWS::S3::BucketPolicy").values()
+    assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    assert bucket["DeletionPolicy"] == "Delete"
+    (prod_bucket,) = resources(prod["json"], "AWS::S3::Bucket").values()
+    assert prod_bucket["DeletionPolicy"] == "Retain"
+
+
+def test_the_api_reads_export_files_the_worker_writes_them_and_no_other_function_reaches_them(dev):
+    from chalicelib.domain.ledger import EXPORT_KEY_PREFIX
+
+    tpl = dev["json"]
+    (bucket_id,) = resources(tpl, "AWS::S3::Bucket")
+    objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{EXPORT_KEY_PREFIX}*"]]}
+    statements = role_statements(tpl)
+    reach = {}
+    for name, fn in functions(tpl).items():
+        s3_statements = [s for s in statements[getatt_id(fn["Properties"]["Role"])]
+                         if any(a.startswith("s3:") for a in as_list(s["Action"]))]
+        for statement in s3_statements:
+            assert statement["Resource"] == objects, name  # the objects under the prefix, nothing else
+        reach[name] = sorted(a for s in s3_statements for a in as_list(s["Action"]))
+        variables = fn["Properties"]["Environment"]["Variables"]
+        assert ("HEWEI_EXPORTS_BUCKET" in variables) is bool(reach[name]), name
+        if reach[name]:
+            assert variables["HEWEI_EXPORTS_BUCKET"] == {"Ref": bucket_id}
+    assert {name: actions for name, actions in reach.items() if actions} == {
+        "api_handler": ["s3:GetObject"], "write_exports": ["s3:AbortMultipartUpload", "s3:PutObject"]}
+
+
 # ------------------------------------------------------------------- secrets
 
 

@@ -7,8 +7,8 @@ import pytest
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.wiring import Container
 from tests.fakes import (
-    FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeMetrics, FakePatrolStore, FakePublisher,
-    FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeExportFiles, FakeExportJobs, FakeMetrics,
+    FakePatrolStore, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
 
 
@@ -24,7 +24,7 @@ def _fresh(name: str, fake: type) -> None:
 
 for _name, _fake in {"directory_store": FakeDirectory, "publisher": FakePublisher, "sms": FakeSmsSender,
                      "webhook": FakeWebhookClient, "guard": FakeReplayGuard, "calendar_store": FakeCalendarStore,
-                     "metrics": FakeMetrics}.items():
+                     "metrics": FakeMetrics, "export_jobs": FakeExportJobs, "export_files": FakeExportFiles}.items():
     _fresh(_name, _fake)
 
 
@@ -34,13 +34,14 @@ def store(directory_store) -> FakeCaseStore:
 
 
 @pytest.fixture
-def container(clock, store, directory_store, publisher, sms, webhook, guard, calendar_store, metrics) -> Container:
+def container(clock, store, directory_store, publisher, sms, webhook, guard, calendar_store, metrics, export_jobs,
+              export_files) -> Container:
     """Every port a fake: the case store is also the outbox and the callback log."""
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store,
                      directory_store=directory_store, publisher=publisher, sms_sender=sms, webhook=webhook,
                      replay_guard=guard, stats_store=FakeStatsStore(store, directory_store),
-                     calendar_store=calendar_store, metrics=metrics,
-                     patrol_store=FakePatrolStore())
+                     calendar_store=calendar_store, metrics=metrics, export_jobs=export_jobs,
+                     export_files=export_files, patrol_store=FakePatrolStore())
 
 
 @pytest.fixture
