@@ -33,15 +33,24 @@ def store(directory_store) -> FakeCaseStore:
     return FakeCaseStore(directory_store)
 
 
+def fake_container(clock, **parts) -> Container:
+    """Every port a fake (those not given new ones): the case store is also the outbox and the callback log."""
+    directory = parts.pop("directory_store", None) or FakeDirectory()
+    store = parts.pop("case_store", None) or FakeCaseStore(directory)
+    defaults = dict(publisher=FakePublisher(), sms_sender=FakeSmsSender(), webhook=FakeWebhookClient(),
+                    replay_guard=FakeReplayGuard(), calendar_store=FakeCalendarStore(), metrics=FakeMetrics(),
+                    export_jobs=FakeExportJobs(), export_files=FakeExportFiles(), patrol_store=FakePatrolStore(),
+                    stats_store=FakeStatsStore(store, directory))
+    return Container(clock=clock, case_store=store, outbox=store, callback_log=store, directory_store=directory,
+                     **{**defaults, **parts})
+
+
 @pytest.fixture
 def container(clock, store, directory_store, publisher, sms, webhook, guard, calendar_store, metrics, export_jobs,
               export_files) -> Container:
-    """Every port a fake: the case store is also the outbox and the callback log."""
-    return Container(clock=clock, case_store=store, outbox=store, callback_log=store,
-                     directory_store=directory_store, publisher=publisher, sms_sender=sms, webhook=webhook,
-                     replay_guard=guard, stats_store=FakeStatsStore(store, directory_store),
-                     calendar_store=calendar_store, metrics=metrics, export_jobs=export_jobs,
-                     export_files=export_files, patrol_store=FakePatrolStore())
+    return fake_container(clock, case_store=store, directory_store=directory_store, publisher=publisher,
+                          sms_sender=sms, webhook=webhook, replay_guard=guard, calendar_store=calendar_store,
+                          metrics=metrics, export_jobs=export_jobs, export_files=export_files)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from chalicelib.services.errors import ContentTooLarge, Unprocessable, Unsupport
 from chalicelib.services.intake import STAFF_OWNER
 from tests.ledger_files import HEADER, ledger, ledger_row, macro_enabled, many_rows, xlsx
 from tests.support import OTHER_VILLAGE, VILLAGE
-from tests.unit.services.builders import ADMIN, MONDAY, SUPERVISOR, Principal, parse
+from tests.unit.services.builders import ADMIN, MONDAY, SUPERVISOR, Centre, Principal, parse
 
 TOWN_SUPERVISOR = Principal(SUPERVISOR.role, "supervisor:320509102", jurisdiction="320509102")
 
@@ -186,20 +186,12 @@ def test_formula_cells_are_refused_with_their_rows(centre, run):
     assert refused.value.errors == [{"row": 2, "field": "标题", "message": "B2 holds a formula: enter its value instead"}]
 
 
-def _a_second_centre() -> "Centre":
+def _a_second_centre() -> Centre:
     """Another centre on fresh fakes, its clock at the same moment."""
-    from chalicelib.wiring import Container
-    from tests.fakes import (FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeMetrics, FakePublisher,
-                             FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
-    from tests.unit.services.builders import Centre
+    from tests.fakes import FakeClock
+    from tests.unit.services.conftest import fake_container
 
-    directory = FakeDirectory()
-    store = FakeCaseStore(directory)
-    return Centre(Container(clock=FakeClock(MONDAY), case_store=store, outbox=store, callback_log=store,
-                            directory_store=directory, publisher=FakePublisher(), sms_sender=FakeSmsSender(),
-                            webhook=FakeWebhookClient(), replay_guard=FakeReplayGuard(),
-                            stats_store=FakeStatsStore(store, directory), calendar_store=FakeCalendarStore(),
-                            metrics=FakeMetrics()))
+    return Centre(fake_container(FakeClock(MONDAY)))
 
 
 def _outcomes(centre, case_ids) -> dict[str, tuple]:
