@@ -96,7 +96,8 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         secret_key=True,
         staff_tokens=True,
         timeout_seconds=29,  # API Gateway's integration limit
-        memory_mb=512,  # more memory = more CPU: the cold import is CPU-bound
+        memory_mb=1024,  # more memory = more CPU: the cold import is CPU-bound, and so is a ledger of
+        # 5,000 rows in the answer (5 s of CPU as xlsx on a full core, bench/ledger.py)
     ),
     # Routing queue → dispatch: the case, its timeline and notifications, orgs by scope,
     # mediators by org and their open-case counters, the working calendar for the deadlines.
