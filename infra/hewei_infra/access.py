@@ -97,8 +97,9 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         secret_key=True,
         staff_tokens=True,
         timeout_seconds=29,  # API Gateway's integration limit
-        # more memory = more CPU: the cold import is CPU-bound, and so is a 2,000-row ledger
-        # import (bench/ledger_import.py); 1,769 MB is one whole vCPU
+        # more memory = more CPU: the cold import is CPU-bound, and so are a 2,000-row ledger import
+        # (bench/ledger_import.py) and a 5,000-row xlsx ledger in the answer (5 s of CPU, bench/ledger.py);
+        # 1,769 MB is one whole vCPU
         memory_mb=1769,
     ),
     # Routing queue → dispatch: the case, its timeline and notifications, orgs by scope,
