@@ -104,7 +104,8 @@ class XlsxReader:
         try:
             archive = zipfile.ZipFile(io.BytesIO(content))
             members = archive.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError,
+                RuntimeError):  # NotImplementedError: a zip version or compression zipfile cannot read
             raise UnreadableSpreadsheet("the file is not an xlsx workbook (not a zip archive, or a truncated one)")
         if len(members) > MAX_MEMBERS:
             raise SpreadsheetTooLarge(f"the workbook has over {MAX_MEMBERS} parts")

@@ -165,7 +165,8 @@ def code(value: Any) -> str | None:
     return _text(value, strip=True)
 
 
-_WHOLE = re.compile(r"^[+]?\d+$")
+_WHOLE = re.compile(r"^[+]?[0-9]{1,9}$")
+"""At most nine digits: more is no count of people (and `int` of thousands of digits fails)."""
 _THOUSANDS = re.compile(r"[,，\s]")
 
 
@@ -186,7 +187,7 @@ def whole_number(value: Any) -> int | None:
     raise CellRefused("must be a whole number")
 
 
-_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_DECIMAL = re.compile(r"^[+-]?([0-9]{1,15}(\.[0-9]*)?|\.[0-9]+)$")
 
 
 def amount(value: Any) -> float | None:
@@ -200,7 +201,7 @@ def amount(value: Any) -> float | None:
         return float(value)
     if isinstance(value, str):
         text = _THOUSANDS.sub("", unicodedata.normalize("NFKC", value))
-        if _DECIMAL.match(text):
+        if _DECIMAL.match(text) and len(text) <= 32:
             return float(text)
     raise CellRefused("must be a number (of yuan)")
 

@@ -222,26 +222,25 @@ class AnalysisQuery(Command):
     model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
 
     region: RegionCode
-    month: Annotated[str | None, Field(pattern=r"^\d{4}-\d{2}$"), AfterValidator(_plausible_month)] = None
+    month: Annotated[str | None, Field(pattern=r"^[0-9]{4}-[0-9]{2}$"), AfterValidator(_plausible_month)] = None
     format: Literal["json", "xlsx"] = "json"
 
 
-def _ledger_day(value: date) -> date:
-    if value.year not in LEDGER_YEARS:
-        raise ValueError(f"must be between {LEDGER_YEARS.start}-01-01 and {LEDGER_YEARS.stop - 1}-12-31")
+def _calendar_day(value: date) -> date:
+    if value.year not in CALENDAR_YEARS:
+        raise ValueError(f"must be between {CALENDAR_YEARS.start}-01-01 and {CALENDAR_YEARS.stop - 1}-12-31")
     return value
 
 
-LEDGER_YEARS = CALENDAR_YEARS
-"""Years a ledger's dates may name: the years the working calendar keeps."""
-LedgerDay = Annotated[date, AfterValidator(_ledger_day)]
+CalendarDay = Annotated[date, AfterValidator(_calendar_day)]
+"""A day in the years the working calendar keeps (ledgers, sensitive periods)."""
 
 
 class LedgerQuery(StatsQuery):
     """`GET /v1/ledger` (台账导出): a region prefix, the days of receipt, the file format."""
 
-    date_from: LedgerDay = Field(alias="from")
-    date_to: LedgerDay = Field(alias="to")
+    date_from: CalendarDay = Field(alias="from")
+    date_to: CalendarDay = Field(alias="to")
     format: Literal["xlsx", "csv"] = "xlsx"
 
 
@@ -275,8 +274,8 @@ class NewSensitivePeriod(Command):
     """`POST /v1/sensitive-periods`: days (both included) of daily reports under a region (敏感时期)."""
 
     region: RegionCode
-    date_from: date = Field(alias="from")
-    date_to: date = Field(alias="to")
+    date_from: CalendarDay = Field(alias="from")
+    date_to: CalendarDay = Field(alias="to")
     reason: Text(200)
 
 

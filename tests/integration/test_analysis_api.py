@@ -173,6 +173,7 @@ def test_permissions_and_bad_queries(admin, directory):
     assert_problem(analysis(town, "320509"), 403)
     mediator = staff_token(admin, role="mediator", mediator_id="M-CN-1")
     assert_problem(analysis(mediator, TOWN), 403)
-    for query in ({"month": "2026-13"}, {"month": "26-11"}, {"month": "1999-12"}, {"format": "pdf"}):
+    for query in ({"month": "2026-13"}, {"month": "26-11"}, {"month": "1999-12"}, {"format": "pdf"},
+                  {"month": "٢٠٢٦-١١"}):  # digits of another script
         assert_problem(analysis(admin, "320509", **query), 422)
     assert_problem(admin.call("GET", "/v1/reports/analysis", query={"region": "3205"}), 422)

@@ -118,6 +118,7 @@ def test_a_supervisor_declares_a_sensitive_period_and_lists_it(supervisor, town_
     ({**CHRISTMAS_WEEK, "reason": "   "}, 422, "reason"),
     ({k: v for k, v in CHRISTMAS_WEEK.items() if k != "to"}, 422, "to"),
     ({**CHRISTMAS_WEEK, "from": 20261224}, 422, "from"),
+    ({**CHRISTMAS_WEEK, "from": "2150-01-01", "to": "2150-01-03"}, 422, "from"),  # outside the calendar's years
 ])
 def test_a_bad_sensitive_period_is_refused_and_nothing_is_written(supervisor, body, status, field):
     before = patrol_items()

@@ -78,6 +78,9 @@ def test_a_phone_typed_as_a_number_becomes_its_digits_and_goes_to_the_first_part
     ("涉及人数", "五人", "must be a whole number"),
     ("涉及人数", 2.5, "must be a whole number"),
     ("涉及人数", True, "must be a whole number"),
+    ("涉及人数", "9" * 5000, "must be a whole number"),  # int() of so many digits would fail
+    ("涉及人数", "١٢", "must be a whole number"),  # digits of another script
+    ("涉及金额(元)", "9" * 400, "must be a number (of yuan)"),
     ("涉及金额(元)", "五千", "must be a number (of yuan)"),
     ("涉及金额(元)", float("inf"), "must be a number (of yuan)"),
     ("纠纷类别", "打架", "is not a category"),

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import openpyxl
 import openpyxl.xml
+
 import pytest
 
 from chalicelib.adapters.xlsx_reader import MAX_UNPACKED_BYTES, XlsxReader
@@ -68,6 +70,19 @@ def test_a_wrong_stored_dimension_does_not_hide_cells():
 def test_what_is_not_a_zip_archive_is_refused(content):
     with pytest.raises(UnreadableSpreadsheet, match="not an xlsx workbook"):
         read(content)
+
+
+def _needing_zip_version(content: bytes, version: int) -> bytes:
+    """The workbook whose central directory says its members need zip `version` to extract."""
+    data = bytearray(content)
+    for match in re.finditer(re.escape(b"PK\x01\x02"), content):
+        data[match.start() + 6:match.start() + 8] = version.to_bytes(2, "little")
+    return bytes(data)
+
+
+def test_a_zip_of_a_version_zipfile_cannot_read_is_refused():
+    with pytest.raises(UnreadableSpreadsheet, match="not an xlsx workbook"):
+        read(_needing_zip_version(GOOD, 100))
 
 
 def test_an_old_xls_or_a_password_protected_workbook_is_refused_with_a_hint():
