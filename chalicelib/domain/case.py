@@ -317,6 +317,9 @@ class Case:
     """The open case sharing a party found at intake (关联件): routing tries its org first (首接负责)."""
     merged_into: str | None = None
     merged_sources: list[MergedSource] = field(default_factory=list)
+    dispatched_org_ids: list[str] = field(default_factory=list)
+    """Every org the case was dispatched to, first first: each received it (a patrol report's
+    `received`), even after it declined it or the case went up a tier."""
     repeat_party: bool = False
     """A party of the case had another case in the 365 days before it was received (重复当事人)."""
     letter_months: list[str] = field(default_factory=list)
@@ -370,6 +373,8 @@ class Case:
         org, mediator = decision.org, decision.mediator
         deadlines = deadlines_for(self.risk_level, at, calendar)
         self.tier, self.org_id, self.mediator_id = decision.tier, org.org_id, mediator.mediator_id
+        if org.org_id not in self.dispatched_org_ids:
+            self.dispatched_org_ids.append(org.org_id)
         self.mediation_type = org.mediation_type
         self.dispatched_at, self.accepted_at = at, None
         self.accept_due_at, self.resolve_due_at = deadlines.accept_due_at, deadlines.resolve_due_at

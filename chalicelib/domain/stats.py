@@ -103,8 +103,9 @@ MONTH_KIND, ORG_DAY_KIND, ORG_OPEN_KIND = "month", "org_day", "org_open"
 LEVEL_OF_PREFIX = {6: "d", 9: "t", 12: "v"}
 """Month rows name their prefix's level (district, town, village), so that one query reads a
 region's towns or villages of a month without its other levels."""
-HELD_COUNTERS = ("total", "open_red", "overdue_open")
-"""What the org-day rows count of the cases an org holds: the patrol reports' facts."""
+HELD_COUNTERS = ("open_red", "overdue_open")
+"""What the org-day rows count of the cases an org holds now, besides `total` (the cases it
+received, held now or not): the patrol reports' facts."""
 OPEN_COUNTERS = ("open", "open_red", "overdue_open")
 """What the org-open rows count: the cases an org holds open now."""
 
@@ -189,13 +190,17 @@ def open_red_district(case) -> str | None:
 def stats_record(case) -> dict:
     """What a case contributes now, compactly: `counts`; once it is concluded the `org` and
     `mediator` its performance counts for (those of the case when it concluded); the org
-    holding it (`holder`); and its supervision letters per month of issue (`letters`)."""
+    holding it (`holder`) and the others it was dispatched to (`received_by`); and its
+    supervision letters per month of issue (`letters`)."""
     counts = contributions(case)
     record: dict = {"v": RECORD_VERSION, "counts": counts}
     if performance(counts):
         record.update(org=case.org_id, mediator=case.mediator_id)
     if case.org_id:
         record["holder"] = case.org_id
+    received_by = [org for org in case.dispatched_org_ids if org != case.org_id]
+    if received_by:
+        record["received_by"] = received_by
     if case.letter_months:
         letters: dict[str, int] = {}
         for month in case.letter_months:
@@ -234,10 +239,13 @@ def _analysis_rows(record: Mapping, counts: dict[str, int], day: str, prefixes: 
             row = rows.setdefault(month_row(month, prefix), {})
             row["supervision_letters"] = row.get("supervision_letters", 0) + letters
     holder = record.get("holder")
+    if counts.get("total"):  # every org the case was dispatched to received it
+        for org in [*record.get("received_by", ()), *([holder] if holder else [])]:
+            rows[org_day_row(org, day)] = {"total": counts["total"]}
     if holder:
         held = {name: counts[name] for name in HELD_COUNTERS if counts.get(name)}
         if held:
-            rows[org_day_row(holder, day)] = held
+            rows.setdefault(org_day_row(holder, day), {}).update(held)
         still_open = {name: counts[name] for name in OPEN_COUNTERS if counts.get(name)}
         if still_open:
             for prefix in prefixes:

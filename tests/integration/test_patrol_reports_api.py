@@ -178,6 +178,12 @@ def test_a_zero_report_is_refused_while_the_org_received_a_case_in_the_period(pa
     assert (last_week.status, last_week.json["late"], last_week.json["facts"]["received"]) == (200, False, 0)
     # the town received nothing: its zero report stands
     assert put(admin, "T-SL", "2026-11b", ZERO).json["facts"]["received"] == 0
+    # the village declines the case: it was received all the same, and goes to the town
+    declined = admin.call("POST", f"/v1/cases/{created.json['case_id']}/decline", {"reason": "不属于本社区"})
+    assert declined.status == 200, declined
+    drain("routing", "route_cases")
+    assert_problem(put(mediator, "V-CN", "2026-W48", ZERO), 422, "zero")
+    assert put(admin, "T-SL", "2026-11b", FOUND).json["facts"]["received"] == 1
 
 
 @pytest.mark.parametrize("org_id, period, body, status, field", [

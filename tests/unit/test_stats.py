@@ -273,3 +273,14 @@ def test_the_open_red_index_holds_open_red_cases_only():
     assert open_red_district(case(CaseStatus.ACCEPTED, risk_level=RiskLevel.RED)) == "320509"
     assert open_red_district(case(CaseStatus.ACCEPTED, risk_level=RiskLevel.ORANGE)) is None
     assert open_red_district(resolved(risk_level=RiskLevel.RED)) is None
+
+
+def test_every_org_a_case_was_dispatched_to_received_it_even_after_it_went_up_a_tier():
+    escalated = case(CaseStatus.DISPATCHED, org_id="T-SL", risk_level=RiskLevel.RED,
+                     dispatched_org_ids=["V-CN", "T-SL"])
+    rows = stats_rows(escalated)
+    assert rows["org_day#V-CN#2026-11-23"] == {"total": 1}  # received, no longer held: not open or red for it
+    assert rows["org_day#T-SL#2026-11-23"] == {"total": 1, "open_red": 1}
+    declined = stats_rows(case(CaseStatus.RECEIVED, dispatched_org_ids=["V-CN"]))  # waiting to be routed again
+    assert declined["org_day#V-CN#2026-11-23"] == {"total": 1}
+    assert not any(row.startswith("org_open#") for row in declined)
