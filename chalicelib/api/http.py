@@ -103,10 +103,11 @@ class Download:
 
 
 def accepts(accept: str, media_type: str) -> bool:
-    """Whether an Accept header takes `media_type`, as API Gateway (and chalice local) decide
-    whether a binary answer may be sent: the type itself or `*/*` among its parts."""
-    parts = {part.strip().lower() for part in re.split("[,;]", accept)}
-    return "*/*" in parts or media_type in parts
+    """Whether an Accept header takes the binary `media_type` as API Gateway decides it: by the
+    first media type the header names, which must be that type or `*/*` (chalice local looks at
+    every part; a client sending `application/json, */*` would get base64 text in the cloud)."""
+    first = re.split("[,;]", accept, maxsplit=1)[0].strip().lower()
+    return first in ("*/*", media_type)
 
 
 def problem(status: int, title: str, detail: str, errors: list | None = None, **extra) -> Response:
