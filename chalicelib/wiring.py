@@ -43,6 +43,7 @@ from .services.notifications import Notifier
 from .services.patrol_reports import PatrolReports, ReportSweep
 from .services.ports import Clock, ReportFacts, SpreadsheetReader, TokenVerifier
 from .services.queries import CaseQueries
+from .services.recount import StatsRecount
 from .services.routing import RoutingService
 from .services.stats import StatsService
 from .services.supervision import SupervisionSweep
@@ -182,6 +183,10 @@ class Container:
     @cached_property
     def stats(self) -> StatsService:
         return StatsService(self.stats_store, self.stats_store.names)
+
+    @cached_property
+    def recount(self) -> StatsRecount:
+        return StatsRecount(self.case_store)
 
     @cached_property
     def analysis(self) -> AnalysisService:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import wiring
-from ..services.commands import SweepRequest
+from ..services.commands import RecountRequest, SweepRequest
 from ..services.errors import Unprocessable
 from .http import ADMIN, Call, Reply
 from .routes import route
@@ -33,3 +33,13 @@ def run_supervision_sweep(call: Call) -> Reply:
 def run_return_visit_sweep(call: Call) -> Reply:
     result = wiring.current().return_visits.run(as_of=_as_of(call))
     return Reply({"examined": result.examined, "actions": result.actions})
+
+
+@route("/v1/ops/stats/recount", "POST", summary="Bring a page of cases' statistics rows up to date (统计重算)",
+       roles=ADMIN, body=RecountRequest, responses={200: "The page done, and the cursor of the next (null at the end)",
+                                                    422: "A cursor not from this endpoint"})
+def recount_stats(call: Call) -> Reply:
+    """After a deployment that adds statistics rows: call until `next_cursor` is null."""
+    result = wiring.current().recount.run(call.body.cursor)
+    return Reply({"examined": result.examined, "recounted": result.recounted,
+                  "changed_meanwhile": result.changed_meanwhile, "next_cursor": result.next_cursor})

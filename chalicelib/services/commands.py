@@ -261,6 +261,12 @@ def _plausible_moment(value: datetime | None) -> datetime | None:
     return value
 
 
+class RecountRequest(Command):
+    """`POST /v1/ops/stats/recount`: the page to continue from (the previous answer's `next_cursor`)."""
+
+    cursor: Annotated[str, StringConstraints(min_length=1, max_length=2048)] | None = None
+
+
 class SweepRequest(Command):
     """`POST /v1/ops/sweeps/…`: `as_of` acts as if the clock said so (local stage only)."""
 
