@@ -35,7 +35,7 @@ from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidC
 from chalicelib.domain.identity import e164
 from chalicelib.domain.ledger import ExportJob, ExportStatus
 from chalicelib.domain.regions import district_of
-from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_district, stats_changes
+from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_district, report_facts, stats_changes
 from chalicelib.domain.supervision import next_check_at
 from chalicelib.domain.visits import next_visit_check_on
 
@@ -484,7 +484,7 @@ class FakeStatsStore:
                 yield described, counters
 
     def region_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[dict[str, int]]:
-        return (counters for described, counters in self._rows(region, first, last) if "kind" not in described)
+        return (counters for _, counters in self.daily_rows(region, first, last))
 
     def _of_kind(self, district: str, kind: str) -> Iterator[tuple[dict[str, str], dict[str, int]]]:
         for (row_district, row), counters in sorted(self._cases.stats_rows().items()):
@@ -506,13 +506,8 @@ class FakeStatsStore:
                 if d["region_code"] == region}
 
     def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
-        facts = {"received": 0, "open_red": 0, "overdue_open": 0}
-        for d, counters in self._of_kind(region_code[:6], "org_day"):
-            if d["subject_id"] == org_id and first.isoformat() <= d["day"] <= last.isoformat():
-                facts["received"] += counters.get("total", 0)
-                facts["open_red"] += counters.get("open_red", 0)
-                facts["overdue_open"] += counters.get("overdue_open", 0)
-        return facts
+        return report_facts(counters for d, counters in self._of_kind(region_code[:6], "org_day")
+                            if d["subject_id"] == org_id and first.isoformat() <= d["day"] <= last.isoformat())
 
     def rank_rows(self, kind: str, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:
         """Day rows only: the real store reads whole months from month rows, which sum to the same."""

@@ -22,13 +22,12 @@ from openpyxl.styles import Alignment
 from openpyxl.styles import Font as CellFont
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..domain.analysis import LABELS
+from ..domain.analysis import COMPARED_KEYS, LABELS
 
 CJK_FONT = "Microsoft YaHei"
 """微软雅黑: on every Windows with Office; WPS and LibreOffice substitute a CJK font for it."""
 PERCENT = "0.0%"
 COMPARED = ("本月", "上月", "去年同月")
-COMPARED_KEYS = ("count", "previous_month", "same_month_last_year")
 CHART_WIDTH_CM, CHART_HEIGHT_CM = 24, 12
 
 

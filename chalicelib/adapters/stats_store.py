@@ -14,6 +14,7 @@ from ..domain.stats import (
     ORG_OPEN_KIND,
     month_row,
     org_day_row,
+    report_facts,
     rank_row,
     region_row,
     split_range,
@@ -30,9 +31,7 @@ def _counters(row) -> dict[str, int]:
 class StatsStore:
     def region_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[dict[str, int]]:
         """One row per day with cases of `region` (a 6, 9 or 12 digit prefix) in [first, last]."""
-        low, high = region_row(region, first.isoformat()), region_row(region, last.isoformat())
-        for row in DailyStatsModel.query(region[:6], DailyStatsModel.bucket.between(low, high)):
-            yield _counters(row)
+        return (counters for _, counters in self.daily_rows(region, first, last))
 
     def daily_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:
         """(day, counters) of the days with cases of `region` in [first, last]."""
@@ -59,13 +58,7 @@ class StatsStore:
         open and red now, and open and overdue now. One query of at most a row per day."""
         condition = DailyStatsModel.bucket.between(org_day_row(org_id, first.isoformat()),
                                                    org_day_row(org_id, last.isoformat()))
-        facts = {"received": 0, "open_red": 0, "overdue_open": 0}
-        for row in DailyStatsModel.query(region_code[:6], condition):
-            counters = _counters(row)
-            facts["received"] += counters.get("total", 0)
-            facts["open_red"] += counters.get("open_red", 0)
-            facts["overdue_open"] += counters.get("overdue_open", 0)
-        return facts
+        return report_facts(_counters(row) for row in DailyStatsModel.query(region_code[:6], condition))
 
     def rank_rows(self, kind: str, region: str, first: dt.date,
                   last: dt.date) -> Iterator[tuple[str, dict[str, int]]]:

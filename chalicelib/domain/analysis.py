@@ -18,11 +18,11 @@ its open red cases (a sparse index). Nothing here reads a case.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .calendar import month_end
 from .enums import Category, Channel, Referral, RiskLevel
 from .stats import CATEGORY_COUNTER, CHANNEL_COUNTER, REFERRAL_COUNTER, RISK_COUNTER, ratio
 
@@ -37,7 +37,7 @@ Counters = Mapping[str, int]
 def month_days(month: str) -> tuple[dt.date, dt.date]:
     """First and last day of `YYYY-MM`."""
     first = dt.date.fromisoformat(f"{month}-01")
-    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    return first, month_end(first)
 
 
 def shift_month(month: str, months: int) -> str:
@@ -87,19 +87,25 @@ def _villages(region: str, rows: MonthRows) -> Mapping[str, Counters]:
     return {region: rows.region} if len(region) == VILLAGE and rows.region else rows.villages
 
 
-def _compared(names: Mapping[str, str], inputs: AnalysisInputs, of=lambda rows: rows.region) -> dict:
-    """Key → {count, previous_month, same_month_last_year} of one counter per key."""
-    months = (of(inputs.current), of(inputs.previous), of(inputs.last_year))
-    return {key: dict(zip(("count", "previous_month", "same_month_last_year"),
-                          (int(rows.get(counter, 0)) for rows in months)))
-            for key, counter in names.items()}
+COMPARED_KEYS = ("count", "previous_month", "same_month_last_year")
+"""The three months each breakdown compares: the month, the month before, the same month a year before."""
+
+
+def _compared(counts) -> dict[str, int]:
+    """{count, previous_month, same_month_last_year} of three months' numbers, in that order."""
+    return dict(zip(COMPARED_KEYS, (int(n) for n in counts)))
+
+
+def _breakdown(names: Mapping[str, str], inputs: AnalysisInputs) -> dict:
+    """Key → the three months of one counter per key, from the region's own rows."""
+    months = (inputs.current.region, inputs.previous.region, inputs.last_year.region)
+    return {key: _compared(rows.get(counter, 0) for rows in months) for key, counter in names.items()}
 
 
 def _by_town(inputs: AnalysisInputs) -> dict:
     months = [_towns(inputs.region, rows) for rows in (inputs.current, inputs.previous, inputs.last_year)]
-    towns = sorted(set().union(*months))
-    return {town: dict(zip(("count", "previous_month", "same_month_last_year"),
-                           (int(rows.get(town, {}).get("total", 0)) for rows in months))) for town in towns}
+    return {town: _compared(rows.get(town, {}).get("total", 0) for rows in months)
+            for town in sorted(set().union(*months))}
 
 
 def rising_cells(current: Mapping[str, Counters], previous: Mapping[str, Counters]) -> list[dict]:
@@ -137,11 +143,11 @@ def analysis(inputs: AnalysisInputs) -> dict:
         "previous_month": shift_month(inputs.month, -1),
         "same_month_last_year": shift_month(inputs.month, -12),
         "total": int(current.get("total", 0)),
-        "totals": _compared({"total": "total"}, inputs)["total"],
-        "by_category": _compared({c.value: n for c, n in CATEGORY_COUNTER.items()}, inputs),
-        "by_channel": _compared({c.value: n for c, n in CHANNEL_COUNTER.items()}, inputs),
+        "totals": _breakdown({"total": "total"}, inputs)["total"],
+        "by_category": _breakdown({c.value: n for c, n in CATEGORY_COUNTER.items()}, inputs),
+        "by_channel": _breakdown({c.value: n for c, n in CHANNEL_COUNTER.items()}, inputs),
         "by_town": _by_town(inputs),
-        "by_risk_level": _compared({r.value: n for r, n in RISK_COUNTER.items()}, inputs),
+        "by_risk_level": _breakdown({r.value: n for r, n in RISK_COUNTER.items()}, inputs),
         "rising": rising_cells(_towns(inputs.region, inputs.current), _towns(inputs.region, inputs.previous)),
         "hotspots": hotspots(_villages(inputs.region, inputs.current)),
         "repeat_parties": int(current.get("repeat_party", 0)),

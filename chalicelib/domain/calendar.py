@@ -16,6 +16,7 @@ in. All calendar days are days in Asia/Shanghai.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import logging
 from collections.abc import Iterable, Mapping
@@ -189,6 +190,11 @@ def business_day(moment: dt.datetime) -> dt.date:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError("moment must be timezone-aware")
     return moment.astimezone(BUSINESS_TZ).date()
+
+
+def month_end(day: dt.date) -> dt.date:
+    """The last day of `day`'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def start_of_day(day: dt.date) -> dt.datetime:

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from calendar import monthrange
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable
 
-from .calendar import BUSINESS_TZ, CALENDAR_YEARS, business_day
+from .calendar import BUSINESS_TZ, CALENDAR_YEARS, business_day, month_end
 from .directory import Org
 from .enums import Category, RiskIndicator, Tier, WireEnum
 
@@ -70,10 +69,6 @@ def _week_key(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _month_end(day: dt.date) -> dt.date:
-    return day.replace(day=monthrange(day.year, day.month)[1])
-
-
 def _half_month_key(day: dt.date) -> str:
     return f"{day:%Y-%m}{'a' if day.day <= 15 else 'b'}"
 
@@ -83,7 +78,7 @@ def _half_month_first(match: re.Match) -> dt.date:
 
 
 def _half_month_last(first: dt.date) -> dt.date:
-    return first.replace(day=15) if first.day == 1 else _month_end(first)
+    return first.replace(day=15) if first.day == 1 else month_end(first)
 
 
 def _chinese_day(day: dt.date) -> str:
@@ -104,7 +99,7 @@ CADENCES: dict[PeriodKind, Cadence] = {
         label=lambda first, last: f"{first.year}年{first.month}月{'上' if first.day == 1 else '下'}半月"),
     PeriodKind.MONTHLY: Cadence(
         PeriodKind.MONTHLY, re.compile(r"(\d{4})-(\d{2})"), lambda day: f"{day:%Y-%m}",
-        lambda m: dt.date(int(m[1]), int(m[2]), 1), _month_end,
+        lambda m: dt.date(int(m[1]), int(m[2]), 1), month_end,
         due_days_after_last=5,  # the 5th of the next month
         label=lambda first, last: f"{first.year}年{first.month}月"),
     PeriodKind.DAILY: Cadence(

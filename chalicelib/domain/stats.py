@@ -180,6 +180,17 @@ def org_open_row(prefix: str, org_id: str) -> str:
     return f"{ORG_OPEN_KIND}#{prefix}#{org_id}"
 
 
+def report_facts(org_day_rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """A patrol report's facts from an org's day rows of the period: the cases it received,
+    and of those it holds how many are open and red, and open and overdue, now."""
+    totals = {"received": 0, "open_red": 0, "overdue_open": 0}
+    for row in org_day_rows:
+        totals["received"] += int(row.get("total", 0))
+        totals["open_red"] += int(row.get("open_red", 0))
+        totals["overdue_open"] += int(row.get("overdue_open", 0))
+    return totals
+
+
 def open_red_district(case) -> str | None:
     """The key of the sparse open-red index: the case's district while it is open and red."""
     if case.status in OPEN_STATUSES and case.risk_level is RiskLevel.RED:

@@ -18,23 +18,14 @@ from chalicelib.adapters.case_mapping import case_from_model
 from chalicelib.adapters.models import CaseModel
 from chalicelib.domain.enums import OPEN_STATUSES
 from tests.integration.conftest import staff_token
-from tests.integration.test_stats_api import GOOD, act, clock, resolve
-from tests.support import OTHER_TOWN, OTHER_VILLAGE, TOWN, VILLAGE, assert_problem, drain, new_case_body
+from tests.integration.test_stats_api import GOOD, act, clock, file, resolve
+from tests.support import OTHER_TOWN, OTHER_VILLAGE, TOWN, VILLAGE, assert_problem
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 
 
 def at(year: int, month: int, day: int, hour: int = 9) -> dt.datetime:
     return dt.datetime(year, month, day, hour, 0, tzinfo=SHANGHAI)
-
-
-def file(admin, ref: str, phone: str | None = None, **overrides) -> str:
-    """A case filed at the container clock by one party (with `phone` if given), then routed."""
-    party = {"role": "applicant", "name": f"当事人{ref}", **({"phone": phone} if phone else {})}
-    created = admin.call("POST", "/v1/cases", new_case_body(ref, parties=[party], **overrides))
-    assert created.status == 201, created
-    drain("routing", "route_cases")
-    return created.json["case_id"]
 
 
 def analysis(caller, region: str, month: str = "2026-11", accept: str = "*/*", **query):
@@ -48,14 +39,14 @@ def data_set(admin, directory) -> dict:
     clock(at(2025, 11, 10))
     file(admin, "AN-Y1")  # a neighbour case a year before
     clock(at(2026, 10, 12))
-    file(admin, "AN-O1", "13900000001")  # the month before: one neighbour case
+    file(admin, "AN-O1", phone="13900000001")  # the month before: one neighbour case
     for n in (1, 2):
         file(admin, f"AN-OL{n}", category="labor_wages", region_code=OTHER_VILLAGE)
     cases: dict[str, str] = {}
     for n in range(1, 6):  # five neighbour cases in one village: a rise, and a hotspot
         clock(at(2026, 11, n + 1))
         phone = "13900000001" if n == 1 else None  # the party of October's case again: a repeat party
-        cases[f"N{n}"] = file(admin, f"AN-N{n}", phone)
+        cases[f"N{n}"] = file(admin, f"AN-N{n}", phone=phone)
     clock(at(2026, 11, 9))
     cases["L1"] = file(admin, "AN-L1", category="labor_wages", region_code=OTHER_VILLAGE)
     cases["R1"] = file(admin, "AN-R1", risk_indicators=["threat_of_violence"])

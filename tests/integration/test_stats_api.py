@@ -28,10 +28,11 @@ def clock(moment: dt.datetime) -> None:
     wiring.current().clock.now = moment
 
 
-def file(admin, ref: str, **overrides) -> str:
-    """A case filed at a window (admin), received at the container clock, then routed."""
-    body = new_case_body(ref, parties=[{"role": "applicant", "name": f"当事人{ref}"}], **overrides)
-    created = admin.call("POST", "/v1/cases", body)
+def file(admin, ref: str, *, phone: str | None = None, **overrides) -> str:
+    """A case filed at a window (admin) by one party (with `phone` if given), received at the
+    container clock, then routed."""
+    party = {"role": "applicant", "name": f"当事人{ref}", **({"phone": phone} if phone else {})}
+    created = admin.call("POST", "/v1/cases", new_case_body(ref, parties=[party], **overrides))
     assert created.status == 201, created
     drain("routing", "route_cases")
     return created.json["case_id"]
