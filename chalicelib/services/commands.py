@@ -211,8 +211,8 @@ class StatsQuery(Command):
 
 
 def _plausible_month(value: str | None) -> str | None:
-    if value is not None and not (1 <= int(value[5:]) <= 12 and int(value[:4]) in AS_OF_YEARS):
-        raise ValueError("must be a month YYYY-MM between 2000-01 and 2099-12")
+    if value is not None and not (1 <= int(value[5:]) <= 12 and int(value[:4]) in CALENDAR_YEARS):
+        raise ValueError(f"must be a month YYYY-MM between {CALENDAR_YEARS.start}-01 and {CALENDAR_YEARS.stop - 1}-12")
     return value
 
 
