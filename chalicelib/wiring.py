@@ -122,7 +122,7 @@ class Container:
     @cached_property
     def intake(self) -> IntakeService:
         return IntakeService(self.case_store, self.directory_store, self.publisher, self.settings.secret_key,
-                             self.clock)
+                             self.clock, self.notifier)
 
     @cached_property
     def spreadsheet_reader(self) -> SpreadsheetReader:

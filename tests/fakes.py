@@ -30,6 +30,7 @@ from chalicelib.domain.duplicates import Candidate, place_key, report_text
 from chalicelib.domain.enums import CaseStatus, Tier
 from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
+from chalicelib.domain.public_code import new_public_code
 from chalicelib.services.ports import NewCaseWrite, PartyKeys
 from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from chalicelib.domain.identity import e164
@@ -176,6 +177,8 @@ class FakeCaseStore:
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[Event]] = defaultdict(list)
         self._claims: dict[tuple[str, str], tuple[str, str]] = {}
+        self.codes: dict[str, str] = {}
+        """Case code (一案一码) → case id: the code claims."""
         self._party_keys: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
         self._notifications: dict[tuple[str, str], dict[str, Any]] = {}
         self._letters: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -238,23 +241,30 @@ class FakeCaseStore:
         return commit
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
-               party_key_ttl: dt.datetime) -> None:
+               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = ()) -> None:
         self._before_write()
         claim = (case.owner, case.external_ref)
         if claim in self._claims:
             raise DuplicateReference(*self._claims[claim])
         if case.case_id in self._cases:  # the real transaction is cancelled on the case's own condition
             raise RuntimeError(f"case id {case.case_id} is taken")
+        while case.public_code is None or case.public_code in self.codes:  # the real store draws again
+            case.public_code = new_public_code()
+        records = [_json(record) for record in notifications]
         self._prepare(case, events, version=1)()
         self._claims[claim] = (case.case_id, case.request_hash)
+        self.codes[case.public_code] = case.case_id
         for pseudonym in party_pseudonyms:
             self._party_keys[pseudonym].append((case.received_at, case.case_id))
+        for record in records:
+            self._notifications[record["case_id"], record["sk"]] = record
 
     def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
         outcomes: list[DuplicateReference | None] = []
         for write in writes:
             try:
-                self.create(write.case, write.events, write.party_pseudonyms, write.party_key_ttl)
+                self.create(write.case, write.events, write.party_pseudonyms, write.party_key_ttl,
+                            write.notifications)
                 outcomes.append(None)
             except DuplicateReference as duplicate:
                 outcomes.append(duplicate)

@@ -33,11 +33,17 @@ DELIVERY_PREFIX = "CBK#"
 LETTER_PREFIX = "LTR#"
 REF_PREFIX = "REF#"
 PARTY_PREFIX = "PARTY#"
+CODE_PREFIX = "CODE#"
 CLAIM_SORT_KEY = "-"
 
 
 def ref_key(owner: str, external_ref: str) -> str:
     return f"{REF_PREFIX}{owner}#{external_ref}"
+
+
+def code_key(public_code: str) -> str:
+    """The key claiming a case code (一案一码) and pointing from it to its case."""
+    return f"{CODE_PREFIX}{public_code}"
 
 
 def event_sort_key(event: Event, index: int) -> str:
@@ -74,6 +80,7 @@ def case_to_model(case: Case) -> CaseModel:
         category_source=case.category_source.value,
         risk_level=case.risk_level.value,
         status=case.status.value,
+        public_code=case.public_code,
         tier=case.tier.value if case.tier else None,
         mediation_type=case.mediation_type.value if case.mediation_type else None,
         org_id=case.org_id,
@@ -210,6 +217,7 @@ def _case_from_model(model: CaseModel) -> Case:
         received_at=from_storage(model.received_at),
         request_hash=model.request_hash,
         status=CaseStatus(model.status),
+        public_code=model.public_code,
         tier=_enum(Tier, model.tier),
         mediation_type=_enum(MediationType, model.mediation_type),
         org_id=model.org_id,

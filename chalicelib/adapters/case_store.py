@@ -13,13 +13,14 @@ from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
 from ..domain.duplicates import Candidate, place_key, report_text
 from ..domain.enums import CaseStatus
+from ..domain.public_code import new_public_code
 from ..domain.notices import CLAIMABLE, NotificationStatus
 from ..domain.supervision import DUE_SHARDS
 from ..domain.visits import VISIT_SHARDS
 from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
 from .case_mapping import (
-    CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, case_from_model, event_to_model,
-    letter_to_model, ref_key)
+    CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, case_from_model, code_key,
+    event_to_model, letter_to_model, ref_key)
 from ..domain.regions import district_of
 from ..domain.stats import stats_changes
 from ..services.ports import PARTY_CASES_LIMIT, NewCaseWrite, PartyKeys
@@ -41,8 +42,18 @@ TRANSACTION_ITEMS = 100
 
 
 def _items_of(write: NewCaseWrite) -> int:
-    """Items a new case puts in its transaction, its statistics rows aside: claim, case, events, party keys."""
-    return 2 + len(write.events) + len(write.party_pseudonyms)
+    """Items a new case puts in its transaction, its statistics rows aside: claim, code, case,
+    events, party keys, SMS."""
+    return 3 + len(write.events) + len(write.party_pseudonyms) + len(write.notifications)
+
+
+CODE_ATTEMPTS = 5
+"""Case codes drawn for one new case before giving up: with 31⁸ codes a second draw is already
+rare (one in about 10⁶ at a million cases)."""
+
+
+class CodeTaken(Exception):
+    """The case code a new case carried is another case's: draw again."""
 
 
 def _transaction_groups(writes: list[NewCaseWrite]) -> list[list[NewCaseWrite]]:
@@ -77,11 +88,12 @@ class CaseStore:
 
     # ---------------------------------------------------------------- writes
 
-    def create(self, case: Case, events: list[Event], party_pseudonyms: list[str], party_key_ttl: dt.datetime) -> None:
-        """Write a new case, its first events, its idempotency claim and its
-        party keys in one transaction. Raises DuplicateReference if the
+    def create(self, case: Case, events: list[Event], party_pseudonyms: list[str], party_key_ttl: dt.datetime,
+               notifications: Iterable[dict[str, Any]] = ()) -> None:
+        """Write a new case, its first events, its idempotency claim, its code's claim, its
+        party keys and its SMS in one transaction. Raises DuplicateReference if the
         (owner, external_ref) claim exists."""
-        self._create_together([NewCaseWrite(case, events, party_pseudonyms, party_key_ttl)])
+        self._create_together([NewCaseWrite(case, events, party_pseudonyms, party_key_ttl, tuple(notifications))])
 
     def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
         """Several new cases, each as `create` writes it, a few in one transaction (as many as
@@ -105,8 +117,28 @@ class CaseStore:
         return outcomes
 
     def _create_together(self, writes: list[NewCaseWrite]) -> None:
-        """New cases in one transaction, each with its claim first in its items. Raises
-        DuplicateReference (of the first claim that failed) if a claim exists."""
+        """New cases in one transaction (`_write_together`); a case code already taken is drawn
+        again (the whole transaction was cancelled: nothing of it is written), and the SMS that
+        give it (`case_code`) are given the new one."""
+        for write in writes:
+            if write.case.public_code is None:
+                write.case.public_code = new_public_code()
+        for attempt in range(CODE_ATTEMPTS):
+            try:
+                return self._write_together(writes)
+            except CodeTaken as taken:
+                if attempt + 1 == CODE_ATTEMPTS:
+                    raise RuntimeError("no free case code found") from taken
+                for write in writes:
+                    if write.case.public_code in taken.args:
+                        old, write.case.public_code = write.case.public_code, new_public_code()
+                        for record in write.notifications:
+                            record["text"] = record["text"].replace(old, write.case.public_code)
+
+    def _write_together(self, writes: list[NewCaseWrite]) -> None:
+        """New cases in one transaction, each with its claim first in its items and its code's
+        claim second. Raises DuplicateReference (of the first claim that failed) if a claim
+        exists, CodeTaken (with the codes) if a code is another case's."""
         counted: dict[str, dict[str, Any]] = {}
         claim_positions = [sum(map(_items_of, writes[:index])) for index in range(len(writes))]
         """Where each claim is among the transaction's items (puts come first, in order, then the updates)."""
@@ -119,10 +151,14 @@ class CaseStore:
                         transaction.save(KeyModel(ref_key(case.owner, case.external_ref), CLAIM_SORT_KEY,
                                                   case_id=case.case_id, request_hash=case.request_hash),
                                          condition=KeyModel.pk.does_not_exist())
+                        transaction.save(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY, case_id=case.case_id),
+                                         condition=KeyModel.pk.does_not_exist())
                         model, counted[case.case_id], changes = model_and_stats(case)
                         transaction.save(model)
                         for index, event in enumerate(write.events):
                             transaction.save(event_to_model(case.case_id, event, index))
+                        for record in write.notifications:
+                            transaction.save(notification_to_model(record))
                         sort_key = f"{to_storage(case.received_at)}#{case.case_id}"
                         for pseudonym in write.party_pseudonyms:
                             transaction.save(KeyModel(f"{PARTY_PREFIX}{pseudonym}", sort_key, case_id=case.case_id,
@@ -131,12 +167,19 @@ class CaseStore:
                     update_stats(transaction, *changed)
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            for write, position in zip(writes, claim_positions):
+
+            def failed(position: int) -> bool:
                 reason = reasons[position] if position < len(reasons) else None
-                if reason is not None and reason.code == "ConditionalCheckFailed":
+                return reason is not None and reason.code == "ConditionalCheckFailed"
+
+            for write, position in zip(writes, claim_positions):
+                if failed(position):
                     existing = self.get_claim(write.case.owner, write.case.external_ref)
                     if existing:
                         raise DuplicateReference(*existing) from exc
+            taken = [write.case.public_code for write, position in zip(writes, claim_positions) if failed(position + 1)]
+            if taken:
+                raise CodeTaken(*taken) from exc
             raise
         for write in writes:
             write.case.version = 1
@@ -242,7 +285,8 @@ class CaseStore:
                 yield case_from_model(model)
 
     def due_for_visits(self, today: dt.date, page_size: int = 100) -> Iterator[Case]:
-        """Resolved cases owing a return-visit notice on `today`, shard by shard (no Scan)."""
+        """Cases owing the return-visit sweep something on `today` (a visit notice, a judicial
+        confirmation step), shard by shard (no Scan)."""
         bound = today.isoformat()
         for shard in range(VISIT_SHARDS):
             for model in CaseModel.by_visit.query(str(shard), CaseModel.next_visit_check_on <= bound,

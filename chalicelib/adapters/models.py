@@ -228,6 +228,7 @@ class CaseModel(Model):
     category_source = UnicodeAttribute()
     risk_level = UnicodeAttribute()
     status = UnicodeAttribute()
+    public_code = UnicodeAttribute(null=True)
     tier = UnicodeAttribute(null=True)
     mediation_type = UnicodeAttribute(null=True)
     org_id = UnicodeAttribute(null=True)
@@ -315,6 +316,8 @@ class KeyModel(Model):
     """Uniqueness claims and look-up keys, with optional expiry:
 
     - `REF#<owner>#<external_ref>`: the intake idempotency claim, holding case id and request hash;
+    - `CODE#<public_code>`: the claim of a case code (一案一码), holding its case id: the code is
+      unique, and a party's lookup finds its case with one GetItem;
     - `SIG#<signature>`: a partner signature seen (replay guard), expiring after the window;
     - `PARTY#<pseudonym>`: one row per case a phone or ID number appears in (sort key
       `<received_at>#<case_id>`), for the repeated-party risk rule. The pseudonym is a keyed

@@ -14,6 +14,7 @@ refuses entity declarations (billion laughs, external entities).
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from functools import cache
 from typing import Any
@@ -74,6 +75,26 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+_XML_PART_SUFFIXES = (".xml", ".rels", ".vml")
+_PROLOG_BYTES = 64 * 1024
+_ROOT_START = re.compile(rb"<[A-Za-z_]")
+
+
+def _declares_a_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """Whether an XML part declares a DTD (`<!DOCTYPE` before its root element), read from its head.
+    Checked here, before openpyxl, for every part: which parser openpyxl uses for a part depends on
+    what else is installed (with lxml present, some parts are not parsed through defusedxml). A part
+    whose root element does not start within its first 64 KiB is refused too: no workbook has one."""
+    try:
+        with archive.open(member) as part:
+            head = part.read(_PROLOG_BYTES)
+    except Exception:  # noqa: BLE001 - a damaged member: openpyxl says so in its own words
+        return False
+    root = _ROOT_START.search(head)
+    prolog = head[:root.start()] if root else head
+    return b"<!doctype" in prolog.lower() or (root is None and len(head) == _PROLOG_BYTES)
+
+
 class XlsxReader:
     """`ports.SpreadsheetReader` for xlsx, with openpyxl."""
 
@@ -115,6 +136,9 @@ class XlsxReader:
         names = [member.filename.lower() for member in members]
         if any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in names):
             raise MacroSpreadsheet()
+        for member, name in zip(members, names):
+            if name.endswith(_XML_PART_SUFFIXES) and _declares_a_dtd(archive, member):
+                raise UnreadableSpreadsheet("the workbook's XML declares entities (a DTD), which are not accepted")
         if "[content_types].xml" in names:
             try:
                 declared = archive.read(members[names.index("[content_types].xml")])

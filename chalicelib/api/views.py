@@ -12,6 +12,8 @@ from ..domain.access import Principal, sees_parties_in_full
 from ..domain.calendar import rfc3339
 from ..domain.case import Case, Event, ExtensionRequest, Suspension
 from ..domain.duplicates import PossibleDuplicate
+from ..domain.judicial import CLOSING_NOTIFIED
+from ..domain.judicial import FIELD as JUDICIAL_FIELD
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.masking import mask_party, mask_phone, redact_text
 
@@ -48,6 +50,7 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "external_ref": case.external_ref,
         "partner_id": case.partner_id,
         "status": case.status.value,
+        "public_code": case.public_code,
         "channel": case.channel.value,
         "title": case.title,
         "description": case.description,
@@ -74,11 +77,23 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "overdue": case.overdue,
         "rectification_required": case.rectification_required,
         "parties": parties,
-        "agreement": case.agreement,
+        "agreement": agreement_view(case),
         "referral": case.referral,
         "return_visits": case.return_visits,
         "version": case.version,
     }
+
+
+def agreement_view(case: Case) -> dict[str, Any] | None:
+    """The agreement with its judicial confirmation (司法确认) as it stands, every key present;
+    the sweep's bookkeeping left out."""
+    if case.agreement is None:
+        return None
+    state = case.judicial_state()
+    view = dict(case.agreement)
+    if state is not None:
+        view[JUDICIAL_FIELD] = {name: value for name, value in state.items() if name != CLOSING_NOTIFIED}
+    return view
 
 
 def _redacted(value: str | None) -> str | None:

@@ -24,6 +24,8 @@ from .enums import (
     OPEN_STATUSES, CaseStatus, CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType,
     Referral, RiskIndicator, RiskLevel, SuspensionReason, Tier)
 from .duplicates import PossibleDuplicate
+from . import judicial
+from .judicial import BadStepValue, JudicialRefused, JudicialStatus, JudicialStep
 from .notices import RED_ALERT_LEVELS, Notice, NoticeKind
 from .risk import RiskFacts, grade, most_severe
 from .routing import RouteDecision, Unroutable, escalation_tier, initial_tier, is_below
@@ -36,6 +38,13 @@ ASSIGNED_STATUSES = frozenset({CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
 """Statuses in which a case counts towards its mediator's open cases (used by routing)."""
 
 TERMINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.MERGED})
+
+AGREED_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
+"""Statuses in which a case may hold an agreement (a closed case may have ended unresolved: it has none)."""
+
+CODE_SMS_CHANNELS = frozenset({Channel.WALK_IN, Channel.GRID_PATROL, Channel.ONLINE})
+"""Doors through which the party files in person or by their own hand: the applicant gets the
+case code by SMS (the other doors are partner systems, which give the party their own number)."""
 
 SYSTEM = "system"
 """The timeline's actor for what the service does by itself (routing)."""
@@ -77,6 +86,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("resume", frozenset({CaseStatus.ACCEPTED}), None, "resumed"),
         Transition("merge", OPEN_STATUSES, CaseStatus.MERGED, "merged"),
         Transition("absorb", OPEN_STATUSES, None, "merged_in"),  # the merge's target
+        Transition("judicial_confirmation", AGREED_STATUSES, None, "judicial_confirmation"),
+        Transition("judicial_sweep", AGREED_STATUSES, None, "judicial_confirmation"),
     )
 }
 """The state machine (§3, §5): every change a case can go through."""
@@ -280,6 +291,8 @@ class Case:
     request_hash: str
     """Digest of the creating request's content, to tell a replay from a conflict."""
     status: CaseStatus = CaseStatus.RECEIVED
+    public_code: str | None = None
+    """一案一码: the code a party follows the case with (`domain/public_code.py`), unique in the store."""
     tier: Tier | None = None
     mediation_type: MediationType | None = None
     org_id: str | None = None
@@ -343,6 +356,18 @@ class Case:
     @property
     def open_suspension(self) -> Suspension | None:
         return next((s for s in self.suspensions if s.resumed_at is None), None)
+
+    @property
+    def applicant_phone(self) -> str | None:
+        """The phone of the first party (in the order filed) that has one."""
+        return next((party.phone for party in self.parties if party.phone), None)
+
+    def filing_notices(self) -> list[Notice]:
+        """The SMS filing the case calls for: its code (一案一码) to the applicant, for a case filed
+        through a door where the party is there to be given it (`CODE_SMS_CHANNELS`)."""
+        if self.channel in CODE_SMS_CHANNELS and self.applicant_phone:
+            return [Notice(NoticeKind.CASE_CODE, None)]
+        return []
 
     @property
     def suspended(self) -> bool:
@@ -743,6 +768,64 @@ class Case:
             addressee_org_id=self.org_id, addressee_org_name=org_name, deadline=deadline.kind,
             deadline_due_at=deadline.due_at, supervision_level=SUPERVISION_LEVEL[SupervisionStep.SUPERVISION_LETTER],
             issued_at=now)
+
+    # ------------------------------------------------- judicial confirmation (§14)
+
+    def judicial_state(self) -> dict[str, Any] | None:
+        """司法确认: where an application for judicial confirmation of the agreement stands
+        (`domain/judicial.py`); None for a case with no agreement."""
+        if self.agreement is None or self.status not in AGREED_STATUSES:
+            return None
+        return judicial.state_of(self.agreement, business_day(self.concluded_at or self.received_at))
+
+    def judicial_confirmation(self, step: JudicialStep, now: dt.datetime, actor: str, **values: Any) -> Outcome:
+        """One step of the application (intend, file, accept, decide, not_accepted), in order."""
+        change = self._begin("judicial_confirmation")
+        state = self.judicial_state()
+        if state is None:
+            raise RuleBroken("the case has no agreement to confirm")
+        try:
+            new = judicial.take_step(state, step, business_day(now), **values)
+        except JudicialRefused as refused:
+            raise RuleBroken(str(refused)) from None
+        except BadStepValue as bad:
+            raise InvalidValue(bad.field, bad.message) from None
+        self.agreement = {**self.agreement, judicial.FIELD: new}
+        return change.done(now, actor, {"step": step.value, **{
+            name: new.get(name) for name in ("status", "court", "filed_on", "accepted_on", "decision_due_on",
+                                             "decided_on", "reason") if new.get(name) is not None}})
+
+    def send_judicial_notices(self, now: dt.datetime) -> Outcome:
+        """The return-visit sweep's part in judicial confirmation: `jc_window_closing` to the
+        mediator once, from 7 days before the window ends, while the parties only intend to
+        apply; and `lapsed` once a window passed unused (after it, no notice: it lapses)."""
+        state = self.judicial_state()
+        outcome = Outcome()
+        if state is None:
+            return outcome
+        today = business_day(now)
+        window_ends = dt.date.fromisoformat(state["window_ends_on"])
+        closing = judicial.closing_notice_on(state)
+        if closing is not None and closing <= today <= window_ends:
+            change = self._begin("judicial_sweep")
+            state = {**state, judicial.CLOSING_NOTIFIED: now.isoformat()}
+            self.agreement = {**self.agreement, judicial.FIELD: state}
+            notice = Notice(NoticeKind.JC_WINDOW_CLOSING, self.org_id, self.mediator_id, due=window_ends)
+            outcome = outcome.merge(change.done(now, VISIT_SWEEP, {
+                "step": "window_closing", "window_ends_on": state["window_ends_on"]}, notices=[notice]))
+        lapse = judicial.lapse_on(state)
+        if lapse is not None and lapse <= today:
+            change = self._begin("judicial_sweep")
+            state = {**state, "status": JudicialStatus.LAPSED.value, "lapsed_on": today.isoformat()}
+            self.agreement = {**self.agreement, judicial.FIELD: state}
+            outcome = outcome.merge(change.done(now, VISIT_SWEEP, {
+                "step": "lapse", "status": JudicialStatus.LAPSED.value, "window_ends_on": state["window_ends_on"]}))
+        return outcome
+
+    def judicial_check_on(self) -> dt.date | None:
+        """The first day the sweep owes the application something (a key of the visit index)."""
+        state = self.judicial_state()
+        return judicial.next_check_on(state) if state is not None else None
 
     def send_visit_notices(self, now: dt.datetime) -> Outcome:
         """回访提醒: every visit notice owed on `now`'s day, each once per visit: `visit_due` to

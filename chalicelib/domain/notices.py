@@ -39,6 +39,10 @@ class NoticeKind(WireEnum):
     SUSPENSION_ENDED = "suspension_ended"
     REPORT_MISSING = "report_missing"
     """An org's patrol report (排查报告) is not in by its due time; bound to no case."""
+    CASE_CODE = "case_code"
+    """The case code (一案一码) to the applicant of a case filed in person, by a grid worker or online."""
+    JC_WINDOW_CLOSING = "jc_window_closing"
+    """The window for judicial confirmation (司法确认) closes within 7 days and the parties only intend to apply."""
 
 
 class Recipient(WireEnum):
@@ -48,6 +52,8 @@ class Recipient(WireEnum):
     """The mediator the notice names (承办调解员)."""
     ORG_HEAD = "org_head"
     """The head of the org the notice names (调解组织负责人)."""
+    APPLICANT = "applicant"
+    """The case's first party (in the order filed) that has a phone (申请人)."""
 
 
 RECIPIENTS: dict[NoticeKind, Recipient] = {
@@ -64,6 +70,8 @@ RECIPIENTS: dict[NoticeKind, Recipient] = {
     NoticeKind.EXTENSION_REJECTED: Recipient.MEDIATOR,
     NoticeKind.SUSPENSION_ENDED: Recipient.MEDIATOR,
     NoticeKind.REPORT_MISSING: Recipient.ORG_HEAD,
+    NoticeKind.CASE_CODE: Recipient.APPLICANT,
+    NoticeKind.JC_WINDOW_CLOSING: Recipient.MEDIATOR,
 }
 """Who receives each kind of SMS."""
 
@@ -119,6 +127,10 @@ TEMPLATES: dict[NoticeKind, str] = {
     NoticeKind.SUSPENSION_ENDED: "【和为贵】案件{case_id}中止期满，已恢复办理，请于{due}前办结。",
     NoticeKind.REPORT_MISSING: "【和为贵】{org_name}{period}排查报告应于{due}前报送，至今未报，请尽快报送"
                                "（未排查出矛盾纠纷的请报零报告）。",
+    NoticeKind.CASE_CODE: "【和为贵】您反映的{category}纠纷已受理，案件码{public_code}。凭案件码和本机号码后四位，"
+                          "可查询办理进度并评价。",
+    NoticeKind.JC_WINDOW_CLOSING: "【和为贵】案件{case_id}调解协议申请司法确认的期限将于{due}届满，当事人尚未申请，"
+                                  "请提醒当事人及时共同向人民法院申请。",
 }
 """Chinese SMS texts by notification kind."""
 

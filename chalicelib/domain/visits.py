@@ -1,5 +1,6 @@
 """Return visits (回访): the per-category plan of visits after an agreement,
-the notices the daily sweep owes for them, and when a case next needs the sweep.
+the notices the daily sweep owes for them, and when a case next needs the sweep
+(for them, or for its agreement's judicial confirmation: `domain/judicial.py`).
 
 `next_visit_check_on` is derived from the case's state alone and stored with
 the case as the key of a sparse index at every write (like `next_check_at`
@@ -90,8 +91,12 @@ def notices_due(case, today: dt.date) -> list[tuple[dict[str, Any], str]]:
 
 
 def next_visit_check_on(case) -> dt.date | None:
-    """The first date the sweep owes this case a notice; None when it never will."""
+    """The first date the sweep owes this case something: a visit notice, or a step of its
+    agreement's judicial confirmation (`Case.judicial_check_on`); None when it never will."""
     dates = [notice_date(kind, dt.date.fromisoformat(visit["due_on"])) for visit, kind in _pending(case)]
+    judicial = case.judicial_check_on()
+    if judicial is not None:
+        dates.append(judicial)
     return min(dates) if dates else None
 
 

@@ -21,6 +21,7 @@ from ..domain.access import CASE_HANDLERS, Permission, Relation
 from ..domain.calendar import WorkingCalendar
 from ..domain.case import TRANSITIONS, Case, Outcome
 from ..domain.enums import CaseStatus, ExtensionDecision, Referral, Satisfaction, SuspensionReason
+from ..domain.judicial import JudicialStatus, JudicialStep
 from .commands import Command, Text
 
 # ------------------------------------------------------- the commands (bodies)
@@ -120,6 +121,20 @@ class ResumeCase(Action):
     """恢复办理."""
 
 
+class JudicialConfirmationStep(Action):
+    """司法确认: one step of the parties' application to the court, with the fields that step
+    needs (`domain/judicial.py: STEP_NEEDS`; one it lacks is 422)."""
+
+    step: JudicialStep
+    court: Text(200) | None = None
+    filed_on: date | None = None
+    accepted_on: date | None = None
+    extended: bool = False
+    result: Literal["confirmed", "rejected"] | None = None
+    decided_on: date | None = None
+    reason: Text(1000) | None = None
+
+
 class MergeCase(Action):
     """并案: this case into `into` (its own use case: two cases in one write)."""
 
@@ -195,4 +210,10 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
         "Suspend an accepted case (中止) until resume_on at the latest; its resolve clock stops"),
     CaseAction("resume", ResumeCase, lambda case, cmd, ctx: case.resume(ctx.now, ctx.actor, ctx.calendar),
                "Resume a suspended case (恢复); the resolve deadline moves by the working days it waited"),
+    CaseAction("judicial_confirmation", JudicialConfirmationStep, lambda case, cmd, ctx: case.judicial_confirmation(
+        cmd.step, ctx.now, ctx.actor, court=cmd.court, filed_on=cmd.filed_on, accepted_on=cmd.accepted_on,
+        extended=cmd.extended, result=JudicialStatus(cmd.result) if cmd.result else None,
+        decided_on=cmd.decided_on, reason=cmd.reason),
+        "A step of the application for judicial confirmation of the agreement (司法确认): intend, file, "
+        "accept, decide or not_accepted, in order"),
 )}

@@ -20,7 +20,10 @@ from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS, RiskFacts, grade
 from ..domain.triage import classify
 from .commands import NewCase
 from ..domain.errors import DuplicateReference
+from ..domain.public_code import new_public_code
 from .errors import Conflict, Forbidden, Unprocessable
+from .notifications import Notifier
+from .notifications import enqueue as enqueue_sms
 from .ports import CaseStore, Clock, Directory, Publisher
 from .routing import request_routing
 
@@ -114,18 +117,19 @@ def triage_of(command: NewCase) -> Triage:
 
 class IntakeService:
     def __init__(self, cases: CaseStore, directory: Directory, publisher: Publisher, secret_key: bytes,
-                 clock: Clock):
+                 clock: Clock, notifier: Notifier):
         self._cases = cases
         self._directory = directory
         self._publisher = publisher
         self._secret_key = secret_key
         self._clock = clock
+        self._notifier = notifier
 
     def with_ports(self, cases: CaseStore | None = None, publisher: Publisher | None = None) -> "IntakeService":
         """This use case on other views of the case store and the queues (a batch's, see
         `services/intake_batch.py`), its other parts the same."""
         return IntakeService(cases or self._cases, self._directory, publisher or self._publisher, self._secret_key,
-                             self._clock)
+                             self._clock, self._notifier)
 
     def party_pseudonyms(self, command: NewCase) -> list[str]:
         """The look-up keys of the command's parties, as filing it computes them."""
@@ -164,6 +168,7 @@ class IntakeService:
             category_source=triage.source, risk_level=assessment.level, received_at=now,
             request_hash=request_digest(owner, command), created_by=principal.actor,
             possible_duplicates=duplicates, related_case_id=related_case(duplicates), repeat_party=repeat,
+            public_code=new_public_code(),
         )
         events = [
             Event(now, "received", principal.actor, {"channel": case.channel.value, "external_ref": case.external_ref}),
@@ -178,13 +183,20 @@ class IntakeService:
                 {"case_id": d.case_id, "reasons": [r.value for r in d.reasons], "score": d.score}
                 for d in duplicates]}))
         try:
-            self._cases.create(case, events, pseudonyms, now + dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS + 1))
+            self._cases.create(case, events, pseudonyms, now + dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS + 1),
+                               sms := self._filing_sms(case, now))
         except DuplicateReference as duplicate:  # a concurrent twin won the race
             return self._replay(duplicate.case_id, duplicate.request_hash, owner, command)
         logger.info("case received", extra={"case_id": case.case_id, "category": case.category.value,
                                              "risk_level": case.risk_level.value})
+        enqueue_sms(self._publisher, sms)
         request_routing(self._publisher, case.case_id, "intake", now)
         return IntakeResult(case, created=True)
+
+    def _filing_sms(self, case: Case, now: dt.datetime) -> list[dict]:
+        """The SMS records filing calls for (the case code to the applicant), stored with the case.
+        The store may draw another code if this one is taken: the text is written after that."""
+        return self._notifier.plan(case, case.filing_notices(), now, self._directory.org, self._directory.mediator)
 
     def _possible_duplicates(self, command: NewCase, category: Category, keys: dict[str, DuplicateReason],
                              cases_by_key: dict[str, list[str]], now: dt.datetime) -> list[PossibleDuplicate]:

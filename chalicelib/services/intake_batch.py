@@ -69,7 +69,7 @@ class IntakeBatch:
         self._stored_party_cases: dict[str, list[str]] = {}
         self._stored_reports: dict[tuple[str, str], list[Candidate]] = {}
         self._pending: list[NewCaseWrite] = []
-        self._held: list[dict[str, Any]] = []
+        self._held: list[tuple[str, dict[str, Any]]] = []
 
     @property
     def pending(self) -> int:
@@ -95,14 +95,15 @@ class IntakeBatch:
         refused = [(write.case, duplicate) for write, duplicate in zip(writes, outcomes) if duplicate is not None]
         for case, _ in refused:
             self._forget(case)
-        requests = [message for message in self._held if message["case_id"] in self._filed]
-        self._held = []
-        if requests:
-            try:
-                self._publisher.publish_batch("routing", requests)
-            except Exception:  # noqa: BLE001 - the cases are stored; routing self-heals
-                logger.exception("routing publish failed; the sweep will route the cases",
-                                 extra={"cases": len(requests)})
+        held, self._held = self._held, []
+        for role in dict.fromkeys(role for role, _ in held):
+            messages = [message for kind, message in held if kind == role and message["case_id"] in self._filed]
+            if messages:
+                try:
+                    self._publisher.publish_batch(role, messages)
+                except Exception:  # noqa: BLE001 - the cases are stored; routing and SMS self-heal
+                    logger.exception("publish failed; the sweep will take the cases up",
+                                     extra={"role": role, "cases": len(messages)})
         return refused
 
     def _forget(self, case: Case) -> None:
@@ -126,7 +127,7 @@ class IntakeBatch:
         return self._store.get_claim(owner, external_ref)
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
-               party_key_ttl: dt.datetime) -> None:
+               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = ()) -> None:
         """Filed now, written at the next `flush` (DuplicateReference now if the claim is taken)."""
         claim = self.get_claim(case.owner, case.external_ref)
         if claim is not None:
@@ -137,7 +138,7 @@ class IntakeBatch:
             insort(self._by_key.setdefault(pseudonym, []), case, key=_order)
         insort(self._by_place.setdefault((case.region_code, case.category.value), []), (_order(case), candidate(case)),
                key=lambda entry: entry[0])
-        self._pending.append(NewCaseWrite(case, events, list(party_pseudonyms), party_key_ttl))
+        self._pending.append(NewCaseWrite(case, events, list(party_pseudonyms), party_key_ttl, tuple(notifications)))
 
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
         unread = [pseudonym for pseudonym in pseudonyms if pseudonym not in self._stored_party_cases]
@@ -170,11 +171,15 @@ class IntakeBatch:
     # ------------------------------------------------------------ Publisher
 
     def publish(self, role: str, message: dict[str, Any], delay_seconds: int = 0) -> Any:
-        """A routing request of a case of the batch waits for the case's write; the rest go now."""
-        if role == "routing" and delay_seconds == 0 and message.get("case_id") in self._filed:
-            self._held.append(message)
+        """A message about a case of the batch (its routing request, its SMS) waits for the
+        case's write; the rest go now."""
+        if delay_seconds == 0 and message.get("case_id") in self._filed:
+            self._held.append((role, message))
             return None
         return self._publisher.publish(role, message, delay_seconds)
 
     def publish_batch(self, role: str, messages: list[dict[str, Any]]) -> None:
-        self._publisher.publish_batch(role, messages)
+        now = [message for message in messages if message.get("case_id") not in self._filed]
+        self._held += [(role, message) for message in messages if message.get("case_id") in self._filed]
+        if now:
+            self._publisher.publish_batch(role, now)

@@ -61,6 +61,18 @@ def _stored(partition: str, sort_key: str, kind: NoticeKind, phone: str | None, 
             "release_at": to_storage(release) if release else None, "keeps_quiet_hours": keeps_quiet, **extra}
 
 
+def enqueue(publisher: Publisher, records: list[dict[str, Any]]) -> None:
+    """Put the pending ones of stored SMS records on the notify queue, 10 per call. A lost
+    publish loses no SMS: the records stay pending and the sweep sends stragglers."""
+    messages = [{"case_id": r["case_id"], "sk": r["sk"]} for r in records if r["status"] == Status.PENDING]
+    if not messages:
+        return
+    try:
+        publisher.publish_batch("notify", messages)
+    except Exception:  # noqa: BLE001 - the records stay pending; the sweep sends stragglers
+        logger.exception("notify publish failed", extra={"count": len(messages)})
+
+
 class SendFailed(Exception):
     """SNS refused or failed: the queue message is retried."""
 
@@ -76,13 +88,16 @@ class Notifier:
              org_of: Callable[[str], Any], mediator_of: Callable[[str], Any]) -> list[dict[str, Any]]:
         """The notification records of `notices`, not yet stored. Each goes to the phone of its
         recipient (`RECIPIENTS`): the head of the org it names, or the mediator it names, looked
-        up with `org_of` / `mediator_of` (the caller's directory reads, cached as it likes)."""
+        up with `org_of` / `mediator_of` (the caller's directory reads, cached as it likes), or
+        the case's applicant."""
         records = []
         for notice in notices:
             org = org_of(notice.org_id) if notice.org_id else None
             if notice.recipient is Recipient.MEDIATOR:
                 mediator = mediator_of(notice.mediator_id) if notice.mediator_id else None
                 phone = mediator.phone if mediator else None
+            elif notice.recipient is Recipient.APPLICANT:
+                phone = case.applicant_phone
             else:
                 phone = org.head_phone if org else None
             values = {"due": notice.due} if notice.due is not None else {}
@@ -91,7 +106,8 @@ class Notifier:
 
     @staticmethod
     def _record(case, kind: NoticeKind, phone: str | None, now: dt.datetime, **values: Any) -> dict[str, Any]:
-        text = render(kind, case_id=case.case_id, category=case.category, title=case.title, **values)
+        text = render(kind, case_id=case.case_id, category=case.category, title=case.title,
+                      public_code=case.public_code, **values)
         sort_key = f"NTF#{to_storage(now)}#{kind.value}#{secrets.token_hex(3)}"
         return _stored(case.case_id, sort_key, kind, phone, text, now, keeps_quiet_hours(case.risk_level))
 
@@ -111,13 +127,7 @@ class Notifier:
 
     def enqueue(self, records: list[dict[str, Any]]) -> None:
         """Ask the sender to send the pending ones (after their records are stored), 10 per call."""
-        messages = [{"case_id": r["case_id"], "sk": r["sk"]} for r in records if r["status"] == Status.PENDING]
-        if not messages:
-            return
-        try:
-            self._publisher.publish_batch("notify", messages)
-        except Exception:  # noqa: BLE001 - the records stay pending; the sweep sends stragglers
-            logger.exception("notify publish failed", extra={"count": len(messages)})
+        enqueue(self._publisher, records)
 
     def release(self, now: dt.datetime) -> int:
         """Send what the release index says is due: deferred SMS once quiet hours are over,

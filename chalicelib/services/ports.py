@@ -50,13 +50,17 @@ class NewCaseWrite:
     events: list[Event]
     party_pseudonyms: list[str]
     party_key_ttl: dt.datetime
+    notifications: tuple[dict[str, Any], ...] = ()
+    """SMS records the filing calls for (`case_code` to the applicant), stored with the case."""
 
 
 class CaseStore(Protocol):
     """Cases, their timelines, look-up keys and what hangs off them."""
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
-               party_key_ttl: dt.datetime) -> None: ...
+               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = ()) -> None:
+        """Write a new case and what comes with it; its `public_code` is made unique (another is
+        drawn if the one it carries is taken)."""
 
     def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
         """Several new cases, each written as `create` writes it, in as few writes as the store

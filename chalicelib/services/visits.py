@@ -9,6 +9,12 @@ notice went out, in the same conditional write as the notification records
 and timeline events). A case closed or withdrawn, or a visit done, owes
 nothing: the index no longer carries it. Two sweeps at once meet at the
 version check; the loser re-reads and finds nothing left to send.
+
+The same sweep follows judicial confirmation (司法确认, `domain/judicial.py`):
+`jc_window_closing` to the mediator once from 7 days before the window ends
+for a case whose parties only intend to apply, and `lapsed` once a window
+passed unused, for resolved and closed cases alike (the index carries them
+while the application's state says the sweep owes them a step).
 """
 
 from __future__ import annotations
@@ -28,9 +34,9 @@ class ReturnVisitSweep(DueSweep):
         return self._cases.due_for_visits(business_day(now))
 
     def _act(self, case: Case, now: dt.datetime) -> tuple[int, list[dict]]:
-        outcome = case.send_visit_notices(now)
-        if not outcome.notices:
+        outcome = case.send_visit_notices(now).merge(case.send_judicial_notices(now))
+        if not outcome.events:
             return 0, []
         notes = self._notifier.plan(case, outcome.notices, now, self._org, self._mediator)
         self._cases.save_change(case, outcome.events, notes)
-        return len(notes), notes
+        return len(outcome.events), notes

@@ -169,3 +169,47 @@ def test_text_round_trips_unchanged_and_landlines_keep_their_trunk_zero(partner,
     assert staff_view["parties"][0]["phone"] == "051263001234"
     assert created.json["parties"][0]["phone"] == "051*****1234"
     assert_problem(partner.call("POST", "/v1/cases", new_case_body("WS-2", title=" \t ")), 422)
+
+
+def test_every_case_has_a_unique_valid_code_and_a_walk_in_applicant_gets_it_by_sms(partner, admin):
+    """一案一码 (§14): the code is in the staff and partner views and claimed in the keys table; a
+    walk-in case texts it to the first party that has a phone; a partner's hotline case does not."""
+    from chalicelib.adapters.case_mapping import CLAIM_SORT_KEY, code_key
+    from chalicelib.domain.public_code import is_valid
+    from tests.support import drain, sms_sent
+
+    hotline = partner.call("POST", "/v1/cases", new_case_body("HOT-1")).json
+    walk_in = admin.call("POST", "/v1/cases", new_case_body(
+        "WIN-1", channel="walk_in", parties=[{"role": "applicant", "name": "王五"},
+                                             {"role": "applicant", "name": "赵六", "phone": "13900001111"}])).json
+    codes = [hotline["public_code"], walk_in["public_code"]]
+    assert all(is_valid(code) for code in codes) and codes[0] != codes[1]
+    assert admin.call("GET", f"/v1/cases/{hotline['case_id']}").json["public_code"] == codes[0]
+    assert KeyModel.get(code_key(codes[1]), CLAIM_SORT_KEY).case_id == walk_in["case_id"]
+
+    assert partner.call("GET", f"/v1/cases/{hotline['case_id']}/notifications").json == []
+    [record] = admin.call("GET", f"/v1/cases/{walk_in['case_id']}/notifications").json
+    assert record["kind"] == "case_code" and record["to"] == "139****1111" and codes[1] in record["text"]
+    assert drain("notify", "send_notifications") == 1
+    assert [(to, text) for to, text in sms_sent() if codes[1] in text] == [("+8613900001111", record["text"])]
+
+
+def test_a_taken_code_is_drawn_again_and_the_sms_gives_the_new_one(admin, directory, monkeypatch):
+    """The code claim is in the filing's transaction: a code already another case's cancels it,
+    and the store draws again (here the first draw is forced onto an existing code)."""
+    from chalicelib.adapters import case_store as store_module
+    from chalicelib.adapters.case_mapping import CLAIM_SORT_KEY, code_key
+    from chalicelib.domain.public_code import check_character
+    from chalicelib.services import intake as intake_module
+
+    first = admin.call("POST", "/v1/cases", new_case_body("WIN-A", channel="walk_in")).json
+    fresh = f"23456789-{check_character('23456789')}"
+    monkeypatch.setattr(store_module, "new_public_code", lambda: fresh)
+    monkeypatch.setattr(intake_module, "new_public_code", lambda: first["public_code"])  # the first draw: taken
+
+    second = admin.call("POST", "/v1/cases", new_case_body("WIN-B", channel="walk_in")).json
+    assert second["public_code"] == fresh
+    assert KeyModel.get(code_key(second["public_code"]), CLAIM_SORT_KEY).case_id == second["case_id"]
+    assert KeyModel.get(code_key(first["public_code"]), CLAIM_SORT_KEY).case_id == first["case_id"]
+    [record] = admin.call("GET", f"/v1/cases/{second['case_id']}/notifications").json
+    assert second["public_code"] in record["text"] and first["public_code"] not in record["text"]

@@ -152,6 +152,8 @@ class Calls:
 
 
 def test_a_real_run_writes_ten_cases_a_transaction_and_asks_for_their_routing_ten_a_call(supervisor, admin):
+    """…and for their case code SMS (一案一码: grid cases tell the applicant), ten a call too,
+    each after its case is written."""
     from chalicelib import wiring
     from chalicelib.adapters import queues
 
@@ -159,8 +161,12 @@ def test_a_real_run_writes_ten_cases_a_transaction_and_asks_for_their_routing_te
     report = send(supervisor, many_rows(25), "false").json
     assert report["created"] == 25
     assert dynamodb.counts["TransactWriteItems"] == 3
-    assert (sqs.counts.get("SendMessageBatch"), sqs.counts.get("SendMessage")) == (3, None)
+    assert (sqs.counts.get("SendMessageBatch"), sqs.counts.get("SendMessage")) == (6, None)
+    assert drain("notify", "send_notifications", rounds=10) == 25
     assert drain("routing", "route_cases", rounds=10) == 25
+    case_id = admin.call("GET", "/v1/cases", query={"limit": 200}).json["items"][0]["case_id"]
+    [sms] = [n for n in admin.call("GET", f"/v1/cases/{case_id}/notifications").json if n["kind"] == "case_code"]
+    assert sms["status"] == "sent" and sms["to"].startswith("139****")
     day = "2026-11-23"
     stats = admin.call("GET", "/v1/stats", query={"region": "320509", "from": day, "to": day}).json
     assert stats["total"] == 25 and stats["by_channel"]["grid_patrol"] == 25

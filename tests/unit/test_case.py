@@ -18,6 +18,7 @@ from chalicelib.domain.enums import CaseStatus as S
 from chalicelib.domain.enums import (
     CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType, Referral, RiskIndicator,
     RiskLevel, SuspensionReason, Tier)
+from chalicelib.domain.judicial import JudicialStep
 from chalicelib.domain.notices import NoticeKind, Recipient
 from chalicelib.domain.routing import MediatorCandidate, OrgCandidate, RouteDecision, Unroutable
 from chalicelib.domain.supervision import SELF_HEAL_DELAY, due_steps, next_check_at
@@ -50,6 +51,8 @@ EXPECTED = {
     "resume": ({S.ACCEPTED}, None, "resumed"),
     "merge": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, S.MERGED, "merged"),  # §12
     "absorb": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "merged_in"),  # the merge's target
+    "judicial_confirmation": ({S.RESOLVED, S.CLOSED}, None, "judicial_confirmation"),  # §14
+    "judicial_sweep": ({S.RESOLVED, S.CLOSED}, None, "judicial_confirmation"),
 }
 
 VILLAGE_ORG = OrgCandidate("V-CN", "城南社区人民调解委员会", "320509102001", Tier.VILLAGE, MediationType.PEOPLE, (),
@@ -90,8 +93,9 @@ def resolved(**fields) -> Case:
 def at_status(status: S) -> Case:
     """A case brought to `status` through its own methods (or made so, for the terminal ones)."""
     return {S.RECEIVED: lambda: make_case(S.RECEIVED), S.DISPATCHED: dispatched, S.ACCEPTED: accepted,
-            S.RESOLVED: resolved}.get(status, lambda: make_case(status, org_id="V-CN", mediator_id="M-CN-1",
-                                                                 tier=Tier.VILLAGE))()
+            S.RESOLVED: resolved}.get(status, lambda: make_case(
+                status, org_id="V-CN", mediator_id="M-CN-1", tier=Tier.VILLAGE, concluded_at=MONDAY,
+                agreement={"summary": "协议", "performance_due": "2026-12-01"} if status is S.CLOSED else None))()
 
 
 def visited(case: Case) -> Case:
@@ -125,6 +129,8 @@ CALLS = {
     "resume": lambda case, now: suspended(case, now).resume(now, ACTOR, CAL),
     "merge": lambda case, now: case.merge_into(other_case(), "同一纠纷", now, ACTOR)[0],
     "absorb": lambda case, now: other_case().merge_into(case, "同一纠纷", now, ACTOR)[1],
+    "judicial_confirmation": lambda case, now: case.judicial_confirmation(JudicialStep.INTEND, now, ACTOR),
+    "judicial_sweep": lambda case, now: case.send_judicial_notices(now + dt.timedelta(days=40)),
 }
 
 
@@ -169,7 +175,8 @@ def test_allowed_changes_move_to_the_target_and_write_their_event(action, status
     assert outcome.status_changed is (case.status is not status)
 
 
-@pytest.mark.parametrize(("action", "status"), [r for r in REFUSED if r[0] not in ("visit_notice", "absorb")],
+@pytest.mark.parametrize(("action", "status"), [r for r in REFUSED if r[0] not in ("visit_notice", "absorb",
+                                                                                    "judicial_sweep")],
                          ids=lambda v: str(v))
 def test_refused_changes_raise_and_leave_the_case_as_it_was(action, status):
     case = at_status(status)
@@ -734,3 +741,82 @@ def test_a_refused_merge_changes_neither_case(prepare, error, message):
     with pytest.raises(error, match=message):
         source.merge_into(target, "同一纠纷", LATER, ACTOR)
     assert (source, target) == before
+
+
+# ------------------------------------------------------------- case code (§14)
+
+@pytest.mark.parametrize(("channel", "parties", "sms"), [
+    (Channel.WALK_IN, [Party("applicant", "甲", "13800000001")], True),
+    (Channel.GRID_PATROL, [Party("applicant", "甲"), Party("respondent", "乙", "13800000002")], True),
+    (Channel.ONLINE, [Party("applicant", "甲", "13800000001")], True),
+    (Channel.WALK_IN, [Party("applicant", "甲"), Party("respondent", "乙")], False),  # no phone to text
+    (Channel.HOTLINE_12345, [Party("applicant", "甲", "13800000001")], False),
+    (Channel.COURT, [Party("applicant", "甲", "13800000001")], False),
+    (Channel.PARTNER_API, [Party("applicant", "甲", "13800000001")], False),
+])
+def test_filing_texts_the_code_to_the_applicant_of_an_in_person_grid_or_online_case(channel, parties, sms):
+    case = make_case(S.RECEIVED, channel=channel, parties=parties)
+    notices = case.filing_notices()
+    assert [(n.kind, n.recipient) for n in notices] == ([(NoticeKind.CASE_CODE, Recipient.APPLICANT)] if sms else [])
+    assert case.applicant_phone == next((p.phone for p in parties if p.phone), None)
+
+
+# ------------------------------------------------- judicial confirmation (§14)
+
+def test_the_view_state_of_a_new_agreement_runs_its_window_from_the_day_it_concluded():
+    case = resolved()
+    assert case.judicial_state()["status"] == "not_requested"
+    assert case.judicial_state()["window_ends_on"] == "2026-12-23"  # resolved on 2026-11-23, + 30 days
+    assert case.judicial_check_on() == dt.date(2026, 12, 24)  # it lapses the day after
+
+
+def test_the_sweep_tells_the_mediator_once_from_7_days_before_the_window_ends_while_intended():
+    case = resolved()
+    case.judicial_confirmation(JudicialStep.INTEND, MONDAY + dt.timedelta(days=1), ACTOR)
+    assert case.judicial_check_on() == dt.date(2026, 12, 16)
+    assert case.send_judicial_notices(dt.datetime(2026, 12, 15, 9, 0, tzinfo=SHANGHAI)).events == []
+    outcome = case.send_judicial_notices(dt.datetime(2026, 12, 16, 9, 0, tzinfo=SHANGHAI))
+    assert [(n.kind, n.recipient, n.mediator_id, n.due) for n in outcome.notices] == [
+        (NoticeKind.JC_WINDOW_CLOSING, Recipient.MEDIATOR, "M-CN-1", dt.date(2026, 12, 23))]
+    assert outcome.events[0].detail == {"step": "window_closing", "window_ends_on": "2026-12-23"}
+    assert case.send_judicial_notices(dt.datetime(2026, 12, 17, 9, 0, tzinfo=SHANGHAI)).events == []
+    assert case.judicial_check_on() == dt.date(2026, 12, 24)
+
+
+def test_an_unused_window_lapses_the_day_after_it_ends_and_filing_then_is_422():
+    case = resolved()
+    assert case.send_judicial_notices(dt.datetime(2026, 12, 23, 23, 0, tzinfo=SHANGHAI)).events == []
+    outcome = case.send_judicial_notices(dt.datetime(2026, 12, 24, 9, 0, tzinfo=SHANGHAI))
+    assert [e.detail["step"] for e in outcome.events] == ["lapse"] and outcome.notices == []
+    assert case.judicial_state()["status"] == "lapsed" and case.judicial_check_on() is None
+    with pytest.raises(InvalidValue) as refused:
+        case.judicial_confirmation(JudicialStep.FILE, dt.datetime(2026, 12, 24, 10, tzinfo=SHANGHAI), ACTOR,
+                                   court="吴江区人民法院", filed_on=dt.date(2026, 12, 24))
+    assert refused.value.field == "filed_on"
+
+
+def test_a_sweep_that_comes_after_the_window_lapses_it_without_a_late_notice():
+    case = resolved()
+    case.judicial_confirmation(JudicialStep.INTEND, MONDAY + dt.timedelta(days=1), ACTOR)
+    outcome = case.send_judicial_notices(dt.datetime(2027, 1, 5, 9, 0, tzinfo=SHANGHAI))
+    assert [e.detail["step"] for e in outcome.events] == ["lapse"] and outcome.notices == []
+
+
+def test_steps_are_on_the_timeline_and_out_of_order_is_409():
+    case = resolved()
+    filed = case.judicial_confirmation(JudicialStep.FILE, MONDAY + dt.timedelta(days=2), ACTOR, court="吴江区人民法院",
+                                       filed_on=dt.date(2026, 11, 25))
+    assert filed.events[0].type == "judicial_confirmation"
+    assert filed.events[0].detail == {"step": "file", "status": "filed", "court": "吴江区人民法院",
+                                      "filed_on": "2026-11-25"}
+    assert case.judicial_check_on() is None  # filed: the sweep owes it nothing
+    with pytest.raises(RuleBroken):
+        case.judicial_confirmation(JudicialStep.INTEND, MONDAY + dt.timedelta(days=2), ACTOR)
+
+
+def test_a_closed_case_without_an_agreement_has_no_judicial_confirmation():
+    case = make_case(S.CLOSED, concluded_at=MONDAY)
+    assert case.judicial_state() is None and case.judicial_check_on() is None
+    with pytest.raises(RuleBroken):
+        case.judicial_confirmation(JudicialStep.INTEND, MONDAY, ACTOR)
+    assert case.send_judicial_notices(MONDAY + dt.timedelta(days=60)).events == []

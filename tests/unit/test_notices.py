@@ -32,7 +32,10 @@ KINDS = {
     "extension_approved",
     "extension_rejected",
     "suspension_ended",
+    "case_code",
 }
+PARTY_KINDS = {"case_code"}
+"""SMS to a party: they name the case by its code (一案一码), not by its internal id."""
 ORG_KINDS = {"report_missing"}
 """SMS about an org, bound to no case: their texts name the org, never a case."""
 ALL_VALUES = {
@@ -41,6 +44,7 @@ ALL_VALUES = {
     "title": "楼上漏水",
     "due": datetime(2026, 11, 21, 6, 30, tzinfo=timezone.utc),
     "org_name": "某街道人民调解委员会",
+    "public_code": "7KQ4M2XP-R",
 }
 
 
@@ -55,7 +59,8 @@ def test_table_has_every_kind_branded() -> None:
 
 def test_templates_carry_no_party_data() -> None:
     placeholders = {name for text in TEMPLATES.values() for name in re.findall(r"{(\w+)}", text)}
-    assert placeholders <= {"case_id", "category", "title", "due", "org_name", "period"}
+    assert placeholders <= {"case_id", "category", "title", "due", "org_name", "period",
+                            "public_code"}
     assert "督办函" in TEMPLATES["supervision_letter"]
     assert "整改通报" in TEMPLATES["rectification"]
 
@@ -66,6 +71,12 @@ def test_render_dispatch_uses_label_and_shanghai_time() -> None:
     )
 
 
+def test_render_case_code_gives_the_code_and_how_to_use_it() -> None:
+    text = render("case_code", **ALL_VALUES)
+    assert text == ("【和为贵】您反映的邻里纠纷已受理，案件码7KQ4M2XP-R。凭案件码和本机号码后四位，"
+                    "可查询办理进度并评价。")
+
+
 def test_render_date_and_extra_values_ignored() -> None:
     text = render("visit_due", case_id="C9", due=date(2027, 1, 7), unused="x")
     assert text == "【和为贵】案件C9应于2027-01-07前完成回访，请及时回访。"
@@ -74,7 +85,8 @@ def test_render_date_and_extra_values_ignored() -> None:
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_template_renders(kind: str) -> None:
     text = render(kind, **ALL_VALUES)
-    assert text.startswith("【和为贵】") and "{" not in text and "C123" in text
+    names_case = "7KQ4M2XP-R" if kind in PARTY_KINDS else "C123"  # a party knows the case by its code
+    assert text.startswith("【和为贵】") and "{" not in text and names_case in text
 
 
 def test_report_missing_names_the_org_the_period_and_its_due_time() -> None:
