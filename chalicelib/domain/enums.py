@@ -193,6 +193,19 @@ class ExtensionStatus(LabelledEnum):
     REJECTED = ("rejected", "未批准")
 
 
+class JudicialStatus(LabelledEnum):
+    """司法确认: where an application for judicial confirmation of an agreement stands (`domain/judicial.py`)."""
+
+    NOT_REQUESTED = ("not_requested", "未申请")
+    INTENDED = ("intended", "拟申请")
+    FILED = ("filed", "已申请")
+    ACCEPTED = ("accepted", "法院已受理")
+    CONFIRMED = ("confirmed", "确认有效")
+    REJECTED = ("rejected", "驳回申请")
+    NOT_ACCEPTED = ("not_accepted", "不予受理")
+    LAPSED = ("lapsed", "逾期未申请")
+
+
 PUBLIC_ENUMS: dict[str, type[LabelledEnum]] = {
     "category": Category,
     "channel": Channel,
@@ -209,5 +222,6 @@ PUBLIC_ENUMS: dict[str, type[LabelledEnum]] = {
     "suspension_reason": SuspensionReason,
     "extension_decision": ExtensionDecision,
     "extension_status": ExtensionStatus,
+    "judicial_confirmation_status": JudicialStatus,
 }
 """The enumerations `/v1/meta` lists, by the field name they appear under."""

@@ -20,7 +20,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .enums import LabelledEnum, WireEnum
+from .enums import JudicialStatus, WireEnum
 
 WINDOW_DAYS = 30
 """Days after the agreement takes effect within which the parties may apply (§33)."""
@@ -34,19 +34,6 @@ EFFECTIVE_LOOKBACK_DAYS = 60
 
 FIELD = "judicial_confirmation"
 """Where the agreement dict keeps the application's state."""
-
-
-class JudicialStatus(LabelledEnum):
-    """Where an application for judicial confirmation stands."""
-
-    NOT_REQUESTED = ("not_requested", "未申请")
-    INTENDED = ("intended", "拟申请")
-    FILED = ("filed", "已申请")
-    ACCEPTED = ("accepted", "法院已受理")
-    CONFIRMED = ("confirmed", "确认有效")
-    REJECTED = ("rejected", "驳回申请")
-    NOT_ACCEPTED = ("not_accepted", "不予受理")
-    LAPSED = ("lapsed", "逾期未申请")
 
 
 class JudicialStep(WireEnum):

@@ -300,6 +300,8 @@ CONTRACT_ENUMS = {
     "status": ["received", "dispatched", "accepted", "resolved", "unresolved", "closed", "withdrawn", "merged"],
     "referral": ["litigation", "arbitration", "administrative_review", "petition", "other"],
     "satisfaction": ["satisfied", "basically_satisfied", "dissatisfied"],
+    "judicial_confirmation_status": ["not_requested", "intended", "filed", "accepted", "confirmed", "rejected",
+                                     "not_accepted", "lapsed"],  # §14
 }
 CONTRACT_LABELS = {
     ("category", "marriage_family"): "婚姻家庭", ("category", "neighbor"): "邻里",

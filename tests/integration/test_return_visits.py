@@ -68,7 +68,8 @@ def test_visit_due_from_three_days_before_and_overdue_after_each_once(partner, a
     case_id = case["case_id"]
     assert [v["due_on"] for v in case["return_visits"]] == ["2026-12-31"]
 
-    assert sweep(admin, at("2026-12-27")) == {"examined": 0, "actions": 0}
+    # 2026-12-24: the agreement's unused window for judicial confirmation (§14) lapses, no SMS
+    assert sweep(admin, at("2026-12-27")) == {"examined": 1, "actions": 1}
     assert sweep(admin, at("2026-12-28")) == {"examined": 1, "actions": 1}
     assert sweep(admin, at("2026-12-28", "15:00"))["examined"] == 0  # once: the case left the index until 1 Jan
     assert sweep(admin, at("2026-12-31"))["examined"] == 0  # on due_on it is not overdue yet
@@ -95,7 +96,7 @@ def test_a_late_first_sweep_sends_both_and_the_shanghai_date_counts_with_quiet_h
     case_id = resolved(partner, admin, "V-LATE")["case_id"]
     # 00:30 on 1 Jan in Shanghai is still 31 Dec in UTC: the Shanghai date is after due_on, and it is night
     night = dt.datetime(2026, 12, 31, 16, 30, tzinfo=dt.timezone.utc)
-    assert sweep(admin, night) == {"examined": 1, "actions": 2}
+    assert sweep(admin, night) == {"examined": 1, "actions": 3}  # and the judicial confirmation window lapses
     assert notes_of(admin, case_id, "visit_due", "visit_overdue") == [
         ("visit_due", "139****0201", "deferred"), ("visit_overdue", "139****0101", "deferred")]
     assert not [text for _, text in sms_sent() if "回访" in text]
@@ -111,10 +112,10 @@ def test_no_notice_for_a_done_visit_or_a_closed_case(partner, admin):
     assert admin.call("POST", f"/v1/cases/{marriage}/visit", GOOD).status == 200  # the first visit is done
     assert admin.call("POST", f"/v1/cases/{closed}/visit", GOOD).status == 200
     assert admin.call("POST", f"/v1/cases/{closed}/close", {}).status == 200
-    assert CaseModel.get(closed).next_visit_check_on is None
+    assert CaseModel.get(closed).next_visit_check_on == "2026-12-24"  # only its judicial window's lapse
 
     result = sweep(admin, at("2027-06-01"))  # past every date: visits 2 and 3 owe both notices
-    assert result == {"examined": 1, "actions": 4}
+    assert result == {"examined": 2, "actions": 6}  # and both unused judicial confirmation windows lapse
     events = [e["detail"] for e in admin.call("GET", f"/v1/cases/{marriage}/events").json
               if e["type"] == "visit_notice"]
     assert sorted((e["seq"], e["kind"]) for e in events) == [
@@ -137,8 +138,9 @@ def test_the_sweep_reads_only_the_cases_that_owe_a_notice(partner, admin):
         result = sweep(admin, at("2027-01-07"))  # visits due 12-31 (yes), 01-09 (due notice), 01-19, 02-04
     finally:
         client.meta.events.unregister("after-call.dynamodb.*", count)
-    assert result == {"examined": 2, "actions": 3}
-    assert sum(reads) == 2  # the index returned those two and nothing else
+    assert result == {"examined": 4, "actions": 7}  # each case's unused judicial window lapsed on 12-24 too
+    assert sum(reads) == 4  # the index returned those four and nothing else
+    assert sweep(admin, at("2027-01-08")) == {"examined": 0, "actions": 0}  # nothing owed until 01-16
 
 
 def test_as_of_is_refused_outside_the_local_stage(admin, monkeypatch):
@@ -162,7 +164,7 @@ def test_the_daily_schedule_and_its_continuation(partner, admin):
     wiring.current().clock.now = at("2026-12-28")
     handler = app.handler_map["return_visit_sweep"]
     assert handler(scheduled_event("return-visit-sweep", at("2026-12-28")),
-                   FakeLambdaContext("return_visit_sweep")) == {"examined": 2, "actions": 2, "complete": True}
+                   FakeLambdaContext("return_visit_sweep")) == {"examined": 2, "actions": 4, "complete": True}
     # out of time after the first case: the rest continues through the sweeps queue
     wiring.current().clock.now = at("2027-01-01")
     budget = iter([60_000, 1_000])

@@ -33,6 +33,7 @@ KINDS = {
     "extension_rejected",
     "suspension_ended",
     "case_code",
+    "jc_window_closing",
 }
 PARTY_KINDS = {"case_code"}
 """SMS to a party: they name the case by its code (一案一码), not by its internal id."""

@@ -51,6 +51,7 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "decide_extension": {"decision": "approve", "note": "同意延期"},
     "suspend": {"reason_code": "appraisal", "reason": "等待伤情鉴定", "resume_on": "2026-11-30"},
     "resume": {},
+    "judicial_confirmation": {"step": "intend"},
 }
 """A valid body of each staff action."""
 

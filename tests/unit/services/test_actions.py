@@ -20,6 +20,7 @@ MAIN_PATHS = [
     (S.ACCEPTED, "escalate", S.RECEIVED, 0, True, True), (S.ACCEPTED, "resolve", S.RESOLVED, 0, True, False),
     (S.ACCEPTED, "fail", S.UNRESOLVED, 0, True, False), (S.ACCEPTED, "withdraw", S.WITHDRAWN, 0, True, False),
     (S.RESOLVED, "visit", S.RESOLVED, 0, False, False),
+    (S.RESOLVED, "judicial_confirmation", S.RESOLVED, 0, False, False),
     (S.UNRESOLVED, "close", S.CLOSED, 0, True, False),
     (S.RECEIVED, "withdraw", S.WITHDRAWN, 0, True, False), (S.RECEIVED, "note", S.RECEIVED, 0, False, False),
 ]
@@ -27,7 +28,7 @@ MAIN_PATHS = [
 
 EVENT_TYPE = {"accept": "accepted", "decline": "declined", "escalate": "escalated", "note": "note",
               "resolve": "resolved", "fail": "unresolved", "visit": "visited", "close": "closed",
-              "withdraw": "withdrawn"}
+              "withdraw": "withdrawn", "judicial_confirmation": "judicial_confirmation"}
 """The timeline event of each action, as the contract names them (§5)."""
 
 
