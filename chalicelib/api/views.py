@@ -9,6 +9,7 @@ from typing import Any
 
 from ..adapters.clock import from_storage, to_storage
 from ..domain.access import Principal, sees_parties_in_full
+from ..domain.agreement import TEXT_FIELDS
 from ..domain.calendar import rfc3339
 from ..domain.case import Case, Event, ExtensionRequest, Suspension
 from ..domain.duplicates import PossibleDuplicate
@@ -74,7 +75,7 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "overdue": case.overdue,
         "rectification_required": case.rectification_required,
         "parties": parties,
-        "agreement": case.agreement,
+        "agreement": agreement_view(case.agreement, text),
         "referral": case.referral,
         "return_visits": case.return_visits,
         "version": case.version,
@@ -84,6 +85,20 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
 def _redacted(value: str | None) -> str | None:
     """Staff's free text as a partner reads it: any phone or ID number in it masked."""
     return redact_text(value) if value else value
+
+
+def agreement_view(agreement: dict[str, Any] | None, text=_redacted) -> dict[str, Any] | None:
+    """The agreement as recorded (`domain.agreement`); for a partner, its free text (summary,
+    facts, each term, the way and place of performance) with any phone or ID number masked."""
+    if agreement is None:
+        return None
+    view = dict(agreement)
+    for name in TEXT_FIELDS:
+        if name in view:
+            view[name] = text(view[name])
+    if "terms" in view:
+        view["terms"] = [text(term) for term in view["terms"]]
+    return view
 
 
 def extension_view(request: ExtensionRequest | None, text=_redacted) -> dict[str, Any] | None:
@@ -124,6 +139,8 @@ def timeline_view(events: list[Event], principal: Principal) -> list[dict[str, A
             k: v for k, v in event.detail.items() if k not in OTHER_CASE_FIELDS}
         if "related_case_id" in event.detail:
             detail["reason"] = RELATED_REASON_FOR_PARTNERS
+        if "agreement" in detail:  # resolved: the agreement as the case view shows it to them
+            detail["agreement"] = agreement_view(detail["agreement"])
         shown.append(event_view(replace(event, detail=detail)))
     return shown
 

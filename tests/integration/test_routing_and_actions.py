@@ -143,7 +143,8 @@ def test_resolve_plans_visits_and_fail_records_referral(partner, admin):
     resolved = admin.call("POST", f"/v1/cases/{first}/resolve",
                           {"agreement": {"summary": "双方达成赡养协议", "performance_due": due}})
     assert resolved.status == 200, resolved
-    assert resolved.json["agreement"] == {"summary": "双方达成赡养协议", "performance_due": due}
+    assert resolved.json["agreement"] == {"summary": "双方达成赡养协议", "performance_due": due,
+                                          "effective_on": service_now().date().isoformat()}
     offsets = [(dt.date.fromisoformat(v["due_on"]) - dt.date.fromisoformat(due)).days
                for v in resolved.json["return_visits"]]
     assert offsets == [7, 30, 90]
