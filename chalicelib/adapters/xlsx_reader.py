@@ -5,14 +5,18 @@ declares: a zip at all, no more than `MAX_MEMBERS` members, no more than
 `MAX_UNPACKED_BYTES` unpacked in all (a zip bomb is refused before it is inflated;
 Python's zipfile never inflates a member past its declared size, and a member that does
 not match its declared size and CRC fails to read), and no macros (`vbaProject.bin` or a
-macro-enabled content type). openpyxl then reads the first worksheet in read-only mode
-with formulas kept as formulas (`data_only=False`, so a formula cell is seen as one and
-refused, not taken for its cached value), its XML parsed through defusedxml, which
-refuses entity declarations (billion laughs, external entities).
+macro-enabled content type), and no XML part that declares a document type (a DTD: how
+billion laughs and external entities come in; no xlsx needs one). That last check is
+the reader's own, whatever parser openpyxl uses: openpyxl parses the worksheets through
+defusedxml, but the workbook's other parts through lxml when lxml is installed (python-docx
+needs it), which leaves entities unexpanded rather than refusing them. openpyxl then reads
+the first worksheet in read-only mode with formulas kept as formulas (`data_only=False`,
+so a formula cell is seen as one and refused, not taken for its cached value).
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 from functools import cache
@@ -33,6 +37,30 @@ FORMULA_CELLS_NAMED = 20
 
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 """How an old .xls file, or a password-protected workbook, begins (an OLE compound file)."""
+XML_PART_SUFFIXES = (".xml", ".rels", ".vml")
+DECLARES_ENTITIES = "the workbook's XML declares entities (a DTD), which are not accepted"
+_SCAN_CHUNK = 64 * 1024
+
+
+def _xml_encoding(head: bytes) -> str:
+    """UTF-16 (with a byte-order mark, or `<?` in either byte order) or else UTF-8, as XML parts are."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    return {b"<\x00?\x00": "utf-16-le", b"\x00<\x00?": "utf-16-be"}.get(head[:4], "utf-8")
+
+
+def declares_document_type(stream) -> bool:
+    """Whether an XML part has `<!DOCTYPE` anywhere, read in chunks (never all at once)."""
+    chunk = stream.read(_SCAN_CHUNK)
+    decoder = codecs.getincrementaldecoder(_xml_encoding(chunk))(errors="replace")
+    tail = ""
+    while chunk:
+        text = tail + decoder.decode(chunk)
+        if "<!doctype" in text.lower():
+            return True
+        tail = text[-len("<!doctype"):]
+        chunk = stream.read(_SCAN_CHUNK)
+    return False
 
 
 
@@ -66,7 +94,7 @@ def _unreadable(exc: BaseException, message: str) -> UnreadableSpreadsheet:
     cause = cause if isinstance(cause, DefusedXmlException) else None
     logger.info("workbook unreadable", extra={"error": type(cause or exc).__name__})
     if cause is not None:
-        return UnreadableSpreadsheet("the workbook's XML declares entities (a DTD), which are not accepted")
+        return UnreadableSpreadsheet(DECLARES_ENTITIES)
     return UnreadableSpreadsheet(message)
 
 
@@ -122,6 +150,15 @@ class XlsxReader:
                 raise UnreadableSpreadsheet("the file is not a readable xlsx workbook") from None
             if b"macroenabled" in declared.lower():
                 raise MacroSpreadsheet()
+        for member in members:
+            if member.filename.lower().endswith(XML_PART_SUFFIXES):
+                try:
+                    with archive.open(member) as stream:
+                        refused = declares_document_type(stream)
+                except Exception:  # noqa: BLE001 - a damaged member
+                    raise UnreadableSpreadsheet("the file is not a readable xlsx workbook") from None
+                if refused:
+                    raise UnreadableSpreadsheet(DECLARES_ENTITIES)
         return archive
 
     @staticmethod
