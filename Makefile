@@ -56,3 +56,8 @@ synth: $(STAMP)
 # Lambda package size and cold import time of app.py, merged into bench/results.json.
 bench-package: $(STAMP)
 	$(PY) bench/package.py
+
+.PHONY: agreement-template
+# The Word template of the agreement document (人民调解协议书) from its script, over the committed one.
+agreement-template: $(STAMP)
+	$(PY) scripts/build_agreement_template.py
