@@ -7,8 +7,9 @@ from .http import DOCX, STAFF, Call, Download
 from .routes import route
 
 
-@route("/v1/cases/{case_id}/documents/agreement.docx", summary="The agreement document (人民调解协议书) as Word: "
-       "staff with the case in view, once it is resolved", roles=STAFF, downloads=(DOCX,), responses={
+@route("/v1/cases/{case_id}/documents/agreement.docx",
+       summary="The agreement document (人民调解协议书) as Word: staff with the case in view, once it is resolved",
+       roles=STAFF, downloads=(DOCX,), responses={
            200: "The document (an attachment)", 403: "A partner: the document names the parties in full",
            404: "Not in view", 406: "An Accept header that does not take the Word file",
            409: "Not resolved (nor closed after it): no agreement yet",
