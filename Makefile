@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/patrol_reports.py
 	$(PY) bench/ledger_import.py
 	$(PY) bench/ledger.py
+	$(PY) bench/agreement_document.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through
@@ -56,3 +57,8 @@ synth: $(STAMP)
 # Lambda package size and cold import time of app.py, merged into bench/results.json.
 bench-package: $(STAMP)
 	$(PY) bench/package.py
+
+.PHONY: agreement-template
+# The Word template of the agreement document (人民调解协议书) from its script, over the committed one.
+agreement-template: $(STAMP)
+	$(PY) scripts/build_agreement_template.py

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 
+from .adapters.agreement_docx import DocxAgreementRenderer
 from .adapters.bootstrap import DLQ_MAX_RECEIVE_COUNT, QUEUE_VISIBILITY_SECONDS
 from .adapters.calendar_store import CalendarStore
 from .adapters.callback_log import CallbackLog
@@ -30,6 +31,7 @@ from .adapters.webhooks import UrllibWebhookClient
 from .adapters.xlsx_reader import XlsxReader
 from .config import settings
 from .services.actions import CaseActions
+from .services.agreement_documents import AgreementDocuments
 from .services.analysis import AnalysisService
 from .services.auth import Authenticator, TokenService
 from .services.calendar import CalendarService
@@ -41,7 +43,7 @@ from .services.ledger import LedgerExports
 from .services.merging import CaseMerger
 from .services.notifications import Notifier
 from .services.patrol_reports import PatrolReports, ReportSweep
-from .services.ports import Clock, ReportFacts, SpreadsheetReader, TokenVerifier
+from .services.ports import AgreementRenderer, Clock, ReportFacts, SpreadsheetReader, TokenVerifier
 from .services.queries import CaseQueries
 from .services.recount import StatsRecount
 from .services.routing import RoutingService
@@ -235,6 +237,14 @@ class Container:
         return LedgerExports(self.case_store, self.stats_store, self.stats_store.names, self.export_jobs,
                              self.export_files, self.publisher, write_ledger, self.clock,
                              max_attempts=DLQ_MAX_RECEIVE_COUNT, give_up_after=tries)
+
+    @cached_property
+    def agreement_renderer(self) -> AgreementRenderer:
+        return DocxAgreementRenderer()
+
+    @cached_property
+    def agreement_documents(self) -> AgreementDocuments:
+        return AgreementDocuments(self.queries, self.directory_store, self.agreement_renderer)
 
 
 container = Container()

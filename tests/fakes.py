@@ -22,6 +22,7 @@ from chalicelib.adapters.clock import to_storage
 from chalicelib.adapters.cursors import decode_cursor, encode_cursor
 from chalicelib.adapters.webhooks import WebhookError
 from chalicelib.config import queue_name
+from chalicelib.domain.agreement_document import AgreementDocument
 from chalicelib.domain.calendar import WorkingCalendar, YearCalendar
 from chalicelib.domain.case import Case, Event, SupervisionLetter
 from chalicelib.domain.case_query import CaseQuery
@@ -763,3 +764,15 @@ class FakeExportFiles:
         if key not in self.files:
             raise KeyError(key)
         return f"https://exports.example/{key}?expires_in={seconds}"
+
+
+class FakeAgreementRenderer:
+    """The agreement document (`ports.AgreementRenderer`) without Word: each document rendered is
+    kept, and the file is a stand-in naming the case."""
+
+    def __init__(self) -> None:
+        self.documents: list[AgreementDocument] = []
+
+    def render(self, document: AgreementDocument) -> bytes:
+        self.documents.append(document)
+        return f"agreement of {document.case_id}".encode()

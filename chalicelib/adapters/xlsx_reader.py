@@ -5,14 +5,18 @@ declares: a zip at all, no more than `MAX_MEMBERS` members, no more than
 `MAX_UNPACKED_BYTES` unpacked in all (a zip bomb is refused before it is inflated;
 Python's zipfile never inflates a member past its declared size, and a member that does
 not match its declared size and CRC fails to read), and no macros (`vbaProject.bin` or a
-macro-enabled content type). openpyxl then reads the first worksheet in read-only mode
-with formulas kept as formulas (`data_only=False`, so a formula cell is seen as one and
-refused, not taken for its cached value), its XML parsed through defusedxml, which
-refuses entity declarations (billion laughs, external entities).
+macro-enabled content type), and no XML part that declares a document type (a DTD: how
+billion laughs and external entities come in; no xlsx needs one). That last check is
+the reader's own, whatever parser openpyxl uses: openpyxl parses the worksheets through
+defusedxml, but the workbook's other parts through lxml when lxml is installed (python-docx
+needs it), which leaves entities unexpanded rather than refusing them. openpyxl then reads
+the first worksheet in read-only mode with formulas kept as formulas (`data_only=False`,
+so a formula cell is seen as one and refused, not taken for its cached value).
 """
 
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import zipfile
@@ -34,6 +38,30 @@ FORMULA_CELLS_NAMED = 20
 
 _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 """How an old .xls file, or a password-protected workbook, begins (an OLE compound file)."""
+XML_PART_SUFFIXES = (".xml", ".rels", ".vml")
+DECLARES_ENTITIES = "the workbook's XML declares entities (a DTD), which are not accepted"
+_SCAN_CHUNK = 64 * 1024
+
+
+def _xml_encoding(head: bytes) -> str:
+    """UTF-16 (with a byte-order mark, or `<?` in either byte order) or else UTF-8, as XML parts are."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return "utf-16"
+    return {b"<\x00?\x00": "utf-16-le", b"\x00<\x00?": "utf-16-be"}.get(head[:4], "utf-8")
+
+
+def declares_document_type(stream) -> bool:
+    """Whether an XML part has `<!DOCTYPE` anywhere, read in chunks (never all at once)."""
+    chunk = stream.read(_SCAN_CHUNK)
+    decoder = codecs.getincrementaldecoder(_xml_encoding(chunk))(errors="replace")
+    tail = ""
+    while chunk:
+        text = tail + decoder.decode(chunk)
+        if "<!doctype" in text.lower():
+            return True
+        tail = text[-len("<!doctype"):]
+        chunk = stream.read(_SCAN_CHUNK)
+    return False
 
 
 
@@ -67,32 +95,12 @@ def _unreadable(exc: BaseException, message: str) -> UnreadableSpreadsheet:
     cause = cause if isinstance(cause, DefusedXmlException) else None
     logger.info("workbook unreadable", extra={"error": type(cause or exc).__name__})
     if cause is not None:
-        return UnreadableSpreadsheet("the workbook's XML declares entities (a DTD), which are not accepted")
+        return UnreadableSpreadsheet(DECLARES_ENTITIES)
     return UnreadableSpreadsheet(message)
 
 
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
-
-
-_XML_PART_SUFFIXES = (".xml", ".rels", ".vml")
-_PROLOG_BYTES = 64 * 1024
-_ROOT_START = re.compile(rb"<[A-Za-z_]")
-
-
-def _declares_a_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
-    """Whether an XML part declares a DTD (`<!DOCTYPE` before its root element), read from its head.
-    Checked here, before openpyxl, for every part: which parser openpyxl uses for a part depends on
-    what else is installed (with lxml present, some parts are not parsed through defusedxml). A part
-    whose root element does not start within its first 64 KiB is refused too: no workbook has one."""
-    try:
-        with archive.open(member) as part:
-            head = part.read(_PROLOG_BYTES)
-    except Exception:  # noqa: BLE001 - a damaged member: openpyxl says so in its own words
-        return False
-    root = _ROOT_START.search(head)
-    prolog = head[:root.start()] if root else head
-    return b"<!doctype" in prolog.lower() or (root is None and len(head) == _PROLOG_BYTES)
 
 
 class XlsxReader:
@@ -136,9 +144,6 @@ class XlsxReader:
         names = [member.filename.lower() for member in members]
         if any(name.rsplit("/", 1)[-1] == "vbaproject.bin" for name in names):
             raise MacroSpreadsheet()
-        for member, name in zip(members, names):
-            if name.endswith(_XML_PART_SUFFIXES) and _declares_a_dtd(archive, member):
-                raise UnreadableSpreadsheet("the workbook's XML declares entities (a DTD), which are not accepted")
         if "[content_types].xml" in names:
             try:
                 declared = archive.read(members[names.index("[content_types].xml")])
@@ -146,6 +151,15 @@ class XlsxReader:
                 raise UnreadableSpreadsheet("the file is not a readable xlsx workbook") from None
             if b"macroenabled" in declared.lower():
                 raise MacroSpreadsheet()
+        for member in members:
+            if member.filename.lower().endswith(XML_PART_SUFFIXES):
+                try:
+                    with archive.open(member) as stream:
+                        refused = declares_document_type(stream)
+                except Exception:  # noqa: BLE001 - a damaged member
+                    raise UnreadableSpreadsheet("the file is not a readable xlsx workbook") from None
+                if refused:
+                    raise UnreadableSpreadsheet(DECLARES_ENTITIES)
         return archive
 
     @staticmethod

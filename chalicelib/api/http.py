@@ -31,7 +31,8 @@ MAX_BODY_BYTES = 256 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
 """A macro-enabled workbook."""
-BINARY_TYPES = (XLSX,)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+BINARY_TYPES = (XLSX, DOCX)
 """Media types whose bodies travel as bytes (base64 through API Gateway): `app.py` declares them."""
 PROBLEM_TYPE_BASE = "https://hewei.example/problems/"
 ROUTE_CONTENT_TYPES = ["*/*"]

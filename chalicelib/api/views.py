@@ -9,6 +9,7 @@ from typing import Any
 
 from ..adapters.clock import from_storage, to_storage
 from ..domain.access import Principal, sees_parties_in_full
+from ..domain.agreement import TEXT_FIELDS
 from ..domain.calendar import rfc3339
 from ..domain.case import Case, Event, ExtensionRequest, Suspension
 from ..domain.duplicates import PossibleDuplicate
@@ -77,28 +78,41 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "overdue": case.overdue,
         "rectification_required": case.rectification_required,
         "parties": parties,
-        "agreement": agreement_view(case),
+        "agreement": agreement_view(case, text),
         "referral": case.referral,
         "return_visits": case.return_visits,
         "version": case.version,
     }
 
 
-def agreement_view(case: Case) -> dict[str, Any] | None:
-    """The agreement with its judicial confirmation (司法确认) as it stands, every key present;
-    the sweep's bookkeeping left out."""
-    if case.agreement is None:
-        return None
-    state = case.judicial_state()
-    view = dict(case.agreement)
-    if state is not None:
-        view[JUDICIAL_FIELD] = {name: value for name, value in state.items() if name != CLOSING_NOTIFIED}
-    return view
-
-
 def _redacted(value: str | None) -> str | None:
     """Staff's free text as a partner reads it: any phone or ID number in it masked."""
     return redact_text(value) if value else value
+
+
+def agreement_view(case: Case, text=_redacted) -> dict[str, Any] | None:
+    """The agreement (`agreement_text_view`) with its judicial confirmation (司法确认) as it stands,
+    every key present, the sweep's bookkeeping left out (a court's reason is staff's text too)."""
+    if case.agreement is None:
+        return None
+    view = agreement_text_view(case.agreement, text)
+    state = case.judicial_state()
+    if state is not None:
+        view[JUDICIAL_FIELD] = {name: text(value) if name == "reason" else value
+                                for name, value in state.items() if name != CLOSING_NOTIFIED}
+    return view
+
+
+def agreement_text_view(agreement: dict[str, Any], text=_redacted) -> dict[str, Any]:
+    """The agreement as recorded (`domain.agreement`); for a partner, its free text (summary,
+    facts, each term, the way and place of performance) with any phone or ID number masked."""
+    view = dict(agreement)
+    for name in TEXT_FIELDS:
+        if name in view:
+            view[name] = text(view[name])
+    if "terms" in view:
+        view["terms"] = [text(term) for term in view["terms"]]
+    return view
 
 
 def extension_view(request: ExtensionRequest | None, text=_redacted) -> dict[str, Any] | None:
@@ -139,6 +153,10 @@ def timeline_view(events: list[Event], principal: Principal) -> list[dict[str, A
             k: v for k, v in event.detail.items() if k not in OTHER_CASE_FIELDS}
         if "related_case_id" in event.detail:
             detail["reason"] = RELATED_REASON_FOR_PARTNERS
+        if "agreement" in detail:  # resolved: the agreement as the case view shows it to them
+            detail["agreement"] = agreement_text_view(detail["agreement"])
+        if event.type == "judicial_confirmation" and "reason" in detail:  # a court's reason: staff's text
+            detail["reason"] = _redacted(detail["reason"])
         shown.append(event_view(replace(event, detail=detail)))
     return shown
 

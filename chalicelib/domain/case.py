@@ -14,8 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
+from .agreement import agreement_record, effective_on_problem
 from .calendar import WorkingCalendar, business_day, rfc3339, start_of_day
 from .deadlines import (
     EXTENSION_CAP, MAX_SUSPENSION_DAYS, MAX_SUSPENSIONS_PER_DISPATCH, SUPERVISION_LEVEL, SupervisionStep,
@@ -477,17 +478,26 @@ class Case:
         return self._begin("note").done(now, actor, {"text": text})
 
     def resolve(self, summary: str, performance_due: dt.date, now: dt.datetime, actor: str,
-                calendar: WorkingCalendar) -> Outcome:
-        """调解成功: record the agreement and plan its return visits from `performance_due`.
-        A suspended case resumes first: the deadline it concluded against counts its wait."""
+                calendar: WorkingCalendar, *, facts: str | None = None, terms: Sequence[str] = (),
+                performance_method: str | None = None, performance_place: str | None = None,
+                effective_on: dt.date | None = None) -> Outcome:
+        """调解成功: record the agreement (`domain.agreement`: its facts, terms, how, where and
+        by when they are performed, the day it took effect, by default today) and plan its
+        return visits from `performance_due`. A suspended case resumes first: the deadline it
+        concluded against counts its wait."""
         change = self._begin("resolve")
         today = business_day(now)
         if performance_due < today:
             raise InvalidValue("agreement.performance_due", "must not be before today")
         if performance_due > today + dt.timedelta(days=PERFORMANCE_HORIZON_DAYS):
             raise InvalidValue("agreement.performance_due", "must be within ten years of today")
+        effective_on = effective_on or today
+        if (problem := effective_on_problem(effective_on, today)) is not None:
+            raise InvalidValue("agreement.effective_on", problem)
         resumed = self._resume_on_conclusion(now, actor, calendar)
-        self.agreement = {"summary": summary, "performance_due": performance_due.isoformat()}
+        self.agreement = agreement_record(summary, performance_due, effective_on, facts=facts, terms=terms,
+                                          performance_method=performance_method,
+                                          performance_place=performance_place)
         self.return_visits = plan_visits(self.category, performance_due)
         self.concluded_at = now
         return change.done(now, actor, {"agreement": self.agreement,

@@ -17,6 +17,7 @@ from typing import Annotated, Callable, Generic, Literal, TypeVar
 
 from pydantic import Field, StringConstraints
 
+from ..domain import agreement
 from ..domain.access import CASE_HANDLERS, Permission, Relation
 from ..domain.calendar import WorkingCalendar
 from ..domain.case import TRANSITIONS, Case, Outcome
@@ -54,8 +55,19 @@ class AddNote(Action):
 
 
 class Agreement(Command):
+    """调解协议 (人民调解法 §29): what was agreed, how, where and by when it is performed, and the
+    day it took effect (default: the day of `resolve`)."""
+
     summary: Text(2000)
     performance_due: date
+    facts: Text(agreement.MAX_FACTS_CHARS) | None = None
+    """纠纷主要事实、争议事项."""
+    terms: list[Text(agreement.MAX_TERM_CHARS)] | None = Field(default=None, min_length=1,
+                                                               max_length=agreement.MAX_TERMS)
+    """协议内容, one term a string, in order."""
+    performance_method: Text(agreement.MAX_PERFORMANCE_METHOD_CHARS) | None = None
+    performance_place: Text(agreement.MAX_PERFORMANCE_PLACE_CHARS) | None = None
+    effective_on: date | None = None
 
 
 class ResolveCase(Action):
@@ -187,7 +199,9 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     CaseAction("note", AddNote, lambda case, cmd, ctx: case.add_note(cmd.text, ctx.now, ctx.actor),
                "Add a progress note to the timeline"),
     CaseAction("resolve", ResolveCase, lambda case, cmd, ctx: case.resolve(
-        cmd.agreement.summary, cmd.agreement.performance_due, ctx.now, ctx.actor, ctx.calendar),
+        cmd.agreement.summary, cmd.agreement.performance_due, ctx.now, ctx.actor, ctx.calendar,
+        facts=cmd.agreement.facts, terms=cmd.agreement.terms or (), performance_method=cmd.agreement.performance_method,
+        performance_place=cmd.agreement.performance_place, effective_on=cmd.agreement.effective_on),
         "Record the agreement (调解成功) and plan return visits"),
     CaseAction("fail", FailCase, lambda case, cmd, ctx: case.fail(
         cmd.referral, cmd.reason, ctx.now, ctx.actor, ctx.calendar),

@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
+from ..domain.agreement_document import AgreementDocument
 from ..domain.calendar import WorkingCalendar, YearCalendar
 from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
@@ -371,3 +372,11 @@ class ExportFiles(Protocol):
 
 LedgerWriter = Callable[[LedgerFormat, Sequence[str], Sequence[int], Iterable[Sequence[Any]], BinaryIO], None]
 """Encodes a ledger (format, header, column widths, rows) into a binary file, row by row as they come."""
+
+
+class AgreementRenderer(Protocol):
+    """Writes the agreement document (人民调解协议书) as a file."""
+
+    def render(self, document: AgreementDocument) -> bytes:
+        """The document as a Word file (.docx)."""
+        ...

@@ -145,7 +145,7 @@ def test_resolve_plans_visits_and_fail_records_referral(partner, admin):
     assert resolved.status == 200, resolved
     agreement = resolved.json["agreement"]
     assert {k: v for k, v in agreement.items() if k != "judicial_confirmation"} == {
-        "summary": "双方达成赡养协议", "performance_due": due}
+        "summary": "双方达成赡养协议", "performance_due": due, "effective_on": service_now().date().isoformat()}
     assert agreement["judicial_confirmation"]["status"] == "not_requested"
     offsets = [(dt.date.fromisoformat(v["due_on"]) - dt.date.fromisoformat(due)).days
                for v in resolved.json["return_visits"]]

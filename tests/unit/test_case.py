@@ -258,7 +258,7 @@ def test_escalate_sets_the_floor_one_tier_up_and_is_refused_at_district_level():
 def test_resolve_plans_the_visits_and_refuses_a_date_in_the_past_or_past_ten_years():
     case = accepted()
     outcome = case.resolve("双方达成协议", dt.date(2026, 12, 1), LATER, ACTOR, CAL)
-    assert case.agreement == {"summary": "双方达成协议", "performance_due": "2026-12-01"}
+    assert case.agreement == {"summary": "双方达成协议", "performance_due": "2026-12-01", "effective_on": "2026-11-23"}
     assert [v["due_on"] for v in case.return_visits] == ["2026-12-31"]  # a neighbour case: one visit, 30 days on
     assert case.concluded_at == LATER and outcome.events[0].detail["return_visits"] == ["2026-12-31"]
     for due, message in ((dt.date(2026, 11, 22), "must not be before today"),
@@ -268,6 +268,45 @@ def test_resolve_plans_the_visits_and_refuses_a_date_in_the_past_or_past_ten_yea
             other.resolve("x", due, LATER, ACTOR, CAL)
         assert (caught.value.field, caught.value.message) == ("agreement.performance_due", message)
         assert other.status is S.ACCEPTED and other.agreement is None
+
+
+def test_resolve_records_the_agreements_facts_terms_and_performance_and_the_day_it_took_effect():
+    case = accepted()
+    outcome = case.resolve("赔偿并修复", dt.date(2026, 12, 31), LATER, ACTOR, CAL, facts="楼上漏水，双方就赔偿金额争执",
+                           terms=["李四赔偿张三2000元", "李四于12月20日前修复防水"], performance_method="银行转账",
+                           performance_place="城南社区调解室", effective_on=dt.date(2026, 11, 20))
+    assert case.agreement == {
+        "summary": "赔偿并修复", "performance_due": "2026-12-31", "facts": "楼上漏水，双方就赔偿金额争执",
+        "terms": ["李四赔偿张三2000元", "李四于12月20日前修复防水"], "performance_method": "银行转账",
+        "performance_place": "城南社区调解室", "effective_on": "2026-11-20"}
+    assert outcome.events[-1].detail["agreement"] == case.agreement
+
+
+def test_an_agreement_takes_effect_on_the_shanghai_day_of_resolve_unless_it_says_otherwise():
+    case = accepted()
+    late_sunday_utc = dt.datetime(2026, 11, 29, 17, 30, tzinfo=dt.timezone.utc)  # Monday 30th, 01:30 in Shanghai
+    case.resolve("协议", dt.date(2026, 12, 31), late_sunday_utc, ACTOR, CAL, terms=["一"])
+    assert case.agreement == {"summary": "协议", "performance_due": "2026-12-31", "terms": ["一"],
+                              "effective_on": "2026-11-30"}
+
+
+@pytest.mark.parametrize(("effective_on", "accepted_or_message"), [
+    (dt.date(2026, 11, 23), None),  # today (LATER is Monday 23 November)
+    (dt.date(2026, 9, 24), None),  # 60 days before
+    (dt.date(2026, 9, 23), "must be within 60 days before today"),
+    (dt.date(2026, 11, 24), "must not be after today"),
+])
+def test_an_agreement_took_effect_at_most_60_days_before_resolve_and_not_after(effective_on, accepted_or_message):
+    case = accepted()
+    before = dataclasses.replace(case)
+    if accepted_or_message is None:
+        case.resolve("协议", dt.date(2026, 12, 31), LATER, ACTOR, CAL, effective_on=effective_on)
+        assert case.agreement["effective_on"] == effective_on.isoformat()
+        return
+    with pytest.raises(InvalidValue) as caught:
+        case.resolve("协议", dt.date(2026, 12, 31), LATER, ACTOR, CAL, effective_on=effective_on)
+    assert (caught.value.field, caught.value.message) == ("agreement.effective_on", accepted_or_message)
+    assert case == before
 
 
 def test_fail_records_the_referral():

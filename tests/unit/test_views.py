@@ -76,3 +76,37 @@ def test_the_case_view_shows_extension_and_suspensions_and_masks_numbers_in_them
                                      "resumed_at": None, "working_days": None}]
     assert partner["extension"]["reason"] == "当事人138****5678在外地"
     assert partner["suspensions"][0]["reason"] == "当事人138****5678住院"
+
+
+def test_the_case_view_shows_the_agreement_and_masks_numbers_in_its_text_for_partners():
+    from chalicelib.api.views import case_view, timeline_view
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.case import Event
+    from chalicelib.domain.enums import Role
+    from tests.unit.test_case import ACTOR, CAL, LATER, accepted
+
+    case = accepted()
+    outcome = case.resolve("张三13812345678获赔", dt.date(2026, 12, 31), LATER, ACTOR, CAL,
+                           facts="身份证320584199001011237的张三", terms=["赔偿13812345678", "修复"],
+                           performance_method="转账至13812345678", performance_place="13812345678家中")
+    case.agreement = {**case.agreement, "judicial_confirmation": {"status": "not_accepted",
+                                                                  "reason": "当事人13812345678未到庭"}}
+    staff = case_view(case, Principal(Role.ADMIN, "admin"))
+    partner_principal = Principal(Role.PARTNER, "demo-12345", partner_id="demo-12345")
+    partner = case_view(case, partner_principal)
+    state = {"status": "not_accepted", "window_ends_on": "2026-12-23", "court": None, "filed_on": None,
+             "accepted_on": None, "decision_due_on": None, "decided_on": None}
+    assert staff["agreement"] == {**case.agreement, "judicial_confirmation": {
+        **state, "reason": "当事人13812345678未到庭"}}
+    assert partner["agreement"] == {
+        "summary": "张三138****5678获赔", "performance_due": "2026-12-31", "facts": "身份证320584********1237的张三",
+        "terms": ["赔偿138****5678", "修复"], "performance_method": "转账至138****5678",
+        "performance_place": "138****5678家中", "effective_on": "2026-11-23",
+        "judicial_confirmation": {**state, "reason": "当事人138****5678未到庭"}}
+    assert case.agreement["facts"] == "身份证320584199001011237的张三"  # the case itself unchanged
+    resolved_event: Event = outcome.events[-1]
+    [shown] = timeline_view([resolved_event], partner_principal)
+    assert "13812345678" not in json.dumps(shown, ensure_ascii=False)
+    assert shown["detail"]["agreement"]["terms"] == ["赔偿138****5678", "修复"]
+    assert timeline_view([resolved_event], Principal(Role.ADMIN, "admin"))[0]["detail"]["agreement"]["terms"] == [
+        "赔偿13812345678", "修复"]

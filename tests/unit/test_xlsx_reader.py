@@ -147,6 +147,26 @@ def test_xml_with_entity_declarations_is_refused(doctype, name, entity):
         read(with_doctype(GOOD, doctype, name, entity))
 
 
+def test_entity_declarations_are_refused_whatever_parser_openpyxl_uses():
+    """With lxml installed (python-docx needs it), openpyxl parses the workbook's parts other than
+    the sheets through lxml, which does not refuse a DTD: the reader looks for one itself."""
+    assert openpyxl.xml.LXML  # the case this guards
+    workbook = zipfile.ZipFile(io.BytesIO(GOOD)).read("xl/workbook.xml").decode("utf-8")
+    utf16 = b"\xff\xfe" + ('<!DOCTYPE x [<!ENTITY a "b">]>' + workbook).encode("utf-16-le")  # no ASCII `<!DOCTYPE`
+    with pytest.raises(UnreadableSpreadsheet, match="declares entities"):
+        read(rezip(GOOD, {"xl/workbook.xml": utf16}))
+
+
+@pytest.mark.parametrize("padding", [0, 64 * 1024 - 4, 200_000])
+def test_a_document_type_is_found_anywhere_in_a_part_even_across_the_chunks_read(padding):
+    from chalicelib.adapters.xlsx_reader import declares_document_type
+
+    text = b'<?xml version="1.0"?><!--' + b"x" * padding + b"--><!doctype r><r/>"
+    assert declares_document_type(io.BytesIO(text))
+    assert not declares_document_type(io.BytesIO(text.replace(b"<!doctype", b"<!-- ")))
+    assert declares_document_type(io.BytesIO(text.decode().encode("utf-16-be")))  # `\x00<\x00?`: no BOM
+
+
 def test_formula_cells_are_refused_each_named_with_its_column_heading():
     content = xlsx([["外部编号", "涉及人数", "涉及金额(元)"], ["R-1", "=1+1", 5], ["R-2", 3, "=B3*100"]])
     with pytest.raises(FormulaCells, match="only values: B2, C3 hold formulas") as refused:

@@ -8,6 +8,7 @@ import inspect
 
 import pytest
 
+from chalicelib.adapters.agreement_docx import DocxAgreementRenderer
 from chalicelib.adapters.callback_log import CallbackLog
 from chalicelib.adapters.case_store import CaseStore
 from chalicelib.adapters.directory_store import DirectoryStore
@@ -24,7 +25,7 @@ from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.errors import MediatorUnavailable, StaleCase
 from chalicelib.services import ports
 from tests.fakes import (
-    FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
+    FakeAgreementRenderer, FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
     FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, refused
 
@@ -33,6 +34,7 @@ PORTS = [
     (FakeDirectory, ports.Directory), (FakePublisher, ports.Publisher), (FakeSmsSender, ports.SmsSender),
     (FakeWebhookClient, ports.WebhookClient), (FakeReplayGuard, ports.ReplayGuard),
     (FakeStatsStore, StatsStore),  # no port: the adapter is the contract
+    (FakeAgreementRenderer, ports.AgreementRenderer),
 ]
 
 
@@ -57,6 +59,7 @@ ADAPTERS = [
     (DirectoryStore, ports.Directory), (QueuePublisher, ports.Publisher), (SnsSmsSender, ports.SmsSender),
     (UrllibWebhookClient, ports.WebhookClient), (ReplayGuard, ports.ReplayGuard), (HS256Tokens, ports.TokenMinter),
     (JwksVerifier, ports.TokenVerifier), (XlsxReader, ports.SpreadsheetReader),
+    (DocxAgreementRenderer, ports.AgreementRenderer),
 ]
 
 

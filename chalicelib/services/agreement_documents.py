@@ -1,0 +1,50 @@
+"""The agreement document (人民调解协议书, §14): `GET /v1/cases/{id}/documents/agreement.docx`.
+
+Staff with the case in view get the Word file of a resolved or closed case's
+agreement: read the case (404 outside the view), check that it has an
+agreement with its facts and terms (409 before `resolve`, 422 naming what is
+missing), look up the names of the org and the mediator, render.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.access import Principal
+from ..domain.agreement_document import AgreementIncomplete, agreement_document, check_document_ready
+from ..domain.case import RuleBroken
+from .errors import Conflict, Forbidden, Unprocessable
+from .ports import AgreementRenderer, Directory
+from .queries import CaseQueries
+
+MISSING_MESSAGE = "the agreement document needs it: record it with resolve"
+
+
+@dataclass(frozen=True)
+class DocumentFile:
+    content: bytes
+    filename: str
+
+
+class AgreementDocuments:
+    def __init__(self, queries: CaseQueries, directory: Directory, renderer: AgreementRenderer):
+        self._queries = queries
+        self._directory = directory
+        self._renderer = renderer
+
+    def agreement(self, case_id: str, principal: Principal) -> DocumentFile:
+        """The agreement document of a case in the caller's view, as a Word file."""
+        if not principal.is_staff:
+            raise Forbidden("the agreement document names the parties in full: staff only")
+        case = self._queries.case(case_id, principal)
+        try:
+            check_document_ready(case)
+        except AgreementIncomplete as exc:
+            raise Unprocessable(str(exc), [{"field": field, "message": MISSING_MESSAGE} for field in exc.fields]) \
+                from None
+        except RuleBroken as exc:
+            raise Conflict(str(exc)) from None
+        org = self._directory.org(case.org_id) if case.org_id else None
+        mediator = self._directory.mediator(case.mediator_id) if case.mediator_id else None
+        document = agreement_document(case, org and org.name, mediator and mediator.name)
+        return DocumentFile(self._renderer.render(document), document.filename)
