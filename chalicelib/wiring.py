@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 
+from .adapters.attachment_files import S3AttachmentFiles
+from .adapters.attachment_store import AttachmentStore
 from .adapters.bootstrap import DLQ_MAX_RECEIVE_COUNT, QUEUE_VISIBILITY_SECONDS
 from .adapters.calendar_store import CalendarStore
 from .adapters.callback_log import CallbackLog
@@ -31,6 +33,7 @@ from .adapters.xlsx_reader import XlsxReader
 from .config import settings
 from .services.actions import CaseActions
 from .services.analysis import AnalysisService
+from .services.attachments import AttachmentService
 from .services.auth import Authenticator, TokenService
 from .services.calendar import CalendarService
 from .services.callbacks import CallbackService
@@ -235,6 +238,19 @@ class Container:
         return LedgerExports(self.case_store, self.stats_store, self.stats_store.names, self.export_jobs,
                              self.export_files, self.publisher, write_ledger, self.clock,
                              max_attempts=DLQ_MAX_RECEIVE_COUNT, give_up_after=tries)
+
+    @cached_property
+    def attachment_store(self) -> AttachmentStore:
+        return AttachmentStore()
+
+    @cached_property
+    def attachment_files(self) -> S3AttachmentFiles:
+        return S3AttachmentFiles()
+
+    @cached_property
+    def attachments(self) -> AttachmentService:
+        return AttachmentService(self.queries, self.case_store, self.attachment_store, self.attachment_files,
+                                 self.clock)
 
 
 container = Container()

@@ -8,6 +8,8 @@ import inspect
 
 import pytest
 
+from chalicelib.adapters.attachment_files import S3AttachmentFiles
+from chalicelib.adapters.attachment_store import AttachmentStore
 from chalicelib.adapters.callback_log import CallbackLog
 from chalicelib.adapters.case_store import CaseStore
 from chalicelib.adapters.directory_store import DirectoryStore
@@ -24,7 +26,7 @@ from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.errors import MediatorUnavailable, StaleCase
 from chalicelib.services import ports
 from tests.fakes import (
-    FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
+    FakeAttachmentFiles, FakeAttachmentStore, FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
     FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, refused
 
@@ -33,6 +35,7 @@ PORTS = [
     (FakeDirectory, ports.Directory), (FakePublisher, ports.Publisher), (FakeSmsSender, ports.SmsSender),
     (FakeWebhookClient, ports.WebhookClient), (FakeReplayGuard, ports.ReplayGuard),
     (FakeStatsStore, StatsStore),  # no port: the adapter is the contract
+    (FakeAttachmentStore, ports.AttachmentStore), (FakeAttachmentFiles, ports.AttachmentFiles),
 ]
 
 
@@ -57,6 +60,7 @@ ADAPTERS = [
     (DirectoryStore, ports.Directory), (QueuePublisher, ports.Publisher), (SnsSmsSender, ports.SmsSender),
     (UrllibWebhookClient, ports.WebhookClient), (ReplayGuard, ports.ReplayGuard), (HS256Tokens, ports.TokenMinter),
     (JwksVerifier, ports.TokenVerifier), (XlsxReader, ports.SpreadsheetReader),
+    (AttachmentStore, ports.AttachmentStore), (S3AttachmentFiles, ports.AttachmentFiles),
 ]
 
 
