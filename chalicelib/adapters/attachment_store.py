@@ -27,9 +27,19 @@ from .clock import from_storage, to_storage
 from .models import CaseItemModel
 from .transactions import transaction_attempts
 
+CREATE_COUNTER_POSITION = 2
+SETTLE_RECORD_POSITION = 1
+"""Where an item is among a transaction's cancellation reasons: PynamoDB sends the puts first (in
+order), then the updates; creating puts the record and the event and updates the counter,
+settling puts the event and updates the record (and the counter)."""
 ATTACHMENT_PREFIX = "ATT#"
 COUNTER_SORT_KEY = "ATTACHMENTS"
 """Not under `ATT#`: a case's attachments are one Query of that prefix, without the counter."""
+
+
+def _failed_condition(reasons: list, position: int) -> bool:
+    return position < len(reasons) and reasons[position] is not None and \
+        reasons[position].code == "ConditionalCheckFailed"
 
 
 def _detail(attachment: Attachment) -> dict[str, Any]:
@@ -80,7 +90,7 @@ class AttachmentStore:
                     transaction.save(event_to_model(attachment.case_id, event, 0))
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            if len(reasons) > 1 and reasons[1] is not None and reasons[1].code == "ConditionalCheckFailed":
+            if _failed_condition(reasons, CREATE_COUNTER_POSITION):
                 raise AttachmentLimitReached(attachment.case_id) from exc
             raise
 
@@ -101,7 +111,7 @@ class AttachmentStore:
                     transaction.save(event_to_model(settled.case_id, event, 0))
         except TransactWriteError as exc:
             reasons = exc.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if _failed_condition(reasons, SETTLE_RECORD_POSITION):
                 return False
             raise
         return True
