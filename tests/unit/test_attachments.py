@@ -38,7 +38,8 @@ def observed(content: bytes, content_type: str = "image/png") -> Observed:
 # ----------------------------------------------------------------- file names
 
 
-@pytest.mark.parametrize("name", ["现场照片.png", "a", "x" * 255, "协议书 (签字版).pdf", ".hidden", "a..b", "..."])
+@pytest.mark.parametrize("name", ["现场照片.png", "a", "x" * 255, "协议书 (签字版).pdf", ".hidden", "a..b",
+                                  "..."])
 def test_ordinary_file_names_are_taken(name):
     assert filename_problem(name) is None
 
