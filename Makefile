@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(PY) bench/ledger_import.py
 	$(PY) bench/ledger.py
 	$(PY) bench/agreement_document.py
+	$(PY) bench/attachments.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

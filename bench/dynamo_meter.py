@@ -1,7 +1,7 @@
 """Count DynamoDB calls and items read with botocore event hooks (not by hand).
 
 Every DynamoDB client the service uses (PynamoDB's per-model connections and
-the case store's transaction connection) gets an `after-call.dynamodb`
+the case and attachment stores' transaction connections) gets an `after-call.dynamodb`
 handler that records the operation and, for reads, the `ScannedCount` (or
 `Count`) DynamoDB reports; a `before-parameter-build.dynamodb` handler notes the
 table and index each call names, so calls and items can be told apart by target
@@ -84,9 +84,11 @@ def _clients():
         if id(client) not in seen:
             seen.add(id(client))
             yield client
-    client = wiring.current().case_store.connection.client
-    if id(client) not in seen:
-        yield client
+    for store in (wiring.current().case_store, wiring.current().attachment_store):  # their transactions
+        client = store.connection.client
+        if id(client) not in seen:
+            seen.add(id(client))
+            yield client
 
 
 @contextmanager

@@ -45,6 +45,12 @@ def exports_bucket() -> str:
     return os.environ.get("HEWEI_EXPORTS_BUCKET") or resource_name("exports")
 
 
+def attachments_bucket() -> str:
+    """The S3 bucket of case attachments (证据材料): `HEWEI_ATTACHMENTS_BUCKET`, which infra sets,
+    else `hewei-local-attachments` and the like."""
+    return os.environ.get("HEWEI_ATTACHMENTS_BUCKET") or resource_name("attachments")
+
+
 @dataclass(frozen=True)
 class Settings:
     stage: str

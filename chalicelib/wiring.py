@@ -12,6 +12,8 @@ import datetime as dt
 from functools import cached_property
 
 from .adapters.agreement_docx import DocxAgreementRenderer
+from .adapters.attachment_files import S3AttachmentFiles
+from .adapters.attachment_store import AttachmentStore
 from .adapters.bootstrap import DLQ_MAX_RECEIVE_COUNT, QUEUE_VISIBILITY_SECONDS
 from .adapters.calendar_store import CalendarStore
 from .adapters.callback_log import CallbackLog
@@ -33,6 +35,7 @@ from .config import settings
 from .services.actions import CaseActions
 from .services.agreement_documents import AgreementDocuments
 from .services.analysis import AnalysisService
+from .services.attachments import AttachmentService
 from .services.auth import Authenticator, TokenService
 from .services.calendar import CalendarService
 from .services.callbacks import CallbackService
@@ -245,6 +248,19 @@ class Container:
     @cached_property
     def agreement_documents(self) -> AgreementDocuments:
         return AgreementDocuments(self.queries, self.directory_store, self.agreement_renderer)
+
+    @cached_property
+    def attachment_store(self) -> AttachmentStore:
+        return AttachmentStore()
+
+    @cached_property
+    def attachment_files(self) -> S3AttachmentFiles:
+        return S3AttachmentFiles()
+
+    @cached_property
+    def attachments(self) -> AttachmentService:
+        return AttachmentService(self.queries, self.case_store, self.attachment_store, self.attachment_files,
+                                 self.clock)
 
 
 container = Container()

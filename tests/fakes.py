@@ -14,8 +14,10 @@ import dataclasses
 import datetime as dt
 import io
 import json
-from collections import defaultdict
+import hashlib
+from collections import Counter, defaultdict
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from urllib.parse import urlencode
 
 from chalicelib.adapters.case_store import PARTY_CASES_LIMIT
 from chalicelib.adapters.clock import to_storage
@@ -23,6 +25,7 @@ from chalicelib.adapters.cursors import decode_cursor, encode_cursor
 from chalicelib.adapters.webhooks import WebhookError
 from chalicelib.config import queue_name
 from chalicelib.domain.agreement_document import AgreementDocument
+from chalicelib.domain.attachments import LEADING_BYTES, Attachment, AttachmentStatus, Observed
 from chalicelib.domain.calendar import WorkingCalendar, YearCalendar
 from chalicelib.domain.case import Case, Event, SupervisionLetter
 from chalicelib.domain.case_query import CaseQuery
@@ -33,7 +36,9 @@ from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedul
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
 from chalicelib.domain.public_code import new_public_code
 from chalicelib.services.ports import NewCaseWrite, PartyKeys
-from chalicelib.domain.errors import AlreadyExists, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
+from chalicelib.domain.errors import (
+    AlreadyExists, AttachmentLimitReached, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase,
+    UploadChanged)
 from chalicelib.domain.identity import e164
 from chalicelib.domain.ledger import ExportJob, ExportStatus
 from chalicelib.domain.regions import district_of
@@ -324,6 +329,13 @@ class FakeCaseStore:
         for mediator_id, delta in load.items():
             mediator = self._directory.mediator(mediator_id)
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
+
+    def add_events(self, case_id: str, events: list[Event]) -> None:
+        """Timeline events alone, the case untouched (its version stays)."""
+        self._before_write()
+        timeline = [dataclasses.replace(event, detail=_json(event.detail)) for event in events]
+        self._events[case_id].extend(timeline)
+        self._events[case_id].sort(key=lambda event: event.at)
 
     def record_delivery(self, case_id: str, delivery: dict[str, Any], at: dt.datetime) -> None:
         """One row per attempt, keyed by its moment and a counter (the real log adds a random tail)."""
@@ -776,3 +788,96 @@ class FakeAgreementRenderer:
     def render(self, document: AgreementDocument) -> bytes:
         self.documents.append(document)
         return f"agreement of {document.case_id}".encode()
+
+
+class FakeAttachmentStore:
+    """Attachment records in memory, as `ports.AttachmentStore`: each write with its event on the
+    case store's timeline, the places of a case's limit counted, a settle only from pending.
+    `interleave` runs a concurrent writer just before the next settle (another `complete`)."""
+
+    def __init__(self, case_store: FakeCaseStore):
+        self._case_store = case_store
+        self.records: dict[tuple[str, str], Attachment] = {}
+        self.held: dict[str, int] = defaultdict(int)
+        self._concurrent: list[Callable[[], None]] = []
+
+    def interleave(self, write: Callable[[], None]) -> None:
+        self._concurrent.append(write)
+
+    def create(self, attachment: Attachment, event: Event, limit: int) -> None:
+        key = (attachment.case_id, attachment.attachment_id)
+        if key in self.records:
+            raise RuntimeError(f"attachment {attachment.attachment_id} exists")
+        if self.held[attachment.case_id] >= limit:
+            raise AttachmentLimitReached(attachment.case_id)
+        self.records[key] = attachment
+        self.held[attachment.case_id] += 1
+        self._case_store.add_events(attachment.case_id, [event])
+
+    def settle(self, settled: Attachment, event: Event) -> bool:
+        if self._concurrent:
+            self._concurrent.pop(0)()
+        key = (settled.case_id, settled.attachment_id)
+        if not self.records[key].is_pending:
+            return False
+        self.records[key] = settled
+        if settled.status is AttachmentStatus.REJECTED:
+            self.held[settled.case_id] -= 1
+        self._case_store.add_events(settled.case_id, [event])
+        return True
+
+    def get(self, case_id: str, attachment_id: str) -> Attachment | None:
+        return self.records.get((case_id, attachment_id))
+
+    def of_case(self, case_id: str) -> list[Attachment]:
+        return sorted((a for (owner, _), a in self.records.items() if owner == case_id),
+                      key=lambda a: (a.created_at, a.attachment_id))
+
+
+class FakeAttachmentFiles:
+    """An attachments bucket in memory, as `ports.AttachmentFiles`: key → (bytes, content type, etag).
+    `post` is a client's upload with a form it was given: like moto, it does not enforce the
+    form's policy (the check after it must catch what S3 would have refused). `before_copy`
+    runs just before the next copy (an upload replaced during the check)."""
+
+    URL = "https://attachments.example/"
+
+    def __init__(self) -> None:
+        self.objects: dict[str, tuple[bytes, str, str]] = {}
+        self.calls: Counter = Counter()
+        self.before_copy: Callable[[], None] | None = None
+
+    def post(self, form: dict[str, Any], content: bytes, content_type: str | None = None) -> None:
+        fields = form["fields"]
+        self.objects[fields["key"]] = (content, content_type or fields["Content-Type"],
+                                       hashlib.md5(content).hexdigest())
+
+    def upload_form(self, key: str, content_type: str, size_bytes: int, seconds: int) -> dict[str, Any]:
+        return {"url": self.URL, "fields": {"key": key, "Content-Type": content_type,
+                                            "content-length-range": [size_bytes, size_bytes], "expires": seconds}}
+
+    def inspect(self, key: str, declared_size: int) -> Observed:
+        self.calls["inspect"] += 1
+        if key not in self.objects:
+            return Observed(exists=False)
+        content, content_type, etag = self.objects[key]
+        return Observed(True, len(content), hashlib.sha256(content).hexdigest(), content[:LEADING_BYTES],
+                        content_type, etag)
+
+    def copy(self, source_key: str, target_key: str, etag: str) -> None:
+        self.calls["copy"] += 1
+        if self.before_copy is not None:
+            hook, self.before_copy = self.before_copy, None
+            hook()
+        if source_key not in self.objects or self.objects[source_key][2] != etag:
+            raise UploadChanged(source_key)
+        self.objects[target_key] = self.objects[source_key]
+
+    def delete(self, key: str) -> None:
+        self.calls["delete"] += 1
+        self.objects.pop(key, None)
+
+    def download_url(self, key: str, filename: str, content_type: str, seconds: int) -> str:
+        if key not in self.objects:
+            raise KeyError(key)
+        return f"{self.URL}{key}?{urlencode({'filename': filename, 'type': content_type, 'expires_in': seconds})}"

@@ -1,4 +1,4 @@
-"""Create the service's tables, queues and exports bucket from their one definition.
+"""Create the service's tables, queues and buckets (exports, attachments) from their one definition.
 
 Used by the local stack and by the integration tests; infra declares the
 same resources for the cloud (and a test compares the two).
@@ -10,7 +10,7 @@ import json
 
 import boto3
 
-from ..config import QUEUE_SUFFIXES, exports_bucket, queue_name
+from ..config import QUEUE_SUFFIXES, attachments_bucket, exports_bucket, queue_name
 from .models import ALL_MODELS, TTL_ATTRIBUTES
 
 DLQ_MAX_RECEIVE_COUNT = 5
@@ -61,14 +61,15 @@ def create_queues() -> dict[str, str]:
 
 
 def create_buckets() -> None:
-    """Create the exports bucket if it does not exist (idempotent)."""
+    """Create the exports and attachments buckets that do not exist (idempotent)."""
     s3 = boto3.client("s3")
     region = s3.meta.region_name
     options = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    try:
-        s3.create_bucket(Bucket=exports_bucket(), **options)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
+    for bucket in (exports_bucket(), attachments_bucket()):
+        try:
+            s3.create_bucket(Bucket=bucket, **options)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
 
 
 def create_all() -> dict[str, str]:

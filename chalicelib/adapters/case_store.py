@@ -363,6 +363,11 @@ class CaseStore:
             for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(EVENT_PREFIX))
         ]
 
+    def add_events(self, case_id: str, events: list[Event]) -> None:
+        """Timeline events alone, the case item untouched (no version bump): one PutItem each."""
+        for index, event in enumerate(events):
+            event_to_model(case_id, event, index).save()
+
     def supervision_letters(self, case_id: str) -> list[dict[str, Any]]:
         return [dict(item.detail or {})
                 for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(LETTER_PREFIX))]

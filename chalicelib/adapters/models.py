@@ -295,7 +295,8 @@ class NotificationReleaseIndex(GlobalSecondaryIndex):
 
 class CaseItemModel(Model):
     """What hangs off a case, in one partition: timeline events (`EVT#…`),
-    notifications (`NTF#…`), supervision letters (`LTR#…`), callback deliveries (`CBK#…`)."""
+    notifications (`NTF#…`), supervision letters (`LTR#…`), callback deliveries (`CBK#…`),
+    attachments (`ATT#…`) and the count of their places taken (`ATTACHMENTS`)."""
 
     Meta = _meta("case-items")
     case_id = UnicodeAttribute(hash_key=True)
@@ -305,11 +306,14 @@ class CaseItemModel(Model):
     actor = UnicodeAttribute(null=True)
     detail = JSONAttribute(null=True)
     status = UnicodeAttribute(null=True)
-    """Delivery status of a notification: pending, deferred, sending, sent, failed, suppressed."""
+    """Delivery status of a notification: pending, deferred, sending, sent, failed, suppressed;
+    of an attachment: pending, stored, rejected."""
     sent_at = UnicodeAttribute(null=True)
     release_shard = UnicodeAttribute(null=True)
     release_at = UnicodeAttribute(null=True)
     by_release = NotificationReleaseIndex()
+    held = NumberAttribute(null=True)
+    """The `ATTACHMENTS` item: attachments of the case pending or stored (its limit's places taken)."""
 
 
 class KeyModel(Model):

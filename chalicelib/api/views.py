@@ -10,6 +10,7 @@ from typing import Any
 from ..adapters.clock import from_storage, to_storage
 from ..domain.access import Principal, sees_parties_in_full
 from ..domain.agreement import TEXT_FIELDS
+from ..domain.attachments import ATTACHMENT_EVENTS, HIDDEN_FROM_PARTNERS
 from ..domain.calendar import rfc3339
 from ..domain.case import Case, Event, ExtensionRequest, Suspension
 from ..domain.duplicates import PossibleDuplicate
@@ -147,7 +148,7 @@ def timeline_view(events: list[Event], principal: Principal) -> list[dict[str, A
         return [event_view(event) for event in events]
     shown = []
     for event in events:
-        if event.type in STAFF_ONLY_EVENTS:
+        if event.type in STAFF_ONLY_EVENTS or _hidden_attachment_event(event):
             continue
         detail = {} if event.type in DETAIL_HIDDEN_EVENTS else {
             k: v for k, v in event.detail.items() if k not in OTHER_CASE_FIELDS}
@@ -159,6 +160,11 @@ def timeline_view(events: list[Event], principal: Principal) -> list[dict[str, A
             detail["reason"] = _redacted(detail["reason"])
         shown.append(event_view(replace(event, detail=detail)))
     return shown
+
+
+def _hidden_attachment_event(event: Event) -> bool:
+    """An access to a file partners never see (`id_proof`): not on a partner's timeline either."""
+    return event.type in ATTACHMENT_EVENTS and event.detail.get("kind") in {k.value for k in HIDDEN_FROM_PARTNERS}
 
 
 RELATED_REASON_FOR_PARTNERS = "routed to the org already handling a case of the same party (首接负责)"

@@ -67,3 +67,11 @@ class FormulaCells(SpreadsheetRefused):
     def __init__(self, message: str, cells: list[tuple[int, str, object]]):
         super().__init__(message)
         self.cells = cells
+
+
+class AttachmentLimitReached(Exception):
+    """Every place of the case's attachment limit is taken (pending or stored files)."""
+
+
+class UploadChanged(Exception):
+    """The uploaded object was replaced between its check and its move to the stored key."""

@@ -15,6 +15,7 @@ from urllib.parse import quote, urlsplit
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from ..domain.attachments import CONTENT_TYPES, MAX_BYTES, AttachmentKind, filename_problem
 from ..domain.calendar import CALENDAR_YEARS
 from ..domain.enums import Category, Channel, MediationType, PartyRole, RiskIndicator, Role, Tier
 from ..domain.identity import InvalidIdentity, normalize_id_number, normalize_phone
@@ -337,3 +338,29 @@ class LedgerImportQuery(Command):
     model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
 
     dry_run: bool = True
+
+
+# ------------------------------------------------------------ attachments (§14)
+
+
+def _filename(value: str) -> str:
+    problem = filename_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def _at_most_max_bytes(value: int) -> int:
+    if value > MAX_BYTES:
+        raise ValueError(f"must be at most {MAX_BYTES // 2**20} MiB ({MAX_BYTES} bytes)")
+    return value
+
+
+class NewAttachment(Command):
+    """`POST /v1/cases/{id}/attachments`: the file about to be uploaded, as its uploader declares it (证据材料)."""
+
+    kind: AttachmentKind
+    filename: Annotated[str, StringConstraints(max_length=1024), AfterValidator(_filename)]
+    content_type: Literal[CONTENT_TYPES]  # type: ignore[valid-type] - the types of MAGIC_BYTES
+    size_bytes: Annotated[int, Field(ge=1), AfterValidator(_at_most_max_bytes)]
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9A-Fa-f]{64}$"), AfterValidator(str.lower)]

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from ..domain.agreement_document import AgreementDocument
+from ..domain.attachments import Attachment, Observed
 from ..domain.calendar import WorkingCalendar, YearCalendar
 from ..domain.case import Case, Event, SupervisionLetter
 from ..domain.case_query import CaseQuery
@@ -103,6 +104,11 @@ class CaseStore(Protocol):
         ...
 
     def events(self, case_id: str) -> list[Event]: ...
+
+    def add_events(self, case_id: str, events: list[Event]) -> None:
+        """Put events on a case's timeline without writing the case (no version bump): what
+        happened around the case, not to it (a download link handed out)."""
+        ...
 
     def supervision_letters(self, case_id: str) -> list[Any]: ...
 
@@ -379,4 +385,50 @@ class AgreementRenderer(Protocol):
 
     def render(self, document: AgreementDocument) -> bytes:
         """The document as a Word file (.docx)."""
+        ...
+
+
+class AttachmentStore(Protocol):
+    """Attachment records (证据材料), each write together with its timeline event."""
+
+    def create(self, attachment: Attachment, event: Event, limit: int) -> None:
+        """Record a new pending attachment and its event, taking one of the case's `limit`
+        places; AttachmentLimitReached, and nothing written, when every place is taken."""
+        ...
+
+    def settle(self, settled: Attachment, event: Event) -> bool:
+        """Write a pending attachment's outcome with its event (a rejected one gives its place
+        back), if it is pending still; False, and nothing written, if it was settled meanwhile."""
+        ...
+
+    def get(self, case_id: str, attachment_id: str) -> Attachment | None: ...
+
+    def of_case(self, case_id: str) -> list[Attachment]:
+        """The case's attachments, oldest first."""
+        ...
+
+
+class AttachmentFiles(Protocol):
+    """Where attachment files are uploaded to, checked, kept and downloaded from."""
+
+    def upload_form(self, key: str, content_type: str, size_bytes: int, seconds: int) -> dict[str, Any]:
+        """`{"url", "fields"}` of a form POST that stores one file of exactly `size_bytes` and
+        `content_type` at `key`, valid `seconds`."""
+        ...
+
+    def inspect(self, key: str, declared_size: int) -> Observed:
+        """Read the object at `key` once: its size, SHA-256, leading bytes, stored type and version."""
+        ...
+
+    def copy(self, source_key: str, target_key: str, etag: str) -> None:
+        """Copy the object at `source_key` to `target_key` (server-side) if it is still the
+        version `etag`; UploadChanged if it was replaced or removed meanwhile."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Delete the object at `key` (nothing there is no error)."""
+        ...
+
+    def download_url(self, key: str, filename: str, content_type: str, seconds: int) -> str:
+        """A link that downloads the file at `key` as `filename` for `seconds`."""
         ...

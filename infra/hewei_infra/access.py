@@ -22,6 +22,13 @@ Granularity:
   READ = GetObject (the API presigns download links, which act with its
   rights), WRITE = PutObject and AbortMultipartUpload (the exports worker);
   either gets HEWEI_EXPORTS_BUCKET.
+- `attachments`: the attachments bucket (证据材料), objects under its two
+  prefixes only: uploads/ PutObject (the presigned POSTs act with the
+  function's rights), GetObject (the check reads it; the copy's source) and
+  DeleteObject; files/ PutObject (the copy's target), GetObject (the
+  presigned download links) and DeleteObject (a copy a concurrent check
+  rejected); ListBucket on the bucket, so that a missing upload is S3's 404,
+  not a 403 (keys are ids, nothing personal). Gets HEWEI_ATTACHMENTS_BUCKET.
 
 When a handler starts using another table or queue, change its entry here:
 `tests/infra` fails for a function without one.
@@ -47,6 +54,9 @@ SMS_ACTIONS = ("sns:Publish",)
 EXPORT_READ_ACTIONS = ("s3:GetObject",)
 EXPORT_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
 """PutObject covers the parts of a multipart upload (create, upload part, complete)."""
+ATTACHMENT_UPLOAD_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:DeleteObject")
+ATTACHMENT_STORED_ACTIONS = ("s3:PutObject", "s3:GetObject", "s3:DeleteObject")
+ATTACHMENT_BUCKET_ACTIONS = ("s3:ListBucket",)
 SMS_STATEMENT_SID = "SmsToPhoneNumbers"
 """The one statement allowed `Resource: "*"`: SNS `Publish(PhoneNumber=...)` has
 no resource ARN to name (a phone number is not an AWS resource)."""
@@ -63,6 +73,8 @@ class FunctionAccess:
     memory_mb: int = 256
     exports: str | None = None
     """READ or WRITE on the objects of the ledger exports bucket."""
+    attachments: bool = False
+    """The attachments bucket's two prefixes (see the module's docstring)."""
     report_batch_item_failures: bool = False
     """True only for an SQS handler that returns `{"batchItemFailures": [...]}`.
     Ours raise on a failed record and delete the good ones themselves
@@ -89,11 +101,13 @@ _SWEEP = FunctionAccess(
 
 FUNCTIONS: dict[str, FunctionAccess] = {
     # Every HTTP route: directory admin, the working calendar, intake, reads, case actions, tokens,
-    # on-demand sweep, ledgers (export jobs queued, their links presigned).
+    # on-demand sweep, ledgers (export jobs queued, their links presigned), attachments (POSTs and
+    # links presigned, uploads checked and copied).
     "api_handler": FunctionAccess(
         tables=_ALL_TABLES_WRITE,
         sends=("routing", "notify", "callbacks", "sweeps", "exports"),
         exports=READ,
+        attachments=True,
         secret_key=True,
         staff_tokens=True,
         timeout_seconds=29,  # API Gateway's integration limit

@@ -31,6 +31,9 @@ class StageConfig:
     """Requests per second per API key in the partners' usage plan."""
     partner_burst_limit: int = 20
     partner_daily_quota: int = 20_000
+    upload_origins: tuple[str, ...] = ("*",)
+    """Origins whose browsers may POST attachments straight to the bucket (CORS); the presigned
+    form is the credential, so any origin by default (`--context upload_origins=https://a,https://b`)."""
 
     @property
     def prod(self) -> bool:
@@ -68,6 +71,9 @@ class StageConfig:
             value = get(name)
             if value is not None:
                 numbers[name] = type(getattr(cls, name))(value)
+        origins = tuple(o.strip() for o in str(get("upload_origins") or "").split(",") if o.strip())
+        if origins:
+            numbers["upload_origins"] = origins
         return cls(stage=stage, jwks_url=jwks_url, jwt_issuer=get("jwt_issuer") or None,
                    alarm_email=get("alarm_email") or None, **numbers)
 

@@ -7,6 +7,10 @@
   only, objects expire after a day), reached only under its key prefix by
   the functions `access.FUNCTIONS` grants it to, named to them through
   HEWEI_EXPORTS_BUCKET.
+- The attachments bucket (证据材料): private, S3-managed encryption, TLS only,
+  the uploads prefix emptied after a day, stored files kept, CORS for
+  browsers' form POSTs; the API reaches its two prefixes only, named to it
+  through HEWEI_ATTACHMENTS_BUCKET.
 - Queues from `chalicelib.config.QUEUE_SUFFIXES`, named as the code names
   them, each with a dead-letter queue (redrive after
   `bootstrap.DLQ_MAX_RECEIVE_COUNT` receives), visibility timeout 6× the
@@ -193,6 +197,7 @@ class HeweiStack(cdk.Stack):
                     raise ValueError(f"access.FUNCTIONS[{name!r}] sends to unknown queue {target!r}")
 
         self.exports_bucket = self._exports_bucket()
+        self.attachments_bucket = self._attachments_bucket()
 
         # -------------------------------------------------------------- secrets
         self.secret_key = secretsmanager.Secret(
@@ -324,6 +329,42 @@ class HeweiStack(cdk.Stack):
 
         return cdk.Fn.join("", [self.exports_bucket.bucket_arn, f"/{EXPORT_KEY_PREFIX}*"])
 
+    # ------------------------------------------------------------ attachments
+
+    def _attachments_bucket(self) -> s3.Bucket:
+        """Case attachments (证据材料): private, encrypted, TLS only. Presigned POSTs land under
+        the uploads prefix, which expires after a day: a form used again after its file was
+        checked and moved leaves nothing lasting. Stored files (files/) are kept."""
+        from chalicelib.domain.attachments import UPLOAD_PREFIX
+
+        a_day = cdk.Duration.days(1)
+        return s3.Bucket(
+            self, "AttachmentsBucket",
+            bucket_name=f"{self.config.stack_name}-attachments-{cdk.Aws.ACCOUNT_ID}-{cdk.Aws.REGION}",
+            encryption=s3.BucketEncryption.S3_MANAGED, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True, versioned=False, removal_policy=self.retain,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-uploads", prefix=UPLOAD_PREFIX, expiration=a_day),
+                s3.LifecycleRule(id="abort-incomplete-multipart-uploads",
+                                 abort_incomplete_multipart_upload_after=a_day),
+            ],
+            cors=[s3.CorsRule(allowed_methods=[s3.HttpMethods.POST], allowed_origins=list(self.config.upload_origins),
+                              allowed_headers=["*"], max_age=3000)],
+        )
+
+    def _attachment_statements(self) -> list[dict]:
+        from chalicelib.domain.attachments import STORED_PREFIX, UPLOAD_PREFIX
+
+        arn = self.attachments_bucket.bucket_arn
+        return [
+            {"Sid": "AttachmentUploads", "Effect": "Allow", "Action": list(access.ATTACHMENT_UPLOAD_ACTIONS),
+             "Resource": cdk.Fn.join("", [arn, f"/{UPLOAD_PREFIX}*"])},
+            {"Sid": "AttachmentFiles", "Effect": "Allow", "Action": list(access.ATTACHMENT_STORED_ACTIONS),
+             "Resource": cdk.Fn.join("", [arn, f"/{STORED_PREFIX}*"])},
+            {"Sid": "AttachmentKeys", "Effect": "Allow", "Action": list(access.ATTACHMENT_BUCKET_ACTIONS),
+             "Resource": arn},
+        ]
+
     # ------------------------------------------------------------------ roles
 
     def function_name(self, name: str) -> str:
@@ -371,6 +412,8 @@ class HeweiStack(cdk.Stack):
             actions = access.EXPORT_WRITE_ACTIONS if grants.exports == access.WRITE else access.EXPORT_READ_ACTIONS
             statements.append({"Sid": "ExportFiles", "Effect": "Allow", "Action": list(actions),
                                "Resource": self._exports_objects_arn()})
+        if grants.attachments:
+            statements.extend(self._attachment_statements())
         if grants.sms:
             # Publish(PhoneNumber=...) names no resource: IAM can only express it with "*".
             statements.append({"Sid": access.SMS_STATEMENT_SID, "Effect": "Allow",
@@ -434,6 +477,8 @@ class HeweiStack(cdk.Stack):
             variables = {}
             if grants.exports:
                 variables["HEWEI_EXPORTS_BUCKET"] = self.exports_bucket.bucket_name
+            if grants.attachments:
+                variables["HEWEI_ATTACHMENTS_BUCKET"] = self.attachments_bucket.bucket_name
             if grants.secret_key:
                 variables["HEWEI_SECRET_KEY"] = self.secret_key.secret_value.unsafe_unwrap()
             if grants.staff_tokens:

@@ -313,6 +313,38 @@ def test_the_case_ledger_comes_as_csv_and_export_links_work_on_the_embedded_aws(
             200, text, "attachment; filename=\"__.csv\"; filename*=UTF-8''%E5%8F%B0%E8%B4%A6.csv")
 
 
+def test_an_attachment_goes_up_and_down_through_the_embedded_aws(stack: Stack, filed: tuple) -> None:
+    """§14 on the local stack: the presigned POST and the download link the API hands out point at
+    the moto endpoint of credentials.json, and a client really uploads and downloads through them."""
+    import hashlib
+
+    import requests
+
+    case_id = filed[3]["case_id"]
+    endpoint = stack.credentials["aws_endpoint_url"]
+    admin = HeweiClient(stack.credentials["base_url"]).as_staff(stack.credentials["admin_token"])
+    content = b"%PDF-1.7\n" + b"1 0 obj << >> endobj\n" * 50
+    status, _, declared = admin.request("POST", f"/v1/cases/{case_id}/attachments", json={
+        "kind": "agreement_signed", "filename": "调解协议书（签字）.pdf", "content_type": "application/pdf",
+        "size_bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()})
+    assert status == 201, declared
+    upload = declared["upload"]
+    assert upload["url"].startswith(endpoint)
+    client = requests.Session()
+    client.trust_env = False  # straight to 127.0.0.1, whatever proxy the environment names
+    posted = client.post(upload["url"], data=upload["fields"],
+                         files={"file": ("x.pdf", content, "application/pdf")}, timeout=10)
+    assert posted.status_code == 204, posted.text
+    status, _, completed = admin.request(
+        "POST", f"/v1/cases/{case_id}/attachments/{declared['attachment_id']}/complete")
+    assert (status, completed["status"]) == (200, "stored"), completed
+    status, _, one = admin.request("GET", f"/v1/cases/{case_id}/attachments/{declared['attachment_id']}")
+    assert status == 200 and one["download_url"].startswith(f"{endpoint}/hewei-local-attachments/files/{case_id}/")
+    fetched = client.get(one["download_url"], timeout=10)
+    assert (fetched.status_code, fetched.content) == (200, content)
+    assert fetched.headers["Content-Disposition"].startswith('attachment; filename="')
+
+
 def test_sqs_and_sns_are_served_by_moto(stack: Stack) -> None:
     options = {
         "endpoint_url": f"http://127.0.0.1:{stack.moto_port}", "region_name": "us-east-1",

@@ -347,10 +347,31 @@ def test_each_function_logs_to_its_own_group_with_retention(dev, template):
 # ------------------------------------------------------------------- exports
 
 
+def bucket_of(tpl: dict, logical_prefix: str) -> tuple[str, dict]:
+    """The one bucket whose logical id starts with `logical_prefix` (ExportsBucket, AttachmentsBucket)."""
+    (found,) = [(k, r) for k, r in resources(tpl, "AWS::S3::Bucket").items() if k.startswith(logical_prefix)]
+    return found
+
+
+def s3_statements_by_function(tpl: dict) -> dict[str, list[dict]]:
+    statements = role_statements(tpl)
+    return {name: [s for s in statements[getatt_id(fn["Properties"]["Role"])]
+                   if any(a.startswith("s3:") for a in as_list(s["Action"]))] for name, fn in functions(tpl).items()}
+
+
+def test_the_service_has_two_buckets_and_every_s3_right_names_one_of_them(dev):
+    buckets = set(resources(dev["json"], "AWS::S3::Bucket"))
+    assert buckets == {bucket_of(dev["json"], "ExportsBucket")[0], bucket_of(dev["json"], "AttachmentsBucket")[0]}
+    for name, statements in s3_statements_by_function(dev["json"]).items():
+        for statement in statements:
+            named = json.dumps(statement["Resource"])
+            assert statement["Resource"] != "*" and sum(b in named for b in buckets) == 1, name
+
+
 def test_the_exports_bucket_is_private_encrypted_tls_only_and_expires_its_files(dev, prod):
     from chalicelib.domain.ledger import EXPORT_RETENTION
 
-    (bucket_id, bucket), = resources(dev["json"], "AWS::S3::Bucket").items()
+    bucket_id, bucket = bucket_of(dev["json"], "ExportsBucket")
     props = bucket["Properties"]
     assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
         {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
@@ -360,35 +381,91 @@ def test_the_exports_bucket_is_private_encrypted_tls_only_and_expires_its_files(
     assert (rule["Status"], rule["ExpirationInDays"], rule["AbortIncompleteMultipartUpload"]) == (
         "Enabled", EXPORT_RETENTION.days, {"DaysAfterInitiation": EXPORT_RETENTION.days})
     assert "hewei-dev-exports-" in json.dumps(props["BucketName"])
-    (policy,) = resources(dev["json"], "AWS::S3::BucketPolicy").values()
-    assert policy["Properties"]["Bucket"] == {"Ref": bucket_id}
+    (policy,) = [p for p in resources(dev["json"], "AWS::S3::BucketPolicy").values()
+                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
     (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
     assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
     assert bucket["DeletionPolicy"] == "Delete"
-    (prod_bucket,) = resources(prod["json"], "AWS::S3::Bucket").values()
-    assert prod_bucket["DeletionPolicy"] == "Retain"
+    assert bucket_of(prod["json"], "ExportsBucket")[1]["DeletionPolicy"] == "Retain"
 
 
 def test_the_api_reads_export_files_the_worker_writes_them_and_no_other_function_reaches_them(dev):
     from chalicelib.domain.ledger import EXPORT_KEY_PREFIX
 
     tpl = dev["json"]
-    (bucket_id,) = resources(tpl, "AWS::S3::Bucket")
+    bucket_id, _ = bucket_of(tpl, "ExportsBucket")
     objects = {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, f"/{EXPORT_KEY_PREFIX}*"]]}
-    statements = role_statements(tpl)
     reach = {}
-    for name, fn in functions(tpl).items():
-        s3_statements = [s for s in statements[getatt_id(fn["Properties"]["Role"])]
-                         if any(a.startswith("s3:") for a in as_list(s["Action"]))]
-        for statement in s3_statements:
+    for name, statements in s3_statements_by_function(tpl).items():
+        on_exports = [s for s in statements if bucket_id in json.dumps(s["Resource"])]
+        for statement in on_exports:
             assert statement["Resource"] == objects, name  # the objects under the prefix, nothing else
-        reach[name] = sorted(a for s in s3_statements for a in as_list(s["Action"]))
-        variables = fn["Properties"]["Environment"]["Variables"]
+        reach[name] = sorted(a for s in on_exports for a in as_list(s["Action"]))
+        variables = functions(tpl)[name]["Properties"]["Environment"]["Variables"]
         assert ("HEWEI_EXPORTS_BUCKET" in variables) is bool(reach[name]), name
         if reach[name]:
             assert variables["HEWEI_EXPORTS_BUCKET"] == {"Ref": bucket_id}
     assert {name: actions for name, actions in reach.items() if actions} == {
         "api_handler": ["s3:GetObject"], "write_exports": ["s3:AbortMultipartUpload", "s3:PutObject"]}
+
+
+# --------------------------------------------------------------- attachments
+
+
+def test_the_attachments_bucket_is_private_encrypted_tls_only_empties_uploads_and_keeps_files(dev, prod):
+    from chalicelib.domain.attachments import UPLOAD_PREFIX
+
+    bucket_id, bucket = bucket_of(dev["json"], "AttachmentsBucket")
+    props = bucket["Properties"]
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"] == [
+        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+    assert props["PublicAccessBlockConfiguration"] == {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                                       "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    assert "hewei-dev-attachments-" in json.dumps(props["BucketName"])
+    rules = {rule["Id"]: rule for rule in props["LifecycleConfiguration"]["Rules"]}
+    assert {k: v for k, v in rules["expire-uploads"].items() if k != "Id"} == {
+        "Status": "Enabled", "Prefix": UPLOAD_PREFIX, "ExpirationInDays": 1}
+    assert {k: v for k, v in rules["abort-incomplete-multipart-uploads"].items() if k != "Id"} == {
+        "Status": "Enabled", "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}
+    assert len(rules) == 2  # nothing expires the stored files
+    (cors,) = props["CorsConfiguration"]["CorsRules"]
+    assert (cors["AllowedMethods"], cors["AllowedOrigins"]) == (["POST"], ["*"])
+    (policy,) = [p for p in resources(dev["json"], "AWS::S3::BucketPolicy").values()
+                 if p["Properties"]["Bucket"] == {"Ref": bucket_id}]
+    (statement,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert (statement["Effect"], statement["Condition"]) == ("Deny", {"Bool": {"aws:SecureTransport": "false"}})
+    assert bucket["DeletionPolicy"] == "Delete"
+    assert bucket_of(prod["json"], "AttachmentsBucket")[1]["DeletionPolicy"] == "Retain"
+
+
+def test_the_origins_browsers_upload_from_come_from_the_context():
+    from hewei_infra.config import StageConfig
+
+    assert StageConfig.from_context({"stage": "dev"}.get).upload_origins == ("*",)
+    chosen = StageConfig.from_context({"stage": "prod", "upload_origins": "https://a.example, https://b.example"}.get)
+    assert chosen.upload_origins == ("https://a.example", "https://b.example")
+
+
+def test_only_the_api_reaches_the_attachments_and_only_under_its_two_prefixes(dev):
+    from chalicelib.domain.attachments import STORED_PREFIX, UPLOAD_PREFIX
+
+    tpl = dev["json"]
+    bucket_id, _ = bucket_of(tpl, "AttachmentsBucket")
+    arn = {"Fn::GetAtt": [bucket_id, "Arn"]}
+    reach = {}
+    for name, statements in s3_statements_by_function(tpl).items():
+        on_attachments = {json.dumps(s["Resource"], sort_keys=True): sorted(as_list(s["Action"]))
+                          for s in statements if bucket_id in json.dumps(s["Resource"])}
+        reach[name] = on_attachments
+        variables = functions(tpl)[name]["Properties"]["Environment"]["Variables"]
+        assert ("HEWEI_ATTACHMENTS_BUCKET" in variables) is bool(on_attachments), name
+        if on_attachments:
+            assert variables["HEWEI_ATTACHMENTS_BUCKET"] == {"Ref": bucket_id}
+    objects = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
+    assert {name: rights for name, rights in reach.items() if rights} == {"api_handler": {
+        json.dumps({"Fn::Join": ["", [arn, f"/{UPLOAD_PREFIX}*"]]}, sort_keys=True): objects,
+        json.dumps({"Fn::Join": ["", [arn, f"/{STORED_PREFIX}*"]]}, sort_keys=True): objects,
+        json.dumps(arn, sort_keys=True): ["s3:ListBucket"]}}
 
 
 # ------------------------------------------------------------------- secrets

@@ -9,6 +9,8 @@ import inspect
 import pytest
 
 from chalicelib.adapters.agreement_docx import DocxAgreementRenderer
+from chalicelib.adapters.attachment_files import S3AttachmentFiles
+from chalicelib.adapters.attachment_store import AttachmentStore
 from chalicelib.adapters.callback_log import CallbackLog
 from chalicelib.adapters.case_store import CaseStore
 from chalicelib.adapters.directory_store import DirectoryStore
@@ -25,8 +27,8 @@ from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.errors import MediatorUnavailable, StaleCase
 from chalicelib.services import ports
 from tests.fakes import (
-    FakeAgreementRenderer, FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
-    FakeWebhookClient)
+    FakeAgreementRenderer, FakeAttachmentFiles, FakeAttachmentStore, FakeCaseStore, FakeClock, FakeDirectory,
+    FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, refused
 
 PORTS = [
@@ -35,6 +37,7 @@ PORTS = [
     (FakeWebhookClient, ports.WebhookClient), (FakeReplayGuard, ports.ReplayGuard),
     (FakeStatsStore, StatsStore),  # no port: the adapter is the contract
     (FakeAgreementRenderer, ports.AgreementRenderer),
+    (FakeAttachmentStore, ports.AttachmentStore), (FakeAttachmentFiles, ports.AttachmentFiles),
 ]
 
 
@@ -60,6 +63,7 @@ ADAPTERS = [
     (UrllibWebhookClient, ports.WebhookClient), (ReplayGuard, ports.ReplayGuard), (HS256Tokens, ports.TokenMinter),
     (JwksVerifier, ports.TokenVerifier), (XlsxReader, ports.SpreadsheetReader),
     (DocxAgreementRenderer, ports.AgreementRenderer),
+    (AttachmentStore, ports.AttachmentStore), (S3AttachmentFiles, ports.AttachmentFiles),
 ]
 
 
