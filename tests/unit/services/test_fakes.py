@@ -19,6 +19,7 @@ from chalicelib.adapters.tokens import HS256Tokens, JwksVerifier
 from chalicelib.adapters.webhooks import UrllibWebhookClient, WebhookError
 from chalicelib.adapters.xlsx_reader import XlsxReader
 from chalicelib.adapters.stats_store import StatsStore
+from chalicelib.adapters.try_counter import TryCounter
 from chalicelib.domain.case import Event
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.errors import MediatorUnavailable, StaleCase
@@ -26,6 +27,7 @@ from chalicelib.services import ports
 from tests.fakes import (
     FakeCaseStore, FakeClock, FakeDirectory, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore,
     FakeWebhookClient)
+from tests.fakes import FakeTryCounter
 from tests.unit.services.builders import MONDAY, refused
 
 PORTS = [
@@ -33,6 +35,7 @@ PORTS = [
     (FakeDirectory, ports.Directory), (FakePublisher, ports.Publisher), (FakeSmsSender, ports.SmsSender),
     (FakeWebhookClient, ports.WebhookClient), (FakeReplayGuard, ports.ReplayGuard),
     (FakeStatsStore, StatsStore),  # no port: the adapter is the contract
+    (FakeTryCounter, ports.TryCounter),
 ]
 
 
@@ -57,6 +60,7 @@ ADAPTERS = [
     (DirectoryStore, ports.Directory), (QueuePublisher, ports.Publisher), (SnsSmsSender, ports.SmsSender),
     (UrllibWebhookClient, ports.WebhookClient), (ReplayGuard, ports.ReplayGuard), (HS256Tokens, ports.TokenMinter),
     (JwksVerifier, ports.TokenVerifier), (XlsxReader, ports.SpreadsheetReader),
+    (TryCounter, ports.TryCounter),
 ]
 
 
