@@ -7,6 +7,7 @@ from chalice import Chalice, Cron, Rate
 
 from chalicelib import wiring
 from chalicelib.api import analysis, calendar, case_actions, ledger, ledger_import, ops, patrol_reports, stats  # noqa: F401 - register their routes
+from chalicelib.api import public  # noqa: F401 - registers its routes
 from chalicelib.api.http import BINARY_TYPES
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name

@@ -26,6 +26,7 @@ from .adapters.replay_guard import ReplayGuard
 from .adapters.sms import SnsSmsSender
 from .adapters.stats_store import StatsStore
 from .adapters.tokens import HS256Tokens, JwksVerifier
+from .adapters.try_counter import TryCounter
 from .adapters.webhooks import UrllibWebhookClient
 from .adapters.xlsx_reader import XlsxReader
 from .config import settings
@@ -41,6 +42,7 @@ from .services.ledger import LedgerExports
 from .services.merging import CaseMerger
 from .services.notifications import Notifier
 from .services.patrol_reports import PatrolReports, ReportSweep
+from .services.public_cases import PublicCases
 from .services.ports import Clock, ReportFacts, SpreadsheetReader, TokenVerifier
 from .services.queries import CaseQueries
 from .services.recount import StatsRecount
@@ -235,6 +237,15 @@ class Container:
         return LedgerExports(self.case_store, self.stats_store, self.stats_store.names, self.export_jobs,
                              self.export_files, self.publisher, write_ledger, self.clock,
                              max_attempts=DLQ_MAX_RECEIVE_COUNT, give_up_after=tries)
+
+
+    @cached_property
+    def try_counter(self) -> TryCounter:
+        return TryCounter()
+
+    @cached_property
+    def public_cases(self) -> PublicCases:
+        return PublicCases(self.case_store, self.try_counter, self.directory_store, self.notifier, self.clock)
 
 
 container = Container()

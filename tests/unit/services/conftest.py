@@ -8,7 +8,7 @@ from chalicelib.domain.enums import CaseStatus
 from chalicelib.wiring import Container
 from tests.fakes import (
     FakeCalendarStore, FakeCaseStore, FakeClock, FakeDirectory, FakeExportFiles, FakeExportJobs, FakeMetrics,
-    FakePatrolStore, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    FakePatrolStore, FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeTryCounter, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
 
 
@@ -40,7 +40,7 @@ def fake_container(clock, **parts) -> Container:
     defaults = dict(publisher=FakePublisher(), sms_sender=FakeSmsSender(), webhook=FakeWebhookClient(),
                     replay_guard=FakeReplayGuard(), calendar_store=FakeCalendarStore(), metrics=FakeMetrics(),
                     export_jobs=FakeExportJobs(), export_files=FakeExportFiles(), patrol_store=FakePatrolStore(),
-                    stats_store=FakeStatsStore(store, directory))
+                    stats_store=FakeStatsStore(store, directory), try_counter=FakeTryCounter())
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store, directory_store=directory,
                      **{**defaults, **parts})
 
