@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(PY) bench/patrol_reports.py
 	$(PY) bench/ledger_import.py
 	$(PY) bench/ledger.py
+	$(PY) bench/public_lookup.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through
