@@ -60,6 +60,25 @@ class SelfEvaluationInput(Command):
 
 # ---------------------------------------------------------------- the use case
 
+
+def could_be_a_code(code: str) -> bool:
+    """Whether `code` is worth a try: at most MAX_LOOKUP_LENGTH characters as sent and as
+    normalised, not blank, printable text. Anything else is no code at all, and no key is made
+    of it (no junk keys): it is refused uncounted, which tells nothing of any real code."""
+    if len(code) > MAX_LOOKUP_LENGTH:
+        return False
+    normalised = normalise(code)
+    return 0 < len(normalised) <= MAX_LOOKUP_LENGTH and normalised.isprintable() and _encodable(normalised)
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")  # a lone surrogate is not: DynamoDB would refuse the key
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 NOT_FOUND = "no case has this code with a party's phone ending in these digits"
 """The one answer to a wrong code and to wrong digits alike."""
 
@@ -110,9 +129,9 @@ class PublicCases:
     def _open(self, code: str, phone_last4: str) -> tuple[Case, dt.datetime]:
         """The case `code` names if `phone_last4` ends a party's phone, else NotFound (the same
         for a wrong code and wrong digits); TooManyRequests once the code's tries of the day are
-        used up. A string too long to be a code is NotFound at once, with nothing counted."""
+        used up. What is no code at all (`could_be_a_code`) is NotFound at once, nothing counted."""
         now = self._clock()
-        if len(code) > MAX_LOOKUP_LENGTH or not normalise(code):
+        if not could_be_a_code(code):
             raise NotFound(NOT_FOUND)
         code, day = normalise(code), lookup_day(now)
         if self._tries.wrong_tries(code, day) >= MAX_WRONG_TRIES:

@@ -88,12 +88,26 @@ def test_a_wrong_code_and_wrong_digits_get_the_same_404_after_the_same_work(cent
     assert tries.counts == {(code.strip().upper(), MONDAY.date()): 1}
 
 
-def test_a_string_too_long_to_be_a_code_is_404_with_nothing_counted(centre, public, tries, store):
+@pytest.mark.parametrize("junk", [
+    lambda code: code + "-XXXXXX",  # 17 characters
+    lambda code: "㍿" * 5,  # 5 as sent, 20 once normalised (NFKC)
+    lambda code: "",
+    lambda code: "   ",
+    lambda code: code[:4] + "\n" + code[4:],
+    lambda code: code[:4] + "\ud800",  # a lone surrogate: no key DynamoDB would take
+], ids=["too long", "too long normalised", "empty", "blank", "a control character", "a lone surrogate"])
+def test_what_is_no_code_at_all_is_404_with_nothing_read_or_counted(centre, public, tries, store, junk):
     case = centre.case_at(CaseStatus.RESOLVED)
     with pytest.raises(NotFound) as caught:
-        public.progress(case.public_code + "-XXXXXX", DIGITS)
+        public.progress(junk(case.public_code), DIGITS)
     assert caught.value.detail == NOT_FOUND
     assert tries.calls == [] and tries.counts == {} and store.code_reads == 0
+
+
+def test_a_code_typed_in_full_width_forms_opens_the_case(centre, public):
+    case = centre.case_at(CaseStatus.RESOLVED)
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in case.public_code)  # ７ＫＱ４Ｍ２ＸＰ－Ｒ
+    assert public.progress(full_width, DIGITS).status is CaseStatus.RESOLVED
 
 
 def test_the_sixth_wrong_try_of_a_day_is_429_and_so_is_every_try_until_the_day_ends(centre, public, tries, clock):
