@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) bench/ledger.py
 	$(PY) bench/agreement_document.py
 	$(PY) bench/attachments.py
+	$(PY) bench/public_lookup.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

@@ -9,6 +9,7 @@ from chalicelib import wiring
 from chalicelib.api import analysis, calendar, case_actions, ledger, ledger_import, ops, patrol_reports, stats  # noqa: F401 - register their routes
 from chalicelib.api import documents  # noqa: F401 - registers its route
 from chalicelib.api import attachments  # noqa: F401 - §14 attachments and dossier
+from chalicelib.api import public  # noqa: F401 - registers its routes
 from chalicelib.api.http import BINARY_TYPES
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name

@@ -29,6 +29,7 @@ from .adapters.replay_guard import ReplayGuard
 from .adapters.sms import SnsSmsSender
 from .adapters.stats_store import StatsStore
 from .adapters.tokens import HS256Tokens, JwksVerifier
+from .adapters.try_counter import TryCounter
 from .adapters.webhooks import UrllibWebhookClient
 from .adapters.xlsx_reader import XlsxReader
 from .config import settings
@@ -46,6 +47,7 @@ from .services.ledger import LedgerExports
 from .services.merging import CaseMerger
 from .services.notifications import Notifier
 from .services.patrol_reports import PatrolReports, ReportSweep
+from .services.public_cases import PublicCases
 from .services.ports import AgreementRenderer, Clock, ReportFacts, SpreadsheetReader, TokenVerifier
 from .services.queries import CaseQueries
 from .services.recount import StatsRecount
@@ -261,6 +263,15 @@ class Container:
     def attachments(self) -> AttachmentService:
         return AttachmentService(self.queries, self.case_store, self.attachment_store, self.attachment_files,
                                  self.clock)
+
+
+    @cached_property
+    def try_counter(self) -> TryCounter:
+        return TryCounter()
+
+    @cached_property
+    def public_cases(self) -> PublicCases:
+        return PublicCases(self.case_store, self.try_counter, self.directory_store, self.notifier, self.clock)
 
 
 container = Container()

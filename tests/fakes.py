@@ -46,7 +46,7 @@ from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_dist
 from chalicelib.domain.supervision import next_check_at
 from chalicelib.domain.visits import next_visit_check_on
 
-CASE_JSON_FIELDS = ("agreement", "referral", "return_visits", "stats_recorded")
+CASE_JSON_FIELDS = ("agreement", "referral", "return_visits", "stats_recorded", "self_evaluation")
 """Case fields the real store keeps as JSON attributes."""
 
 
@@ -194,6 +194,8 @@ class FakeCaseStore:
         self._interleaving = False
         self.reads = 0
         """Cases handed out by `received_between` (the ledger's reads)."""
+        self.code_reads = 0
+        """Look-ups by case code (`case_by_code`)."""
 
     # ------------------------------------------------------------ test controls
 
@@ -349,6 +351,12 @@ class FakeCaseStore:
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
         return self._claims.get((owner, external_ref))
+
+    def case_by_code(self, public_code: str) -> Case | None:
+        """The code's claim, then its case; `code_reads` counts the look-ups (each is the same work)."""
+        self.code_reads += 1
+        case_id = self.codes.get(public_code)
+        return self.get(case_id) if case_id else None
 
     def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
         return {ref: self._claims[owner, ref] for ref in set(external_refs) if (owner, ref) in self._claims}
@@ -881,3 +889,30 @@ class FakeAttachmentFiles:
         if key not in self.objects:
             raise KeyError(key)
         return f"{self.URL}{key}?{urlencode({'filename': filename, 'type': content_type, 'expires_in': seconds})}"
+
+
+class FakeTryCounter:
+    """Tries at case codes per day, in memory, as `ports.TryCounter`: (code, day) → count, with the
+    expiry each was last given; `calls` lists every call in order, to compare the work of two paths."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, dt.date], int] = {}
+        self.expiry: dict[tuple[str, dt.date], dt.datetime] = {}
+        self.calls: list[str] = []
+
+    def wrong_tries(self, code: str, day: dt.date) -> int:
+        self.calls.append("wrong_tries")
+        return self.counts.get((code, day), 0)
+
+    def count_wrong_try(self, code: str, day: dt.date, expires_at: dt.datetime) -> int:
+        if expires_at.tzinfo is None:  # DynamoDB's TTL is an instant
+            raise ValueError("expires_at must be timezone-aware")
+        self.calls.append("count_wrong_try")
+        self.counts[code, day] = self.counts.get((code, day), 0) + 1
+        self.expiry[code, day] = expires_at
+        return self.counts[code, day]
+
+    def take_back_try(self, code: str, day: dt.date) -> None:
+        self.calls.append("take_back_try")
+        if (code, day) in self.counts:  # the real update is conditional on the item being there
+            self.counts[code, day] -= 1

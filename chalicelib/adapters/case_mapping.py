@@ -46,6 +46,14 @@ def code_key(public_code: str) -> str:
     return f"{CODE_PREFIX}{public_code}"
 
 
+TRY_PREFIX = "TRY#"
+
+
+def try_key(code: str) -> str:
+    """The key of the tries at a case code (sort key: the Asia/Shanghai day they were made on)."""
+    return f"{TRY_PREFIX}{code}"
+
+
 def event_sort_key(event: Event, index: int) -> str:
     """Time, position in its write, and a random tail: two writers never overwrite each other."""
     return f"{EVENT_PREFIX}{to_storage(event.at)}#{index:03d}#{secrets.token_hex(4)}"
@@ -118,6 +126,7 @@ def case_to_model(case: Case) -> CaseModel:
         closed_at=_stored(case.closed_at),
         concluded_at=_stored(case.concluded_at),
         stats_recorded=case.stats_recorded or None,
+        self_evaluation=case.self_evaluation,
         request_hash=case.request_hash,
         created_by=case.created_by,
     )
@@ -251,6 +260,7 @@ def _case_from_model(model: CaseModel) -> Case:
         closed_at=from_storage(model.closed_at),
         concluded_at=from_storage(model.concluded_at),
         stats_recorded=dict(model.stats_recorded or {}),
+        self_evaluation=model.self_evaluation,
         created_by=model.created_by,
         version=int(model.version or 0),
     )

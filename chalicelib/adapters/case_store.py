@@ -52,6 +52,11 @@ CODE_ATTEMPTS = 5
 rare (one in about 10⁶ at a million cases)."""
 
 
+NO_CASE_ID = "-"
+"""An id no case has (case ids are `HW` + date + random characters): what a lookup of an unknown
+case code reads instead of a case."""
+
+
 class CodeTaken(Exception):
     """The case code a new case carried is another case's: draw again."""
 
@@ -311,6 +316,17 @@ class CaseStore:
             return case_from_model(CaseModel.get(case_id, consistent_read=True))
         except CaseModel.DoesNotExist:
             return None
+
+    def case_by_code(self, public_code: str) -> Case | None:
+        """The case a case code (一案一码) names, or None: two consistent GetItems either way,
+        the code's claim, then the case it names or, for a code no case has, an id no case has
+        (`NO_CASE_ID`), so that a wrong code costs what a right one does."""
+        try:
+            case_id = KeyModel.get(code_key(public_code), CLAIM_SORT_KEY, consistent_read=True).case_id
+        except KeyModel.DoesNotExist:
+            case_id = None
+        case = self.get(case_id or NO_CASE_ID)
+        return case if case_id else None
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
         try:

@@ -272,6 +272,8 @@ class CaseModel(Model):
     visit_shard = UnicodeAttribute(null=True)
     next_visit_check_on = UnicodeAttribute(null=True)
     stats_recorded = JSONAttribute(null=True)
+    self_evaluation = JSONAttribute(null=True)
+    """当事人评价: {"at", "satisfaction", "comment"}, once the party has given it."""
     request_hash = UnicodeAttribute()
     created_by = UnicodeAttribute()
     version = VersionAttribute()
@@ -326,6 +328,8 @@ class KeyModel(Model):
     - `PARTY#<pseudonym>`: one row per case a phone or ID number appears in (sort key
       `<received_at>#<case_id>`), for the repeated-party risk rule. The pseudonym is a keyed
       hash, so the table holds no phone or ID number.
+    - `TRY#<code>` / `<day>`: the tries at a case code on an Asia/Shanghai day (`tries`, added to
+      atomically), the brute-force guard of the party's lookup, expiring a day after that day.
     """
 
     Meta = _meta("keys")
@@ -334,6 +338,7 @@ class KeyModel(Model):
     case_id = UnicodeAttribute(null=True)
     request_hash = UnicodeAttribute(null=True)
     expires_at = TTLAttribute(null=True)
+    tries = NumberAttribute(null=True)
 
 
 # ------------------------------------------------------------ patrol reports

@@ -267,6 +267,7 @@ class Api:
                 response = self._handle(spec, handler, request, headers, params, request_id)
             except ServiceError as exc:
                 response = problem(exc.status, exc.title, exc.detail, exc.errors, **exc.extra)
+                response.headers.update(exc.headers)  # a 429's Retry-After
             except RuleBroken as exc:  # a case rule the use case did not translate
                 response = problem(Conflict.status, Conflict.title, str(exc))
             except Exception:  # noqa: BLE001 - the one place that turns bugs into a clean 500

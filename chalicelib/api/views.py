@@ -18,6 +18,7 @@ from ..domain.judicial import CLOSING_NOTIFIED
 from ..domain.judicial import FIELD as JUDICIAL_FIELD
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.masking import mask_party, mask_phone, redact_text
+from ..domain.public_lookup import CaseProgress
 
 
 def _amount(value: float | None) -> int | float | None:
@@ -82,6 +83,7 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "agreement": agreement_view(case, text),
         "referral": case.referral,
         "return_visits": case.return_visits,
+        "self_evaluation": self_evaluation_view(case.self_evaluation, text),
         "version": case.version,
     }
 
@@ -128,6 +130,14 @@ def suspension_view(suspension: Suspension, text=_redacted) -> dict[str, Any]:
     return {"reason_code": suspension.reason_code.value, "reason": text(suspension.reason),
             "suspended_at": rfc3339(suspension.suspended_at), "resume_on": suspension.resume_on.isoformat(),
             "resumed_at": rfc3339(suspension.resumed_at), "working_days": suspension.working_days}
+
+
+def self_evaluation_view(evaluation: dict[str, Any] | None, text=_redacted) -> dict[str, Any] | None:
+    """当事人评价 as recorded; its comment is free text (masked for partners)."""
+    if evaluation is None:
+        return None
+    return {"at": evaluation["at"], "satisfaction": evaluation["satisfaction"],
+            "comment": text(evaluation.get("comment"))}
 
 
 def event_view(event: Event) -> dict[str, Any]:
@@ -217,3 +227,17 @@ def mediator_view(mediator: Mediator) -> dict[str, Any]:
 def partner_view(partner: Partner) -> dict[str, Any]:
     """Never the secret: the route that registers a partner adds it to that one reply."""
     return _directory_view(partner, "partner_id", "name", "callback_url", "key_id", "enabled", "created_at")
+
+
+def public_case_view(progress: CaseProgress) -> dict[str, Any]:
+    """一案一码查询 (§14): a case's progress as its party sees it, and nothing else of it."""
+    return {
+        "status": progress.status.value,
+        "status_label": progress.status.label,
+        "stages": [{"stage": stage.stage, "at": rfc3339(stage.at), "hours": stage.hours} for stage in progress.stages],
+        "org_name": progress.org_name,
+        "resolve_due_on": progress.resolve_due_on.isoformat() if progress.resolve_due_on else None,
+        "extended": progress.extended,
+        "suspended": progress.suspended,
+        "next_visit_due_on": progress.next_visit_due_on.isoformat() if progress.next_visit_due_on else None,
+    }

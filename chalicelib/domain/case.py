@@ -31,8 +31,8 @@ from .notices import RED_ALERT_LEVELS, Notice, NoticeKind
 from .risk import RiskFacts, grade, most_severe
 from .routing import RouteDecision, Unroutable, escalation_tier, initial_tier, is_below
 from .supervision import SELF_HEAL_DELAY, Deadline, current_deadline, next_routing_attempt
-from .visits import NOTIFIED_FIELD, PERFORMANCE_HORIZON_DAYS, follow_up_visit, needs_rectification, notices_due, \
-    plan_visits
+from .visits import NOTIFIED_FIELD, PERFORMANCE_HORIZON_DAYS, VISITABLE_STATUSES, follow_up_visit, \
+    needs_rectification, notices_due, plan_visits
 
 
 ASSIGNED_STATUSES = frozenset({CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
@@ -47,10 +47,15 @@ CODE_SMS_CHANNELS = frozenset({Channel.WALK_IN, Channel.GRID_PATROL, Channel.ONL
 """Doors through which the party files in person or by their own hand: the applicant gets the
 case code by SMS (the other doors are partner systems, which give the party their own number)."""
 
+EVALUABLE_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.UNRESOLVED, CaseStatus.CLOSED})
+"""Statuses in which the party may evaluate the mediation (当事人评价): once it has concluded."""
+
 SYSTEM = "system"
 """The timeline's actor for what the service does by itself (routing)."""
 SWEEP = "system:sweep"
 VISIT_SWEEP = "system:visit-sweep"
+PARTY = "party"
+"""The timeline's actor for what a party does with the case code (never their phone or name)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("absorb", OPEN_STATUSES, None, "merged_in"),  # the merge's target
         Transition("judicial_confirmation", AGREED_STATUSES, None, "judicial_confirmation"),
         Transition("judicial_sweep", AGREED_STATUSES, None, "judicial_confirmation"),
+        Transition("evaluate", EVALUABLE_STATUSES, None, "self_evaluation"),
     )
 }
 """The state machine (§3, §5): every change a case can go through."""
@@ -344,6 +350,9 @@ class Case:
     closed_at: dt.datetime | None = None
     concluded_at: dt.datetime | None = None
     """When the case was resolved or found unresolved (结单): the on-time figure's clock."""
+    self_evaluation: dict[str, Any] | None = None
+    """当事人评价: the party's own scores of the mediation, given once with the case code:
+    `{"at", "satisfaction": {"attitude", "process", "effect"}, "comment"}`."""
     stats_recorded: dict[str, Any] = field(default_factory=dict)
     """What the statistics aggregates already count for this case (`domain.stats.stats_record`);
     the store adds the difference to what it contributes now at every write."""
@@ -527,14 +536,38 @@ class Case:
         notices, follow_up_detail = [], {}
         self.rectification_required = needs_rectification(visit)
         if self.rectification_required:
-            follow_up = follow_up_visit(self.return_visits, business_day(now))
-            if follow_up is not None:  # the later visit that can clear the rectification
-                self.return_visits.append(follow_up)
-                follow_up_detail["follow_up_visit"] = {"seq": follow_up["seq"], "due_on": follow_up["due_on"]}
-            notices.append(Notice(NoticeKind.RECTIFICATION, self.org_id))
+            notices, follow_up_detail = self._call_for_rectification(now)
         return change.done(now, actor, {
             "seq": visit["seq"], "agreement_performed": agreement_performed, "satisfaction": satisfaction,
             "rectification_required": self.rectification_required, **follow_up_detail}, notices=notices)
+
+    def _call_for_rectification(self, now: dt.datetime) -> tuple[list[Notice], dict[str, Any]]:
+        """整改: flag the case and tell the org's head; a case with visits to make and none open
+        gets the follow-up visit that can clear it. The notices and the timeline detail."""
+        self.rectification_required = True
+        detail: dict[str, Any] = {}
+        if self.status in VISITABLE_STATUSES:
+            follow_up = follow_up_visit(self.return_visits, business_day(now))
+            if follow_up is not None:  # the later visit that can clear the rectification
+                self.return_visits.append(follow_up)
+                detail["follow_up_visit"] = {"seq": follow_up["seq"], "due_on": follow_up["due_on"]}
+        return [Notice(NoticeKind.RECTIFICATION, self.org_id)], detail
+
+    def record_self_evaluation(self, satisfaction: dict[str, str], comment: str | None,
+                               now: dt.datetime) -> Outcome:
+        """当事人评价: the party's own scores (attitude, process, effect), once, after the case
+        concluded. A `dissatisfied` score calls for rectification as a visit finding one does
+        (`record_visit`); a good one clears nothing (only a later visit does)."""
+        change = self._begin("evaluate")
+        if self.self_evaluation is not None:
+            raise RuleBroken("the party's evaluation of this case is already recorded")
+        self.self_evaluation = {"at": rfc3339(now), "satisfaction": dict(satisfaction), "comment": comment}
+        notices, detail = [], {}
+        if needs_rectification(self.self_evaluation):
+            notices, detail = self._call_for_rectification(now)
+        return change.done(now, PARTY, {
+            "satisfaction": dict(satisfaction), "with_comment": comment is not None,
+            "rectification_required": self.rectification_required, **detail}, notices=notices)
 
     def close(self, now: dt.datetime, actor: str) -> Outcome:
         """结案: a resolved case only once every visit is done and no rectification is pending."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import unicodedata
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 BODY_LENGTH = 8
@@ -38,8 +39,9 @@ def new_public_code() -> str:
 
 
 def normalise(code: str) -> str:
-    """As a party may type it: upper case, no spaces around."""
-    return code.strip().upper()
+    """As a party may type it: upper case, no spaces around, full-width forms (as a Chinese input
+    method may give them: `７ＫＱ４Ｍ２ＸＰ－Ｒ`) as their ASCII ones (NFKC)."""
+    return unicodedata.normalize("NFKC", code).strip().upper()
 
 
 def is_valid(code: str) -> bool:

@@ -35,7 +35,8 @@ Definitions (cases count by the Asia/Shanghai day of `received_at` in [from, to]
 - extension_rate = concluded cases that had an approved extension (延期) / concluded;
 - avg_hours_to_resolve = mean hours from received_at to the resolve action, over resolved;
 - resolved_below_district_share = resolved at village or town tier / resolved;
-- satisfaction_rate = visits done with no `dissatisfied` score / visits done;
+- satisfaction_rate = visits done with no `dissatisfied` score / visits done, a party's own
+  evaluation with the case code (当事人评价, `Case.self_evaluation`) counting as one more visit;
 - overdue_open = open cases (received, dispatched, accepted) currently flagged overdue;
 - merged = cases merged into another (并案): out of `total` and every rate, in `by_status`
   (which so adds up to total + merged).
@@ -143,6 +144,8 @@ def contributions(case) -> dict[str, int]:
         if case.tier in BELOW_DISTRICT:
             counts["resolved_below_district"] = 1
     done = [v for v in case.return_visits if v.get("done_at")]
+    if case.self_evaluation:  # the party's own evaluation (当事人评价) counts as a visit does
+        done.append(case.self_evaluation)
     if done:
         counts["visits"] = len(done)
         counts["visits_ok"] = sum(visit_ok(v) for v in done)

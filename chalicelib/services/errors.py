@@ -13,6 +13,11 @@ class ServiceError(Exception):
         self.errors = errors or []
         self.extra = extra
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers the answer carries besides the problem body."""
+        return {}
+
 
 class Unauthenticated(ServiceError):
     status = 401
@@ -51,3 +56,18 @@ class ContentTooLarge(ServiceError):
 class UnsupportedMediaType(ServiceError):
     status = 415
     title = "Unsupported media type"
+
+
+class TooManyRequests(ServiceError):
+    """Too many tries (a brute-force guard): try again after `retry_after` seconds."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int):
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

@@ -77,6 +77,11 @@ class CaseStore(Protocol):
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None: ...
 
+    def case_by_code(self, public_code: str) -> Case | None:
+        """The case a case code (一案一码) names, or None; a code no case has costs the store the
+        same reads as one a case has (no timing oracle for the party's lookup)."""
+        ...
+
     def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
         """external_ref → (case id, request digest) of the idempotency claims among these that
         exist (one batched read)."""
@@ -431,4 +436,24 @@ class AttachmentFiles(Protocol):
 
     def download_url(self, key: str, filename: str, content_type: str, seconds: int) -> str:
         """A link that downloads the file at `key` as `filename` for `seconds`."""
+        ...
+
+
+class TryCounter(Protocol):
+    """Tries at each case code (一案一码) per Asia/Shanghai day, counted where every instance of
+    the service sees the same number: the brute-force guard of the party's lookup. A try is
+    counted as wrong before it is checked and taken back when it proves right, so that
+    concurrent tries cannot check more than the day's allowance."""
+
+    def wrong_tries(self, code: str, day: dt.date) -> int:
+        """The tries counted on `code` for `day` (0 if none), as stored now (a consistent read)."""
+        ...
+
+    def count_wrong_try(self, code: str, day: dt.date, expires_at: dt.datetime) -> int:
+        """Count one more try on `code` for `day`, atomically, kept until `expires_at`: the count
+        after it."""
+        ...
+
+    def take_back_try(self, code: str, day: dt.date) -> None:
+        """Uncount one try `count_wrong_try` counted on `code` for `day` (it proved right)."""
         ...

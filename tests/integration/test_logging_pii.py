@@ -18,7 +18,7 @@ import pytest
 from chalicelib import wiring
 from chalicelib.observability import RedactingFormatter, logger
 from tests.integration.module_env import demo_env
-from tests.support import new_case_body, service_now, valid_id_number
+from tests.support import drain, new_case_body, service_now, valid_id_number
 
 NAME = "欧阳娜娜"
 OTHER_NAME = "司马相如"
@@ -186,3 +186,31 @@ def test_redacting_formatter_masks_extra_fields_too():
 def test_redacting_formatter_leaves_other_numbers_alone():
     parsed = json.loads(_format("case HW20261122ABCDEFGH region 320509102001 took 1763780000123 ms"))
     assert parsed["message"] == "case HW20261122ABCDEFGH region 320509102001 took 1763780000123 ms"
+
+
+def test_the_party_lookup_and_evaluation_log_neither_the_phone_digits_nor_the_party(env, logs):
+    """The case code routes carry the last four digits of a party's phone in their query string
+    or body: the request log names the route, method and status only."""
+    created = env.admin.call("POST", "/v1/cases", body("PII-7", channel="walk_in"))
+    assert created.status == 201, created
+    case_id, code = created.json["case_id"], created.json["public_code"]
+    drain("routing", "route_cases")
+    for action, payload in (("accept", {}), ("fail", {"referral": "litigation", "reason": "一方拒绝调解"})):
+        assert env.admin.call("POST", f"/v1/cases/{case_id}/{action}", payload).status == 200
+    digits = PHONE[-4:]
+    assert env.http.call("GET", f"/v1/public/cases/{code}", query={"phone_last4": digits}).status == 200
+    assert env.http.call("GET", f"/v1/public/cases/{code}", query={"phone_last4": "9876"}).status == 404
+    assert env.http.call("GET", f"/v1/public/cases/{code}", query={"phone_last4": "98765"}).status == 422
+    answer = env.http.call("POST", f"/v1/public/cases/{code}/feedback", {
+        "phone_last4": digits, "satisfaction": {"attitude": "satisfied", "process": "satisfied",
+                                                "effect": "dissatisfied"}, "comment": f"{NAME}请回电{PHONE}"})
+    assert answer.status == 200 and answer.json["rectification_required"] is True
+
+    lines = logs.lines()
+    assert [line["status"] for line in lines if line["message"] == "request" and line["route"] == "public_case"] == [
+        200, 404, 422]
+    assert any(line["message"] == "self evaluation" and line["case_id"] == case_id for line in lines)
+    everything = logs.everything()
+    assert "phone_last4" not in everything and code not in everything
+    assert f'"{digits}"' not in everything and f"'{digits}'" not in everything and "=" + digits not in everything
+    assert secrets_in(everything) == []

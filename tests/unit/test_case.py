@@ -53,6 +53,7 @@ EXPECTED = {
     "absorb": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "merged_in"),  # the merge's target
     "judicial_confirmation": ({S.RESOLVED, S.CLOSED}, None, "judicial_confirmation"),  # §14
     "judicial_sweep": ({S.RESOLVED, S.CLOSED}, None, "judicial_confirmation"),
+    "evaluate": ({S.RESOLVED, S.UNRESOLVED, S.CLOSED}, None, "self_evaluation"),  # §14 当事人评价
 }
 
 VILLAGE_ORG = OrgCandidate("V-CN", "城南社区人民调解委员会", "320509102001", Tier.VILLAGE, MediationType.PEOPLE, (),
@@ -131,6 +132,7 @@ CALLS = {
     "absorb": lambda case, now: other_case().merge_into(case, "同一纠纷", now, ACTOR)[1],
     "judicial_confirmation": lambda case, now: case.judicial_confirmation(JudicialStep.INTEND, now, ACTOR),
     "judicial_sweep": lambda case, now: case.send_judicial_notices(now + dt.timedelta(days=40)),
+    "evaluate": lambda case, now: case.record_self_evaluation(GOOD_SCORES, None, now),
 }
 
 
@@ -798,6 +800,56 @@ def test_filing_texts_the_code_to_the_applicant_of_an_in_person_grid_or_online_c
     notices = case.filing_notices()
     assert [(n.kind, n.recipient) for n in notices] == ([(NoticeKind.CASE_CODE, Recipient.APPLICANT)] if sms else [])
     assert case.applicant_phone == next((p.phone for p in parties if p.phone), None)
+
+
+def test_the_party_evaluates_a_concluded_case_once_and_the_timeline_keeps_no_comment():
+    case = at_status(S.UNRESOLVED)
+    outcome = case.record_self_evaluation(GOOD_SCORES, "调解员很耐心 13812345678", LATER)
+    assert case.self_evaluation == {"at": rfc3339(LATER), "satisfaction": GOOD_SCORES,
+                                    "comment": "调解员很耐心 13812345678"}
+    assert [(e.type, e.actor, e.detail) for e in outcome.events] == [("self_evaluation", "party", {
+        "satisfaction": GOOD_SCORES, "with_comment": True, "rectification_required": False})]
+    assert outcome.notices == [] and not outcome.status_changed and case.rectification_required is False
+    before = dataclasses.replace(case)
+    with pytest.raises(RuleBroken, match="already recorded"):
+        case.record_self_evaluation(BAD_SCORES, None, LATER)
+    assert case == before
+
+
+def _all_visits_done(case: Case) -> Case:
+    for visit in case.return_visits:
+        visit.update(done_at=rfc3339(MONDAY), agreement_performed="yes", satisfaction=GOOD_SCORES)
+    return case
+
+
+@pytest.mark.parametrize(("make", "follow_up"), [
+    (lambda: _all_visits_done(resolved()), {"seq": 2, "due_on": "2026-12-08"}),  # 15 days after LATER's day
+    (resolved, None),  # its planned visit is still open: that visit can clear it
+    (lambda: at_status(S.UNRESOLVED), None),  # no visits to make
+    (lambda: at_status(S.CLOSED), None),
+], ids=["resolved, visits done", "resolved, a visit open", "unresolved", "closed"])
+def test_a_dissatisfied_evaluation_raises_rectification_as_a_visit_does(make, follow_up):
+    case = make()
+    visits_before = len(case.return_visits)
+    outcome = case.record_self_evaluation(BAD_SCORES, None, LATER)
+    assert case.rectification_required is True
+    assert [(n.kind, n.recipient, n.org_id) for n in outcome.notices] == [
+        (NoticeKind.RECTIFICATION, Recipient.ORG_HEAD, "V-CN")]
+    assert outcome.events[0].detail.get("follow_up_visit") == follow_up
+    assert outcome.events[0].detail["rectification_required"] is True
+    assert len(case.return_visits) == visits_before + (follow_up is not None)
+    if follow_up is not None:
+        assert case.return_visits[-1] == {"seq": 2, "due_on": "2026-12-08", "done_at": None,
+                                          "agreement_performed": None, "satisfaction": None, "follow_up": True}
+
+
+def test_a_good_evaluation_does_not_clear_a_rectification_a_visit_raised():
+    case = resolved()
+    case.record_visit("no", GOOD_SCORES, None, LATER, ACTOR)
+    outcome = case.record_self_evaluation(GOOD_SCORES, None, LATER)
+    assert case.rectification_required is True and outcome.notices == []
+    with pytest.raises(RuleBroken, match="every planned return visit must be done"):
+        case.close(LATER, ACTOR)
 
 
 # ------------------------------------------------- judicial confirmation (§14)

@@ -62,3 +62,5 @@ def test_malformed_codes_are_not_valid(text: str) -> None:
 def test_normalise_takes_what_a_party_types() -> None:
     code = new_public_code()
     assert normalise(f"  {code.lower()} ") == code
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in code.lower())  # as a Chinese input method types it
+    assert normalise(full_width) == code and is_valid(normalise(full_width))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from chalicelib.domain.case import Case, Party
 from chalicelib.domain.enums import CaseStatus, Category, CategorySource, Channel, RiskLevel, Tier
 from chalicelib.domain.stats import (
@@ -88,6 +90,37 @@ def test_visits_and_satisfaction():
               {"seq": 3, "done_at": None, "satisfaction": None}]
     counts = contributions(resolved(return_visits=visits))
     assert (counts["visits"], counts["visits_ok"]) == (2, 1)
+
+
+GOOD = {"attitude": "satisfied", "process": "satisfied", "effect": "satisfied"}
+BAD = {"attitude": "satisfied", "process": "satisfied", "effect": "dissatisfied"}
+
+
+@pytest.mark.parametrize(("visits", "evaluation", "expected"), [
+    ([], None, (0, 0)),
+    ([], GOOD, (1, 1)),  # an unresolved or closed case's only score: the party's own
+    ([], BAD, (1, 0)),
+    ([{"seq": 1, "done_at": "x", "satisfaction": GOOD}], BAD, (2, 1)),
+    ([{"seq": 1, "done_at": "x", "satisfaction": BAD}], GOOD, (2, 1)),
+    ([{"seq": 1, "done_at": None, "satisfaction": None}], GOOD, (1, 1)),  # an open visit counts for nothing
+])
+def test_the_partys_self_evaluation_counts_in_satisfaction_as_a_visit_does(visits, evaluation, expected):
+    evaluated = resolved(status=CaseStatus.CLOSED, return_visits=visits,
+                         self_evaluation={"at": "2026-12-01T10:00:00+08:00", "satisfaction": evaluation,
+                                          "comment": None} if evaluation else None)
+    counts = contributions(evaluated)
+    assert (counts.get("visits", 0), counts.get("visits_ok", 0)) == expected
+
+
+def test_an_evaluation_adds_to_the_rows_of_the_org_and_mediator_that_concluded_the_case():
+    closed = resolved(status=CaseStatus.CLOSED, return_visits=[{"seq": 1, "done_at": "x", "satisfaction": GOOD}])
+    closed.stats_recorded = stats_changes(closed)[0]
+    closed.self_evaluation = {"at": "2026-12-01T10:00:00+08:00", "satisfaction": BAD, "comment": "不满意"}
+    _, changes = stats_changes(closed)
+    assert changes["320509#2026-11-23"] == {"visits": 1}  # one more visit, not an ok one
+    assert changes["org#320509102#2026-11-23#V-CN"] == changes["mediator_month#320509#2026-11#M-CN-1"] == {
+        "visits": 1}
+    assert figures(add_up([stats_rows(closed)["320509#2026-11-23"]]))["satisfaction_rate"] == 0.5
 
 
 def test_overdue_counts_only_while_open():

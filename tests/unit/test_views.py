@@ -110,3 +110,38 @@ def test_the_case_view_shows_the_agreement_and_masks_numbers_in_its_text_for_par
     assert shown["detail"]["agreement"]["terms"] == ["赔偿138****5678", "修复"]
     assert timeline_view([resolved_event], Principal(Role.ADMIN, "admin"))[0]["detail"]["agreement"]["terms"] == [
         "赔偿13812345678", "修复"]
+
+
+def test_the_case_view_shows_the_partys_evaluation_its_comment_masked_for_partners():
+    from chalicelib.api.views import case_view
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.enums import Role
+    from tests.unit.test_case import GOOD_SCORES, LATER, resolved
+
+    case = resolved()
+    assert case_view(case, Principal(Role.ADMIN, "admin"))["self_evaluation"] is None
+    case.record_self_evaluation(GOOD_SCORES, "请回电13812345678", LATER)
+    staff = case_view(case, Principal(Role.ADMIN, "admin"))
+    partner = case_view(case, Principal(Role.PARTNER, "demo-12345", partner_id="demo-12345"))
+    assert staff["self_evaluation"] == {"at": "2026-11-23T12:00:00+08:00", "satisfaction": GOOD_SCORES,
+                                        "comment": "请回电13812345678"}
+    assert partner["self_evaluation"]["comment"] == "请回电138****5678"
+
+
+def test_the_public_view_of_a_case_has_the_contracts_keys_only():
+    from chalicelib.api.views import public_case_view
+    from chalicelib.domain.public_lookup import progress
+    from tests.unit.test_case import LATER, resolved
+
+    case = resolved()
+    view = public_case_view(progress(case, "城南社区人民调解委员会", LATER + dt.timedelta(minutes=30)))
+    assert view == {
+        "status": "resolved", "status_label": "调解成功",
+        "stages": [{"stage": "received", "at": "2026-11-22T10:00:00+08:00", "hours": 23.0},
+                   {"stage": "dispatched", "at": "2026-11-23T09:00:00+08:00", "hours": 1.0},
+                   {"stage": "accepted", "at": "2026-11-23T10:00:00+08:00", "hours": 1.0},
+                   {"stage": "concluded", "at": "2026-11-23T11:00:00+08:00", "hours": 1.5}],
+        "org_name": "城南社区人民调解委员会",
+        "resolve_due_on": case.resolve_due_at.astimezone(SHANGHAI).date().isoformat(),
+        "extended": False, "suspended": False, "next_visit_due_on": "2026-12-31"}
+    json.dumps(view)  # JSON as it is

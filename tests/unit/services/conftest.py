@@ -9,7 +9,7 @@ from chalicelib.wiring import Container
 from tests.fakes import (
     FakeAgreementRenderer, FakeAttachmentFiles, FakeAttachmentStore, FakeCalendarStore, FakeCaseStore, FakeClock,
     FakeDirectory, FakeExportFiles, FakeExportJobs, FakeMetrics, FakePatrolStore, FakePublisher, FakeReplayGuard,
-    FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    FakeSmsSender, FakeStatsStore, FakeTryCounter, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
 
 
@@ -41,7 +41,8 @@ def fake_container(clock, **parts) -> Container:
     defaults = dict(publisher=FakePublisher(), sms_sender=FakeSmsSender(), webhook=FakeWebhookClient(),
                     replay_guard=FakeReplayGuard(), calendar_store=FakeCalendarStore(), metrics=FakeMetrics(),
                     export_jobs=FakeExportJobs(), export_files=FakeExportFiles(), patrol_store=FakePatrolStore(),
-                    stats_store=FakeStatsStore(store, directory), agreement_renderer=FakeAgreementRenderer())
+                    stats_store=FakeStatsStore(store, directory), agreement_renderer=FakeAgreementRenderer(),
+                    try_counter=FakeTryCounter())
     defaults.update(attachment_store=FakeAttachmentStore(store), attachment_files=FakeAttachmentFiles())
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store, directory_store=directory,
                      **{**defaults, **parts})

@@ -22,13 +22,14 @@ from chalicelib.adapters.tokens import HS256Tokens, JwksVerifier
 from chalicelib.adapters.webhooks import UrllibWebhookClient, WebhookError
 from chalicelib.adapters.xlsx_reader import XlsxReader
 from chalicelib.adapters.stats_store import StatsStore
+from chalicelib.adapters.try_counter import TryCounter
 from chalicelib.domain.case import Event
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.errors import MediatorUnavailable, StaleCase
 from chalicelib.services import ports
 from tests.fakes import (
     FakeAgreementRenderer, FakeAttachmentFiles, FakeAttachmentStore, FakeCaseStore, FakeClock, FakeDirectory,
-    FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeWebhookClient)
+    FakePublisher, FakeReplayGuard, FakeSmsSender, FakeStatsStore, FakeTryCounter, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, refused
 
 PORTS = [
@@ -38,6 +39,7 @@ PORTS = [
     (FakeStatsStore, StatsStore),  # no port: the adapter is the contract
     (FakeAgreementRenderer, ports.AgreementRenderer),
     (FakeAttachmentStore, ports.AttachmentStore), (FakeAttachmentFiles, ports.AttachmentFiles),
+    (FakeTryCounter, ports.TryCounter),
 ]
 
 
@@ -64,6 +66,7 @@ ADAPTERS = [
     (JwksVerifier, ports.TokenVerifier), (XlsxReader, ports.SpreadsheetReader),
     (DocxAgreementRenderer, ports.AgreementRenderer),
     (AttachmentStore, ports.AttachmentStore), (S3AttachmentFiles, ports.AttachmentFiles),
+    (TryCounter, ports.TryCounter),
 ]
 
 
