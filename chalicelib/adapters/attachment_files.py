@@ -10,14 +10,13 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from ..config import attachments_bucket
 from ..domain.attachments import LEADING_BYTES, Observed
 from ..domain.errors import UploadChanged
 from .attachments import content_disposition
+from .s3 import S3Bucket
 
 CHUNK_BYTES = 1024 * 1024
 """The object is hashed as it streams in, this much at a time: never held whole."""
@@ -29,16 +28,9 @@ def _code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
-class S3AttachmentFiles:
+class S3AttachmentFiles(S3Bucket):
     def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or attachments_bucket()
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:  # built at first use: after moto starts, in tests
-            self._client = boto3.client("s3", config=Config(signature_version="s3v4"))
-        return self._client
+        super().__init__(bucket or attachments_bucket())
 
     def upload_form(self, key: str, content_type: str, size_bytes: int, seconds: int) -> dict[str, Any]:
         """A presigned POST whose policy pins the key, the Content-Type and the exact size (S3

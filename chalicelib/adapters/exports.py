@@ -6,13 +6,12 @@ import datetime as dt
 import tempfile
 from typing import BinaryIO, Callable, TypeVar
 
-import boto3
-from botocore.config import Config
 from pynamodb.exceptions import UpdateError
 
 from ..config import exports_bucket
 from ..domain.ledger import ExportJob, ExportStatus, LedgerFormat, LedgerScope
 from .attachments import content_disposition
+from .s3 import S3Bucket
 from .clock import from_storage, to_storage
 from .models import ExportJobModel, is_condition_failure
 
@@ -57,19 +56,12 @@ class ExportJobStore:
         return True
 
 
-class S3ExportFiles:
+class S3ExportFiles(S3Bucket):
     """Export files in the exports bucket. Uploads go through a temporary file (Lambda's /tmp) and
     `upload_fileobj`, which splits a large file into a multipart upload."""
 
     def __init__(self, bucket: str | None = None):
-        self.bucket = bucket or exports_bucket()
-        self._client = None
-
-    @property
-    def client(self):
-        if self._client is None:  # built at first use: after moto starts, in tests
-            self._client = boto3.client("s3", config=Config(signature_version="s3v4"))
-        return self._client
+        super().__init__(bucket or exports_bucket())
 
     def upload(self, key: str, write: Callable[[BinaryIO], T], media_type: str, filename: str) -> T:
         """Let `write` fill a temporary file, then put it at `key` (replacing what is there);

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import codecs
 import io
-import re
 import zipfile
 from functools import cache
 from typing import Any

@@ -46,8 +46,8 @@ def create_attachment(call: Call) -> Reply:
 @route("/v1/cases/{case_id}/attachments/{attachment_id}/complete", "POST", roles=ANY_ROLE,
        summary="Check the uploaded file against its declaration: stored, or rejected (and deleted)", responses={
            200: "Stored, or rejected with a reason; a settled attachment is answered as it is",
-           403: "A partner and a kind other than evidence or other", 404: "Not in view, or no such attachment",
-           409: "The upload was replaced while it was checked: call again"})
+           403: "A partner and a kind other than evidence or other, or a pending upload of someone else",
+           404: "Not in view, or no such attachment", 409: "The upload was replaced while it was checked: call again"})
 def complete_attachment(call: Call) -> Reply:
     attachment = wiring.current().attachments.complete(call.params["case_id"], call.params["attachment_id"],
                                                        call.principal)
@@ -72,7 +72,8 @@ def get_attachment(call: Call) -> Reply:
 
 
 @route("/v1/cases/{case_id}/dossier", summary="The dossier (卷宗): each of its six items present, missing or "
-                                               "not applicable", roles=STAFF, responses={404: "Not in view"})
+                                               "not applicable", roles=STAFF, responses={
+           200: "The six items and whether the dossier is complete", 404: "Not in view"})
 def case_dossier(call: Call) -> Reply:
     items = wiring.current().attachments.dossier(call.params["case_id"], call.principal)
     return Reply({"items": [{"item": item.value, "status": status.value} for item, status in items],

@@ -28,6 +28,10 @@ MAX_TERMS = 50
 MAX_TERM_CHARS = 1000
 MAX_PERFORMANCE_METHOD_CHARS = 500
 MAX_PERFORMANCE_PLACE_CHARS = 200
+MAX_AGREEMENT_CHARS = 12_000
+"""The agreement's free text in all (summary, facts, terms, way and place): the case item holds it
+with the rest of the case under DynamoDB's 400 KB an item, JSON-escaped at up to 6 bytes a Chinese
+character; a few pages of 协议书 are far less."""
 EFFECTIVE_ON_MAX_AGE_DAYS = 60
 """How many days before the day of `resolve` an agreement's `effective_on` may be."""
 

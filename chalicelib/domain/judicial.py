@@ -103,7 +103,14 @@ def take_step(state: dict[str, Any], step: JudicialStep, today: dt.date, *, cour
               result: JudicialStatus | None = None, decided_on: dt.date | None = None,
               reason: str | None = None) -> dict[str, Any]:
     """The state after `step` (a new dict). JudicialRefused when the status does not allow the
-    step; BadStepValue for a date it cannot take."""
+    step (checked first: a step out of order is 409 whatever its body); BadStepValue for a value
+    it lacks or cannot take."""
+    status = S(state["status"])
+    window_ends = dt.date.fromisoformat(state["window_ends_on"])
+    if step is JudicialStep.FILE and status is S.LAPSED:
+        raise BadStepValue("filed_on", f"the window for judicial confirmation ended on {window_ends.isoformat()}")
+    if status not in STEP_SOURCES[step]:
+        raise JudicialRefused(f"judicial confirmation is {status.value}: the {step.value} step does not apply")
     given = {"court": court, "filed_on": filed_on, "accepted_on": accepted_on, "result": result,
              "decided_on": decided_on, "reason": reason}
     for name in STEP_NEEDS[step]:
@@ -111,12 +118,6 @@ def take_step(state: dict[str, Any], step: JudicialStep, today: dt.date, *, cour
             raise BadStepValue(name, f"is required for the {step.value} step")
     if step is JudicialStep.DECIDE and result not in DECISIONS:
         raise BadStepValue("result", "must be confirmed or rejected")
-    status = S(state["status"])
-    window_ends = dt.date.fromisoformat(state["window_ends_on"])
-    if step is JudicialStep.FILE and status is S.LAPSED:
-        raise BadStepValue("filed_on", f"the window for judicial confirmation ended on {window_ends.isoformat()}")
-    if status not in STEP_SOURCES[step]:
-        raise JudicialRefused(f"judicial confirmation is {status.value}: the {step.value} step does not apply")
     new = dict(state)
     if step is JudicialStep.INTEND:
         new["status"] = S.INTENDED.value

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Callable, Generic, Literal, TypeVar
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StringConstraints, model_validator
 
 from ..domain import agreement
 from ..domain.access import CASE_HANDLERS, Permission, Relation
@@ -68,6 +68,13 @@ class Agreement(Command):
     performance_method: Text(agreement.MAX_PERFORMANCE_METHOD_CHARS) | None = None
     performance_place: Text(agreement.MAX_PERFORMANCE_PLACE_CHARS) | None = None
     effective_on: date | None = None
+
+    @model_validator(mode="after")
+    def _not_too_long_in_all(self) -> "Agreement":
+        texts = [self.summary, self.facts, self.performance_method, self.performance_place, *(self.terms or ())]
+        if sum(len(text) for text in texts if text) > agreement.MAX_AGREEMENT_CHARS:
+            raise ValueError(f"the agreement's text is over {agreement.MAX_AGREEMENT_CHARS:,} characters in all")
+        return self
 
 
 class ResolveCase(Action):

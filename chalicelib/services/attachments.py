@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from ..domain.access import Principal
+from ..domain.enums import Role
 from ..domain.attachments import (
     EVENT_CREATED, EVENT_LINK_ISSUED, EVENT_REJECTED, EVENT_STORED, LINK_SECONDS, MAX_PER_CASE, UPLOAD_SECONDS,
     Attachment, AttachmentStatus, filename_for, is_attachment_id, may_upload, new_attachment_id, verdict, visible_to)
@@ -73,6 +74,8 @@ class AttachmentService:
             raise Forbidden(f"a partner may complete evidence and other files, not {attachment.kind.value}")
         if not attachment.is_pending:
             return attachment
+        if principal.actor != attachment.created_by and principal.role is not Role.ADMIN:
+            raise Forbidden("only the uploader (or an admin) completes an upload: it may still be on its way")
         return self._settle(attachment, principal.actor)
 
     def _settle(self, attachment: Attachment, actor: str) -> Attachment:

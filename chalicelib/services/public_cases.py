@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from pydantic import BeforeValidator, ConfigDict, StringConstraints
 
@@ -131,12 +132,14 @@ class PublicCases:
         for a wrong code and wrong digits); TooManyRequests once the code's tries of the day are
         used up. What is no code at all (`could_be_a_code`) is NotFound at once, nothing counted."""
         now = self._clock()
+        code = unquote(code)  # the path as sent: a code typed in full-width characters arrives percent-encoded
         if not could_be_a_code(code):
             raise NotFound(NOT_FOUND)
         code, day = normalise(code), lookup_day(now)
         if self._tries.wrong_tries(code, day) >= MAX_WRONG_TRIES:
             raise self._refused(now)
         if self._tries.count_wrong_try(code, day, tries_expire_at(day)) > MAX_WRONG_TRIES:
+            self._tries.take_back_try(code, day)  # not checked: it must not count as a wrong one
             raise self._refused(now)  # concurrent tries took the last ones
         case = self._cases.case_by_code(code)
         if not phone_matches(case, phone_last4):

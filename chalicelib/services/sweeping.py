@@ -4,7 +4,9 @@ A sweep walks a sparse index of the cases that are due, inside the Lambda's
 time (when it runs short, a message on the sweeps queue continues the same
 sweep in a new invocation), acts on each case in one version-checked write
 (a case that changed meanwhile is read again and reconsidered, so a step is
-neither lost nor doubled), and enqueues the SMS of the whole run ten per
+neither lost nor doubled; a case whose write fails otherwise is logged and
+stays on the index for the next run, without stopping the cases behind it),
+and enqueues the SMS of the whole run ten per
 SendMessageBatch call. Directory entries are read once per run.
 """
 
@@ -62,7 +64,11 @@ class DueSweep:
                                 extra={"sweep": self.name, "examined": result.examined})
                     break
                 result.examined += 1
-                result.actions += self.handle(case, now, outbox)
+                try:
+                    result.actions += self.handle(case, now, outbox)
+                except Exception:  # noqa: BLE001 - one case that cannot be written must not stop the rest
+                    logger.exception("sweep could not act on a case; it stays due for the next run",
+                                     extra={"sweep": self.name, "case_id": case.case_id})
         finally:  # what a crash leaves unsent is pending on the release index: the next sweep sends it
             self._notifier.enqueue(outbox)
         logger.info("sweep done", extra={"sweep": self.name, "examined": result.examined,

@@ -168,3 +168,13 @@ def test_the_route_is_in_the_openapi_document(http):
     operation = spec["paths"]["/v1/cases/{case_id}/documents/agreement.docx"]["get"]
     assert DOCX in operation["responses"]["200"]["content"]
     assert {"403", "404", "409", "422"} <= set(operation["responses"])
+
+
+def test_an_agreement_too_long_in_all_is_422_and_the_case_stays_accepted(partner, mediator):
+    """Each field within its own limit, the whole over 12,000 characters: refused before the case
+    item could outgrow DynamoDB's 400 KB (a 500 then, and a case no later write could save)."""
+    case_id = accepted_case(partner, mediator)
+    answer = resolve(mediator, case_id, facts="事" * 5000, terms=["条" * 1000] * 8)
+    assert_problem(answer, 422, "agreement")
+    assert mediator.call("GET", f"/v1/cases/{case_id}").json["status"] == "accepted"
+    assert resolve(mediator, case_id, facts="事" * 5000, terms=["条" * 1000] * 6).status == 200

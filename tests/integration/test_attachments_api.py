@@ -22,7 +22,7 @@ from chalicelib.domain.enums import Role
 from chalicelib.services.commands import NewAttachment
 from chalicelib.services.errors import ServiceError
 from tests.integration.conftest import all_at_once, principal_of, staff_token
-from tests.support import Partner, assert_problem, drain, new_case_body
+from tests.support import Partner, assert_problem, drain, new_case_body, service_now
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n" + b"1 0 obj\n<< /Type /Catalog >>\nendobj\n" * 40
@@ -279,7 +279,9 @@ def test_partners_upload_evidence_and_other_only_and_never_see_id_proof(partner,
     other = attach(partner, case_id, kind="other")
     proof = attach(mediator, case_id, kind="id_proof", filename="身份证.png")
     signed = attach(mediator, case_id, PDF, "application/pdf", kind="agreement_signed", filename="协议.pdf")
-    shown = [item["attachment_id"] for item in partner.call("GET", f"/v1/cases/{case_id}/attachments").json["items"]]
+    listed = partner.call("GET", f"/v1/cases/{case_id}/attachments",  # signed anew: not a replay of the first list
+                          timestamp=service_now().timestamp() + 1)
+    shown = [item["attachment_id"] for item in listed.json["items"]]
     assert shown == [other, signed]
     assert_problem(partner.call("GET", f"/v1/cases/{case_id}/attachments/{proof}"), 404)
     assert_problem(complete(partner, case_id, proof), 404)
@@ -347,3 +349,13 @@ def test_a_partner_principal_is_what_the_routes_check(case_id):
     command = NewAttachment.model_validate_json(json.dumps(declaration(kind="id_proof")))
     with pytest.raises(Forbidden):
         wiring.current().attachments.create(case_id, command, owner)
+
+
+def test_only_the_uploader_completes_a_pending_upload(mediator, partner, case_id):
+    """A colleague (or a partner) with the case in view cannot settle an upload still on its way:
+    it would be rejected as not uploaded, and the uploader's file lost."""
+    declared = declare(mediator, case_id).json
+    assert_problem(complete(partner, case_id, declared["attachment_id"]), 403)
+    post_file(declared["upload"], PNG)
+    done = complete(mediator, case_id, declared["attachment_id"])
+    assert (done.status, done.json["status"]) == (200, "stored")

@@ -105,3 +105,8 @@ def test_filing_on_the_windows_last_day_is_accepted() -> None:
 def test_the_sweep_is_owed_a_notice_while_intended_and_a_lapse_while_the_window_is_open(state, closing, lapse):
     assert (closing_notice_on(state), lapse_on(state)) == (closing, lapse)
     assert next_check_on(state) == min((day for day in (closing, lapse) if day), default=None)
+
+
+def test_a_step_out_of_order_is_refused_whatever_its_body_lacks() -> None:
+    with pytest.raises(JudicialRefused):
+        take_step(fresh(), Step.DECIDE, TODAY)  # no result, no decided_on: still 409, not 422

@@ -10,7 +10,7 @@ import hashlib
 import pytest
 
 from chalicelib.domain.attachments import (
-    MAX_PER_CASE, RECLAIM_AFTER, Attachment, AttachmentKind, AttachmentStatus, RejectReason)
+    MAX_PER_CASE, RECLAIM_AFTER, Attachment, AttachmentStatus, RejectReason)
 from chalicelib.domain.dossier import DossierItem, ItemStatus
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.services.commands import NewAttachment
@@ -178,7 +178,7 @@ def test_of_two_completes_at_once_one_settles_and_the_other_answers_its_outcome(
                                                                                 records):
     attachment = uploaded(service, files, case)
     other: list = []
-    records.interleave(lambda: other.append(service.complete(case.case_id, attachment.attachment_id, MEDIATOR)))
+    records.interleave(lambda: other.append(service.complete(case.case_id, attachment.attachment_id, PARTNER)))
     answer = service.complete(case.case_id, attachment.attachment_id, PARTNER)
     assert answer == other[0] and answer.status is AttachmentStatus.STORED
     assert [kind for kind, _, _ in attachment_events(centre, case)].count("attachment_stored") == 1
@@ -217,7 +217,10 @@ def test_who_may_complete_what(service, case, files):
         service.complete(case.case_id, signed.attachment_id, PARTNER)
     with pytest.raises(NotFound):  # partners never see id_proof
         service.complete(case.case_id, proof.attachment_id, PARTNER)
-    assert service.complete(case.case_id, evidence.attachment_id, MEDIATOR).status is AttachmentStatus.STORED
+    with pytest.raises(Forbidden):  # the partner's upload, pending: only its uploader settles it
+        service.complete(case.case_id, evidence.attachment_id, MEDIATOR)
+    assert service.complete(case.case_id, evidence.attachment_id, PARTNER).status is AttachmentStatus.STORED
+    assert service.complete(case.case_id, evidence.attachment_id, MEDIATOR).status is AttachmentStatus.STORED  # settled
     for unknown in ("AT20261123FFFFFFFFFFFFFFFF", "not-an-id", "../files"):
         with pytest.raises(NotFound):
             service.complete(case.case_id, unknown, MEDIATOR)

@@ -168,7 +168,16 @@ def test_tries_made_at_once_check_no_more_digits_than_the_day_allows(centre, pub
             public.progress(case.public_code, DIGITS)
 
     assert store_reads_after(centre, refused) == 0  # refused unchecked
-    assert tries.counts[key] == 6
+    assert tries.counts[key] == 5  # and taken back: only the other try counts (right tries must not lock the code)
+
+
+def test_a_code_sent_percent_encoded_opens_the_case(centre, public):
+    from urllib.parse import quote
+
+    case = centre.case_at(CaseStatus.RESOLVED)
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in case.public_code)
+    assert public.progress(quote(full_width), DIGITS).status is CaseStatus.RESOLVED
+    assert public.progress(quote(f" {case.public_code.lower()}"), DIGITS).status is CaseStatus.RESOLVED
 
 
 def test_wrong_tries_on_one_code_leave_another_codes_alone(centre, public):

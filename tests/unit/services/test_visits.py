@@ -84,3 +84,22 @@ def test_a_case_lost_to_every_attempt_is_left_for_the_next_sweep(centre, sweep, 
     assert sweep(as_of=morning("2026-12-01")).actions == 0
     assert visit_notices(store, resolved.case_id) == []
     assert sweep(as_of=morning("2026-12-01")).actions == 1
+
+
+def test_a_case_that_cannot_be_written_does_not_stop_the_others(centre, sweep, resolved, store, monkeypatch):
+    """One case the store refuses (an item grown past DynamoDB's size, say) is logged and stays
+    due; the cases behind it are still served."""
+    other = centre.case_at(CaseStatus.RESOLVED, "V-2", category="labor_wages")
+    save = store.save_change
+
+    def refuse_the_first(case, *args, **kwargs):
+        if case.case_id == resolved.case_id:
+            raise RuntimeError("item size has exceeded the maximum allowed size")
+        return save(case, *args, **kwargs)
+
+    monkeypatch.setattr(store, "save_change", refuse_the_first)
+    result = sweep(as_of=morning("2026-12-01"))
+    assert (result.examined, result.actions, result.complete) == (2, 1, True)
+    assert visit_notices(store, other.case_id) == [DUE] and visit_notices(store, resolved.case_id) == []
+    monkeypatch.setattr(store, "save_change", save)
+    assert sweep(as_of=morning("2026-12-01")).actions == 1  # still due: the next run serves it
