@@ -112,8 +112,9 @@ def run() -> dict:
     return {**results, "note": (
         "moto in-process, after one warm-up request; by_target names the table (keys: the try counter and the "
         "code's claim). A right lookup: read the day's tries, count this one, read the code's claim and its case, "
-        "take the try back, read the org's name. A wrong one (any of the four): the same but the take-back and "
-        "the org, the case read being of an id no case has when no case has the code. A blocked one: the read "
+        "take the try back, read the org's name. A wrong one (any of the four): read the day's tries, count "
+        "this one, read the code's claim (found or not: a small item, judged on its digests of the phone "
+        "tails), and no case read. items_read differs only by those small rows being there or not. A blocked one: the read "
         "of the day's tries only. An evaluation adds its one TransactWrite (case, timeline event, statistics "
         "rows, the rectification SMS when dissatisfied, whose org head is looked up)")}
 

@@ -35,7 +35,8 @@ from chalicelib.domain.enums import CaseStatus, Tier
 from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
 from chalicelib.domain.public_code import new_public_code
-from chalicelib.services.ports import NewCaseWrite, PartyKeys
+from chalicelib.domain.public_lookup import tail_digests
+from chalicelib.services.ports import CodeClaim, NewCaseWrite, PartyKeys
 from chalicelib.domain.errors import (
     AlreadyExists, AttachmentLimitReached, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase,
     UploadChanged)
@@ -185,6 +186,8 @@ class FakeCaseStore:
         self._claims: dict[tuple[str, str], tuple[str, str]] = {}
         self.codes: dict[str, str] = {}
         """Case code (一案一码) → case id: the code claims."""
+        self.code_digests: dict[str, list[str] | None] = {}
+        """Case code → the digests of its parties' phone tails kept on its claim."""
         self._party_keys: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
         self._notifications: dict[tuple[str, str], dict[str, Any]] = {}
         self._letters: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -195,7 +198,7 @@ class FakeCaseStore:
         self.reads = 0
         """Cases handed out by `received_between` (the ledger's reads)."""
         self.code_reads = 0
-        """Look-ups by case code (`case_by_code`)."""
+        """Look-ups by case code (`code_claim`)."""
 
     # ------------------------------------------------------------ test controls
 
@@ -262,6 +265,7 @@ class FakeCaseStore:
         self._prepare(case, events, version=1)()
         self._claims[claim] = (case.case_id, case.request_hash)
         self.codes[case.public_code] = case.case_id
+        self.code_digests[case.public_code] = tail_digests(case.public_code, case.parties)
         for pseudonym in party_pseudonyms:
             self._party_keys[pseudonym].append((case.received_at, case.case_id))
         for record in records:
@@ -328,6 +332,8 @@ class FakeCaseStore:
             record.update(status=NotificationStatus.SUPPRESSED.value, release_at=None)
         for pseudonym in party_keys.pseudonyms if party_keys else ():
             self._party_keys[pseudonym].append((party_keys.at, target.case_id))
+        if target.public_code:
+            self.code_digests[target.public_code] = tail_digests(target.public_code, target.parties)
         for mediator_id, delta in load.items():
             mediator = self._directory.mediator(mediator_id)
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
@@ -352,11 +358,15 @@ class FakeCaseStore:
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
         return self._claims.get((owner, external_ref))
 
-    def case_by_code(self, public_code: str) -> Case | None:
-        """The code's claim, then its case; `code_reads` counts the look-ups (each is the same work)."""
+    def code_claim(self, public_code: str) -> CodeClaim | None:
+        """The code's claim with its digests as the real store keeps them (written at filing, set
+        again at a merge); `code_reads` counts the look-ups."""
         self.code_reads += 1
         case_id = self.codes.get(public_code)
-        return self.get(case_id) if case_id else None
+        if case_id is None:
+            return None
+        digests = self.code_digests.get(public_code)
+        return CodeClaim(case_id, tuple(digests) if digests is not None else None)
 
     def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
         return {ref: self._claims[owner, ref] for ref in set(external_refs) if (owner, ref) in self._claims}

@@ -14,6 +14,7 @@ from ..domain.case_query import CaseQuery
 from ..domain.duplicates import Candidate, place_key, report_text
 from ..domain.enums import CaseStatus
 from ..domain.public_code import new_public_code
+from ..domain.public_lookup import tail_digests
 from ..domain.notices import CLAIMABLE, NotificationStatus
 from ..domain.supervision import DUE_SHARDS
 from ..domain.visits import VISIT_SHARDS
@@ -23,7 +24,7 @@ from .case_mapping import (
     event_to_model, letter_to_model, ref_key)
 from ..domain.regions import district_of
 from ..domain.stats import stats_changes
-from ..services.ports import PARTY_CASES_LIMIT, NewCaseWrite, PartyKeys
+from ..services.ports import PARTY_CASES_LIMIT, CodeClaim, NewCaseWrite, PartyKeys
 from .clock import from_storage, to_storage
 from .cursors import decode_cursor, encode_cursor
 from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
@@ -52,9 +53,6 @@ CODE_ATTEMPTS = 5
 rare (one in about 10⁶ at a million cases)."""
 
 
-NO_CASE_ID = "-"
-"""An id no case has (case ids are `HW` + date + random characters): what a lookup of an unknown
-case code reads instead of a case."""
 
 
 class CodeTaken(Exception):
@@ -156,7 +154,8 @@ class CaseStore:
                         transaction.save(KeyModel(ref_key(case.owner, case.external_ref), CLAIM_SORT_KEY,
                                                   case_id=case.case_id, request_hash=case.request_hash),
                                          condition=KeyModel.pk.does_not_exist())
-                        transaction.save(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY, case_id=case.case_id),
+                        transaction.save(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY, case_id=case.case_id,
+                                                  tail_digests=tail_digests(case.public_code, case.parties)),
                                          condition=KeyModel.pk.does_not_exist())
                         model, counted[case.case_id], changes = model_and_stats(case)
                         transaction.save(model)
@@ -268,6 +267,9 @@ class CaseStore:
                     if party_keys is not None:
                         for key in party_key_rows(party_keys, target.case_id):
                             transaction.save(key)
+                    if target.public_code:  # its code now opens to the parties it took too
+                        transaction.update(KeyModel(code_key(target.public_code), CLAIM_SORT_KEY), actions=[
+                            KeyModel.tail_digests.set(tail_digests(target.public_code, target.parties))])
                     for mediator_id, delta in sorted(mediator_load.items()):
                         transaction.update(MediatorModel(mediator_id), actions=[MediatorModel.open_cases.add(delta)],
                                            condition=MediatorModel.mediator_id.exists())
@@ -317,16 +319,14 @@ class CaseStore:
         except CaseModel.DoesNotExist:
             return None
 
-    def case_by_code(self, public_code: str) -> Case | None:
-        """The case a case code (一案一码) names, or None: two consistent GetItems either way,
-        the code's claim, then the case it names or, for a code no case has, an id no case has
-        (`NO_CASE_ID`), so that a wrong code costs what a right one does."""
+    def code_claim(self, public_code: str) -> CodeClaim | None:
+        """The code's claim (one consistent GetItem of a small item, found or not)."""
         try:
-            case_id = KeyModel.get(code_key(public_code), CLAIM_SORT_KEY, consistent_read=True).case_id
+            claim = KeyModel.get(code_key(public_code), CLAIM_SORT_KEY, consistent_read=True)
         except KeyModel.DoesNotExist:
-            case_id = None
-        case = self.get(case_id or NO_CASE_ID)
-        return case if case_id else None
+            return None
+        digests = tuple(claim.tail_digests) if claim.tail_digests is not None else None
+        return CodeClaim(claim.case_id, digests)
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
         try:

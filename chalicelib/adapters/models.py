@@ -337,6 +337,8 @@ class KeyModel(Model):
     sk = UnicodeAttribute(range_key=True)
     case_id = UnicodeAttribute(null=True)
     request_hash = UnicodeAttribute(null=True)
+    tail_digests = ListAttribute(of=UnicodeAttribute, null=True)
+    """On a `CODE#` claim: digests of the parties' phone tails, which a lookup is judged on."""
     expires_at = TTLAttribute(null=True)
     tries = NumberAttribute(null=True)
 

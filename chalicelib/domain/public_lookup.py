@@ -15,11 +15,12 @@ suspended or waiting for a return visit.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Callable
+from typing import Callable, Sequence
 
 from .calendar import business_day, start_of_day
 from .case import Case
@@ -144,6 +145,34 @@ def phone_matches(case: Case | None, last_digits: str) -> bool:
         tail = phone[-PHONE_DIGITS:] if len(phone) >= PHONE_DIGITS else ""
         matched |= hmac.compare_digest(tail.encode(), given)
     return matched and case is not None
+
+
+def tail_digest(public_code: str, last_digits: str) -> str:
+    """What a code's claim keeps of one party's phone: a digest of the code and the phone's last
+    four digits, so that a lookup is judged on the claim alone (one small item read, whether the
+    code is wrong or only the digits are) and the claim holds no digits."""
+    return hashlib.sha256(f"{public_code}:{last_digits}".encode()).hexdigest()[:32]
+
+
+def tail_digests(public_code: str, parties) -> list[str]:
+    """The digests of every party's phone that has four digits or more, sorted, each once."""
+    return sorted({tail_digest(public_code, party.phone[-PHONE_DIGITS:]) for party in parties
+                   if party.phone and len(party.phone) >= PHONE_DIGITS})
+
+
+_STAND_IN_DIGESTS = (tail_digest("-", "----"),)
+"""What a wrong code's lookup compares the digits with: no claim, the same work."""
+
+
+def claim_matches(digests: Sequence[str] | None, public_code: str, last_digits: str) -> bool:
+    """Whether `last_digits` end a party's phone, judged on the code's claim (`tail_digests`);
+    every digest compared in constant time with no early exit, a missing claim (a wrong code)
+    against a stand-in."""
+    given = tail_digest(public_code, last_digits).encode()
+    matched = False
+    for digest in digests or _STAND_IN_DIGESTS:
+        matched |= hmac.compare_digest(digest.encode(), given)
+    return matched and bool(digests)
 
 
 def lookup_day(now: dt.datetime) -> dt.date:

@@ -56,6 +56,15 @@ class NewCaseWrite:
     """SMS records the filing calls for (`case_code` to the applicant), stored with the case."""
 
 
+@dataclass(frozen=True)
+class CodeClaim:
+    """A case code's claim as the party's lookup reads it."""
+
+    case_id: str
+    tail_digests: tuple[str, ...] | None
+    """None on a claim written before the digests were kept: the case's phones decide then."""
+
+
 class CaseStore(Protocol):
     """Cases, their timelines, look-up keys and what hangs off them."""
 
@@ -77,9 +86,10 @@ class CaseStore(Protocol):
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None: ...
 
-    def case_by_code(self, public_code: str) -> Case | None:
-        """The case a case code (一案一码) names, or None; a code no case has costs the store the
-        same reads as one a case has (no timing oracle for the party's lookup)."""
+    def code_claim(self, public_code: str) -> CodeClaim | None:
+        """The claim of a case code (一案一码): its case and the digests of its parties' phone
+        tails (`domain/public_lookup.tail_digests`), kept with it by every write that changes
+        the parties; None for a code no case has. One small item read either way."""
         ...
 
     def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:

@@ -4,11 +4,12 @@ of a party's phone.
 
 Every try passes the same guard (`PublicCases._open`): the day's count of tries at the code
 is read; with `MAX_WRONG_TRIES` counted, 429. Otherwise the try is counted first, then the
-case the code names is read and the digits compared; a try that proves right is taken back.
-Counting before checking means concurrent tries cannot check more digits than the day
-allows: a try that finds the count over it is 429 unchecked. A wrong code (unknown,
-malformed, a bad check character) and wrong digits get the same 404, after the same reads
-and writes (`CaseStore.case_by_code` reads as much for a code no case has).
+code's claim is read and the digits judged on it (it keeps digests of the parties' phone
+tails, `domain/public_lookup.tail_digests`); only a right try reads the case, and is taken
+back. Counting before checking means concurrent tries cannot check more digits than the day
+allows: a try that finds the count over it is 429 unchecked (and taken back). A wrong code
+(unknown, malformed, a bad check character) and wrong digits get the same 404 after the same
+work: one small item read (found or not), no case read, no timing to tell them apart.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from ..domain.case import Case, RuleBroken
 from ..domain.errors import StaleCase
 from ..domain.public_code import MAX_LOOKUP_LENGTH, normalise
 from ..domain.public_lookup import (
-    MAX_WRONG_TRIES, CaseProgress, lookup_day, phone_matches, progress, seconds_left_in_day, tries_expire_at)
+    MAX_WRONG_TRIES, CaseProgress, claim_matches, lookup_day, phone_matches, progress, seconds_left_in_day,
+    tries_expire_at)
 from ..observability import logger
 from .action_registry import SatisfactionScores
 from .commands import Command, Text
@@ -141,8 +143,14 @@ class PublicCases:
         if self._tries.count_wrong_try(code, day, tries_expire_at(day)) > MAX_WRONG_TRIES:
             self._tries.take_back_try(code, day)  # not checked: it must not count as a wrong one
             raise self._refused(now)  # concurrent tries took the last ones
-        case = self._cases.case_by_code(code)
-        if not phone_matches(case, phone_last4):
+        claim = self._cases.code_claim(code)
+        if claim is not None and claim.tail_digests is None:  # a claim kept before its digests were
+            case = self._cases.get(claim.case_id)
+            matched = phone_matches(case, phone_last4)
+        else:  # judged on the claim alone: a wrong code and wrong digits cost one small read each
+            matched = claim_matches(claim.tail_digests if claim else None, code, phone_last4)
+            case = self._cases.get(claim.case_id) if matched else None
+        if not matched or case is None:
             logger.info("public lookup refused")
             raise NotFound(NOT_FOUND)
         self._tries.take_back_try(code, day)

@@ -160,7 +160,8 @@ def test_a_wrong_code_and_wrong_digits_get_the_same_404_after_the_same_dynamodb_
         answers[name] = (answers[name].headers["content-type"], body["type"], body["title"], body["detail"])
     assert len(set(answers.values())) == 1, answers
     assert all(counted == calls["wrong digits"] for counted in calls.values()), calls
-    assert calls["wrong digits"] == Counter({"GetItem keys": 2, "UpdateItem keys": 1, "GetItem cases": 1})
+    # the day's tries, the try counted, the code's claim (judged on it alone: no case read)
+    assert calls["wrong digits"] == Counter({"GetItem keys": 2, "UpdateItem keys": 1})
     with metered() as meter:
         assert lookup(env, code).status == 200
     assert Counter(meter.calls_by_target) == Counter({"GetItem keys": 2, "UpdateItem keys": 2, "GetItem cases": 1,
@@ -332,3 +333,16 @@ def test_a_bad_evaluation_body_is_422_and_counts_no_try(env, body, field):
 def test_malformed_json_is_400(env):
     answer = env.http.call("POST", "/v1/public/cases/7KQ4M2XP-R/feedback", raw=b'{"phone_last4": ')
     assert_problem(answer, 400)
+
+
+def test_a_merge_opens_the_targets_code_to_the_parties_it_took(env):
+    """并案: the target takes the source's parties, and its code's claim their phone tails."""
+    target = walk_in(env, "PUB-MERGE-T")
+    source = env.admin.call("POST", "/v1/cases", new_case_body("PUB-MERGE-S", channel="walk_in", parties=[
+        {"role": "applicant", "name": "孙七", "phone": "13600002468"}])).json
+    assert_problem(lookup(env, target["public_code"], "2468"), 404)
+    merged = env.admin.call("POST", f"/v1/cases/{source['case_id']}/merge",
+                            {"into": target["case_id"], "reason": "同一纠纷"})
+    assert merged.status == 200, merged
+    assert lookup(env, target["public_code"], "2468").status == 200
+    assert lookup(env, target["public_code"], DIGITS).status == 200

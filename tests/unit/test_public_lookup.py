@@ -177,3 +177,17 @@ def test_tries_count_per_shanghai_day_and_retry_after_is_what_is_left_of_it(now,
 def test_a_days_count_is_kept_until_a_day_after_that_day_ends():
     assert tries_expire_at(dt.date(2026, 11, 23)) == dt.datetime(2026, 11, 25, 0, 0, tzinfo=SHANGHAI)
     assert MAX_WRONG_TRIES == 5  # the contract: the 6th wrong try of a day is refused
+
+
+def test_the_claim_keeps_digests_of_the_phone_tails_and_judges_a_try_on_them_alone():
+    from chalicelib.domain.case import Party
+    from chalicelib.domain.public_lookup import claim_matches, tail_digests
+
+    parties = [Party("applicant", "张三", "13812345678"), Party("respondent", "李四"),
+               Party("respondent", "王五", "13900001111"), Party("applicant", "赵六", "13700005678")]
+    digests = tail_digests("7KQ4M2XP-R", parties)
+    assert len(digests) == 2 and not any("5678" in d or "1111" in d for d in digests)  # one per tail, no digits
+    assert claim_matches(digests, "7KQ4M2XP-R", "5678") and claim_matches(digests, "7KQ4M2XP-R", "1111")
+    assert not claim_matches(digests, "7KQ4M2XP-R", "0000")
+    assert not claim_matches(digests, "23456789-2", "5678")  # another code's claim: another digest
+    assert not claim_matches(None, "7KQ4M2XP-R", "5678") and not claim_matches((), "7KQ4M2XP-R", "5678")
