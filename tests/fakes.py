@@ -882,13 +882,16 @@ class FakeAttachmentFiles:
         return Observed(True, len(content), hashlib.sha256(content).hexdigest(), content[:LEADING_BYTES],
                         content_type, etag)
 
-    def copy(self, source_key: str, target_key: str, etag: str) -> None:
+    def copy(self, source_key: str, target_key: str, etag: str, sha256: str) -> None:
+        """As S3 with CopySourceIfMatch and the SHA-256 S3 computes on the copy."""
         self.calls["copy"] += 1
         if self.before_copy is not None:
             hook, self.before_copy = self.before_copy, None
             hook()
         if source_key not in self.objects or self.objects[source_key][2] != etag:
             raise UploadChanged(source_key)
+        if hashlib.sha256(self.objects[source_key][0]).hexdigest() != sha256:
+            raise UploadChanged(source_key)  # the real adapter deletes the copy it made
         self.objects[target_key] = self.objects[source_key]
 
     def delete(self, key: str) -> None:

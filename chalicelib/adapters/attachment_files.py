@@ -7,6 +7,7 @@ the local stack every URL handed out points at the embedded AWS.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from typing import Any
 
@@ -62,15 +63,22 @@ class S3AttachmentFiles(S3Bucket):
                 leading += chunk[:LEADING_BYTES - len(leading)]
         return Observed(True, size, digest.hexdigest(), leading, content_type, etag)
 
-    def copy(self, source_key: str, target_key: str, etag: str) -> None:
-        """CopyObject on S3's side, conditioned on the ETag of what was checked."""
+    def copy(self, source_key: str, target_key: str, etag: str, sha256: str) -> None:
+        """CopyObject on S3's side, conditioned on the ETag of what was checked, with S3 computing
+        the copy's SHA-256: an ETag is an MD5, which two files can share, so a copy whose SHA-256
+        is not the one checked is deleted again (UploadChanged)."""
         try:
-            self.client.copy_object(Bucket=self.bucket, Key=target_key, CopySourceIfMatch=etag,
-                                    CopySource={"Bucket": self.bucket, "Key": source_key}, MetadataDirective="COPY")
+            answer = self.client.copy_object(
+                Bucket=self.bucket, Key=target_key, CopySourceIfMatch=etag, ChecksumAlgorithm="SHA256",
+                CopySource={"Bucket": self.bucket, "Key": source_key}, MetadataDirective="COPY")
         except ClientError as exc:
             if _code(exc) in CHANGED:
                 raise UploadChanged(source_key) from exc
             raise
+        copied = (answer.get("CopyObjectResult") or {}).get("ChecksumSHA256")
+        if copied is None or base64.b64decode(copied).hex() != sha256.lower():
+            self.delete(target_key)
+            raise UploadChanged(source_key)
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=key)

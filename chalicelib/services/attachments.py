@@ -87,7 +87,7 @@ class AttachmentService:
         reason = verdict(attachment, observed)
         if reason is None:
             try:
-                self._files.copy(attachment.upload_key, attachment.stored_key, observed.etag or "")
+                self._files.copy(attachment.upload_key, attachment.stored_key, observed.etag or "", attachment.sha256)
             except UploadChanged:
                 current = self._store.get(attachment.case_id, attachment.attachment_id)
                 if current is not None and not current.is_pending:

@@ -435,9 +435,10 @@ class AttachmentFiles(Protocol):
         """Read the object at `key` once: its size, SHA-256, leading bytes, stored type and version."""
         ...
 
-    def copy(self, source_key: str, target_key: str, etag: str) -> None:
+    def copy(self, source_key: str, target_key: str, etag: str, sha256: str) -> None:
         """Copy the object at `source_key` to `target_key` (server-side) if it is still the
-        version `etag`; UploadChanged if it was replaced or removed meanwhile."""
+        version `etag` and its content hashes to `sha256` (hex); UploadChanged, and no copy
+        left, if it was replaced or removed meanwhile."""
         ...
 
     def delete(self, key: str) -> None:

@@ -359,3 +359,17 @@ def test_only_the_uploader_completes_a_pending_upload(mediator, partner, case_id
     post_file(declared["upload"], PNG)
     done = complete(mediator, case_id, declared["attachment_id"])
     assert (done.status, done.json["status"]) == (200, "stored")
+
+
+def test_the_s3_copy_is_checked_on_the_sha256_s3_computes(aws):
+    """The adapter against moto's S3: a copy whose content is not the SHA-256 checked is deleted."""
+    from chalicelib.adapters.attachment_files import S3AttachmentFiles
+    from chalicelib.domain.errors import UploadChanged
+
+    files = S3AttachmentFiles()
+    etag = files.client.put_object(Bucket=files.bucket, Key="uploads/C/A", Body=PNG)["ETag"]
+    with pytest.raises(UploadChanged):
+        files.copy("uploads/C/A", "files/C/A", etag, hashlib.sha256(b"another file").hexdigest())
+    assert bucket_keys() == ["uploads/C/A"]
+    files.copy("uploads/C/A", "files/C/A", etag, hashlib.sha256(PNG).hexdigest())
+    assert bucket_keys() == ["files/C/A", "uploads/C/A"]

@@ -205,6 +205,23 @@ def test_an_upload_replaced_during_the_check_is_a_409_and_left_for_another_compl
     assert service.complete(case.case_id, attachment.attachment_id, PARTNER).reason is RejectReason.SHA256_MISMATCH
 
 
+def test_an_upload_replaced_by_a_file_of_the_same_md5_is_not_kept(service, case, files, records):
+    """An ETag is an MD5: a second file made to share it passes CopySourceIfMatch, not the SHA-256
+    S3 computes on the copy."""
+    attachment, form = service.create(case.case_id, declaration(), PARTNER)
+    files.post(form, PNG)
+
+    def same_etag_other_bytes():
+        content, content_type, etag = files.objects[attachment.upload_key]
+        files.objects[attachment.upload_key] = (PNG[:-1] + b"\x07", content_type, etag)
+
+    files.before_copy = same_etag_other_bytes
+    with pytest.raises(Conflict):
+        service.complete(case.case_id, attachment.attachment_id, PARTNER)
+    assert records.get(case.case_id, attachment.attachment_id).is_pending
+    assert attachment.stored_key not in files.objects
+
+
 def test_who_may_complete_what(service, case, files):
     evidence = uploaded(service, files, case)
     signed = uploaded(service, files, case, kind="agreement_signed", principal=MEDIATOR)
