@@ -30,6 +30,10 @@ from .queries import CaseQueries
 LIMIT_MESSAGE = f"the case holds {MAX_PER_CASE} attachments already (pending or stored), the most it may"
 
 
+RECLAIMS_PER_REQUEST = 3
+"""Abandoned uploads one request at the limit settles at most, before answering 422."""
+
+
 class AttachmentService:
     def __init__(self, queries: CaseQueries, cases: CaseStore, store: AttachmentStore, files: AttachmentFiles,
                  clock: Clock):
@@ -109,15 +113,17 @@ class AttachmentService:
 
     def _reclaim(self, case_id: str, now: dt.datetime) -> bool:
         """Settle the case's uploads abandoned long after their POST expired, as `complete` would
-        (a file uploaded in time is stored, not lost); whether any place came free."""
-        freed = False
-        for attachment in self._store.of_case(case_id):
-            if attachment.abandoned_at(now):
-                try:
-                    freed |= self._settle(attachment, SYSTEM).status is AttachmentStatus.REJECTED
-                except Conflict:
-                    continue
-        return freed
+        (a file uploaded in time is stored, not lost), oldest first, until a place comes free and
+        at most `RECLAIMS_PER_REQUEST` of them (each may stream a 20 MiB file: the request must
+        stay well within the API's 29 s); whether a place came free."""
+        abandoned = [attachment for attachment in self._store.of_case(case_id) if attachment.abandoned_at(now)]
+        for attachment in abandoned[:RECLAIMS_PER_REQUEST]:
+            try:
+                if self._settle(attachment, SYSTEM).status is AttachmentStatus.REJECTED:
+                    return True
+            except Conflict:
+                continue
+        return False
 
     # ---------------------------------------------------------------- reads
 
