@@ -193,7 +193,7 @@ class Container:
 
     @cached_property
     def recount(self) -> StatsRecount:
-        return StatsRecount(self.case_store)
+        return StatsRecount(self.case_store, self.clock)
 
     @cached_property
     def analysis(self) -> AnalysisService:

@@ -306,6 +306,18 @@ class FakeCaseStore:
             mediator = mediators[mediator_id]
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
 
+    def give_code(self, case: Case, events: list[Event]) -> None:
+        self._before_write()
+        stored = self._cases.get(case.case_id)
+        if (stored.version if stored else 0) != case.version:
+            raise StaleCase(case.case_id)
+        case.public_code = new_public_code()
+        while case.public_code in self.codes:
+            case.public_code = new_public_code()
+        self._prepare(case, events, version=case.version + 1)()
+        self.codes[case.public_code] = case.case_id
+        self.code_digests[case.public_code] = tail_digests(case.public_code, case.parties)
+
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
                    mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,
                    unsent: Iterable[str] = ()) -> None:

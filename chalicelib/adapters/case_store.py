@@ -238,6 +238,40 @@ class CaseStore:
         case.version += 1
         case.stats_recorded = counted
 
+    def give_code(self, case: Case, events: list[Event]) -> None:
+        """A case filed before case codes existed gets one (一案一码): the code's claim (with its
+        parties' tail digests) and the case, version-checked, in one transaction with its events
+        and statistics rows. StaleCase if the case changed since it was read; a code already
+        taken is drawn again."""
+        counted: dict[str, Any] = {}
+        for draw in range(CODE_ATTEMPTS):
+            case.public_code = new_public_code()
+            try:
+                for attempt in transaction_attempts():
+                    with attempt, TransactWrite(connection=self.connection,
+                                                client_request_token=attempt.request_token) as transaction:
+                        model, counted, changes = model_and_stats(case)
+                        transaction.save(model)  # first: its condition failing means StaleCase
+                        transaction.save(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY, case_id=case.case_id,
+                                                  tail_digests=tail_digests(case.public_code, case.parties)),
+                                         condition=KeyModel.pk.does_not_exist())
+                        for index, event in enumerate(events):
+                            transaction.save(event_to_model(case.case_id, event, index))
+                        update_stats(transaction, (case, changes))
+            except TransactWriteError as exc:
+                reasons = exc.cancellation_reasons or []
+                failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
+                if 0 in failed:
+                    case.public_code = None
+                    raise StaleCase(case.case_id) from exc
+                if failed == [1] and draw + 1 < CODE_ATTEMPTS:
+                    continue  # the code is another case's: draw again
+                case.public_code = None
+                raise
+            case.version += 1
+            case.stats_recorded = counted
+            return
+
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
                    mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,
                    unsent: Iterable[str] = ()) -> None:

@@ -39,7 +39,8 @@ def run_return_visit_sweep(call: Call) -> Reply:
        roles=ADMIN, body=RecountRequest, responses={200: "The page done, and the cursor of the next (null at the end)",
                                                     422: "A cursor not from this endpoint"})
 def recount_stats(call: Call) -> Reply:
-    """After a deployment that adds statistics rows: call until `next_cursor` is null."""
+    """After a deployment that adds statistics rows or case fields (a case filed before case codes
+    is given its code, `coded`): call until `next_cursor` is null."""
     result = wiring.current().recount.run(call.body.cursor)
-    return Reply({"examined": result.examined, "recounted": result.recounted,
+    return Reply({"examined": result.examined, "recounted": result.recounted, "coded": result.coded,
                   "changed_meanwhile": result.changed_meanwhile, "next_cursor": result.next_cursor})

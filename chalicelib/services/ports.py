@@ -97,6 +97,11 @@ class CaseStore(Protocol):
         exist (one batched read)."""
         ...
 
+    def give_code(self, case: Case, events: list[Event]) -> None:
+        """Give a case filed before case codes existed its `public_code`, claimed, with the case's
+        version-checked write (StaleCase if it changed meanwhile)."""
+        ...
+
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
                    mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,
                    unsent: Iterable[str] = ()) -> None:

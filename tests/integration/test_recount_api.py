@@ -54,3 +54,29 @@ def test_a_recount_adds_old_cases_to_the_new_rows_and_changes_nothing_twice(admi
 
 def test_a_bad_cursor_is_refused(admin, directory):
     assert_problem(admin.call("POST", "/v1/ops/stats/recount", {"cursor": "not-a-cursor"}), 422, "cursor")
+
+
+def test_cases_filed_before_case_codes_get_one_and_join_the_indexes_their_state_calls_for(partner, admin):
+    """The upgrade of a resolved case stored before §14: no code, no claim, not on the visit index
+    for its judicial confirmation window. One recount gives it all three; a second writes nothing."""
+    from chalicelib.adapters.case_mapping import CLAIM_SORT_KEY, code_key
+    from chalicelib.adapters.models import KeyModel
+    from chalicelib.domain.public_code import is_valid
+    from tests.integration.test_return_visits import resolved
+
+    case_id = resolved(partner, admin, "RC-CODE")["case_id"]
+    model = CaseModel.get(case_id)
+    KeyModel.get(code_key(model.public_code), CLAIM_SORT_KEY).delete()
+    model.public_code, model.visit_shard, model.next_visit_check_on = None, None, None
+    model.save()
+
+    answer = admin.call("POST", "/v1/ops/stats/recount", {})
+    assert answer.status == 200 and answer.json["coded"] == 1, answer
+    view = admin.call("GET", f"/v1/cases/{case_id}").json
+    assert is_valid(view["public_code"])
+    assert KeyModel.get(code_key(view["public_code"]), CLAIM_SORT_KEY).case_id == case_id
+    assert CaseModel.get(case_id).next_visit_check_on == "2026-12-24"  # the window's lapse (or a visit)
+    events = admin.call("GET", f"/v1/cases/{case_id}/events").json
+    assert [e["actor"] for e in events if e["type"] == "public_code_given"] == ["system"]
+    again = admin.call("POST", "/v1/ops/stats/recount", {}).json
+    assert again["coded"] == 0 and admin.call("GET", f"/v1/cases/{case_id}").json["public_code"] == view["public_code"]

@@ -108,7 +108,8 @@ def test_a_case_holds_fifty_and_a_rejected_one_gives_its_place_back(service, cas
 def test_at_the_limit_uploads_abandoned_long_ago_are_settled_and_free_their_places(service, case, records, files,
                                                                                   clock, centre):
     done = uploaded(service, files, case)  # uploaded in time, `complete` never called
-    abandoned = [service.create(case.case_id, declaration(), PARTNER)[0] for _ in range(MAX_PER_CASE - 1)]
+    for _ in range(MAX_PER_CASE - 1):  # declared and abandoned
+        service.create(case.case_id, declaration(), PARTNER)
     clock.advance(RECLAIM_AFTER - dt.timedelta(seconds=1))
     with pytest.raises(Unprocessable):  # not abandoned yet: nothing is settled
         service.create(case.case_id, declaration(), PARTNER)

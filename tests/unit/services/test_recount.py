@@ -17,3 +17,21 @@ def test_only_out_of_date_records_are_written_and_a_second_run_writes_nothing(ce
     assert store.get(old.case_id).stats_recorded == stats_record(store.get(old.case_id))
     assert store.get(current.case_id).version == version  # up to date: not written
     assert centre.services.recount.run().recounted == 0
+
+
+def test_a_case_filed_before_case_codes_is_given_one_once(centre, store):
+    from chalicelib.domain.public_code import is_valid
+    from chalicelib.domain.public_lookup import claim_matches
+
+    legacy = centre.case_at(CaseStatus.RESOLVED, "R-3")
+    kept = store._cases[legacy.case_id]
+    store.codes.pop(kept.public_code)
+    kept.public_code = None  # as stored before codes existed
+    result = centre.services.recount.run()
+    assert (result.examined, result.coded, result.recounted) == (1, 1, 0)
+    upgraded = store.get(legacy.case_id)
+    assert is_valid(upgraded.public_code) and store.codes[upgraded.public_code] == legacy.case_id
+    phone = next(p.phone for p in upgraded.parties if p.phone)
+    assert claim_matches(store.code_claim(upgraded.public_code).tail_digests, upgraded.public_code, phone[-4:])
+    assert centre.event_types(legacy.case_id)[-1] == "public_code_given"
+    assert centre.services.recount.run().coded == 0  # once
