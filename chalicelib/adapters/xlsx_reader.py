@@ -43,10 +43,14 @@ _SCAN_CHUNK = 64 * 1024
 
 
 def _xml_encoding(head: bytes) -> str:
-    """UTF-16 (with a byte-order mark, or `<?` in either byte order) or else UTF-8, as XML parts are."""
+    """UTF-32 or UTF-16 (with a byte-order mark, or `<?` in either byte order) or else UTF-8: the
+    encodings an XML parser detects on its own (XML 1.0 appendix F)."""
+    if head[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return "utf-32"
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf-16"
-    return {b"<\x00?\x00": "utf-16-le", b"\x00<\x00?": "utf-16-be"}.get(head[:4], "utf-8")
+    return {b"<\x00\x00\x00": "utf-32-le", b"\x00\x00\x00<": "utf-32-be", b"<\x00?\x00": "utf-16-le",
+            b"\x00<\x00?": "utf-16-be"}.get(head[:4], "utf-8")
 
 
 def declares_document_type(stream) -> bool:

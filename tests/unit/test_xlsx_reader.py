@@ -165,6 +165,9 @@ def test_a_document_type_is_found_anywhere_in_a_part_even_across_the_chunks_read
     assert declares_document_type(io.BytesIO(text))
     assert not declares_document_type(io.BytesIO(text.replace(b"<!doctype", b"<!-- ")))
     assert declares_document_type(io.BytesIO(text.decode().encode("utf-16-be")))  # `\x00<\x00?`: no BOM
+    assert declares_document_type(io.BytesIO(text.decode().encode("utf-32")))  # with its byte-order mark
+    assert declares_document_type(io.BytesIO(text.decode().encode("utf-32-be")))  # `\x00\x00\x00<`: no BOM
+    assert not declares_document_type(io.BytesIO(text.replace(b"<!doctype", b"<!-- ").decode().encode("utf-32-le")))
 
 
 def test_formula_cells_are_refused_each_named_with_its_column_heading():
