@@ -47,7 +47,7 @@ from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_dist
 from chalicelib.domain.supervision import next_check_at
 from chalicelib.domain.visits import next_visit_check_on
 
-CASE_JSON_FIELDS = ("agreement", "referral", "return_visits", "stats_recorded", "self_evaluation")
+CASE_JSON_FIELDS = ("agreement", "referral", "return_visits", "stats_recorded", "transfer", "self_evaluation")
 """Case fields the real store keeps as JSON attributes."""
 
 

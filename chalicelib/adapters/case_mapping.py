@@ -118,6 +118,7 @@ def case_to_model(case: Case) -> CaseModel:
         merged_into=case.merged_into,
         merged_sources=[{"case_id": s.case_id, "partner_id": s.partner_id, "external_ref": s.external_ref}
                         for s in case.merged_sources] or None,
+        transfer=case.transfer,
         dispatched_org_ids=list(case.dispatched_org_ids) or None,
         repeat_party=case.repeat_party or None,
         letter_months=list(case.letter_months) or None,
@@ -252,6 +253,7 @@ def _case_from_model(model: CaseModel) -> Case:
         related_case_id=model.related_case_id,
         merged_into=model.merged_into,
         merged_sources=[MergedSource(**source) for source in model.merged_sources or []],
+        transfer=model.transfer,
         dispatched_org_ids=list(model.dispatched_org_ids or []),
         repeat_party=bool(model.repeat_party),
         letter_months=list(model.letter_months or []),

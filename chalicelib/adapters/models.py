@@ -258,6 +258,7 @@ class CaseModel(Model):
     related_case_id = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     merged_sources = JSONAttribute(null=True)
+    transfer = JSONAttribute(null=True)
     dispatched_org_ids = ListAttribute(of=UnicodeAttribute, null=True)
     repeat_party = BooleanAttribute(null=True)
     letter_months = ListAttribute(of=UnicodeAttribute, null=True)

@@ -82,6 +82,7 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "parties": parties,
         "agreement": agreement_view(case, text),
         "referral": case.referral,
+        "transfer": {**case.transfer, "reason": text(case.transfer["reason"])} if case.transfer else None,
         "return_visits": case.return_visits,
         "self_evaluation": self_evaluation_view(case.self_evaluation, text),
         "version": case.version,

@@ -23,7 +23,7 @@ from .deadlines import (
     deadlines_for, ladder, moved_deadline)
 from .enums import (
     OPEN_STATUSES, CaseStatus, CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType,
-    Referral, RiskIndicator, RiskLevel, SuspensionReason, Tier)
+    Referral, RiskIndicator, RiskLevel, SuspensionReason, Tier, TransferTarget)
 from .duplicates import PossibleDuplicate
 from . import judicial
 from .judicial import BadStepValue, JudicialRefused, JudicialStatus, JudicialStep
@@ -38,7 +38,7 @@ from .visits import NOTIFIED_FIELD, PERFORMANCE_HORIZON_DAYS, VISITABLE_STATUSES
 ASSIGNED_STATUSES = frozenset({CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
 """Statuses in which a case counts towards its mediator's open cases (used by routing)."""
 
-TERMINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.MERGED})
+TERMINAL_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.MERGED, CaseStatus.TRANSFERRED})
 
 AGREED_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.CLOSED})
 """Statuses in which a case may hold an agreement (a closed case may have ended unresolved: it has none)."""
@@ -86,6 +86,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("visit_notice", frozenset({CaseStatus.RESOLVED}), None, "visit_notice"),
         Transition("close", frozenset({CaseStatus.RESOLVED, CaseStatus.UNRESOLVED}), CaseStatus.CLOSED, "closed"),
         Transition("withdraw", OPEN_STATUSES, CaseStatus.WITHDRAWN, "withdrawn"),
+        Transition("transfer", OPEN_STATUSES, CaseStatus.TRANSFERRED, "transferred"),  # §15
         Transition("request_extension", frozenset({CaseStatus.ACCEPTED}), None, "extension_requested"),
         Transition("decide_extension", frozenset({CaseStatus.ACCEPTED}), None, "extension_decided"),
         Transition("suspend", frozenset({CaseStatus.ACCEPTED}), None, "suspended"),
@@ -337,6 +338,8 @@ class Case:
     """The open case sharing a party found at intake (关联件): routing tries its org first (首接负责)."""
     merged_into: str | None = None
     merged_sources: list[MergedSource] = field(default_factory=list)
+    transfer: dict[str, Any] | None = None
+    """移交: where the case went when it left mediation (`Case.transfer_to`)."""
     dispatched_org_ids: list[str] = field(default_factory=list)
     """Every org the case was dispatched to, first first: each received it (a patrol report's
     `received`), even after it declined it or the case went up a tier."""
@@ -586,6 +589,17 @@ class Case:
         self._stop_suspension(now)
         self.closed_at = now
         return change.done(now, actor, {"reason": reason})
+
+    def transfer_to(self, to: TransferTarget, department: str, reason: str, now: dt.datetime,
+                    actor: str) -> Outcome:
+        """移交: an open case that does not belong in mediation leaves it for a body with the power
+        to handle it, a final status like withdrawal (a suspension ends with it; its mediator's
+        open cases count it no more; no sweep owes it anything)."""
+        change = self._begin("transfer")
+        self._stop_suspension(now)
+        self.transfer = {"to": to.value, "department": department, "reason": reason, "transferred_at": rfc3339(now)}
+        self.closed_at = now
+        return change.done(now, actor, {"to": to.value, "department": department, "reason": reason})
 
     # --------------------------------------- extensions and suspension (§11)
 

@@ -51,7 +51,7 @@ JC_UNDECIDED = frozenset({"filed", "accepted"})
 """Judicial confirmation (司法确认) statuses while the court has the case: the item is awaited."""
 JC_DECIDED = frozenset({"confirmed", "rejected", "not_accepted"})
 """Statuses once the court has decided: its material belongs in the dossier."""
-WITHOUT_EVIDENCE = frozenset({CaseStatus.WITHDRAWN, CaseStatus.MERGED})
+WITHOUT_EVIDENCE = frozenset({CaseStatus.WITHDRAWN, CaseStatus.MERGED, CaseStatus.TRANSFERRED})
 
 
 @dataclass(frozen=True)

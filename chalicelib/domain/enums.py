@@ -120,6 +120,7 @@ class CaseStatus(LabelledEnum):
     CLOSED = ("closed", "已结案")
     WITHDRAWN = ("withdrawn", "已撤回")
     MERGED = ("merged", "已合并")
+    TRANSFERRED = ("transferred", "已移交")
 
 
 OPEN_STATUSES = frozenset({CaseStatus.RECEIVED, CaseStatus.DISPATCHED, CaseStatus.ACCEPTED})
@@ -193,6 +194,19 @@ class ExtensionStatus(LabelledEnum):
     REJECTED = ("rejected", "未批准")
 
 
+class TransferTarget(LabelledEnum):
+    """移交: the kind of body with the power to handle a dispute that does not belong in mediation
+    (信访工作条例 §22: 涉法涉诉 matters to the 政法 departments, reports and accusations to 纪检)."""
+
+    COURT = ("court", "人民法院")
+    PROCURATORATE = ("procuratorate", "人民检察院")
+    PUBLIC_SECURITY = ("public_security", "公安机关")
+    PETITION_OFFICE = ("petition_office", "信访部门")
+    ADMINISTRATIVE_DEPARTMENT = ("administrative_department", "行政机关")
+    ARBITRATION = ("arbitration", "仲裁机构")
+    OTHER = ("other", "其他")
+
+
 class JudicialStatus(LabelledEnum):
     """司法确认: where an application for judicial confirmation of an agreement stands (`domain/judicial.py`)."""
 
@@ -223,5 +237,6 @@ PUBLIC_ENUMS: dict[str, type[LabelledEnum]] = {
     "extension_decision": ExtensionDecision,
     "extension_status": ExtensionStatus,
     "judicial_confirmation_status": JudicialStatus,
+    "transfer_to": TransferTarget,
 }
 """The enumerations `/v1/meta` lists, by the field name they appear under."""

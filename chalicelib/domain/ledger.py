@@ -37,7 +37,7 @@ from typing import Any, Callable, Mapping
 from .access import Principal
 from .calendar import BUSINESS_TZ
 from .case import Case
-from .enums import CaseStatus, Referral, Role, Satisfaction, WireEnum
+from .enums import CaseStatus, Referral, Role, Satisfaction, TransferTarget, WireEnum
 from .masking import mask_party, redact_text
 
 LEDGER_SHEET = "台账"
@@ -62,6 +62,7 @@ SUPERVISION_LEVEL_LABELS = {0: "无", 1: "一级（超期）", 2: "二级（督�
 AGREEMENT_PERFORMED_LABELS = {"yes": "已履行", "partial": "部分履行", "no": "未履行"}
 """履行情况 a return visit found."""
 RESOLVED, UNRESOLVED, WITHDRAWN, MERGED_INTO, IN_PROGRESS = "调解成功", "调解不成", "已撤回", "已并入", "办理中"
+TRANSFERRED = "已移交"
 """调处结果."""
 SATISFACTION_ORDER = (Satisfaction.DISSATISFIED, Satisfaction.BASICALLY_SATISFIED, Satisfaction.SATISFIED)
 """Lowest first: a visit's 满意度 is its lowest score."""
@@ -98,10 +99,14 @@ def _outcome(case: Case) -> str:
         return f"{MERGED_INTO} {case.merged_into}" if case.merged_into else MERGED_INTO
     if case.status is CaseStatus.WITHDRAWN:
         return WITHDRAWN
+    if case.status is CaseStatus.TRANSFERRED:
+        return TRANSFERRED
     return IN_PROGRESS
 
 
 def _referral(case: Case) -> str | None:
+    if case.transfer:  # 移交: the kind of body and the department by name
+        return f"{TransferTarget(case.transfer['to']).label}：{case.transfer['department']}"
     if not case.referral:
         return None
     route = Referral(case.referral["channel"]).label
@@ -139,7 +144,7 @@ def _overdue(case: Case) -> bool:
 def _finished_at(case: Case) -> dt.datetime | None:
     if case.concluded_at:
         return case.concluded_at
-    return case.closed_at if case.status is CaseStatus.WITHDRAWN else None
+    return case.closed_at if case.status in (CaseStatus.WITHDRAWN, CaseStatus.TRANSFERRED) else None
 
 
 def ledger_row(seq: int, case: Case, org_names: Mapping[str, str], mediator_names: Mapping[str, str]) -> list:

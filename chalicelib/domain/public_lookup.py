@@ -52,7 +52,7 @@ reached it (None: not reached). A decline or an escalation routes the case afres
 LAST_STAGE = STAGE_MOMENTS[-1][0]
 """The stage a case stays in for good: it has no duration."""
 
-STOPPED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.MERGED})
+STOPPED_STATUSES = frozenset({CaseStatus.CLOSED, CaseStatus.WITHDRAWN, CaseStatus.MERGED, CaseStatus.TRANSFERRED})
 """Statuses in which a case is in no stage any more: the time of its last stage reached does
 not run on (a merged case's dispute goes on in the case it was merged into)."""
 

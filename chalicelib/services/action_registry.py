@@ -21,7 +21,7 @@ from ..domain import agreement
 from ..domain.access import CASE_HANDLERS, Permission, Relation
 from ..domain.calendar import WorkingCalendar
 from ..domain.case import TRANSITIONS, Case, Outcome
-from ..domain.enums import CaseStatus, ExtensionDecision, Referral, Satisfaction, SuspensionReason
+from ..domain.enums import CaseStatus, ExtensionDecision, Referral, Satisfaction, SuspensionReason, TransferTarget
 from ..domain.judicial import JudicialStatus, JudicialStep
 from .commands import Command, Text
 
@@ -140,6 +140,14 @@ class ResumeCase(Action):
     """恢复办理."""
 
 
+class TransferCase(Action):
+    """移交: to which kind of body, the department by name, and why."""
+
+    to: TransferTarget
+    department: Text(200)
+    reason: Text(1000)
+
+
 class JudicialConfirmationStep(Action):
     """司法确认: one step of the parties' application to the court, with the fields that step
     needs (`domain/judicial.py: STEP_NEEDS`; one it lacks is 422)."""
@@ -231,6 +239,9 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
         "Suspend an accepted case (中止) until resume_on at the latest; its resolve clock stops"),
     CaseAction("resume", ResumeCase, lambda case, cmd, ctx: case.resume(ctx.now, ctx.actor, ctx.calendar),
                "Resume a suspended case (恢复); the resolve deadline moves by the working days it waited"),
+    CaseAction("transfer", TransferCase, lambda case, cmd, ctx: case.transfer_to(
+        cmd.to, cmd.department, cmd.reason, ctx.now, ctx.actor),
+        "Transfer an open case out of mediation (移交) to a body with the power to handle it; final"),
     CaseAction("judicial_confirmation", JudicialConfirmationStep, lambda case, cmd, ctx: case.judicial_confirmation(
         cmd.step, ctx.now, ctx.actor, court=cmd.court, filed_on=cmd.filed_on, accepted_on=cmd.accepted_on,
         extended=cmd.extended, result=JudicialStatus(cmd.result) if cmd.result else None,

@@ -17,7 +17,7 @@ from chalicelib.domain.deadlines import SupervisionStep
 from chalicelib.domain.enums import CaseStatus as S
 from chalicelib.domain.enums import (
     CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType, Referral, RiskIndicator,
-    RiskLevel, SuspensionReason, Tier)
+    RiskLevel, SuspensionReason, Tier, TransferTarget)
 from chalicelib.domain.judicial import JudicialStep
 from chalicelib.domain.notices import NoticeKind, Recipient
 from chalicelib.domain.routing import MediatorCandidate, OrgCandidate, RouteDecision, Unroutable
@@ -51,6 +51,7 @@ EXPECTED = {
     "resume": ({S.ACCEPTED}, None, "resumed"),
     "merge": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, S.MERGED, "merged"),  # §12
     "absorb": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "merged_in"),  # the merge's target
+    "transfer": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, S.TRANSFERRED, "transferred"),  # §15
     "judicial_confirmation": ({S.RESOLVED, S.CLOSED}, None, "judicial_confirmation"),  # §14
     "judicial_sweep": ({S.RESOLVED, S.CLOSED}, None, "judicial_confirmation"),
     "evaluate": ({S.RESOLVED, S.UNRESOLVED, S.CLOSED}, None, "self_evaluation"),  # §14 当事人评价
@@ -130,6 +131,7 @@ CALLS = {
     "resume": lambda case, now: suspended(case, now).resume(now, ACTOR, CAL),
     "merge": lambda case, now: case.merge_into(other_case(), "同一纠纷", now, ACTOR)[0],
     "absorb": lambda case, now: other_case().merge_into(case, "同一纠纷", now, ACTOR)[1],
+    "transfer": lambda case, now: case.transfer_to(TransferTarget.COURT, "吴江区人民法院", "涉诉事项", now, ACTOR),
     "judicial_confirmation": lambda case, now: case.judicial_confirmation(JudicialStep.INTEND, now, ACTOR),
     "judicial_sweep": lambda case, now: case.send_judicial_notices(now + dt.timedelta(days=40)),
     "evaluate": lambda case, now: case.record_self_evaluation(GOOD_SCORES, None, now),

@@ -116,6 +116,8 @@ def test_the_supervision_level_is_named_by_its_step(level, shown):
     ({"status": CaseStatus.RESOLVED, "agreement": {"summary": "和解", "performance_due": "2026-12-01"}}, "调解成功"),
     ({"status": CaseStatus.CLOSED, "referral": {"channel": "litigation", "reason": "拒绝调解"}}, "调解不成"),
     ({"status": CaseStatus.WITHDRAWN}, "已撤回"),
+    ({"status": CaseStatus.TRANSFERRED, "transfer": {"to": "court", "department": "吴江区人民法院", "reason": "涉诉"}},
+     "已移交"),
     ({"status": CaseStatus.MERGED, "merged_into": "HW20261123ZZZZZZZZ"}, "已并入 HW20261123ZZZZZZZZ"),
 ])
 def test_the_outcome_follows_what_came_of_the_case(changes, outcome):
@@ -131,6 +133,13 @@ def test_a_referral_shows_where_the_dispute_went_and_why():
     shown = row(a_case(status=CaseStatus.UNRESOLVED, referral={"channel": "arbitration", "reason": "申请劳动仲裁"},
                        concluded_at=RECEIVED + dt.timedelta(days=2)))
     assert (shown["分流去向"], shown["办结日期"], shown["协议内容"]) == ("仲裁：申请劳动仲裁", "2026-11-25 09:30", None)
+
+
+def test_a_transferred_case_shows_where_it_went_and_is_finished_when_it_left():
+    shown = row(a_case(status=CaseStatus.TRANSFERRED, closed_at=RECEIVED + dt.timedelta(hours=5), transfer={
+        "to": "public_security", "department": "吴江公安分局松陵派出所", "reason": "涉嫌违法"}))
+    assert (shown["状态"], shown["分流去向"], shown["办结日期"]) == (
+        "已移交", "公安机关：吴江公安分局松陵派出所", "2026-11-23 14:30")
 
 
 def test_a_withdrawn_case_is_finished_when_it_was_withdrawn():

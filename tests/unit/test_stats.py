@@ -194,7 +194,7 @@ def test_figures_add_up_cases():
     assert result["resolved_below_district_share"] == 0.5
     assert result["satisfaction_rate"] is None
     assert result["by_status"] == {"received": 1, "dispatched": 0, "accepted": 0, "resolved": 1, "unresolved": 1,
-                                   "closed": 1, "withdrawn": 0, "merged": 0}
+                                   "closed": 1, "withdrawn": 0, "merged": 0, "transferred": 0}
 
 
 def perf(concluded, on_time, resolved, visits=0, visits_ok=0):

@@ -52,6 +52,7 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "suspend": {"reason_code": "appraisal", "reason": "等待伤情鉴定", "resume_on": "2026-11-30"},
     "resume": {},
     "judicial_confirmation": {"step": "intend"},
+    "transfer": {"to": "court", "department": "苏州市吴江区人民法院", "reason": "属涉诉事项，依法移交"},
 }
 """A valid body of each staff action."""
 

@@ -23,12 +23,13 @@ MAIN_PATHS = [
     (S.RESOLVED, "judicial_confirmation", S.RESOLVED, 0, False, False),
     (S.UNRESOLVED, "close", S.CLOSED, 0, True, False),
     (S.RECEIVED, "withdraw", S.WITHDRAWN, 0, True, False), (S.RECEIVED, "note", S.RECEIVED, 0, False, False),
+    (S.ACCEPTED, "transfer", S.TRANSFERRED, 0, True, False), (S.RECEIVED, "transfer", S.TRANSFERRED, 0, True, False),
 ]
 
 
 EVENT_TYPE = {"accept": "accepted", "decline": "declined", "escalate": "escalated", "note": "note",
               "resolve": "resolved", "fail": "unresolved", "visit": "visited", "close": "closed",
-              "withdraw": "withdrawn", "judicial_confirmation": "judicial_confirmation"}
+              "withdraw": "withdrawn", "judicial_confirmation": "judicial_confirmation", "transfer": "transferred"}
 """The timeline event of each action, as the contract names them (§5)."""
 
 
