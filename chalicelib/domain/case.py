@@ -267,7 +267,7 @@ class MergedSource:
 
 
 MERGE_OUTCOME_STATUSES = frozenset({CaseStatus.RESOLVED, CaseStatus.UNRESOLVED, CaseStatus.CLOSED,
-                                    CaseStatus.WITHDRAWN})
+                                    CaseStatus.WITHDRAWN, CaseStatus.TRANSFERRED})
 """A merge target reaching one of these tells every merged source's partner (`case.merged_outcome`)."""
 
 

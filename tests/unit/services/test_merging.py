@@ -252,3 +252,13 @@ def test_a_merge_racing_a_send_of_the_sources_sms_reads_again(centre, store, clo
     merge(centre, source.case_id, target.case_id)
     assert [r["status"] for r in store.notifications(source.case_id)] == ["sent"]
     assert store.get(source.case_id).status is S.MERGED
+
+
+def test_the_target_transferred_tells_every_source_partner_where_the_dispute_ended(centre, store, publisher, pair):
+    source, target = pair
+    merge(centre, source.case_id, target.case_id)
+    centre.act(target.case_id, "transfer", MEDIATOR)
+    assert [b["payload"]["status"] for b in publisher.bodies("callbacks")
+            if b["payload"]["event"] == "case.merged_outcome"] == ["transferred"]
+    assert centre.services.queries.outcome_statuses([store.get(source.case_id)], PARTNER) == {
+        source.case_id: "transferred"}
