@@ -108,7 +108,7 @@ def test_figures_of_a_known_data_set(admin, directory):
     assert (figures["region"], figures["from"], figures["to"]) == ("320509", "2026-11-23", "2026-11-23")
     assert figures["total"] == 5
     assert figures["by_status"] == {"received": 0, "dispatched": 1, "accepted": 0, "resolved": 1, "unresolved": 1,
-                                    "closed": 1, "withdrawn": 1, "merged": 0}
+                                    "closed": 1, "withdrawn": 1, "merged": 0, "transferred": 0}
     assert figures["by_tier"] == {"village": 3, "town": 1, "district": 1}
     assert figures["by_risk_level"] == {"red": 1, "orange": 0, "yellow": 0, "blue": 4}
     assert figures["by_channel"]["hotline_12345"] == 3 and figures["by_channel"]["walk_in"] == 2
