@@ -186,7 +186,7 @@ class FakeCaseStore:
         self._claims: dict[tuple[str, str], tuple[str, str]] = {}
         self.codes: dict[str, str] = {}
         """Case code (一案一码) → case id: the code claims."""
-        self.code_digests: dict[str, list[str] | None] = {}
+        self.code_digests: dict[str, list[str]] = {}
         """Case code → the digests of its parties' phone tails kept on its claim."""
         self._party_keys: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
         self._notifications: dict[tuple[str, str], dict[str, Any]] = {}
@@ -377,8 +377,7 @@ class FakeCaseStore:
         case_id = self.codes.get(public_code)
         if case_id is None:
             return None
-        digests = self.code_digests.get(public_code)
-        return CodeClaim(case_id, tuple(digests) if digests is not None else None)
+        return CodeClaim(case_id, tuple(self.code_digests.get(public_code) or ()))
 
     def claims(self, owner: str, external_refs: Iterable[str]) -> dict[str, tuple[str, str]]:
         return {ref: self._claims[owner, ref] for ref in set(external_refs) if (owner, ref) in self._claims}

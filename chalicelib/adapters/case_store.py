@@ -359,8 +359,7 @@ class CaseStore:
             claim = KeyModel.get(code_key(public_code), CLAIM_SORT_KEY, consistent_read=True)
         except KeyModel.DoesNotExist:
             return None
-        digests = tuple(claim.tail_digests) if claim.tail_digests is not None else None
-        return CodeClaim(claim.case_id, digests)
+        return CodeClaim(claim.case_id, tuple(claim.tail_digests or ()))
 
     def get_claim(self, owner: str, external_ref: str) -> tuple[str, str] | None:
         try:

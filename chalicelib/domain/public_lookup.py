@@ -129,24 +129,6 @@ MAX_WRONG_TRIES = 5
 PHONE_DIGITS = 4
 """A lookup names the last four digits of a party's phone."""
 
-_NO_PHONES = ("",)
-"""What a wrong code's lookup compares the digits with: no case, the same work."""
-
-
-def phone_matches(case: Case | None, last_digits: str) -> bool:
-    """Whether `last_digits` are the last four digits of a party's phone. Every party's phone
-    is compared, each in constant time (`hmac.compare_digest`), with no early exit, and a
-    missing case (a wrong code) is compared with a stand-in: the answer takes as long whichever
-    party matches, or none."""
-    phones = [party.phone or "" for party in case.parties] if case is not None else _NO_PHONES
-    given = last_digits.encode()
-    matched = False
-    for phone in phones:
-        tail = phone[-PHONE_DIGITS:] if len(phone) >= PHONE_DIGITS else ""
-        matched |= hmac.compare_digest(tail.encode(), given)
-    return matched and case is not None
-
-
 def tail_digest(public_code: str, last_digits: str) -> str:
     """What a code's claim keeps of one party's phone: a digest of the code and the phone's last
     four digits, so that a lookup is judged on the claim alone (one small item read, whether the

@@ -61,8 +61,9 @@ class CodeClaim:
     """A case code's claim as the party's lookup reads it."""
 
     case_id: str
-    tail_digests: tuple[str, ...] | None
-    """None on a claim written before the digests were kept: the case's phones decide then."""
+    tail_digests: tuple[str, ...]
+    """Digests of the parties' phone tails (`domain/public_lookup.tail_digests`): every claim is
+    written with them (at filing, by the upgrade pass) and a merge sets them again."""
 
 
 class CaseStore(Protocol):

@@ -24,7 +24,7 @@ from ..domain.case import Case, RuleBroken
 from ..domain.errors import StaleCase
 from ..domain.public_code import MAX_LOOKUP_LENGTH, normalise
 from ..domain.public_lookup import (
-    MAX_WRONG_TRIES, CaseProgress, claim_matches, lookup_day, phone_matches, progress, seconds_left_in_day,
+    MAX_WRONG_TRIES, CaseProgress, claim_matches, lookup_day, progress, seconds_left_in_day,
     tries_expire_at)
 from ..observability import logger
 from .action_registry import SatisfactionScores
@@ -143,14 +143,10 @@ class PublicCases:
         if self._tries.count_wrong_try(code, day, tries_expire_at(day)) > MAX_WRONG_TRIES:
             self._tries.take_back_try(code, day)  # not checked: it must not count as a wrong one
             raise self._refused(now)  # concurrent tries took the last ones
-        claim = self._cases.code_claim(code)
-        if claim is not None and claim.tail_digests is None:  # a claim kept before its digests were
-            case = self._cases.get(claim.case_id)
-            matched = phone_matches(case, phone_last4)
-        else:  # judged on the claim alone: a wrong code and wrong digits cost one small read each
-            matched = claim_matches(claim.tail_digests if claim else None, code, phone_last4)
-            case = self._cases.get(claim.case_id) if matched else None
-        if not matched or case is None:
+        claim = self._cases.code_claim(code)  # judged on it alone: a wrong code and wrong digits, one small read
+        matched = claim_matches(claim.tail_digests if claim else None, code, phone_last4)
+        case = self._cases.get(claim.case_id) if matched else None
+        if case is None:
             logger.info("public lookup refused")
             raise NotFound(NOT_FOUND)
         self._tries.take_back_try(code, day)

@@ -12,8 +12,8 @@ from chalicelib.domain.case import Case, ExtensionRequest, Party, Suspension
 from chalicelib.domain.enums import (
     CaseStatus, Category, CategorySource, Channel, ExtensionStatus, RiskLevel, SuspensionReason)
 from chalicelib.domain.public_lookup import (
-    MAX_WRONG_TRIES, Stage, hours_between, lookup_day, phone_matches, progress, seconds_left_in_day, stages,
-    tries_expire_at)
+    MAX_WRONG_TRIES, Stage, claim_matches, hours_between, lookup_day, progress, seconds_left_in_day, stages,
+    tail_digests, tries_expire_at)
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 UTC = dt.timezone.utc
@@ -157,11 +157,12 @@ def test_the_progress_of_a_suspended_resolved_case_with_visits_left():
     ([Party("applicant", "张三", "13812345678")], "1381", False),  # the first digits are not the last
 ])
 def test_the_digits_must_end_a_partys_phone(parties, digits, matches):
-    assert phone_matches(make_case(parties=parties), digits) is matches
+    code = "7KQ4M2XP-R"
+    assert claim_matches(tail_digests(code, make_case(parties=parties).parties), code, digits) is matches
 
 
 def test_no_case_matches_no_digits():
-    assert phone_matches(None, "5678") is False and phone_matches(None, "") is False
+    assert claim_matches(None, "7KQ4M2XP-R", "5678") is False and claim_matches(None, "7KQ4M2XP-R", "") is False
 
 
 @pytest.mark.parametrize(("now", "day", "seconds"), [
@@ -183,9 +184,6 @@ def test_a_days_count_is_kept_until_a_day_after_that_day_ends():
 
 
 def test_the_claim_keeps_digests_of_the_phone_tails_and_judges_a_try_on_them_alone():
-    from chalicelib.domain.case import Party
-    from chalicelib.domain.public_lookup import claim_matches, tail_digests
-
     parties = [Party("applicant", "张三", "13812345678"), Party("respondent", "李四"),
                Party("respondent", "王五", "13900001111"), Party("applicant", "赵六", "13700005678")]
     digests = tail_digests("7KQ4M2XP-R", parties)
