@@ -55,6 +55,12 @@ rare (one in about 10⁶ at a million cases)."""
 
 
 
+def code_claim_row(case: Case) -> KeyModel:
+    """The claim of a case's code (一案一码), pointing to the case, with its parties' tail digests."""
+    return KeyModel(code_key(case.public_code), CLAIM_SORT_KEY, case_id=case.case_id,
+                    tail_digests=tail_digests(case.public_code, case.parties))
+
+
 class CodeTaken(Exception):
     """The case code a new case carried is another case's: draw again."""
 
@@ -154,8 +160,7 @@ class CaseStore:
                         transaction.save(KeyModel(ref_key(case.owner, case.external_ref), CLAIM_SORT_KEY,
                                                   case_id=case.case_id, request_hash=case.request_hash),
                                          condition=KeyModel.pk.does_not_exist())
-                        transaction.save(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY, case_id=case.case_id,
-                                                  tail_digests=tail_digests(case.public_code, case.parties)),
+                        transaction.save(code_claim_row(case),
                                          condition=KeyModel.pk.does_not_exist())
                         model, counted[case.case_id], changes = model_and_stats(case)
                         transaction.save(model)
@@ -206,6 +211,13 @@ class CaseStore:
         `require_active_mediator` the write also requires that mediator to be
         active still (MediatorUnavailable otherwise).
         """
+        self._write_change(case, events, notifications, mediator_load, require_active_mediator, letters)
+
+    def _write_change(self, case: Case, events: list[Event], notifications: Iterable[dict[str, Any]] = (),
+                      mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
+                      letters: Iterable[SupervisionLetter] = (), claim_code: bool = False) -> None:
+        """`save_change`; with `claim_code`, the claim of the case's code too, second in the
+        transaction (CodeTaken if the code is another case's)."""
         mediator_load = {k: v for k, v in (mediator_load or {}).items() if v}
         counted: dict[str, Any] = {}
         try:
@@ -214,6 +226,8 @@ class CaseStore:
                                             client_request_token=attempt.request_token) as transaction:
                     model, counted, changes = model_and_stats(case)
                     transaction.save(model)  # first: its condition failing means StaleCase
+                    if claim_code:  # second: its condition failing means the code is taken
+                        transaction.save(code_claim_row(case), condition=KeyModel.pk.does_not_exist())
                     for index, event in enumerate(events):
                         transaction.save(event_to_model(case.case_id, event, index))
                     for record in notifications:
@@ -232,6 +246,8 @@ class CaseStore:
             failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
             if 0 in failed:
                 raise StaleCase(case.case_id) from exc
+            if claim_code and 1 in failed:
+                raise CodeTaken(case.public_code) from exc
             if failed:
                 raise MediatorUnavailable(require_active_mediator or "") from exc
             raise
@@ -239,38 +255,20 @@ class CaseStore:
         case.stats_recorded = counted
 
     def give_code(self, case: Case, events: list[Event]) -> None:
-        """A case filed before case codes existed gets one (一案一码): the code's claim (with its
-        parties' tail digests) and the case, version-checked, in one transaction with its events
-        and statistics rows. StaleCase if the case changed since it was read; a code already
-        taken is drawn again."""
-        counted: dict[str, Any] = {}
-        for draw in range(CODE_ATTEMPTS):
+        """A case filed before case codes existed gets one (一案一码): the code's claim in the case's
+        own version-checked write (`save_change`), with its events and statistics rows.
+        StaleCase if the case changed since it was read; a code already taken is drawn again."""
+        for _ in range(CODE_ATTEMPTS):
             case.public_code = new_public_code()
             try:
-                for attempt in transaction_attempts():
-                    with attempt, TransactWrite(connection=self.connection,
-                                                client_request_token=attempt.request_token) as transaction:
-                        model, counted, changes = model_and_stats(case)
-                        transaction.save(model)  # first: its condition failing means StaleCase
-                        transaction.save(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY, case_id=case.case_id,
-                                                  tail_digests=tail_digests(case.public_code, case.parties)),
-                                         condition=KeyModel.pk.does_not_exist())
-                        for index, event in enumerate(events):
-                            transaction.save(event_to_model(case.case_id, event, index))
-                        update_stats(transaction, (case, changes))
-            except TransactWriteError as exc:
-                reasons = exc.cancellation_reasons or []
-                failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
-                if 0 in failed:
-                    case.public_code = None
-                    raise StaleCase(case.case_id) from exc
-                if failed == [1] and draw + 1 < CODE_ATTEMPTS:
-                    continue  # the code is another case's: draw again
+                return self._write_change(case, events, claim_code=True)
+            except CodeTaken:
+                continue
+            except Exception:  # StaleCase, or the write failed: the case keeps no code it did not get
                 case.public_code = None
                 raise
-            case.version += 1
-            case.stats_recorded = counted
-            return
+        case.public_code = None
+        raise RuntimeError("no free case code found")
 
     def save_merge(self, source: Case, source_events: list[Event], target: Case, target_events: list[Event],
                    mediator_load: dict[str, int] | None = None, party_keys: PartyKeys | None = None,

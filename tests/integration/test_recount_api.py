@@ -80,3 +80,24 @@ def test_cases_filed_before_case_codes_get_one_and_join_the_indexes_their_state_
     assert [e["actor"] for e in events if e["type"] == "public_code_given"] == ["system"]
     again = admin.call("POST", "/v1/ops/stats/recount", {}).json
     assert again["coded"] == 0 and admin.call("GET", f"/v1/cases/{case_id}").json["public_code"] == view["public_code"]
+
+
+def test_the_upgrade_draws_again_when_the_code_it_drew_is_taken(partner, admin, monkeypatch):
+    from chalicelib.adapters import case_store as store_module
+    from chalicelib.adapters.case_mapping import CLAIM_SORT_KEY, code_key
+    from chalicelib.adapters.models import KeyModel
+    from chalicelib.domain.public_code import check_character
+    from tests.integration.test_return_visits import resolved
+
+    taken = resolved(partner, admin, "RC-TAKEN")["public_code"]
+    case_id = resolved(partner, admin, "RC-DRAW")["case_id"]
+    model = CaseModel.get(case_id)
+    KeyModel.get(code_key(model.public_code), CLAIM_SORT_KEY).delete()
+    model.public_code = None
+    model.save()
+    fresh = f"23456789-{check_character('23456789')}"
+    draws = iter([taken, fresh])
+    monkeypatch.setattr(store_module, "new_public_code", lambda: next(draws))
+    assert admin.call("POST", "/v1/ops/stats/recount", {}).json["coded"] == 1
+    assert admin.call("GET", f"/v1/cases/{case_id}").json["public_code"] == fresh
+    assert KeyModel.get(code_key(taken), CLAIM_SORT_KEY).case_id != case_id  # the other case keeps its code
