@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -25,7 +24,7 @@ from ..domain.errors import AttachmentLimitReached
 from .case_mapping import event_to_model
 from .clock import from_storage, to_storage
 from .models import CaseItemModel
-from .transactions import transaction_attempts
+from .transactions import TransactingStore, transaction_attempts
 
 CREATE_COUNTER_POSITION = 2
 SETTLE_RECORD_POSITION = 1
@@ -65,15 +64,8 @@ def attachment_from_model(item: CaseItemModel) -> Attachment:
         settled_at=from_storage(detail.get("settled_at")))
 
 
-class AttachmentStore:
-    def __init__(self, connection: Connection | None = None):
-        self._connection = connection
-
-    @property
-    def connection(self) -> Connection:
-        if self._connection is None:
-            self._connection = Connection()
-        return self._connection
+class AttachmentStore(TransactingStore):
+    """Attachment records (证据材料) in their case's partition of `case-items`."""
 
     def create(self, attachment: Attachment, event: Event, limit: int) -> None:
         """One transaction: the record (new), a place of the limit taken, the event."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Iterable, Iterator
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
@@ -30,7 +29,7 @@ from .cursors import decode_cursor, encode_cursor
 from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
 from .notification_outbox import notification_from_model, notification_to_model
 from .stats_rows import model_and_stats, update_stats
-from .transactions import transaction_attempts
+from .transactions import TransactingStore, transaction_attempts
 
 
 def party_key_rows(keys: PartyKeys, case_id: str) -> list[KeyModel]:
@@ -83,17 +82,8 @@ def _transaction_groups(writes: list[NewCaseWrite]) -> list[list[NewCaseWrite]]:
     return groups + [group] if group else groups
 
 
-class CaseStore:
+class CaseStore(TransactingStore):
     """Cases and what hangs off them, in DynamoDB."""
-
-    def __init__(self, connection: Connection | None = None):
-        self._connection = connection
-
-    @property
-    def connection(self) -> Connection:
-        if self._connection is None:
-            self._connection = Connection()
-        return self._connection
 
     # ---------------------------------------------------------------- writes
 

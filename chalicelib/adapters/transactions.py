@@ -8,6 +8,7 @@ import time
 from functools import cached_property
 from typing import Iterator
 
+from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 
 TRANSACTION_ATTEMPTS = 4
@@ -54,3 +55,17 @@ def transaction_attempts() -> Iterator[Attempt]:
         yield attempt
         if attempt.done:
             return
+
+
+class TransactingStore:
+    """A store that writes in DynamoDB transactions, on a connection built at first use (after
+    moto starts, in tests; never at import time), or on the one it was given."""
+
+    def __init__(self, connection: Connection | None = None):
+        self._connection = connection
+
+    @property
+    def connection(self) -> Connection:
+        if self._connection is None:
+            self._connection = Connection()
+        return self._connection
