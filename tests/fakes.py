@@ -32,12 +32,14 @@ from chalicelib.domain.case_query import CaseQuery
 from chalicelib.domain.directory import Mediator, Org, Partner, Region
 from chalicelib.domain.duplicates import Candidate, place_key, report_text
 from chalicelib.domain.enums import CaseStatus, Tier
+from chalicelib.domain.sessions import MediatorSchedule
 from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
 from chalicelib.domain.public_code import new_public_code
 from chalicelib.domain.public_lookup import tail_digests
 from chalicelib.services.ports import CodeClaim, NewCaseWrite, PartyKeys
 from chalicelib.domain.errors import (
+    ScheduleChanged,
     AlreadyExists, AttachmentLimitReached, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase,
     UploadChanged)
 from chalicelib.domain.identity import e164
@@ -193,6 +195,8 @@ class FakeCaseStore:
         self._letters: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._deliveries: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._stats: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self._schedules: dict[str, MediatorSchedule] = {}
+        """Mediator id → their schedule of sessions, at its revision."""
         self._concurrent: list[Callable[[], None]] = []
         self._interleaving = False
         self.reads = 0
@@ -218,7 +222,7 @@ class FakeCaseStore:
         """Everything held, to compare before and after a refused call."""
         return copy.deepcopy((self._cases, dict(self._events), self._claims, dict(self._party_keys),
                               self._notifications, dict(self._letters), dict(self._deliveries),
-                              {row: dict(counters) for row, counters in self._stats.items()}))
+                              {row: dict(counters) for row, counters in self._stats.items()}, self._schedules))
 
     def deliveries(self, case_id: str) -> list[dict[str, Any]]:
         """The callback attempts recorded on a case, oldest first."""
@@ -284,11 +288,15 @@ class FakeCaseStore:
 
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
-                    letters: Iterable[SupervisionLetter] = ()) -> None:
+                    letters: Iterable[SupervisionLetter] = (), schedules: Iterable[MediatorSchedule] = ()) -> None:
         self._before_write()
         stored = self._cases.get(case.case_id)
         if (stored.version if stored else 0) != case.version:
             raise StaleCase(case.case_id)
+        schedules = list(schedules)
+        for schedule in schedules:
+            if self.schedules([schedule.mediator_id])[schedule.mediator_id].revision != schedule.revision:
+                raise ScheduleChanged(case.case_id)
         load = {mediator_id: delta for mediator_id, delta in (mediator_load or {}).items() if delta}
         mediators = {mediator_id: self._directory.mediator(mediator_id) for mediator_id in load}
         if any(m is None for m in mediators.values()) or (
@@ -305,6 +313,11 @@ class FakeCaseStore:
         for mediator_id, delta in load.items():
             mediator = mediators[mediator_id]
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
+        for schedule in schedules:
+            self._schedules[schedule.mediator_id] = dataclasses.replace(schedule, revision=schedule.revision + 1)
+
+    def schedules(self, mediator_ids: Iterable[str]) -> dict[str, MediatorSchedule]:
+        return {m: self._schedules.get(m) or MediatorSchedule(m) for m in sorted(set(mediator_ids))}
 
     def give_code(self, case: Case, events: list[Event]) -> None:
         self._before_write()

@@ -7,6 +7,9 @@ import secrets
 
 from ..domain.calendar import LIBRARY_CALENDAR
 from ..domain.case import SWEEP, Case, Event, ExtensionRequest, MergedSource, Party, SupervisionLetter, Suspension
+from ..domain.joint import Participant
+from ..domain.sessions import Booking, Lawyer, MediatorSchedule, ReminderState, Session
+from ..domain.sponsorship import Sponsor
 from ..domain.deadlines import SupervisionStep, ladder
 from ..domain.duplicates import DuplicateReason, PossibleDuplicate, place_key
 from ..domain.stats import open_red_district
@@ -21,6 +24,7 @@ from ..domain.enums import (
     MediationType,
     RiskIndicator,
     RiskLevel,
+    SessionMode,
     SuspensionReason,
     Tier,
 )
@@ -119,6 +123,9 @@ def case_to_model(case: Case) -> CaseModel:
         merged_sources=[{"case_id": s.case_id, "partner_id": s.partner_id, "external_ref": s.external_ref}
                         for s in case.merged_sources] or None,
         transfer=case.transfer,
+        participants=[participant_to_json(p) for p in case.participants] or None,
+        sessions=[session_to_json(s) for s in case.sessions] or None,
+        sponsor=sponsor_to_json(case.sponsor),
         dispatched_org_ids=list(case.dispatched_org_ids) or None,
         repeat_party=case.repeat_party or None,
         letter_months=list(case.letter_months) or None,
@@ -191,6 +198,66 @@ def suspension_from_json(data: dict) -> Suspension:
                       from_storage(data.get("resumed_at")), data.get("working_days"))
 
 
+def participant_to_json(participant: Participant) -> dict:
+    return {"org_id": participant.org_id, "joined_at": to_storage(participant.joined_at),
+            "reason": participant.reason, "added_by": participant.added_by}
+
+
+def participant_from_json(data: dict) -> Participant:
+    return Participant(data["org_id"], from_storage(data["joined_at"]), data["reason"], data["added_by"])
+
+
+def session_to_json(session: Session) -> dict:
+    return {"session_id": session.session_id, "starts_at": to_storage(session.starts_at),
+            "mode": session.mode.value, "place": session.place, "mediator_ids": list(session.mediator_ids),
+            "lawyer": {"name": session.lawyer.name, "firm": session.lawyer.firm} if session.lawyer else None,
+            "booked_at": to_storage(session.booked_at), "booked_by": session.booked_by,
+            "reminder": session.reminder.value if session.reminder else None,
+            "reminded_at": _stored(session.reminded_at)}
+
+
+def session_from_json(data: dict) -> Session:
+    lawyer = data.get("lawyer")
+    return Session(data["session_id"], from_storage(data["starts_at"]), SessionMode(data["mode"]), data["place"],
+                   tuple(data["mediator_ids"]), Lawyer(lawyer["name"], lawyer["firm"]) if lawyer else None,
+                   from_storage(data["booked_at"]), data["booked_by"], _enum(ReminderState, data.get("reminder")),
+                   from_storage(data.get("reminded_at")))
+
+
+def sponsor_to_json(sponsor: Sponsor | None) -> dict | None:
+    if sponsor is None:
+        return None
+    return {"leader_name": sponsor.leader_name, "leader_title": sponsor.leader_title,
+            "leader_phone": sponsor.leader_phone, "due_on": sponsor.due_on.isoformat(),
+            "sponsored_at": to_storage(sponsor.sponsored_at), "sponsored_by": sponsor.sponsored_by,
+            "notified_at": _stored(sponsor.notified_at)}
+
+
+def sponsor_from_json(data: dict | None) -> Sponsor | None:
+    if not data:
+        return None
+    return Sponsor(data["leader_name"], data["leader_title"], data["leader_phone"], dt.date.fromisoformat(data["due_on"]),
+                   from_storage(data["sponsored_at"]), data["sponsored_by"], from_storage(data.get("notified_at")))
+
+
+SCHEDULE_PREFIX = "SCHED#"
+
+
+def schedule_key(mediator_id: str) -> str:
+    """The key of a mediator's schedule of sessions (调解会)."""
+    return f"{SCHEDULE_PREFIX}{mediator_id}"
+
+
+def schedule_from_row(mediator_id: str, bookings: list | None, revision: int | None) -> MediatorSchedule:
+    return MediatorSchedule(mediator_id, tuple(Booking(b["case_id"], b["session_id"], from_storage(b["starts_at"]))
+                                               for b in bookings or ()), int(revision or 0))
+
+
+def bookings_to_json(schedule: MediatorSchedule) -> list[dict]:
+    return [{"case_id": b.case_id, "session_id": b.session_id, "starts_at": to_storage(b.starts_at)}
+            for b in schedule.bookings]
+
+
 def _ladder(case: Case, stored: dict | None) -> dict[SupervisionStep, dt.datetime]:
     """The stored ladder; a case written before ladders were kept gets its deadline's ladder on
     the library calendar, as it was then supervised."""
@@ -254,6 +321,9 @@ def _case_from_model(model: CaseModel) -> Case:
         merged_into=model.merged_into,
         merged_sources=[MergedSource(**source) for source in model.merged_sources or []],
         transfer=model.transfer,
+        participants=[participant_from_json(p) for p in model.participants or []],
+        sessions=[session_from_json(s) for s in model.sessions or []],
+        sponsor=sponsor_from_json(model.sponsor),
         dispatched_org_ids=list(model.dispatched_org_ids or []),
         repeat_party=bool(model.repeat_party),
         letter_months=list(model.letter_months or []),

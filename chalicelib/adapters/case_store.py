@@ -17,10 +17,11 @@ from ..domain.public_lookup import tail_digests
 from ..domain.notices import CLAIMABLE, NotificationStatus
 from ..domain.supervision import DUE_SHARDS
 from ..domain.visits import VISIT_SHARDS
-from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase
+from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, ScheduleChanged, StaleCase
+from ..domain.sessions import MediatorSchedule
 from .case_mapping import (
-    CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, case_from_model, code_key,
-    event_to_model, letter_to_model, ref_key)
+    CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, bookings_to_json, case_from_model,
+    code_key, event_to_model, letter_to_model, ref_key, schedule_from_row, schedule_key)
 from ..domain.regions import district_of
 from ..domain.stats import stats_changes
 from ..services.ports import PARTY_CASES_LIMIT, CodeClaim, NewCaseWrite, PartyKeys
@@ -58,6 +59,14 @@ def code_claim_row(case: Case) -> KeyModel:
     """The claim of a case's code (一案一码), pointing to the case, with its parties' tail digests."""
     return KeyModel(code_key(case.public_code), CLAIM_SORT_KEY, case_id=case.case_id,
                     tail_digests=tail_digests(case.public_code, case.parties))
+
+
+def _schedule_write(schedule: MediatorSchedule) -> tuple[KeyModel, Any]:
+    """A mediator's schedule as written, one revision on, conditional on the revision read."""
+    row = KeyModel(schedule_key(schedule.mediator_id), CLAIM_SORT_KEY, bookings=bookings_to_json(schedule),
+                   revision=schedule.revision + 1)
+    condition = KeyModel.pk.does_not_exist() if schedule.revision == 0 else KeyModel.revision == schedule.revision
+    return row, condition
 
 
 class CodeTaken(Exception):
@@ -192,6 +201,7 @@ class CaseStore(TransactingStore):
         mediator_load: dict[str, int] | None = None,
         require_active_mediator: str | None = None,
         letters: Iterable[SupervisionLetter] = (),
+        schedules: Iterable[MediatorSchedule] = (),
     ) -> None:
         """Write a changed case with its events, notifications and letters in one transaction.
 
@@ -199,17 +209,22 @@ class CaseStore(TransactingStore):
         StaleCase if someone else changed it first. `mediator_load` adjusts
         mediators' open-case counters in the same transaction; with
         `require_active_mediator` the write also requires that mediator to be
-        active still (MediatorUnavailable otherwise).
+        active still (MediatorUnavailable otherwise). Each of `schedules` (a
+        mediator's sessions) is written on the revision it was read at:
+        ScheduleChanged if another booking wrote it first.
         """
-        self._write_change(case, events, notifications, mediator_load, require_active_mediator, letters)
+        self._write_change(case, events, notifications, mediator_load, require_active_mediator, letters,
+                           schedules=tuple(schedules))
 
     def _write_change(self, case: Case, events: list[Event], notifications: Iterable[dict[str, Any]] = (),
                       mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
-                      letters: Iterable[SupervisionLetter] = (), claim_code: bool = False) -> None:
+                      letters: Iterable[SupervisionLetter] = (), claim_code: bool = False,
+                      schedules: tuple[MediatorSchedule, ...] = ()) -> None:
         """`save_change`; with `claim_code`, the claim of the case's code too, second in the
-        transaction (CodeTaken if the code is another case's)."""
+        transaction (CodeTaken if the code is another case's); the schedules next."""
         mediator_load = {k: v for k, v in (mediator_load or {}).items() if v}
         counted: dict[str, Any] = {}
+        first_schedule = 2 if claim_code else 1
         try:
             for attempt in transaction_attempts():
                 with attempt, TransactWrite(connection=self.connection,
@@ -218,6 +233,8 @@ class CaseStore(TransactingStore):
                     transaction.save(model)  # first: its condition failing means StaleCase
                     if claim_code:  # second: its condition failing means the code is taken
                         transaction.save(code_claim_row(case), condition=KeyModel.pk.does_not_exist())
+                    for schedule in schedules:  # next: a condition failing means ScheduleChanged
+                        transaction.save(*_schedule_write(schedule))
                     for index, event in enumerate(events):
                         transaction.save(event_to_model(case.case_id, event, index))
                     for record in notifications:
@@ -238,6 +255,8 @@ class CaseStore(TransactingStore):
                 raise StaleCase(case.case_id) from exc
             if claim_code and 1 in failed:
                 raise CodeTaken(case.public_code) from exc
+            if any(first_schedule <= index < first_schedule + len(schedules) for index in failed):
+                raise ScheduleChanged(case.case_id) from exc
             if failed:
                 raise MediatorUnavailable(require_active_mediator or "") from exc
             raise
@@ -340,6 +359,16 @@ class CaseStore(TransactingStore):
             return case_from_model(CaseModel.get(case_id, consistent_read=True))
         except CaseModel.DoesNotExist:
             return None
+
+    def schedules(self, mediator_ids: Iterable[str]) -> dict[str, MediatorSchedule]:
+        """The mediators' schedules of sessions (one BatchGetItem, consistent: the revision read
+        is the one the booking's write is conditional on)."""
+        ids = sorted(set(mediator_ids))
+        rows = {row.pk: row for row in KeyModel.batch_get([(schedule_key(m), CLAIM_SORT_KEY) for m in ids],
+                                                          consistent_read=True)} if ids else {}
+        found = {m: rows.get(schedule_key(m)) for m in ids}
+        return {m: schedule_from_row(m, row.bookings if row else None, row.revision if row else 0)
+                for m, row in found.items()}
 
     def code_claim(self, public_code: str) -> CodeClaim | None:
         """The code's claim (one consistent GetItem of a small item, found or not)."""

@@ -259,6 +259,9 @@ class CaseModel(Model):
     merged_into = UnicodeAttribute(null=True)
     merged_sources = JSONAttribute(null=True)
     transfer = JSONAttribute(null=True)
+    participants = JSONAttribute(null=True)
+    sessions = JSONAttribute(null=True)
+    sponsor = JSONAttribute(null=True)
     dispatched_org_ids = ListAttribute(of=UnicodeAttribute, null=True)
     repeat_party = BooleanAttribute(null=True)
     letter_months = ListAttribute(of=UnicodeAttribute, null=True)
@@ -331,6 +334,8 @@ class KeyModel(Model):
       hash, so the table holds no phone or ID number.
     - `TRY#<code>` / `<day>`: the tries at a case code on an Asia/Shanghai day (`tries`, added to
       atomically), the brute-force guard of the party's lookup, expiring a day after that day.
+    - `SCHED#<mediator_id>`: a mediator's booked sessions (`bookings`, 调解会), written with the
+      case that books one, conditional on `revision`: the overlap check cannot be raced.
     """
 
     Meta = _meta("keys")
@@ -342,6 +347,8 @@ class KeyModel(Model):
     """On a `CODE#` claim: digests of the parties' phone tails, which a lookup is judged on."""
     expires_at = TTLAttribute(null=True)
     tries = NumberAttribute(null=True)
+    bookings = JSONAttribute(null=True)
+    revision = NumberAttribute(null=True)
 
 
 # ------------------------------------------------------------ patrol reports

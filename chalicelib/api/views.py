@@ -17,7 +17,9 @@ from ..domain.duplicates import PossibleDuplicate
 from ..domain.judicial import CLOSING_NOTIFIED
 from ..domain.judicial import FIELD as JUDICIAL_FIELD
 from ..domain.directory import Mediator, Org, Partner, Region
-from ..domain.masking import mask_party, mask_phone, redact_text
+from ..domain.masking import mask_name, mask_party, mask_phone, redact_text
+from ..domain.sessions import Session
+from ..domain.sponsorship import Sponsor
 from ..domain.public_lookup import CaseProgress
 
 
@@ -83,10 +85,42 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "agreement": agreement_view(case, text),
         "referral": case.referral,
         "transfer": {**case.transfer, "reason": text(case.transfer["reason"])} if case.transfer else None,
+        "participants": participants_view(case),
+        "sessions": [session_view(session, in_full) for session in case.sessions],
+        "sponsor": sponsor_view(case.sponsor, in_full),
         "return_visits": case.return_visits,
         "self_evaluation": self_evaluation_view(case.self_evaluation, text),
         "version": case.version,
     }
+
+
+def participants_view(case: Case) -> list[dict[str, Any]]:
+    """联合调解: the lead (the assigned org, since it was dispatched) and the assisting orgs."""
+    lead = [{"org_id": case.org_id, "role": "lead", "joined_at": rfc3339(case.dispatched_at)}] if case.org_id else []
+    return lead + [{"org_id": p.org_id, "role": "assist", "joined_at": rfc3339(p.joined_at)}
+                   for p in case.participants]
+
+
+def session_view(session: Session, in_full: bool) -> dict[str, Any]:
+    """调解会; for a partner the duty lawyer's name masked and the place as free text is."""
+    lawyer = None
+    if session.lawyer is not None:
+        lawyer = {"name": session.lawyer.name if in_full else mask_name(session.lawyer.name),
+                  "firm": session.lawyer.firm}
+    return {"session_id": session.session_id, "starts_at": rfc3339(session.starts_at), "mode": session.mode.value,
+            "place": session.place if in_full else _redacted(session.place),
+            "mediator_ids": list(session.mediator_ids), "lawyer": lawyer,
+            "reminder": session.reminder.value if session.reminder else None}
+
+
+def sponsor_view(sponsor: Sponsor | None, in_full: bool) -> dict[str, Any] | None:
+    """领导包案: the leader by name and title (the name masked for a partner; the phone, which
+    the SMS goes to, for nobody)."""
+    if sponsor is None:
+        return None
+    return {"leader_name": sponsor.leader_name if in_full else mask_name(sponsor.leader_name),
+            "leader_title": sponsor.leader_title, "due_on": sponsor.due_on.isoformat(),
+            "sponsored_at": rfc3339(sponsor.sponsored_at)}
 
 
 def _redacted(value: str | None) -> str | None:

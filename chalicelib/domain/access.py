@@ -40,12 +40,14 @@ class Principal:
 
 
 def can_view_case(principal: Principal, *, partner_id: str | None, region_code: str,
-                  org_id: str | None, mediator_id: str | None) -> bool:
+                  org_id: str | None, mediator_id: str | None,
+                  assisting_org_ids: frozenset[str] = frozenset()) -> bool:
     """A case is in a caller's view (otherwise it is 404 to them, not 403): a partner's own
     case; for staff, any case they stand in a relation to."""
     if principal.role is Role.PARTNER:
         return partner_id is not None and partner_id == principal.partner_id
-    return bool(relations_to(principal, region_code=region_code, org_id=org_id, mediator_id=mediator_id))
+    return bool(relations_to(principal, region_code=region_code, org_id=org_id, mediator_id=mediator_id,
+                             assisting_org_ids=assisting_org_ids))
 
 
 def sees_parties_in_full(principal: Principal) -> bool:
@@ -60,13 +62,20 @@ class Relation(WireEnum):
     """The mediator the case is assigned to (承办调解员)."""
     ORG_MEDIATOR = "org_mediator"
     """A mediator of the org the case is assigned to (a colleague of the assigned one)."""
+    ASSISTING_MEDIATOR = "assisting_mediator"
+    """A mediator of an org assisting in a joint mediation of the case (联合调解的协办调解员)."""
     COVERING_SUPERVISOR = "covering_supervisor"
     """A supervisor whose jurisdiction covers the case's region (中心负责人)."""
+    DISTRICT_SUPERVISOR = "district_supervisor"
+    """A covering supervisor whose jurisdiction is a whole district (区级), as well."""
     ADMIN = "admin"
 
 
+DISTRICT_CODE_LENGTH = 6
+
+
 def relations_to(principal: Principal, *, region_code: str, org_id: str | None,
-                 mediator_id: str | None) -> frozenset[Relation]:
+                 mediator_id: str | None, assisting_org_ids: frozenset[str] = frozenset()) -> frozenset[Relation]:
     """Every relation the caller has to a case with these fields."""
     held = set()
     if principal.role is Role.MEDIATOR:
@@ -74,8 +83,12 @@ def relations_to(principal: Principal, *, region_code: str, org_id: str | None,
             held.add(Relation.ASSIGNED_MEDIATOR)
         if org_id is not None and org_id == principal.org_id:
             held.add(Relation.ORG_MEDIATOR)
+        if principal.org_id is not None and principal.org_id in assisting_org_ids:
+            held.add(Relation.ASSISTING_MEDIATOR)
     elif principal.role is Role.SUPERVISOR and principal.covers_region(region_code):
         held.add(Relation.COVERING_SUPERVISOR)
+        if len(principal.jurisdiction) == DISTRICT_CODE_LENGTH:
+            held.add(Relation.DISTRICT_SUPERVISOR)
     elif principal.role is Role.ADMIN:
         held.add(Relation.ADMIN)
     return frozenset(held)
@@ -91,12 +104,19 @@ class Permission:
     def of(cls, *relations: Relation) -> Permission:
         return cls(frozenset(relations))
 
+    def __or__(self, other: Permission) -> Permission:
+        return Permission(self.relations | other.relations)
+
     def allows(self, principal: Principal, case) -> bool:
         return bool(self.relations & relations_to(principal, region_code=case.region_code, org_id=case.org_id,
-                                                  mediator_id=case.mediator_id))
+                                                  mediator_id=case.mediator_id,
+                                                  assisting_org_ids=case.assisting_org_ids))
 
 
 CASE_HANDLERS = Permission.of(Relation.ASSIGNED_MEDIATOR, Relation.ORG_MEDIATOR, Relation.COVERING_SUPERVISOR,
                               Relation.ADMIN)
 """The mediators of the case's org (the assigned one or a colleague), supervisors covering
-its region, and admins: who may work a case today."""
+its region, and admins: who may work a case."""
+ASSISTANTS = Permission.of(Relation.ASSISTING_MEDIATOR)
+"""The mediators of an assisting org (联合调解): besides reading the case, they may act only
+where an action's rule adds them (a note, a session)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from .agreement import agreement_record, effective_on_problem
@@ -26,10 +26,14 @@ from .enums import (
     Referral, RiskIndicator, RiskLevel, SuspensionReason, Tier, TransferTarget)
 from .duplicates import PossibleDuplicate
 from . import judicial
+from .joint import MAX_ASSISTING_ORGS, Participant
 from .judicial import BadStepValue, JudicialRefused, JudicialStatus, JudicialStep
 from .notices import RED_ALERT_LEVELS, Notice, NoticeKind
 from .risk import RiskFacts, grade, most_severe
 from .routing import RouteDecision, Unroutable, escalation_tier, initial_tier, is_below
+from .sessions import BOOKING_HORIZON, Booking, MediatorSchedule, ReminderState, Session, SessionRequest, \
+    reminders_owed
+from .sponsorship import DUE_HORIZON_DAYS, Sponsor, notice_due_at, why_sponsorable
 from .supervision import SELF_HEAL_DELAY, Deadline, current_deadline, next_routing_attempt
 from .visits import NOTIFIED_FIELD, PERFORMANCE_HORIZON_DAYS, VISITABLE_STATUSES, follow_up_visit, \
     needs_rectification, notices_due, plan_visits
@@ -96,6 +100,11 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("judicial_confirmation", AGREED_STATUSES, None, "judicial_confirmation"),
         Transition("judicial_sweep", AGREED_STATUSES, None, "judicial_confirmation"),
         Transition("evaluate", EVALUABLE_STATUSES, None, "self_evaluation"),
+        Transition("add_participant", OPEN_STATUSES, None, "participant_added"),  # §15 联合调解
+        Transition("schedule_session", frozenset({CaseStatus.ACCEPTED}), None, "session_scheduled"),
+        Transition("session_reminder", frozenset({CaseStatus.ACCEPTED}), None, "session_reminder"),
+        Transition("sponsor", OPEN_STATUSES, None, "sponsored"),  # 领导包案
+        Transition("sponsor_notice", OPEN_STATUSES, None, "sponsor_due"),
     )
 }
 """The state machine (§3, §5): every change a case can go through."""
@@ -112,6 +121,11 @@ class InvalidTransition(RuleBroken):
         super().__init__(f"cannot {action} a case that is {status.value}")
         self.action = action
         self.status = status
+
+
+class CaseNotEligible(Exception):
+    """The case's own facts do not allow the change (HTTP 422): a sponsorship of a case with
+    no ground for one."""
 
 
 class InvalidValue(Exception):
@@ -153,6 +167,9 @@ class Outcome:
     """The case is `received` again (declined, escalated) and must be routed."""
     deadline_changed: str | None = None
     """Why the resolve deadline moved (`extension`, `suspension`): the partner is told (§11)."""
+    schedules: list[MediatorSchedule] = field(default_factory=list)
+    """Mediators' schedules as a booked session leaves them, to be written with the case, each
+    on the revision it was read at (two bookings of one mediator at once: one wins)."""
 
     def merge(self, other: Outcome) -> Outcome:
         load = dict(self.mediator_load)
@@ -160,7 +177,8 @@ class Outcome:
             load[mediator_id] = load.get(mediator_id, 0) + delta
         return Outcome(self.events + other.events, self.notices + other.notices, self.letters + other.letters,
                        {k: v for k, v in load.items() if v}, self.status_changed or other.status_changed,
-                       self.reroute or other.reroute, other.deadline_changed or self.deadline_changed)
+                       self.reroute or other.reroute, other.deadline_changed or self.deadline_changed,
+                       self.schedules + other.schedules)
 
 
 class _Change:
@@ -191,6 +209,12 @@ class _Change:
         return Outcome(events=[*earlier_events, event], notices=list(notices), letters=list(letters),
                        mediator_load=load, status_changed=status_changed,
                        reroute=status_changed and case.status is CaseStatus.RECEIVED, deadline_changed=deadline_changed)
+
+
+def new_session_id(booked_at: dt.datetime) -> str:
+    """`S` + the day + 6 random base-32 characters."""
+    suffix = "".join(secrets.choice("0123456789ABCDEFGHJKMNPQRSTVWXYZ") for _ in range(6))
+    return f"S{booked_at:%Y%m%d}{suffix}"
 
 
 def new_case_id(received_at: dt.datetime) -> str:
@@ -340,6 +364,12 @@ class Case:
     merged_sources: list[MergedSource] = field(default_factory=list)
     transfer: dict[str, Any] | None = None
     """移交: where the case went when it left mediation (`Case.transfer_to`)."""
+    participants: list[Participant] = field(default_factory=list)
+    """联合调解: the orgs assisting the lead (the assigned org), in the order they joined."""
+    sessions: list[Session] = field(default_factory=list)
+    """调解会: the sessions booked, in the order they were booked."""
+    sponsor: Sponsor | None = None
+    """领导包案: the leader in personal charge of the case."""
     dispatched_org_ids: list[str] = field(default_factory=list)
     """Every org the case was dispatched to, first first: each received it (a patrol report's
     `received`), even after it declined it or the case went up a tier."""
@@ -383,6 +413,16 @@ class Case:
         return []
 
     @property
+    def holds_sessions(self) -> bool:
+        """Whether the case's sessions hold their mediators' time: while it is being mediated."""
+        return self.allows("schedule_session")
+
+    @property
+    def assisting_org_ids(self) -> frozenset[str]:
+        """The orgs assisting in a joint mediation (联合调解)."""
+        return frozenset(p.org_id for p in self.participants)
+
+    @property
     def suspended(self) -> bool:
         return self.open_suspension is not None
 
@@ -413,6 +453,7 @@ class Case:
         self.tier, self.org_id, self.mediator_id = decision.tier, org.org_id, mediator.mediator_id
         if org.org_id not in self.dispatched_org_ids:
             self.dispatched_org_ids.append(org.org_id)
+        self.participants = [p for p in self.participants if p.org_id != org.org_id]  # it leads now
         self.mediation_type = org.mediation_type
         self.dispatched_at, self.accepted_at = at, None
         self.accept_due_at, self.resolve_due_at = deadlines.accept_due_at, deadlines.resolve_due_at
@@ -600,6 +641,119 @@ class Case:
         self.transfer = {"to": to.value, "department": department, "reason": reason, "transferred_at": rfc3339(now)}
         self.closed_at = now
         return change.done(now, actor, {"to": to.value, "department": department, "reason": reason})
+
+    # ------------------------------------------------------- hard cases (§15)
+
+    def add_participant(self, org_id: str, org_found: bool, org_active: bool, reason: str, now: dt.datetime,
+                        actor: str) -> Outcome:
+        """联合调解: an org other than the lead joins as an assisting org, at most
+        MAX_ASSISTING_ORGS; its head is invited by SMS. `org_found` and `org_active` are what the
+        directory says of the org (active: it has an active mediator)."""
+        change = self._begin("add_participant")
+        if not org_found:
+            raise InvalidValue("org_id", f"no org {org_id}")
+        if org_id == self.org_id:
+            raise RuleBroken(f"org {org_id} leads this case already")
+        if org_id in self.assisting_org_ids:
+            raise RuleBroken(f"org {org_id} assists in this case already")
+        if not org_active:
+            raise InvalidValue("org_id", f"org {org_id} has no active mediator")
+        if len(self.participants) >= MAX_ASSISTING_ORGS:
+            raise RuleBroken(f"a case has at most {MAX_ASSISTING_ORGS} assisting orgs")
+        self.participants = [*self.participants, Participant(org_id, now, reason, actor)]
+        return change.done(now, actor, {"org_id": org_id, "role": "assist", "reason": reason,
+                                        "assisting": len(self.participants)},
+                           notices=[Notice(NoticeKind.JOINT_INVITE, org_id)])
+
+    def schedule_session(self, request: SessionRequest, now: dt.datetime, actor: str) -> Outcome:
+        """调解会: book a session of the mediators named (each of the lead org or an assisting
+        org, active), none of whom may be in another session it overlaps (`sessions.overlaps`,
+        judged on `request.schedules`); each mediator gets SMS `session_notice`. The outcome
+        carries the mediators' schedules with the session added, to be written with the case."""
+        change = self._begin("schedule_session")
+        if request.starts_at <= now:
+            raise InvalidValue("starts_at", "must be in the future")
+        if request.starts_at > now + BOOKING_HORIZON:
+            raise InvalidValue("starts_at", f"must be within {BOOKING_HORIZON.days} days")
+        if len(set(request.mediator_ids)) != len(request.mediator_ids):
+            raise InvalidValue("mediator_ids", "names a mediator twice")
+        taking_part = {self.org_id, *self.assisting_org_ids} - {None}
+        for mediator_id in request.mediator_ids:
+            org_id = request.mediator_orgs.get(mediator_id)
+            if org_id is None:
+                raise InvalidValue("mediator_ids", f"no active mediator {mediator_id}")
+            if org_id not in taking_part:
+                raise InvalidValue("mediator_ids", f"mediator {mediator_id} is of no org taking part in this case")
+        session = Session(new_session_id(now), request.starts_at, request.mode, request.place,
+                          tuple(request.mediator_ids), request.lawyer, now, actor)
+        schedules = []
+        for mediator_id in request.mediator_ids:
+            schedule = request.schedules.get(mediator_id) or MediatorSchedule(mediator_id)
+            clash = schedule.clashes(session.starts_at)
+            if clash:
+                raise RuleBroken(f"mediator {mediator_id} is in another session from {rfc3339(clash[0].starts_at)} "
+                                 "(a session lasts 2 hours)")
+            schedules.append(schedule.booked(Booking(self.case_id, session.session_id, session.starts_at), now))
+        self.sessions = [*self.sessions, session]
+        details = (("mode", session.mode), ("place", session.place))
+        notices = [Notice(NoticeKind.SESSION_NOTICE, request.mediator_orgs[m], m, due=session.starts_at,
+                          details=details) for m in session.mediator_ids]
+        outcome = change.done(now, actor, {
+            "session_id": session.session_id, "starts_at": rfc3339(session.starts_at), "mode": session.mode.value,
+            "mediator_ids": list(session.mediator_ids), "with_lawyer": session.lawyer is not None}, notices=notices)
+        outcome.schedules = schedules
+        return outcome
+
+    def sponsor_by(self, leader_name: str, leader_title: str, leader_phone: str, due_on: dt.date,
+                   now: dt.datetime, actor: str) -> Outcome:
+        """领导包案: a leader takes charge of a case that has a ground for it (`domain.sponsorship`)
+        until `due_on`; a new sponsorship replaces the one before (a leader handing over), and
+        its `sponsor_due` is owed afresh."""
+        change = self._begin("sponsor")
+        today = business_day(now)
+        if due_on < today:
+            raise InvalidValue("due_on", "must not be before today")
+        if due_on > today + dt.timedelta(days=DUE_HORIZON_DAYS):
+            raise InvalidValue("due_on", f"must be within {DUE_HORIZON_DAYS} days of today")
+        ground = why_sponsorable(self.risk_level, self.risk_indicators, self.supervision_level)
+        if ground is None:
+            raise CaseNotEligible("only a red or orange case, a long-standing one, a repeated petition, or one at "
+                                  "supervision_level 2 or above is sponsored")
+        previous = self.sponsor
+        self.sponsor = Sponsor(leader_name, leader_title, leader_phone, due_on, now, actor)
+        return change.done(now, actor, {
+            "leader_title": leader_title, "due_on": due_on.isoformat(), "ground": ground,
+            **({"replaces": previous.leader_title} if previous else {})})
+
+    def send_sweep_notices(self, now: dt.datetime) -> Outcome:
+        """What the supervision sweep owes the case's people besides the deadline ladder:
+        `session_reminder` to each mediator of a session starting within 24 hours, once (a
+        session the sweep first sees after it started is marked missed, with no SMS); and
+        `sponsor_due` to the leader once from 00:00 of the day a week before `due_on`."""
+        outcome = Outcome()
+        if self.allows("session_reminder"):
+            for session in reminders_owed(self.sessions, now):
+                change = self._begin("session_reminder")
+                session.reminded_at = now
+                notices: list[Notice] = []
+                if now < session.starts_at:
+                    session.reminder = ReminderState.SENT
+                    details = (("mode", session.mode), ("place", session.place))
+                    notices = [Notice(NoticeKind.SESSION_REMINDER, None, m, due=session.starts_at, details=details)
+                               for m in session.mediator_ids]
+                else:
+                    session.reminder = ReminderState.MISSED
+                outcome = outcome.merge(change.done(now, SWEEP, {
+                    "session_id": session.session_id, "starts_at": rfc3339(session.starts_at),
+                    "reminder": session.reminder.value}, notices=notices))
+        notice_at = notice_due_at(self.sponsor)
+        if notice_at is not None and notice_at <= now and self.allows("sponsor_notice"):
+            change = self._begin("sponsor_notice")
+            self.sponsor = replace(self.sponsor, notified_at=now)
+            outcome = outcome.merge(change.done(now, SWEEP, {
+                "due_on": self.sponsor.due_on.isoformat(), "leader_title": self.sponsor.leader_title},
+                notices=[Notice(NoticeKind.SPONSOR_DUE, self.org_id, due=self.sponsor.due_on)]))
+        return outcome
 
     # --------------------------------------- extensions and suspension (§11)
 

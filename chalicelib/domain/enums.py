@@ -207,6 +207,13 @@ class TransferTarget(LabelledEnum):
     OTHER = ("other", "其他")
 
 
+class SessionMode(LabelledEnum):
+    """调解会: how the parties meet, in a room or by video (兖州's 视频调解 with duty lawyers)."""
+
+    ONSITE = ("onsite", "现场调解")
+    VIDEO = ("video", "视频调解")
+
+
 class JudicialStatus(LabelledEnum):
     """司法确认: where an application for judicial confirmation of an agreement stands (`domain/judicial.py`)."""
 
@@ -238,5 +245,6 @@ PUBLIC_ENUMS: dict[str, type[LabelledEnum]] = {
     "extension_status": ExtensionStatus,
     "judicial_confirmation_status": JudicialStatus,
     "transfer_to": TransferTarget,
+    "session_mode": SessionMode,
 }
 """The enumerations `/v1/meta` lists, by the field name they appear under."""

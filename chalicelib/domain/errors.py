@@ -13,6 +13,11 @@ class StaleCase(Exception):
     """The case changed since it was read (optimistic lock on `version`)."""
 
 
+class ScheduleChanged(Exception):
+    """A mediator's schedule changed since it was read: another session was booked (or let go)
+    for them meanwhile. The booking reads it again and checks the overlap again."""
+
+
 class DuplicateReference(Exception):
     """The (owner, external_ref) idempotency key is taken."""
 

@@ -43,6 +43,14 @@ class NoticeKind(WireEnum):
     """The case code (一案一码) to the applicant of a case filed in person, by a grid worker or online."""
     JC_WINDOW_CLOSING = "jc_window_closing"
     """The window for judicial confirmation (司法确认) closes within 7 days and the parties only intend to apply."""
+    JOINT_INVITE = "joint_invite"
+    """An org is asked to assist in a joint mediation (联合调解): to its head."""
+    SESSION_NOTICE = "session_notice"
+    """A mediation session (调解会) is booked: to each of its mediators."""
+    SESSION_REMINDER = "session_reminder"
+    """A session starts within 24 hours: to each of its mediators, once."""
+    SPONSOR_DUE = "sponsor_due"
+    """The day a sponsored case (领导包案) is to be settled by is a week away: to the leader."""
 
 
 class Recipient(WireEnum):
@@ -54,6 +62,8 @@ class Recipient(WireEnum):
     """The head of the org the notice names (调解组织负责人)."""
     APPLICANT = "applicant"
     """The case's first party (in the order filed) that has a phone (申请人)."""
+    SPONSOR = "sponsor"
+    """The leader who sponsors the case (包案领导), at the phone given with the sponsorship."""
 
 
 RECIPIENTS: dict[NoticeKind, Recipient] = {
@@ -72,6 +82,10 @@ RECIPIENTS: dict[NoticeKind, Recipient] = {
     NoticeKind.REPORT_MISSING: Recipient.ORG_HEAD,
     NoticeKind.CASE_CODE: Recipient.APPLICANT,
     NoticeKind.JC_WINDOW_CLOSING: Recipient.MEDIATOR,
+    NoticeKind.JOINT_INVITE: Recipient.ORG_HEAD,
+    NoticeKind.SESSION_NOTICE: Recipient.MEDIATOR,
+    NoticeKind.SESSION_REMINDER: Recipient.MEDIATOR,
+    NoticeKind.SPONSOR_DUE: Recipient.SPONSOR,
 }
 """Who receives each kind of SMS."""
 
@@ -100,12 +114,13 @@ CLAIMABLE: tuple[NotificationStatus, ...] = (
 class Notice:
     """An SMS a change of the case calls for: its kind, the org and mediator it is about
     (the recipient is one of them, by `RECIPIENTS`; the org also names itself in the text),
-    and the deadline or date it mentions."""
+    the deadline or date it mentions, and any other value its template names (`details`)."""
 
     kind: NoticeKind
     org_id: str | None
     mediator_id: str | None = None
     due: datetime | date | None = None
+    details: tuple[tuple[str, Any], ...] = ()
 
     @property
     def recipient(self) -> Recipient:
@@ -131,6 +146,11 @@ TEMPLATES: dict[NoticeKind, str] = {
                           "可查询办理进度并评价。",
     NoticeKind.JC_WINDOW_CLOSING: "【和为贵】案件{case_id}调解协议申请司法确认的期限将于{due}届满，当事人尚未申请，"
                                   "请提醒当事人及时共同向人民法院申请。",
+    NoticeKind.JOINT_INVITE: "【和为贵】{org_name}：案件{case_id}（{category}）：{title}，邀请贵单位参与联合调解，"
+                             "请安排调解员协同办理。",
+    NoticeKind.SESSION_NOTICE: "【和为贵】案件{case_id}定于{due}{mode}，地点：{place}，请准时参加。",
+    NoticeKind.SESSION_REMINDER: "【和为贵】提醒：案件{case_id}调解会将于{due}开始（{mode}，地点：{place}），请做好准备。",
+    NoticeKind.SPONSOR_DUE: "【和为贵】您包案的案件{case_id}（{category}）：{title}，应于{due}前化解，请督促推进。",
 }
 """Chinese SMS texts by notification kind."""
 

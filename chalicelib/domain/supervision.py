@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING
 
 from .calendar import start_of_day
 from .deadlines import SupervisionStep, next_step_at, steps_due
-from .enums import CaseStatus
+from .enums import OPEN_STATUSES, CaseStatus
+from .sessions import reminder_due_at
+from .sponsorship import notice_due_at
 
 if TYPE_CHECKING:  # the case imports these rules; they only read its fields
     from .case import Case
@@ -87,7 +89,24 @@ def due_steps(case: Case, now: dt.datetime) -> list[SupervisionStep]:
 
 
 def next_check_at(case: Case) -> dt.datetime | None:
-    """When the sweep must next look at this case; None when it never needs to."""
+    """When the sweep must next look at this case; None when it never needs to: the first of
+    its deadline's next check and the SMS it owes people (`notices_due_at`)."""
+    due = [moment for moment in (_deadline_check_at(case), notices_due_at(case)) if moment is not None]
+    return min(due, default=None)
+
+
+def notices_due_at(case: Case) -> dt.datetime | None:
+    """When the sweep next owes an SMS that is no deadline's step: a session's reminder (while
+    the case is accepted) or the sponsor's `sponsor_due` (while it is open)."""
+    due = []
+    if case.status is CaseStatus.ACCEPTED:
+        due.append(reminder_due_at(case.sessions))
+    if case.status in OPEN_STATUSES:
+        due.append(notice_due_at(case.sponsor))
+    return min((moment for moment in due if moment is not None), default=None)
+
+
+def _deadline_check_at(case: Case) -> dt.datetime | None:
     if case.status is CaseStatus.RECEIVED:
         return case.self_heal_at
     if case.suspended:

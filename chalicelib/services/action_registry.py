@@ -13,17 +13,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, Callable, Generic, Literal, TypeVar
+from typing import Annotated, Callable, Generic, Literal, Protocol, TypeVar
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
 from ..domain import agreement
-from ..domain.access import CASE_HANDLERS, Permission, Relation
+from ..domain.access import ASSISTANTS, CASE_HANDLERS, Permission, Relation
 from ..domain.calendar import WorkingCalendar
 from ..domain.case import TRANSITIONS, Case, Outcome
-from ..domain.enums import CaseStatus, ExtensionDecision, Referral, Satisfaction, SuspensionReason, TransferTarget
+from ..domain.enums import (
+    CaseStatus, ExtensionDecision, Referral, Satisfaction, SessionMode, SuspensionReason, TransferTarget)
+from ..domain.identity import is_mobile
 from ..domain.judicial import JudicialStatus, JudicialStep
-from .commands import Command, Text
+from ..domain.sessions import MAX_MEDIATORS, Lawyer, SessionRequest
+from .commands import Command, Identifier, Phone, Text
 
 # ------------------------------------------------------- the commands (bodies)
 
@@ -162,6 +165,45 @@ class JudicialConfirmationStep(Action):
     reason: Text(1000) | None = None
 
 
+class AddParticipant(Action):
+    """联合调解: an org joins the case as an assisting org."""
+
+    org_id: Identifier
+    reason: Text(500)
+
+
+class LawyerInput(Command):
+    """值班律师."""
+
+    name: Text(50)
+    firm: Text(200)
+
+
+class ScheduleSession(Action):
+    """调解会: when (lasting 2 hours), onsite or by video, where, the mediators, a duty lawyer."""
+
+    starts_at: AwareDatetime
+    mode: SessionMode
+    place: Text(200)
+    mediator_ids: list[Identifier] = Field(min_length=1, max_length=MAX_MEDIATORS)
+    lawyer: LawyerInput | None = None
+
+
+def _mobile(value: str) -> str:
+    if not is_mobile(value):
+        raise ValueError("must be a mainland mobile number (the leader is told by SMS)")
+    return value
+
+
+class SponsorCase(Action):
+    """领导包案: the leader in charge, and the day by which the case is to be settled."""
+
+    leader_name: Text(50)
+    leader_title: Text(100)
+    leader_phone: Annotated[Phone, AfterValidator(_mobile)]
+    due_on: date
+
+
 class MergeCase(Action):
     """并案: this case into `into` (its own use case: two cases in one write)."""
 
@@ -174,13 +216,27 @@ class MergeCase(Action):
 C = TypeVar("C", bound=Action)
 
 
+class Lookups(Protocol):
+    """What an action may need to read besides its case (the use case provides it)."""
+
+    def org_standing(self, org_id: str) -> tuple[bool, bool]:
+        """Whether the org exists, and whether it has an active mediator."""
+        ...
+
+    def session_request(self, case: Case, command: ScheduleSession) -> SessionRequest:
+        """The session asked for, with its mediators' orgs and schedules."""
+        ...
+
+
 @dataclass(frozen=True)
 class Context:
-    """What an action is taken with besides its command: when, by whom, on which calendar."""
+    """What an action is taken with besides its command: when, by whom, on which calendar,
+    and the reads some actions need (`Lookups`)."""
 
     now: dt.datetime
     actor: str
     calendar: WorkingCalendar
+    lookups: Lookups | None = None
 
 
 @dataclass(frozen=True)
@@ -202,7 +258,17 @@ class CaseAction(Generic[C]):
 
 
 DECIDERS = Permission.of(Relation.COVERING_SUPERVISOR, Relation.ADMIN)
-"""Who decides an extension (§11): a supervisor whose jurisdiction covers the case, or an admin."""
+"""Who decides an extension (§11), and who adds an assisting org (§15): a supervisor whose
+jurisdiction covers the case, or an admin."""
+SPONSORS = Permission.of(Relation.DISTRICT_SUPERVISOR, Relation.ADMIN)
+"""Who sponsors a case (§15 包案): a supervisor whose jurisdiction is its district, or an admin."""
+JOINT_WORK = CASE_HANDLERS | ASSISTANTS
+"""The case handlers and the mediators of the assisting orgs: a note, a session (§15)."""
+
+
+def _add_participant(case: Case, cmd: AddParticipant, ctx: Context) -> Outcome:
+    found, active = ctx.lookups.org_standing(cmd.org_id)
+    return case.add_participant(cmd.org_id, found, active, cmd.reason, ctx.now, ctx.actor)
 
 ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     CaseAction("accept", AcceptCase, lambda case, cmd, ctx: case.accept(ctx.now, ctx.actor, ctx.calendar),
@@ -212,7 +278,7 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     CaseAction("escalate", EscalateCase, lambda case, cmd, ctx: case.escalate(cmd.reason, ctx.now, ctx.actor),
                "Escalate one tier up (上报); at district level: 409"),
     CaseAction("note", AddNote, lambda case, cmd, ctx: case.add_note(cmd.text, ctx.now, ctx.actor),
-               "Add a progress note to the timeline"),
+               "Add a progress note to the timeline", who=JOINT_WORK),
     CaseAction("resolve", ResolveCase, lambda case, cmd, ctx: case.resolve(
         cmd.agreement.summary, cmd.agreement.performance_due, ctx.now, ctx.actor, ctx.calendar,
         facts=cmd.agreement.facts, terms=cmd.agreement.terms or (), performance_method=cmd.agreement.performance_method,
@@ -248,4 +314,15 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
         decided_on=cmd.decided_on, reason=cmd.reason),
         "A step of the application for judicial confirmation of the agreement (司法确认): intend, file, "
         "accept, decide or not_accepted, in order"),
+    CaseAction("add_participant", AddParticipant, _add_participant,
+               "Add an assisting org to a joint mediation (联合调解), at most 5; its head is invited by SMS",
+               who=DECIDERS),
+    CaseAction("schedule_session", ScheduleSession, lambda case, cmd, ctx: case.schedule_session(
+        ctx.lookups.session_request(case, cmd), ctx.now, ctx.actor),
+        "Book a mediation session (调解会) of 2 hours; a mediator already in an overlapping session: 409",
+        who=JOINT_WORK),
+    CaseAction("sponsor", SponsorCase, lambda case, cmd, ctx: case.sponsor_by(
+        cmd.leader_name, cmd.leader_title, cmd.leader_phone, cmd.due_on, ctx.now, ctx.actor),
+        "Put a leader in charge of a hard case (领导包案): a district supervisor or an admin; "
+        "red, orange, long-standing, repeated petitions or supervision_level 2 and above", who=SPONSORS),
 )}

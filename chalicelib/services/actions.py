@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Callable
 
 from ..domain.access import Principal
-from ..domain.case import Case, InvalidValue, RuleBroken
-from ..domain.errors import StaleCase
+from ..domain.case import Case, CaseNotEligible, InvalidValue, RuleBroken
+from ..domain.errors import ScheduleChanged, StaleCase
+from ..domain.sessions import Lawyer, SessionRequest
 from ..observability import logger
-from .action_registry import ACTIONS, Action, Context
+from .action_registry import ACTIONS, Action, Context, ScheduleSession
 from .callbacks import CallbackService
 from .errors import Conflict, Forbidden, Unprocessable
 from .notifications import Notifier
@@ -47,6 +48,10 @@ def retrying(command: Action, attempt: Callable[[], Case], conflict: str, case_i
             if command.expected_version is not None or number == ACT_ATTEMPTS:
                 raise Conflict(conflict) from None
             logger.info("retry after a concurrent change", extra={"case_id": case_id})
+        except ScheduleChanged:  # a mediator's schedule, not the case: read it again and check again
+            if number == ACT_ATTEMPTS:
+                raise Conflict("a mediator's schedule kept changing meanwhile; try again") from None
+            logger.info("retry after a concurrent booking", extra={"case_id": case_id})
     raise AssertionError("unreachable")
 
 
@@ -55,6 +60,36 @@ def check_expected_version(command: Action, case: Case) -> None:
     if command.expected_version is not None and command.expected_version != case.version:
         raise Conflict(f"the case is at version {case.version}, not {command.expected_version}",
                        version=case.version)
+
+
+class ActionLookups:
+    """The reads an action needs besides its case (`action_registry.Lookups`)."""
+
+    def __init__(self, cases: CaseStore, directory: Directory):
+        self._cases = cases
+        self._directory = directory
+
+    def org_standing(self, org_id: str) -> tuple[bool, bool]:
+        if self._directory.org(org_id) is None:
+            return False, False
+        return True, any(mediator.active for mediator in self._directory.mediators_of(org_id))
+
+    def session_request(self, case: Case, command: ScheduleSession) -> SessionRequest:
+        """The session with its mediators' orgs (active mediators only) and schedules. A booking
+        the session would clash with, of a case whose sessions no longer hold their mediators
+        (it left mediation), is let go here; the booking's write then drops it for good."""
+        ids = tuple(command.mediator_ids)
+        found = {mediator_id: self._directory.mediator(mediator_id) for mediator_id in dict.fromkeys(ids)}
+        schedules = self._cases.schedules(found)
+        clashing = {booking.case_id for schedule in schedules.values()
+                    for booking in schedule.clashes(command.starts_at) if booking.case_id != case.case_id}
+        if clashing:
+            live = {other.case_id for other in self._cases.cases(clashing) if other.holds_sessions}
+            schedules = {mediator_id: schedule.without(clashing - live) for mediator_id, schedule in schedules.items()}
+        lawyer = Lawyer(command.lawyer.name, command.lawyer.firm) if command.lawyer else None
+        return SessionRequest(command.starts_at, command.mode, command.place, ids, lawyer,
+                              mediator_orgs={m: found[m].org_id for m in found if found[m] and found[m].active},
+                              schedules=schedules)
 
 
 class CaseActions:
@@ -68,6 +103,7 @@ class CaseActions:
         self._publisher = publisher
         self._calendar = calendar
         self._clock = clock
+        self._lookups = ActionLookups(cases, directory)
 
     def act(self, case_id: str, action: str, command: Action, principal: Principal) -> Case:
         """Apply one action. Without `expected_version` the caller wants it done on the case as
@@ -90,13 +126,16 @@ class CaseActions:
         check_expected_version(command, case)
         now = self._clock()
         try:
-            outcome = action.take(case, command, Context(now, principal.actor, self._calendar.calendar()))
+            outcome = action.take(case, command, Context(now, principal.actor, self._calendar.calendar(),
+                                                          self._lookups))
         except RuleBroken as exc:
             raise Conflict(str(exc)) from None
         except InvalidValue as exc:
             raise Unprocessable.field(exc.field, exc.message) from None
+        except CaseNotEligible as exc:
+            raise Unprocessable(str(exc)) from None
         notes = self._notifier.plan(case, outcome.notices, now, self._directory.org, self._directory.mediator)
-        self._cases.save_change(case, outcome.events, notes, outcome.mediator_load)
+        self._cases.save_change(case, outcome.events, notes, outcome.mediator_load, schedules=outcome.schedules)
         self._notifier.enqueue(notes)
         self._callbacks.tell(case, outcome, now)
         if outcome.reroute:

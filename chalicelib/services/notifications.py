@@ -89,7 +89,7 @@ class Notifier:
         """The notification records of `notices`, not yet stored. Each goes to the phone of its
         recipient (`RECIPIENTS`): the head of the org it names, or the mediator it names, looked
         up with `org_of` / `mediator_of` (the caller's directory reads, cached as it likes), or
-        the case's applicant."""
+        the case's applicant, or the leader sponsoring it."""
         records = []
         for notice in notices:
             org = org_of(notice.org_id) if notice.org_id else None
@@ -98,10 +98,13 @@ class Notifier:
                 phone = mediator.phone if mediator else None
             elif notice.recipient is Recipient.APPLICANT:
                 phone = case.applicant_phone
+            elif notice.recipient is Recipient.SPONSOR:
+                phone = case.sponsor.leader_phone if case.sponsor else None
             else:
                 phone = org.head_phone if org else None
             values = {"due": notice.due} if notice.due is not None else {}
-            records.append(self._record(case, notice.kind, phone, now, org_name=org.name if org else "", **values))
+            records.append(self._record(case, notice.kind, phone, now, org_name=org.name if org else "",
+                                        **dict(notice.details), **values))
         return records
 
     @staticmethod

@@ -19,6 +19,7 @@ from ..domain.case_query import CaseQuery
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.duplicates import Candidate
 from ..domain.enums import Tier
+from ..domain.sessions import MediatorSchedule
 from ..domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from ..domain.errors import DuplicateReference
 from ..domain.ledger import ExportJob, ExportStatus, LedgerFormat
@@ -81,7 +82,16 @@ class CaseStore(Protocol):
 
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
-                    letters: Iterable[SupervisionLetter] = ()) -> None: ...
+                    letters: Iterable[SupervisionLetter] = (),
+                    schedules: Iterable[MediatorSchedule] = ()) -> None:
+        """The case's version-checked write with what the change caused. Each of `schedules` is
+        written on the revision it was read at: ScheduleChanged if another booking wrote it first."""
+        ...
+
+    def schedules(self, mediator_ids: Iterable[str]) -> dict[str, MediatorSchedule]:
+        """The booked sessions of these mediators (调解会), each with its revision (one batched
+        read); a mediator with nothing booked has an empty schedule at revision 0."""
+        ...
 
     def get(self, case_id: str) -> Case | None: ...
 

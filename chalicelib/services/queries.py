@@ -28,7 +28,7 @@ class CaseQueries:
         case = self._cases.get(case_id) if len(case_id) <= 64 else None
         if case is None or not can_view_case(
             principal, partner_id=case.partner_id, region_code=case.region_code,
-            org_id=case.org_id, mediator_id=case.mediator_id,
+            org_id=case.org_id, mediator_id=case.mediator_id, assisting_org_ids=case.assisting_org_ids,
         ):
             raise NotFound(f"no case {case_id}")
         return case

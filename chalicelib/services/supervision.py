@@ -7,9 +7,11 @@ taken are stored on the case, in the same conditional write as their
 timeline events, notifications and letters). Two sweeps at once, or a sweep
 racing a mediator's action, meet at the version check: the loser re-reads
 and finds nothing left to do. It resumes suspended cases whose `resume_on`
-has begun (中止期满), routes cases a lost message left `received`
-(self-heal), sends deferred and straggling SMS, and records how far ahead
-the working calendar has data (`CalendarDaysCovered`, alarmed under 45).
+has begun (中止期满), reminds the mediators of a session the day before it
+and a sponsoring leader (包案) a week before the day to settle by, routes
+cases a lost message left `received` (self-heal), sends deferred and
+straggling SMS, and records how far ahead the working calendar has data
+(`CalendarDaysCovered`, alarmed under 45).
 """
 
 from __future__ import annotations
@@ -61,10 +63,15 @@ class SupervisionSweep(DueSweep):
 
     def _act(self, case: Case, now: dt.datetime) -> tuple[int, list[dict]]:
         if case.status is CaseStatus.RECEIVED:
-            return self._self_heal(case, now), []
+            done, notes = 0, []
+            owed = case.send_sweep_notices(now)  # a sponsored case waiting to be routed
+            if owed.events:
+                done, notes = self._take(case, [], now, owed)
+            return done + self._self_heal(case, now), notes
         outcome = Outcome()
         if case.resumes_by_itself(now):  # then the ladder of the moved deadline, in the same write
             outcome = case.resume_by_itself(now, self._run_calendar or self._calendar.calendar())
+        outcome = outcome.merge(case.send_sweep_notices(now))  # sessions' reminders, the sponsor's SMS
         steps = due_steps(case, now)
         if not steps and not outcome.events:
             return 0, []

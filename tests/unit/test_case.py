@@ -17,10 +17,11 @@ from chalicelib.domain.deadlines import SupervisionStep
 from chalicelib.domain.enums import CaseStatus as S
 from chalicelib.domain.enums import (
     CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType, Referral, RiskIndicator,
-    RiskLevel, SuspensionReason, Tier, TransferTarget)
+    RiskLevel, SessionMode, SuspensionReason, Tier, TransferTarget)
 from chalicelib.domain.judicial import JudicialStep
 from chalicelib.domain.notices import NoticeKind, Recipient
 from chalicelib.domain.routing import MediatorCandidate, OrgCandidate, RouteDecision, Unroutable
+from chalicelib.domain.sessions import SessionRequest
 from chalicelib.domain.supervision import SELF_HEAL_DELAY, due_steps, next_check_at
 
 NON_TERMINAL = {S.RECEIVED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED, S.UNRESOLVED}
@@ -55,6 +56,11 @@ EXPECTED = {
     "judicial_confirmation": ({S.RESOLVED, S.CLOSED}, None, "judicial_confirmation"),  # §14
     "judicial_sweep": ({S.RESOLVED, S.CLOSED}, None, "judicial_confirmation"),
     "evaluate": ({S.RESOLVED, S.UNRESOLVED, S.CLOSED}, None, "self_evaluation"),  # §14 当事人评价
+    "add_participant": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "participant_added"),  # §15 联合调解
+    "schedule_session": ({S.ACCEPTED}, None, "session_scheduled"),
+    "session_reminder": ({S.ACCEPTED}, None, "session_reminder"),
+    "sponsor": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "sponsored"),  # 领导包案
+    "sponsor_notice": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "sponsor_due"),
 }
 
 VILLAGE_ORG = OrgCandidate("V-CN", "城南社区人民调解委员会", "320509102001", Tier.VILLAGE, MediationType.PEOPLE, (),
@@ -135,7 +141,42 @@ CALLS = {
     "judicial_confirmation": lambda case, now: case.judicial_confirmation(JudicialStep.INTEND, now, ACTOR),
     "judicial_sweep": lambda case, now: case.send_judicial_notices(now + dt.timedelta(days=40)),
     "evaluate": lambda case, now: case.record_self_evaluation(GOOD_SCORES, None, now),
+    "add_participant": lambda case, now: case.add_participant("T-SL", True, True, "跨村纠纷", now, SUPERVISOR),
+    "schedule_session": lambda case, now: case.schedule_session(session_request(now), now, ACTOR),
+    "session_reminder": lambda case, now: booked(case, now).send_sweep_notices(now + dt.timedelta(hours=7)),
+    "sponsor": lambda case, now: orange(case).sponsor_by(*SPONSOR, now, SUPERVISOR),
+    "sponsor_notice": lambda case, now: sponsored(case, now).send_sweep_notices(now + dt.timedelta(days=30)),
 }
+
+SPONSOR = ("李明", "吴江区副区长", "13900000301", dt.date(2026, 12, 20))
+
+
+def session_request(now: dt.datetime, **fields) -> SessionRequest:
+    """A session of the village mediator 30 hours after `now`, with nothing else booked."""
+    values = dict(starts_at=now + dt.timedelta(hours=30), mode=SessionMode.ONSITE, place="城南社区调解室",
+                  mediator_ids=("M-CN-1",), lawyer=None, mediator_orgs={"M-CN-1": "V-CN"})
+    return SessionRequest(**{**values, **fields})
+
+
+def booked(case: Case, now: dt.datetime) -> Case:
+    """The case with a session booked 30 hours after `now`, where its status allows one."""
+    if case.allows("schedule_session"):
+        case.schedule_session(session_request(now), now, ACTOR)
+    return case
+
+
+def orange(case: Case) -> Case:
+    """The case graded orange (a ground for sponsorship), where it is open (a closed one stays as it was)."""
+    if case.is_open:
+        case.risk_level = RiskLevel.ORANGE
+    return case
+
+
+def sponsored(case: Case, now: dt.datetime) -> Case:
+    """The case sponsored by a leader, where its status allows it."""
+    if case.allows("sponsor"):
+        orange(case).sponsor_by(*SPONSOR, now, SUPERVISOR)
+    return case
 
 
 def other_case(**fields) -> Case:
@@ -179,8 +220,11 @@ def test_allowed_changes_move_to_the_target_and_write_their_event(action, status
     assert outcome.status_changed is (case.status is not status)
 
 
-@pytest.mark.parametrize(("action", "status"), [r for r in REFUSED if r[0] not in ("visit_notice", "absorb",
-                                                                                    "judicial_sweep")],
+SWEEP_ONLY = ("visit_notice", "absorb", "judicial_sweep", "session_reminder", "sponsor_notice")
+"""Changes a sweep (or the other case of a merge) makes only where the status allows them: they never raise."""
+
+
+@pytest.mark.parametrize(("action", "status"), [r for r in REFUSED if r[0] not in SWEEP_ONLY],
                          ids=lambda v: str(v))
 def test_refused_changes_raise_and_leave_the_case_as_it_was(action, status):
     case = at_status(status)
