@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ..domain.access import Principal
+from ..domain.access import CASE_HANDLERS, Principal
 from ..domain.enums import Role
 from ..domain.attachments import (
     EVENT_CREATED, EVENT_LINK_ISSUED, EVENT_REJECTED, EVENT_STORED, LINK_SECONDS, MAX_PER_CASE, UPLOAD_SECONDS,
@@ -34,6 +34,13 @@ RECLAIMS_PER_REQUEST = 3
 """Abandoned uploads one request at the limit settles at most, before answering 422."""
 
 
+def _handles(case: Case, principal: Principal) -> None:
+    """Staff who add files to a case are its handlers: an assisting org's mediators (联合调解)
+    read its files, and add none (403)."""
+    if principal.is_staff and not CASE_HANDLERS.allows(principal, case):
+        raise Forbidden("the mediators of an assisting org read this case's files but add none")
+
+
 class AttachmentService:
     def __init__(self, queries: CaseQueries, cases: CaseStore, store: AttachmentStore, files: AttachmentFiles,
                  clock: Clock):
@@ -50,6 +57,7 @@ class AttachmentService:
         case = self._queries.case(case_id, principal)
         if not may_upload(command.kind, principal):
             raise Forbidden(f"a partner may upload evidence and other files, not {command.kind.value}")
+        _handles(case, principal)
         now = self._clock()
         attachment = Attachment(new_attachment_id(now), case.case_id, command.kind, command.filename,
                                 command.content_type, command.size_bytes, command.sha256, now, principal.actor)
@@ -76,6 +84,7 @@ class AttachmentService:
         attachment = self._visible(case, attachment_id, principal)
         if not may_upload(attachment.kind, principal):
             raise Forbidden(f"a partner may complete evidence and other files, not {attachment.kind.value}")
+        _handles(case, principal)
         if not attachment.is_pending:
             return attachment
         if principal.actor != attachment.created_by and principal.role is not Role.ADMIN:

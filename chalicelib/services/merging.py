@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..domain.access import Principal
+from ..domain.access import CASE_HANDLERS, Principal
 from ..domain.case import Case, InvalidValue, RuleBroken
 from ..domain.notices import CLAIMABLE
 from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS
@@ -52,6 +52,8 @@ class CaseMerger:
         if command.into == source.case_id:
             raise Unprocessable.field("into", "a case cannot be merged into itself")
         target = self._queries.case(command.into, principal)  # 404: staff must see both
+        if not (CASE_HANDLERS.allows(principal, source) and CASE_HANDLERS.allows(principal, target)):
+            raise Forbidden("only the handlers of both cases merge them (an assisting org's mediators do not)")
         check_expected_version(command, source)
         now = self._clock()
         try:

@@ -82,3 +82,23 @@ def test_actor_names_the_caller_in_the_timeline():
     assert TOWN_SUPERVISOR.actor == "supervisor:320509102"  # sub already names the role: not doubled
     assert Principal(Role.SUPERVISOR, "zhang.wei", jurisdiction="320509").actor == "supervisor:zhang.wei"
     assert ADMIN.actor == "admin:admin"
+
+
+def test_the_mediators_of_an_assisting_org_see_the_case_as_assistants():
+    """联合调解: T-SL assists; its mediator sees the case, in that relation only."""
+    from chalicelib.domain.access import Relation, relations_to
+
+    joint = {**CASE, "assisting_org_ids": frozenset({"T-SL"})}
+    assert can_view_case(OTHER_ORG_MEDIATOR, **joint)
+    held = relations_to(OTHER_ORG_MEDIATOR, **{k: v for k, v in joint.items() if k != "partner_id"})
+    assert held == {Relation.ASSISTING_MEDIATOR}
+    assert not can_view_case(Principal(Role.MEDIATOR, "mediator:M-X", org_id="X", mediator_id="M-X"), **joint)
+
+
+@pytest.mark.parametrize(("principal", "district"), [
+    (DISTRICT_SUPERVISOR, True), (TOWN_SUPERVISOR, False), (VILLAGE_SUPERVISOR, False), (ADMIN, False)])
+def test_a_supervisor_of_a_whole_district_stands_to_its_cases_as_such(principal, district):
+    from chalicelib.domain.access import Relation, relations_to
+
+    held = relations_to(principal, **{k: v for k, v in CASE.items() if k != "partner_id"})
+    assert (Relation.DISTRICT_SUPERVISOR in held) is district

@@ -957,3 +957,110 @@ def test_a_closed_case_without_an_agreement_has_no_judicial_confirmation():
     with pytest.raises(RuleBroken):
         case.judicial_confirmation(JudicialStep.INTEND, MONDAY, ACTOR)
     assert case.send_judicial_notices(MONDAY + dt.timedelta(days=60)).events == []
+
+
+# ------------------------------------------------------------------- hard cases (§15)
+
+
+def test_an_assisting_org_joins_with_an_invitation_to_its_head():
+    case = accepted()
+    outcome = case.add_participant("T-SL", True, True, "跨村纠纷", LATER, SUPERVISOR)
+    assert case.assisting_org_ids == {"T-SL"}
+    assert [(n.kind, n.recipient, n.org_id) for n in outcome.notices] == [
+        (NoticeKind.JOINT_INVITE, Recipient.ORG_HEAD, "T-SL")]
+    assert outcome.mediator_load == {} and not outcome.status_changed
+
+
+@pytest.mark.parametrize(("org_id", "found", "active", "error"), [
+    ("V-CN", True, True, RuleBroken),  # the lead
+    ("T-SL", True, True, RuleBroken),  # already assisting
+    ("X", False, False, InvalidValue),
+    ("X", True, False, InvalidValue),
+])
+def test_an_org_that_may_not_assist_is_refused_and_the_case_left_as_it_was(org_id, found, active, error):
+    case = accepted()
+    case.add_participant("T-SL", True, True, "跨村纠纷", LATER, SUPERVISOR)
+    before = dataclasses.replace(case, participants=list(case.participants))
+    with pytest.raises(error):
+        case.add_participant(org_id, found, active, "再加一个", LATER, SUPERVISOR)
+    assert case == before
+
+
+def test_a_session_books_each_mediators_time_and_tells_each_of_them():
+    from chalicelib.domain.sessions import Booking, MediatorSchedule
+
+    case = accepted()
+    case.add_participant("T-SL", True, True, "跨村纠纷", LATER, SUPERVISOR)
+    earlier = MediatorSchedule("M-SL-1", (Booking("HW-OTHER", "S-0", LATER + dt.timedelta(hours=27)),), 4)
+    request = session_request(LATER, mediator_ids=("M-CN-1", "M-SL-1"),
+                              mediator_orgs={"M-CN-1": "V-CN", "M-SL-1": "T-SL"}, schedules={"M-SL-1": earlier})
+    outcome = case.schedule_session(request, LATER, ACTOR)
+    [session] = case.sessions
+    assert [(s.mediator_id, s.revision, [b.session_id for b in s.bookings]) for s in outcome.schedules] == [
+        ("M-CN-1", 0, [session.session_id]), ("M-SL-1", 4, ["S-0", session.session_id])]
+    assert [(n.kind, n.mediator_id, n.org_id, n.due) for n in outcome.notices] == [
+        (NoticeKind.SESSION_NOTICE, "M-CN-1", "V-CN", session.starts_at),
+        (NoticeKind.SESSION_NOTICE, "M-SL-1", "T-SL", session.starts_at)]
+
+
+def test_a_session_overlapping_one_of_a_mediators_is_refused_and_nothing_booked():
+    from chalicelib.domain.sessions import Booking, MediatorSchedule
+
+    case = accepted()
+    taken = MediatorSchedule("M-CN-1", (Booking("HW-OTHER", "S-0", LATER + dt.timedelta(hours=31)),), 1)
+    with pytest.raises(RuleBroken, match="M-CN-1"):
+        case.schedule_session(session_request(LATER, schedules={"M-CN-1": taken}), LATER, ACTOR)
+    assert case.sessions == []
+
+
+def test_the_sweep_reminds_once_and_marks_a_session_it_saw_too_late_as_missed():
+    case = booked(accepted(), LATER)  # a session 30 hours after LATER
+    starts = case.sessions[0].starts_at
+    assert case.send_sweep_notices(starts - dt.timedelta(hours=25)).events == []
+    outcome = case.send_sweep_notices(starts - dt.timedelta(hours=24))
+    assert [(n.kind, n.mediator_id) for n in outcome.notices] == [(NoticeKind.SESSION_REMINDER, "M-CN-1")]
+    assert case.send_sweep_notices(starts - dt.timedelta(hours=1)).events == []
+    late = booked(accepted(), LATER)
+    outcome = late.send_sweep_notices(late.sessions[0].starts_at + dt.timedelta(minutes=1))
+    assert (outcome.notices, outcome.events[-1].detail["reminder"]) == ([], "missed")
+
+
+def test_the_sweep_tells_the_leader_once_while_the_case_is_open():
+    case = sponsored(accepted(), LATER)  # due 2026-12-20: told from 2026-12-13 00:00
+    assert case.send_sweep_notices(dt.datetime(2026, 12, 12, 23, 59, tzinfo=SHANGHAI)).events == []
+    outcome = case.send_sweep_notices(dt.datetime(2026, 12, 13, 0, 0, tzinfo=SHANGHAI))
+    assert [(n.kind, n.recipient, n.due) for n in outcome.notices] == [
+        (NoticeKind.SPONSOR_DUE, Recipient.SPONSOR, dt.date(2026, 12, 20))]
+    assert case.send_sweep_notices(dt.datetime(2026, 12, 14, tzinfo=SHANGHAI)).events == []
+    closed = sponsored(accepted(), LATER)
+    closed.fail(Referral.LITIGATION, "一方拒绝", LATER, ACTOR, CAL)
+    assert closed.send_sweep_notices(dt.datetime(2026, 12, 14, tzinfo=SHANGHAI)).events == []
+
+
+def test_a_case_with_no_ground_is_not_sponsored():
+    from chalicelib.domain.case import CaseNotEligible
+
+    case = accepted()  # blue
+    with pytest.raises(CaseNotEligible):
+        case.sponsor_by(*SPONSOR, LATER, SUPERVISOR)
+    assert case.sponsor is None
+
+
+def test_the_due_index_holds_the_first_of_the_ladder_the_reminders_and_the_sponsors_sms():
+    case = accepted()
+    ladder_next = next_check_at(case)
+    booked(case, LATER)
+    reminder = case.sessions[0].reminder_at
+    assert next_check_at(case) == min(ladder_next, reminder)
+    orange(case).sponsor_by("李明", "副区长", "13900000301", dt.date(2026, 11, 26), LATER, SUPERVISOR)
+    assert next_check_at(case) == dt.datetime(2026, 11, 19, 0, 0, tzinfo=SHANGHAI)  # already due: told at once
+    received = orange(make_case(S.RECEIVED))
+    received.sponsor_by("李明", "副区长", "13900000301", dt.date(2026, 12, 20), LATER, SUPERVISOR)
+    assert next_check_at(received) == received.self_heal_at  # the earlier of the two
+
+
+def test_the_org_a_case_is_routed_to_leads_and_no_longer_assists():
+    case = make_case(S.RECEIVED)
+    case.add_participant("V-CN", True, True, "先行协办", LATER, SUPERVISOR)
+    case.dispatch(DECISION, LATER, CAL)  # to V-CN
+    assert (case.org_id, case.participants) == ("V-CN", [])

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from chalicelib.domain.enums import Category, RiskLevel
+from chalicelib.domain.enums import Category, RiskLevel, SessionMode
 from chalicelib.domain.notices import (
     QUIET_HOURS,
     SHANGHAI,
@@ -34,6 +34,10 @@ KINDS = {
     "suspension_ended",
     "case_code",
     "jc_window_closing",
+    "joint_invite",
+    "session_notice",
+    "session_reminder",
+    "sponsor_due",
 }
 PARTY_KINDS = {"case_code"}
 """SMS to a party: they name the case by its code (一案一码), not by its internal id."""
@@ -46,6 +50,8 @@ ALL_VALUES = {
     "due": datetime(2026, 11, 21, 6, 30, tzinfo=timezone.utc),
     "org_name": "某街道人民调解委员会",
     "public_code": "7KQ4M2XP-R",
+    "mode": SessionMode.ONSITE,
+    "place": "城南社区调解室",
 }
 
 
@@ -61,7 +67,7 @@ def test_table_has_every_kind_branded() -> None:
 def test_templates_carry_no_party_data() -> None:
     placeholders = {name for text in TEMPLATES.values() for name in re.findall(r"{(\w+)}", text)}
     assert placeholders <= {"case_id", "category", "title", "due", "org_name", "period",
-                            "public_code"}
+                            "public_code", "mode", "place"}  # a session's mode and place (§15)
     assert "督办函" in TEMPLATES["supervision_letter"]
     assert "整改通报" in TEMPLATES["rectification"]
 
@@ -70,6 +76,11 @@ def test_render_dispatch_uses_label_and_shanghai_time() -> None:
     assert render("dispatch", **ALL_VALUES) == (
         "【和为贵】您有新派调解案件C123（邻里）：楼上漏水，请于2026-11-21 14:30前接单。"
     )
+
+
+def test_render_session_notice_names_when_how_and_where() -> None:
+    text = render("session_notice", **{**ALL_VALUES, "mode": SessionMode.VIDEO, "place": "吴江区视频调解室"})
+    assert text == "【和为贵】案件C123定于2026-11-21 14:30视频调解，地点：吴江区视频调解室，请准时参加。"
 
 
 def test_render_case_code_gives_the_code_and_how_to_use_it() -> None:

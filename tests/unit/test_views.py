@@ -145,3 +145,41 @@ def test_the_public_view_of_a_case_has_the_contracts_keys_only():
         "resolve_due_on": case.resolve_due_at.astimezone(SHANGHAI).date().isoformat(),
         "extended": False, "suspended": False, "next_visit_due_on": "2026-12-31"}
     json.dumps(view)  # JSON as it is
+
+
+def test_the_case_view_shows_participants_sessions_and_sponsor_names_masked_for_partners():
+    from chalicelib.api.views import case_view
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.enums import Role, SessionMode
+    from chalicelib.domain.sessions import Lawyer
+    from tests.unit.test_case import ACTOR, LATER, SPONSOR, SUPERVISOR, accepted, orange, session_request
+
+    case = accepted()
+    case.add_participant("T-SL", True, True, "跨村纠纷", LATER, SUPERVISOR)
+    request = session_request(LATER, mode=SessionMode.VIDEO, place="视频会议室（联系13812345678）",
+                              lawyer=Lawyer("周明", "江苏某律师事务所"))
+    case.schedule_session(request, LATER, ACTOR)
+    orange(case).sponsor_by(*SPONSOR, LATER, SUPERVISOR)
+    staff = case_view(case, Principal(Role.ADMIN, "admin"))
+    partner = case_view(case, Principal(Role.PARTNER, "demo-12345", partner_id="demo-12345"))
+    assert staff["participants"] == [
+        {"org_id": "V-CN", "role": "lead", "joined_at": "2026-11-23T09:00:00+08:00"},
+        {"org_id": "T-SL", "role": "assist", "joined_at": "2026-11-23T12:00:00+08:00"}]
+    [session] = staff["sessions"]
+    assert session == {"session_id": case.sessions[0].session_id, "starts_at": "2026-11-24T18:00:00+08:00",
+                       "mode": "video", "place": "视频会议室（联系13812345678）", "mediator_ids": ["M-CN-1"],
+                       "lawyer": {"name": "周明", "firm": "江苏某律师事务所"}, "reminder": None}
+    assert staff["sponsor"] == {"leader_name": "李明", "leader_title": "吴江区副区长", "due_on": "2026-12-20",
+                                "sponsored_at": "2026-11-23T12:00:00+08:00"}
+    assert partner["participants"] == staff["participants"]
+    assert (partner["sessions"][0]["lawyer"]["name"], partner["sessions"][0]["place"]) == (
+        "周*", "视频会议室（联系138****5678）")
+    assert partner["sponsor"]["leader_name"] == "李*"
+    assert "13900000301" not in json.dumps([staff, partner], ensure_ascii=False)  # the leader's phone: nobody's
+
+
+def test_a_case_not_yet_routed_has_no_lead():
+    from chalicelib.api.views import participants_view
+    from tests.unit.test_case import S, make_case
+
+    assert participants_view(make_case(S.RECEIVED)) == []

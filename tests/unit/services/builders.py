@@ -35,6 +35,8 @@ MEDIATOR = Principal(Role.MEDIATOR, "mediator:M-CN-1", org_id="V-CN", mediator_i
 """The mediator the demo's village cases go to (承办调解员)."""
 COLLEAGUE = Principal(Role.MEDIATOR, "mediator:M-CN-2", org_id="V-CN", mediator_id="M-CN-2")
 OTHER_MEDIATOR = Principal(Role.MEDIATOR, "mediator:M-SL-1", org_id="T-SL", mediator_id="M-SL-1")
+"""The town org's mediator: an assisting mediator (协办) once T-SL joins a village case (联合调解)."""
+TOWN_SUPERVISOR = Principal(Role.SUPERVISOR, "supervisor:320509102", jurisdiction="320509102")
 
 ACTION_BODIES: dict[str, dict[str, Any]] = {
     "accept": {},
@@ -53,6 +55,11 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
     "resume": {},
     "judicial_confirmation": {"step": "intend"},
     "transfer": {"to": "court", "department": "苏州市吴江区人民法院", "reason": "属涉诉事项，依法移交"},
+    "add_participant": {"org_id": "T-SL", "reason": "纠纷涉及两个村，请街道调委会协办"},
+    "schedule_session": {"starts_at": "2026-11-25T09:00:00+08:00", "mode": "onsite", "place": "城南社区调解室",
+                         "mediator_ids": ["M-CN-1"]},
+    "sponsor": {"leader_name": "李明", "leader_title": "吴江区副区长", "leader_phone": "13900000301",
+                "due_on": "2026-12-20"},
 }
 """A valid body of each staff action."""
 

@@ -12,6 +12,7 @@ from chalicelib.services.errors import Conflict, Forbidden, NotFound, Unprocessa
 from tests.unit.services.builders import (
     ADMIN, COLLEAGUE, MEDIATOR, OTHER_MEDIATOR, OTHER_SUPERVISOR, PARTNER, SUPERVISOR)
 from tests.unit.services.test_extensions import WAITING_ACTIONS
+from tests.unit.services.test_hard_cases import HARD_CASE_ACTIONS
 
 # (status before, action, status after, mediator M-CN-1's open cases after, partner told, routed again)
 MAIN_PATHS = [
@@ -34,8 +35,9 @@ EVENT_TYPE = {"accept": "accepted", "decline": "declined", "escalate": "escalate
 
 
 def test_the_table_covers_every_action():
-    """The §11 actions, which keep the status, have their own table (test_extensions.WAITING_PATHS)."""
-    assert {row[1] for row in MAIN_PATHS} | set(WAITING_ACTIONS) == set(ACTIONS)
+    """The §11 actions, which keep the status, have their own table (test_extensions.WAITING_PATHS);
+    the §15 ones their own tests (test_hard_cases)."""
+    assert {row[1] for row in MAIN_PATHS} | set(WAITING_ACTIONS) | set(HARD_CASE_ACTIONS) == set(ACTIONS)
 
 
 def messages(publisher, role: str) -> int:
