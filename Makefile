@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) bench/agreement_document.py
 	$(PY) bench/attachments.py
 	$(PY) bench/public_lookup.py
+	$(PY) bench/hard_cases.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

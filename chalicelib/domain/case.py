@@ -696,8 +696,8 @@ class Case:
             schedules.append(schedule.booked(Booking(self.case_id, session.session_id, session.starts_at), now))
         self.sessions = [*self.sessions, session]
         details = (("mode", session.mode), ("place", session.place))
-        notices = [Notice(NoticeKind.SESSION_NOTICE, request.mediator_orgs[m], m, due=session.starts_at,
-                          details=details) for m in session.mediator_ids]
+        notices = [Notice(NoticeKind.SESSION_NOTICE, None, m, due=session.starts_at, details=details)
+                   for m in session.mediator_ids]  # to the mediator: no org named
         outcome = change.done(now, actor, {
             "session_id": session.session_id, "starts_at": rfc3339(session.starts_at), "mode": session.mode.value,
             "mediator_ids": list(session.mediator_ids), "with_lawyer": session.lawyer is not None}, notices=notices)

@@ -9,6 +9,7 @@ exactly one wins and the others get 409.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 from ..domain.access import Principal
@@ -63,14 +64,17 @@ def check_expected_version(command: Action, case: Case) -> None:
 
 
 class ActionLookups:
-    """The reads an action needs besides its case (`action_registry.Lookups`)."""
+    """The reads an action needs besides its case (`action_registry.Lookups`), and the directory
+    entries its SMS go to: each entry read once per action (an org checked, then invited)."""
 
     def __init__(self, cases: CaseStore, directory: Directory):
         self._cases = cases
         self._directory = directory
+        self.org = lru_cache(maxsize=None)(directory.org)
+        self.mediator = lru_cache(maxsize=None)(directory.mediator)
 
     def org_standing(self, org_id: str) -> tuple[bool, bool]:
-        if self._directory.org(org_id) is None:
+        if self.org(org_id) is None:
             return False, False
         return True, any(mediator.active for mediator in self._directory.mediators_of(org_id))
 
@@ -79,7 +83,7 @@ class ActionLookups:
         the session would clash with, of a case whose sessions no longer hold their mediators
         (it left mediation), is let go here; the booking's write then drops it for good."""
         ids = tuple(command.mediator_ids)
-        found = {mediator_id: self._directory.mediator(mediator_id) for mediator_id in dict.fromkeys(ids)}
+        found = {mediator_id: self.mediator(mediator_id) for mediator_id in dict.fromkeys(ids)}
         schedules = self._cases.schedules(found)
         clashing = {booking.case_id for schedule in schedules.values()
                     for booking in schedule.clashes(command.starts_at) if booking.case_id != case.case_id}
@@ -103,7 +107,6 @@ class CaseActions:
         self._publisher = publisher
         self._calendar = calendar
         self._clock = clock
-        self._lookups = ActionLookups(cases, directory)
 
     def act(self, case_id: str, action: str, command: Action, principal: Principal) -> Case:
         """Apply one action. Without `expected_version` the caller wants it done on the case as
@@ -125,16 +128,16 @@ class CaseActions:
             raise Forbidden(f"you may read this case but not {name} it")
         check_expected_version(command, case)
         now = self._clock()
+        lookups = ActionLookups(self._cases, self._directory)
         try:
-            outcome = action.take(case, command, Context(now, principal.actor, self._calendar.calendar(),
-                                                          self._lookups))
+            outcome = action.take(case, command, Context(now, principal.actor, self._calendar.calendar(), lookups))
         except RuleBroken as exc:
             raise Conflict(str(exc)) from None
         except InvalidValue as exc:
             raise Unprocessable.field(exc.field, exc.message) from None
         except CaseNotEligible as exc:
             raise Unprocessable(str(exc)) from None
-        notes = self._notifier.plan(case, outcome.notices, now, self._directory.org, self._directory.mediator)
+        notes = self._notifier.plan(case, outcome.notices, now, lookups.org, lookups.mediator)
         self._cases.save_change(case, outcome.events, notes, outcome.mediator_load, schedules=outcome.schedules)
         self._notifier.enqueue(notes)
         self._callbacks.tell(case, outcome, now)

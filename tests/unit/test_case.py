@@ -998,9 +998,9 @@ def test_a_session_books_each_mediators_time_and_tells_each_of_them():
     [session] = case.sessions
     assert [(s.mediator_id, s.revision, [b.session_id for b in s.bookings]) for s in outcome.schedules] == [
         ("M-CN-1", 0, [session.session_id]), ("M-SL-1", 4, ["S-0", session.session_id])]
-    assert [(n.kind, n.mediator_id, n.org_id, n.due) for n in outcome.notices] == [
-        (NoticeKind.SESSION_NOTICE, "M-CN-1", "V-CN", session.starts_at),
-        (NoticeKind.SESSION_NOTICE, "M-SL-1", "T-SL", session.starts_at)]
+    assert [(n.kind, n.recipient, n.mediator_id, n.due) for n in outcome.notices] == [
+        (NoticeKind.SESSION_NOTICE, Recipient.MEDIATOR, "M-CN-1", session.starts_at),
+        (NoticeKind.SESSION_NOTICE, Recipient.MEDIATOR, "M-SL-1", session.starts_at)]
 
 
 def test_a_session_overlapping_one_of_a_mediators_is_refused_and_nothing_booked():
