@@ -188,7 +188,8 @@ DETAIL_HIDDEN_EVENTS = frozenset({"merged"})
 
 
 def timeline_view(events: list[Event], principal: Principal) -> list[dict[str, Any]]:
-    """The timeline as the caller may read it: a partner's without other cases' ids (§12)."""
+    """The timeline as the caller may read it: a partner's without other cases' ids (§12), and
+    with any phone or ID number in staff's text (a note, a reason, the agreement) masked."""
     if principal.is_staff:
         return [event_view(event) for event in events]
     shown = []
@@ -199,12 +200,19 @@ def timeline_view(events: list[Event], principal: Principal) -> list[dict[str, A
             k: v for k, v in event.detail.items() if k not in OTHER_CASE_FIELDS}
         if "related_case_id" in event.detail:
             detail["reason"] = RELATED_REASON_FOR_PARTNERS
-        if "agreement" in detail:  # resolved: the agreement as the case view shows it to them
-            detail["agreement"] = agreement_text_view(detail["agreement"])
-        if event.type == "judicial_confirmation" and "reason" in detail:  # a court's reason: staff's text
-            detail["reason"] = _redacted(detail["reason"])
-        shown.append(event_view(replace(event, detail=detail)))
+        shown.append(event_view(replace(event, detail=_redacted_deep(detail))))
     return shown
+
+
+def _redacted_deep(value: Any) -> Any:
+    """Every string in a timeline detail as a partner reads it (`_redacted`)."""
+    if isinstance(value, str):
+        return _redacted(value)
+    if isinstance(value, dict):
+        return {key: _redacted_deep(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redacted_deep(item) for item in value]
+    return value
 
 
 def _hidden_attachment_event(event: Event) -> bool:

@@ -183,3 +183,21 @@ def test_a_case_not_yet_routed_has_no_lead():
     from tests.unit.test_case import S, make_case
 
     assert participants_view(make_case(S.RECEIVED)) == []
+
+
+def test_a_partners_timeline_masks_numbers_in_every_text_of_staff():
+    from chalicelib.api.views import timeline_view
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.case import Event
+    from chalicelib.domain.enums import Role
+    from tests.unit.test_case import LATER
+
+    events = [Event(LATER, "note", "mediator:M-CN-1", {"text": "已联系当事人13812345678"}),
+              Event(LATER, "participant_added", "supervisor:320509",
+                    {"org_id": "T-SL", "reason": "身份证320584199001011237的当事人住在邻村", "assisting": 1})]
+    partner = timeline_view(events, Principal(Role.PARTNER, "demo-12345", partner_id="demo-12345"))
+    assert [e["detail"] for e in partner] == [
+        {"text": "已联系当事人138****5678"},
+        {"org_id": "T-SL", "reason": "身份证320584********1237的当事人住在邻村", "assisting": 1}]
+    staff = timeline_view(events, Principal(Role.ADMIN, "admin"))
+    assert staff[0]["detail"]["text"] == "已联系当事人13812345678"
