@@ -156,7 +156,7 @@ def reminder_sweep(accepted_n: int, due: int) -> dict:
         sweeper = wiring.current().supervision
         runs = []
         for as_of in (SWEEP_AT, SWEEP_AT + dt.timedelta(hours=1)):
-            drain("notify", "send_notifications")  # the SMS of the run before go out, as the notify worker sends them
+            drain("notify", "send_notifications", rounds=100)  # the run before's SMS, as the notify worker sends them
             with metered() as meter:
                 started = time.perf_counter()
                 result = sweeper.run(as_of=as_of)

@@ -288,7 +288,8 @@ class FakeCaseStore:
 
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
-                    letters: Iterable[SupervisionLetter] = (), schedules: Iterable[MediatorSchedule] = ()) -> None:
+                    letters: Iterable[SupervisionLetter] = (), schedules: Iterable[MediatorSchedule] = (),
+                    listed_for: Iterable[str] = ()) -> None:
         self._before_write()
         stored = self._cases.get(case.case_id)
         if (stored.version if stored else 0) != case.version:
@@ -526,7 +527,10 @@ def _received_key(case: Case) -> str:
 
 
 def _in_query(case: Case, query: CaseQuery) -> bool:
-    wanted = {"partner_id": (query.partner_id, case.partner_id), "org_id": (query.org_id, case.org_id),
+    org_id = case.org_id
+    if query.assisted_by is not None and query.assisted_by in case.assisting_org_ids:
+        org_id = query.org_id  # in the list of the org assisting in it (联合调解)
+    wanted = {"partner_id": (query.partner_id, case.partner_id), "org_id": (query.org_id, org_id),
               "district_code": (query.district_code, district_of(case.region_code)),
               "status": (query.status, case.status), "category": (query.category, case.category),
               "risk_level": (query.risk_level, case.risk_level), "overdue": (query.overdue, case.overdue)}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from pynamodb.exceptions import PynamoDBException, TransactWriteError
@@ -61,12 +62,33 @@ def code_claim_row(case: Case) -> KeyModel:
                     tail_digests=tail_digests(case.public_code, case.parties))
 
 
+ASSIST_PREFIX = "ASSIST#"
+
+
+def assist_row(org_id: str, case: Case) -> KeyModel:
+    """The row by which the mediators of an org assisting in a case (联合调解) list it, keyed
+    like the org index (`<received_at>#<case_id>`): newest first."""
+    return KeyModel(f"{ASSIST_PREFIX}{org_id}", f"{to_storage(case.received_at)}#{case.case_id}", case_id=case.case_id)
+
+
 def _schedule_write(schedule: MediatorSchedule) -> tuple[KeyModel, Any]:
     """A mediator's schedule as written, one revision on, conditional on the revision read."""
     row = KeyModel(schedule_key(schedule.mediator_id), CLAIM_SORT_KEY, bookings=bookings_to_json(schedule),
                    revision=schedule.revision + 1)
     condition = KeyModel.pk.does_not_exist() if schedule.revision == 0 else KeyModel.revision == schedule.revision
     return row, condition
+
+
+def _assisted_and_wanted(model: CaseModel, query: CaseQuery) -> bool:
+    """Whether a case read through an `ASSIST#` row is one the list shows: the org assists in it
+    still (the row stays when the org leads it later, or the case is merged), and the filters
+    hold, as the org index's filter condition checks them."""
+    if query.assisted_by not in {p["org_id"] for p in model.participants or ()}:
+        return False
+    wanted = {"status": query.status, "category": query.category, "risk_level": query.risk_level,
+              "overdue": query.overdue}
+    return (all(value is None or getattr(model, name) == value for name, value in wanted.items())
+            and model.region_code.startswith(query.region_prefix or ""))
 
 
 class CodeTaken(Exception):
@@ -202,6 +224,7 @@ class CaseStore(TransactingStore):
         require_active_mediator: str | None = None,
         letters: Iterable[SupervisionLetter] = (),
         schedules: Iterable[MediatorSchedule] = (),
+        listed_for: Iterable[str] = (),
     ) -> None:
         """Write a changed case with its events, notifications and letters in one transaction.
 
@@ -211,15 +234,16 @@ class CaseStore(TransactingStore):
         `require_active_mediator` the write also requires that mediator to be
         active still (MediatorUnavailable otherwise). Each of `schedules` (a
         mediator's sessions) is written on the revision it was read at:
-        ScheduleChanged if another booking wrote it first.
+        ScheduleChanged if another booking wrote it first. Each org of `listed_for` gets a
+        look-up row (`ASSIST#<org_id>`) by which its mediators' list finds the case.
         """
         self._write_change(case, events, notifications, mediator_load, require_active_mediator, letters,
-                           schedules=tuple(schedules))
+                           schedules=tuple(schedules), listed_for=tuple(listed_for))
 
     def _write_change(self, case: Case, events: list[Event], notifications: Iterable[dict[str, Any]] = (),
                       mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
                       letters: Iterable[SupervisionLetter] = (), claim_code: bool = False,
-                      schedules: tuple[MediatorSchedule, ...] = ()) -> None:
+                      schedules: tuple[MediatorSchedule, ...] = (), listed_for: tuple[str, ...] = ()) -> None:
         """`save_change`; with `claim_code`, the claim of the case's code too, second in the
         transaction (CodeTaken if the code is another case's); the schedules next."""
         mediator_load = {k: v for k, v in (mediator_load or {}).items() if v}
@@ -235,6 +259,8 @@ class CaseStore(TransactingStore):
                         transaction.save(code_claim_row(case), condition=KeyModel.pk.does_not_exist())
                     for schedule in schedules:  # next: a condition failing means ScheduleChanged
                         transaction.save(*_schedule_write(schedule))
+                    for org_id in listed_for:
+                        transaction.save(assist_row(org_id, case))
                     for index, event in enumerate(events):
                         transaction.save(event_to_model(case.case_id, event, index))
                     for record in notifications:
@@ -446,6 +472,8 @@ class CaseStore(TransactingStore):
 
     def list(self, query: CaseQuery, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
         """Cases newest first, at most `limit`, with a cursor for the next page."""
+        if query.assisted_by is not None:
+            return self._list_with_assisted(query, limit, cursor)
         start_key = decode_cursor(cursor) if cursor else None
         filters = self._filter_condition(query)
         if query.partner_id is not None:
@@ -490,6 +518,41 @@ class CaseStore(TransactingStore):
                 key["received_key"] = {"S": last.received_key}
             next_cursor = encode_cursor(key)
         return [case_from_model(model) for model in cases], next_cursor
+
+    def _list_with_assisted(self, query: CaseQuery, limit: int, cursor: str | None) -> tuple[list[Case], str | None]:
+        """An org's mediators' list: the org's cases (its index) and those it assists in (its
+        `ASSIST#` rows, each case read in a BatchGet and judged as it now stands: the filters,
+        and whether the org assists still), merged newest first. The cursor is the last
+        `received_key` shown: each source is read from below it, at most `limit` + 1 of each."""
+        before = None
+        if cursor is not None:
+            key = decode_cursor(cursor)
+            if set(key) != {"org_id", "before"} or key["org_id"]["S"] != query.org_id:
+                raise InvalidCursor("cursor does not belong to this list")
+            before = key["before"]["S"]
+        below = CaseModel.received_key < before if before else None
+        own = list(islice(CaseModel.by_org.query(query.org_id, below, filter_condition=self._filter_condition(query),
+                                                 scan_index_forward=False, page_size=limit + 1), limit + 1))
+        found = {model.case_id: model for model in [*own, *self._assisted(query, before, limit + 1)]}
+        models = sorted(found.values(), key=lambda model: model.received_key, reverse=True)
+        page = models[:limit]
+        following = None
+        if len(models) > limit:
+            following = encode_cursor({"org_id": {"S": query.org_id}, "before": {"S": page[-1].received_key}})
+        return [case_from_model(model) for model in page], following
+
+    def _assisted(self, query: CaseQuery, before: str | None, wanted: int) -> list[CaseModel]:
+        """Up to `wanted` of the cases `query.assisted_by` assists in, newest first, that pass the filters."""
+        rows = KeyModel.query(f"{ASSIST_PREFIX}{query.assisted_by}", KeyModel.sk < before if before else None,
+                              scan_index_forward=False, page_size=wanted)
+        kept: list[CaseModel] = []
+        while len(kept) < wanted:
+            ids = [row.case_id for row in islice(rows, wanted)]
+            if not ids:
+                break
+            models = {m.case_id: m for m in CaseModel.batch_get(ids, consistent_read=True)}
+            kept += [models[i] for i in ids if i in models and _assisted_and_wanted(models[i], query)]
+        return kept[:wanted]
 
     @staticmethod
     def _filter_condition(query: CaseQuery):

@@ -170,6 +170,8 @@ class Outcome:
     schedules: list[MediatorSchedule] = field(default_factory=list)
     """Mediators' schedules as a booked session leaves them, to be written with the case, each
     on the revision it was read at (two bookings of one mediator at once: one wins)."""
+    listed_for: list[str] = field(default_factory=list)
+    """Orgs that now assist in the case (联合调解): their mediators' case lists carry it."""
 
     def merge(self, other: Outcome) -> Outcome:
         load = dict(self.mediator_load)
@@ -178,7 +180,7 @@ class Outcome:
         return Outcome(self.events + other.events, self.notices + other.notices, self.letters + other.letters,
                        {k: v for k, v in load.items() if v}, self.status_changed or other.status_changed,
                        self.reroute or other.reroute, other.deadline_changed or self.deadline_changed,
-                       self.schedules + other.schedules)
+                       self.schedules + other.schedules, self.listed_for + other.listed_for)
 
 
 class _Change:
@@ -661,9 +663,11 @@ class Case:
         if len(self.participants) >= MAX_ASSISTING_ORGS:
             raise RuleBroken(f"a case has at most {MAX_ASSISTING_ORGS} assisting orgs")
         self.participants = [*self.participants, Participant(org_id, now, reason, actor)]
-        return change.done(now, actor, {"org_id": org_id, "role": "assist", "reason": reason,
-                                        "assisting": len(self.participants)},
-                           notices=[Notice(NoticeKind.JOINT_INVITE, org_id)])
+        outcome = change.done(now, actor, {"org_id": org_id, "role": "assist", "reason": reason,
+                                           "assisting": len(self.participants)},
+                              notices=[Notice(NoticeKind.JOINT_INVITE, org_id)])
+        outcome.listed_for = [org_id]
+        return outcome
 
     def schedule_session(self, request: SessionRequest, now: dt.datetime, actor: str) -> Outcome:
         """调解会: book a session of the mediators named (each of the lead org or an assisting

@@ -11,6 +11,8 @@ class CaseQuery:
 
     partner_id: str | None = None
     org_id: str | None = None
+    assisted_by: str | None = None
+    """With `org_id`: the cases this org assists in (联合调解) are in the list too."""
     district_code: str | None = None
     region_prefix: str | None = None
     status: str | None = None

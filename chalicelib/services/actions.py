@@ -138,7 +138,8 @@ class CaseActions:
         except CaseNotEligible as exc:
             raise Unprocessable(str(exc)) from None
         notes = self._notifier.plan(case, outcome.notices, now, lookups.org, lookups.mediator)
-        self._cases.save_change(case, outcome.events, notes, outcome.mediator_load, schedules=outcome.schedules)
+        self._cases.save_change(case, outcome.events, notes, outcome.mediator_load, schedules=outcome.schedules,
+                                listed_for=outcome.listed_for)
         self._notifier.enqueue(notes)
         self._callbacks.tell(case, outcome, now)
         if outcome.reroute:

@@ -74,7 +74,7 @@ class CaseQueries:
         elif principal.role is Role.MEDIATOR:
             if not principal.org_id:
                 raise Forbidden("your token names no org")
-            query = CaseQuery(org_id=principal.org_id, **common)
+            query = CaseQuery(org_id=principal.org_id, assisted_by=principal.org_id, **common)
         else:
             region = filters.region
             if principal.role is Role.SUPERVISOR:

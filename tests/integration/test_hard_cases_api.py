@@ -187,3 +187,32 @@ def test_a_case_with_no_ground_or_a_bad_body_is_not_sponsored(partner, admin, su
                           ({"leader_name": ""}, "leader_name")):
         assert_problem(supervisor.call("POST", f"/v1/cases/{case_id}/sponsor", {**SPONSOR, **change}), 422, field)
     assert unchanged(admin, case_id) == before
+
+
+def test_an_assisting_mediators_list_pages_through_own_and_assisted_cases_newest_first(
+        partner, admin, supervisor, assistant):
+    ids = []
+    for number in range(5):  # the town org's own (orange) and village cases it assists in, alternately
+        own = number % 2 == 0
+        facts = {"risk_indicators": ["group_dispute"]} if own else {}
+        case_id = file_and_route(partner, f"L-{number}", parties=[  # parties of their own: no related routing
+            {"role": "applicant", "name": "王五", "phone": f"1381234560{number}"}], title=f"纠纷{number}",
+            description=f"第{number}起纠纷", **facts)["case_id"]
+        if not own:
+            assert supervisor.call("POST", f"/v1/cases/{case_id}/add_participant", JOIN).status == 200
+        ids.append(case_id)
+    other = file_and_route(partner, "L-9", parties=[{"role": "applicant", "name": "赵六", "phone": "13812345699"}]
+                           )["case_id"]  # a village case it does not assist in
+    seen, cursor = [], None
+    while True:
+        page = assistant.call("GET", "/v1/cases", query={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        assert page.status == 200, page
+        seen += [item["case_id"] for item in page.json["items"]]
+        cursor = page.json["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == list(reversed(ids)) and other not in seen
+    assisted = assistant.call("GET", "/v1/cases", query={"region": "320509102001", "status": "dispatched"})
+    assert {item["case_id"] for item in assisted.json["items"]} == set(ids)  # all five are dispatched, in the village
+    assert_problem(assistant.call("GET", "/v1/cases", query={"cursor": admin.call(
+        "GET", "/v1/cases", query={"limit": 1}).json["next_cursor"]}), 422, "cursor")

@@ -380,3 +380,13 @@ def test_a_new_sponsor_replaces_the_one_before_and_is_told_afresh(centre, store,
     assert [n["to"] for n in sms(store, case.case_id, "sponsor_due")] == ["13900000301", "13900000302"]
     second = [event for event in store.events(case.case_id) if event.type == "sponsored"][-1]
     assert second.detail["replaces"] == "吴江区副区长"
+
+
+def test_an_assisting_mediators_list_carries_the_cases_their_org_assists_in(centre, joint):
+    from chalicelib.services.commands import CaseFilters
+
+    own = centre.case_at(S.DISPATCHED, ref="R-2", risk_indicators=["group_dispute"])  # the town org's own
+    listed, _ = centre.services.queries.list(CaseFilters(), ASSISTANT)
+    assert {case.case_id for case in listed} == {joint.case_id, own.case_id}
+    listed, _ = centre.services.queries.list(CaseFilters(status="dispatched"), ASSISTANT)
+    assert [case.case_id for case in listed] == [own.case_id]
