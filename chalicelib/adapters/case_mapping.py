@@ -213,7 +213,7 @@ def session_to_json(session: Session) -> dict:
             "lawyer": {"name": session.lawyer.name, "firm": session.lawyer.firm} if session.lawyer else None,
             "booked_at": to_storage(session.booked_at), "booked_by": session.booked_by,
             "reminder": session.reminder.value if session.reminder else None,
-            "reminded_at": _stored(session.reminded_at)}
+            "reminded_at": _stored(session.reminded_at), "cancelled_at": _stored(session.cancelled_at)}
 
 
 def session_from_json(data: dict) -> Session:
@@ -221,7 +221,7 @@ def session_from_json(data: dict) -> Session:
     return Session(data["session_id"], from_storage(data["starts_at"]), SessionMode(data["mode"]), data["place"],
                    tuple(data["mediator_ids"]), Lawyer(lawyer["name"], lawyer["firm"]) if lawyer else None,
                    from_storage(data["booked_at"]), data["booked_by"], _enum(ReminderState, data.get("reminder")),
-                   from_storage(data.get("reminded_at")))
+                   from_storage(data.get("reminded_at")), from_storage(data.get("cancelled_at")))
 
 
 def sponsor_to_json(sponsor: Sponsor | None) -> dict | None:

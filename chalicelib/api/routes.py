@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import wiring
+from ..domain.access import sees_parties_in_full
 from ..domain.calendar import rfc3339
 from ..domain.enums import PUBLIC_ENUMS, Role
 from ..services.commands import (
@@ -184,7 +185,7 @@ def case_events(call: Call) -> Reply:
 @route("/v1/cases/{case_id}/notifications", summary="Every SMS the service decided to send for the case")
 def case_notifications(call: Call) -> Reply:
     records = wiring.current().queries.notifications(call.params["case_id"], call.principal)
-    return Reply([notification_view(r) for r in records])
+    return Reply([notification_view(r, sees_parties_in_full(call.principal)) for r in records])
 
 
 @route("/v1/cases/{case_id}/supervision-letters", summary="Supervision letters (督办函) issued on the case",

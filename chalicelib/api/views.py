@@ -110,7 +110,8 @@ def session_view(session: Session, in_full: bool) -> dict[str, Any]:
     return {"session_id": session.session_id, "starts_at": rfc3339(session.starts_at), "mode": session.mode.value,
             "place": session.place if in_full else _redacted(session.place),
             "mediator_ids": list(session.mediator_ids), "lawyer": lawyer,
-            "reminder": session.reminder.value if session.reminder else None}
+            "reminder": session.reminder.value if session.reminder else None,
+            "cancelled_at": rfc3339(session.cancelled_at)}
 
 
 def sponsor_view(sponsor: Sponsor | None, in_full: bool) -> dict[str, Any] | None:
@@ -223,13 +224,15 @@ def _hidden_attachment_event(event: Event) -> bool:
 RELATED_REASON_FOR_PARTNERS = "routed to the org already handling a case of the same party (首接负责)"
 
 
-def notification_view(record: dict[str, Any]) -> dict[str, Any]:
-    """Recipients are masked for every reader. Besides the contract's sent/deferred/failed/
-    suppressed, a record shows `pending` until the sender takes it and `sending` while it does."""
+def notification_view(record: dict[str, Any], in_full: bool = True) -> dict[str, Any]:
+    """Recipients are masked for every reader, and for a partner (`in_full` False) any phone or
+    ID number in the text (staff's free text, a session's place). Besides the contract's
+    sent/deferred/failed/suppressed, a record shows `pending` until the sender takes it and
+    `sending` while it does."""
     return {
         "kind": record["kind"],
         "to": mask_phone(record["to"]) if record.get("to") else None,
-        "text": record["text"],
+        "text": record["text"] if in_full else _redacted(record["text"]),
         "status": record["status"],
         "created_at": rfc3339(from_storage(record.get("created_at"))),
         "sent_at": rfc3339(from_storage(record.get("sent_at"))),

@@ -31,7 +31,7 @@ from .judicial import BadStepValue, JudicialRefused, JudicialStatus, JudicialSte
 from .notices import RED_ALERT_LEVELS, Notice, NoticeKind
 from .risk import RiskFacts, grade, most_severe
 from .routing import RouteDecision, Unroutable, escalation_tier, initial_tier, is_below
-from .sessions import BOOKING_HORIZON, Booking, MediatorSchedule, ReminderState, Session, SessionRequest, \
+from .sessions import BOOKING_HORIZON, MAX_UPCOMING, Booking, MediatorSchedule, ReminderState, Session, SessionRequest, \
     reminders_owed
 from .sponsorship import DUE_HORIZON_DAYS, Sponsor, notice_due_at, why_sponsorable
 from .supervision import SELF_HEAL_DELAY, Deadline, current_deadline, next_routing_attempt
@@ -414,10 +414,11 @@ class Case:
             return [Notice(NoticeKind.CASE_CODE, None)]
         return []
 
-    @property
-    def holds_sessions(self) -> bool:
-        """Whether the case's sessions hold their mediators' time: while it is being mediated."""
-        return self.allows("schedule_session")
+    def holds_session(self, session_id: str) -> bool:
+        """Whether a session of the case holds its mediators' time: while the case is being
+        mediated, and the session was not called off with the assignment it was booked under."""
+        return self.allows("schedule_session") and any(
+            s.session_id == session_id and s.cancelled_at is None for s in self.sessions)
 
     @property
     def assisting_org_ids(self) -> frozenset[str]:
@@ -493,6 +494,9 @@ class Case:
         self._stop_suspension(now)
         self.route_retry_at = now + SELF_HEAL_DELAY
         self.unroutable_attempts = 0
+        for session in self.sessions:  # booked under this assignment: off, and its mediators free
+            if session.cancelled_at is None and session.starts_at > now:
+                session.cancelled_at = now
 
     def _escalate_to(self, tier: Tier, now: dt.datetime) -> None:
         """Unassign, to be routed again no lower than `tier` (上报, by a mediator or the sweep)."""
@@ -658,10 +662,10 @@ class Case:
             raise RuleBroken(f"org {org_id} leads this case already")
         if org_id in self.assisting_org_ids:
             raise RuleBroken(f"org {org_id} assists in this case already")
-        if not org_active:
-            raise InvalidValue("org_id", f"org {org_id} has no active mediator")
         if len(self.participants) >= MAX_ASSISTING_ORGS:
             raise RuleBroken(f"a case has at most {MAX_ASSISTING_ORGS} assisting orgs")
+        if not org_active:
+            raise InvalidValue("org_id", f"org {org_id} has no active mediator")
         self.participants = [*self.participants, Participant(org_id, now, reason, actor)]
         outcome = change.done(now, actor, {"org_id": org_id, "role": "assist", "reason": reason,
                                            "assisting": len(self.participants)},
@@ -669,18 +673,26 @@ class Case:
         outcome.listed_for = [org_id]
         return outcome
 
+    def check_session(self, starts_at: dt.datetime, mediator_ids: Sequence[str], now: dt.datetime) -> None:
+        """What a session asked for must pass before anything is read for it: the status, the
+        moment (ahead, within BOOKING_HORIZON), the mediators named once, room for one more."""
+        self._begin("schedule_session")
+        if starts_at <= now:
+            raise InvalidValue("starts_at", "must be in the future")
+        if starts_at > now + BOOKING_HORIZON:
+            raise InvalidValue("starts_at", f"must be within {BOOKING_HORIZON.days} days")
+        if len(set(mediator_ids)) != len(mediator_ids):
+            raise InvalidValue("mediator_ids", "names a mediator twice")
+        if sum(s.cancelled_at is None and s.starts_at > now for s in self.sessions) >= MAX_UPCOMING:
+            raise RuleBroken(f"a case has at most {MAX_UPCOMING} sessions booked ahead")
+
     def schedule_session(self, request: SessionRequest, now: dt.datetime, actor: str) -> Outcome:
         """调解会: book a session of the mediators named (each of the lead org or an assisting
         org, active), none of whom may be in another session it overlaps (`sessions.overlaps`,
         judged on `request.schedules`); each mediator gets SMS `session_notice`. The outcome
         carries the mediators' schedules with the session added, to be written with the case."""
         change = self._begin("schedule_session")
-        if request.starts_at <= now:
-            raise InvalidValue("starts_at", "must be in the future")
-        if request.starts_at > now + BOOKING_HORIZON:
-            raise InvalidValue("starts_at", f"must be within {BOOKING_HORIZON.days} days")
-        if len(set(request.mediator_ids)) != len(request.mediator_ids):
-            raise InvalidValue("mediator_ids", "names a mediator twice")
+        self.check_session(request.starts_at, request.mediator_ids, now)
         taking_part = {self.org_id, *self.assisting_org_ids} - {None}
         for mediator_id in request.mediator_ids:
             org_id = request.mediator_orgs.get(mediator_id)

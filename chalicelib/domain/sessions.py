@@ -23,6 +23,8 @@ REMINDER_LEAD = dt.timedelta(hours=24)
 """The reminder is owed from this long before the session starts."""
 BOOKING_HORIZON = dt.timedelta(days=366)
 """How far ahead a session may be booked."""
+MAX_UPCOMING = 20
+"""Sessions of one case booked and not yet started (a case is mediated in a few)."""
 MAX_MEDIATORS = 10
 """Mediators of one session (the lead org's and the assisting orgs' together)."""
 
@@ -56,10 +58,13 @@ class Session:
     booked_by: str
     reminder: ReminderState | None = None
     reminded_at: dt.datetime | None = None
+    cancelled_at: dt.datetime | None = None
+    """When the case left the assignment the session was booked under (declined, escalated): a
+    session of mediators who no longer take part is off, and holds nobody's time."""
 
     @property
-    def ends_at(self) -> dt.datetime:
-        return self.starts_at + SESSION_LENGTH
+    def awaits_reminder(self) -> bool:
+        return self.reminder is None and self.cancelled_at is None
 
     @property
     def reminder_at(self) -> dt.datetime:
@@ -67,18 +72,26 @@ class Session:
 
 
 def overlaps(first_start: dt.datetime, second_start: dt.datetime) -> bool:
-    """Whether two sessions starting at these moments overlap: each starts before the other ends."""
-    return first_start < second_start + SESSION_LENGTH and second_start < first_start + SESSION_LENGTH
+    """Whether two sessions starting at these moments overlap: each starts before the other ends
+    (put as their distance, which no moment a caller sends can overflow)."""
+    return abs(first_start - second_start) < SESSION_LENGTH
+
+
+REMINDERS_PER_WRITE = 5
+"""Sessions reminded in one write of the case (each with an SMS per mediator, up to
+MAX_MEDIATORS): the write stays well inside DynamoDB's 100 items; more wait for the next run."""
 
 
 def reminders_owed(sessions: Iterable[Session], now: dt.datetime) -> list[Session]:
-    """The sessions whose reminder is owed at `now` and not yet given (sent or missed)."""
-    return [s for s in sessions if s.reminder is None and s.reminder_at <= now]
+    """The sessions whose reminder is owed at `now` and not yet given (sent or missed), at most
+    REMINDERS_PER_WRITE, the earliest first."""
+    owed = sorted((s for s in sessions if s.awaits_reminder and s.reminder_at <= now), key=lambda s: s.starts_at)
+    return owed[:REMINDERS_PER_WRITE]
 
 
 def reminder_due_at(sessions: Iterable[Session]) -> dt.datetime | None:
     """When the sweep next owes a reminder (a key of the due index); None if it owes none."""
-    return min((s.reminder_at for s in sessions if s.reminder is None), default=None)
+    return min((s.reminder_at for s in sessions if s.awaits_reminder), default=None)
 
 
 @dataclass(frozen=True)
@@ -102,11 +115,10 @@ class MediatorSchedule:
         """The bookings a session starting at `starts_at` would overlap."""
         return [b for b in self.bookings if overlaps(b.starts_at, starts_at)]
 
-    def without(self, case_ids: Iterable[str]) -> MediatorSchedule:
-        """The schedule less the bookings of these cases (cases whose sessions no longer hold
-        their mediators: the case left mediation)."""
-        gone = set(case_ids)
-        return replace(self, bookings=tuple(b for b in self.bookings if b.case_id not in gone))
+    def without_bookings(self, gone: Iterable[Booking]) -> MediatorSchedule:
+        """The schedule less these bookings (of sessions that no longer hold their mediators)."""
+        dropped = set(gone)
+        return replace(self, bookings=tuple(b for b in self.bookings if b not in dropped))
 
     def booked(self, booking: Booking, now: dt.datetime) -> MediatorSchedule:
         """The schedule with `booking` added and the sessions over by `now` let go, in order of start."""

@@ -266,6 +266,11 @@ JOINT_WORK = CASE_HANDLERS | ASSISTANTS
 """The case handlers and the mediators of the assisting orgs: a note, a session (§15)."""
 
 
+def _schedule_session(case: Case, cmd: ScheduleSession, ctx: Context) -> Outcome:
+    case.check_session(cmd.starts_at, cmd.mediator_ids, ctx.now)  # before the mediators and schedules are read
+    return case.schedule_session(ctx.lookups.session_request(case, cmd), ctx.now, ctx.actor)
+
+
 def _add_participant(case: Case, cmd: AddParticipant, ctx: Context) -> Outcome:
     found, active = ctx.lookups.org_standing(cmd.org_id)
     return case.add_participant(cmd.org_id, found, active, cmd.reason, ctx.now, ctx.actor)
@@ -317,10 +322,9 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     CaseAction("add_participant", AddParticipant, _add_participant,
                "Add an assisting org to a joint mediation (联合调解), at most 5; its head is invited by SMS",
                who=DECIDERS),
-    CaseAction("schedule_session", ScheduleSession, lambda case, cmd, ctx: case.schedule_session(
-        ctx.lookups.session_request(case, cmd), ctx.now, ctx.actor),
-        "Book a mediation session (调解会) of 2 hours; a mediator already in an overlapping session: 409",
-        who=JOINT_WORK),
+    CaseAction("schedule_session", ScheduleSession, _schedule_session,
+               "Book a mediation session (调解会) of 2 hours; a mediator already in an overlapping session: 409",
+               who=JOINT_WORK),
     CaseAction("sponsor", SponsorCase, lambda case, cmd, ctx: case.sponsor_by(
         cmd.leader_name, cmd.leader_title, cmd.leader_phone, cmd.due_on, ctx.now, ctx.actor),
         "Put a leader in charge of a hard case (领导包案): a district supervisor or an admin; "

@@ -80,16 +80,20 @@ class ActionLookups:
 
     def session_request(self, case: Case, command: ScheduleSession) -> SessionRequest:
         """The session with its mediators' orgs (active mediators only) and schedules. A booking
-        the session would clash with, of a case whose sessions no longer hold their mediators
-        (it left mediation), is let go here; the booking's write then drops it for good."""
+        the session would clash with, of a session that no longer holds its mediators (its case
+        left mediation, or the assignment it was booked under), is let go here; the booking's
+        write then drops it for good."""
         ids = tuple(command.mediator_ids)
         found = {mediator_id: self.mediator(mediator_id) for mediator_id in dict.fromkeys(ids)}
         schedules = self._cases.schedules(found)
         clashing = {booking.case_id for schedule in schedules.values()
                     for booking in schedule.clashes(command.starts_at) if booking.case_id != case.case_id}
         if clashing:
-            live = {other.case_id for other in self._cases.cases(clashing) if other.holds_sessions}
-            schedules = {mediator_id: schedule.without(clashing - live) for mediator_id, schedule in schedules.items()}
+            others = {other.case_id: other for other in self._cases.cases(clashing)}
+            schedules = {mediator_id: schedule.without_bookings(
+                b for b in schedule.clashes(command.starts_at)
+                if b.case_id in clashing and not (b.case_id in others and others[b.case_id].holds_session(b.session_id)))
+                for mediator_id, schedule in schedules.items()}
         lawyer = Lawyer(command.lawyer.name, command.lawyer.firm) if command.lawyer else None
         return SessionRequest(command.starts_at, command.mode, command.place, ids, lawyer,
                               mediator_orgs={m: found[m].org_id for m in found if found[m] and found[m].active},

@@ -1064,3 +1064,23 @@ def test_the_org_a_case_is_routed_to_leads_and_no_longer_assists():
     case.add_participant("V-CN", True, True, "先行协办", LATER, SUPERVISOR)
     case.dispatch(DECISION, LATER, CAL)  # to V-CN
     assert (case.org_id, case.participants) == ("V-CN", [])
+
+
+def test_an_escalation_calls_off_the_sessions_ahead_and_frees_their_mediators():
+    case = booked(accepted(), LATER)
+    case.escalate("案情复杂", LATER + dt.timedelta(hours=1), ACTOR)
+    [session] = case.sessions
+    assert session.cancelled_at == LATER + dt.timedelta(hours=1)
+    assert not case.holds_session(session.session_id)
+    case.dispatch(DECISION, LATER + dt.timedelta(hours=2), CAL)
+    case.accept(LATER + dt.timedelta(hours=3), ACTOR, CAL)
+    assert not case.holds_session(session.session_id)  # accepted again: that session stays off
+    assert case.send_sweep_notices(session.starts_at - dt.timedelta(hours=1)).events == []
+
+
+def test_a_case_books_at_most_twenty_sessions_ahead():
+    case = accepted()
+    for hour in range(20):
+        case.schedule_session(session_request(LATER, starts_at=LATER + dt.timedelta(hours=30 + 3 * hour)), LATER, ACTOR)
+    with pytest.raises(RuleBroken, match="at most 20"):
+        case.schedule_session(session_request(LATER, starts_at=LATER + dt.timedelta(days=9)), LATER, ACTOR)

@@ -47,9 +47,27 @@ def test_booking_adds_in_order_lets_go_of_sessions_over_and_keeps_the_revision()
     assert schedule.bookings[0] is over  # a value: the schedule read is unchanged
 
 
-def test_without_drops_the_bookings_of_cases_gone():
-    schedule = MediatorSchedule("M-1", (Booking("C-1", "S-1", minutes(0)), Booking("C-2", "S-2", minutes(0))), 1)
-    assert [b.case_id for b in schedule.without({"C-1"}).bookings] == ["C-2"]
+def test_without_bookings_drops_those_of_sessions_gone():
+    gone, kept = Booking("C-1", "S-1", minutes(0)), Booking("C-2", "S-2", minutes(0))
+    schedule = MediatorSchedule("M-1", (gone, kept), 1)
+    assert schedule.without_bookings([gone]).bookings == (kept,)
+
+
+def test_no_moment_a_caller_sends_overflows_the_overlap_check():
+    far = dt.datetime(9999, 12, 31, 23, 0, tzinfo=dt.timezone.utc)
+    early = dt.datetime(1, 1, 1, 0, 0, tzinfo=dt.timezone.utc)
+    assert not overlaps(far, NINE) and not overlaps(early, NINE) and overlaps(far, far)
+
+
+def test_the_reminders_of_one_write_are_the_earliest_few_and_cancelled_sessions_owe_none():
+    from chalicelib.domain.sessions import REMINDERS_PER_WRITE
+
+    many = [session(minutes(10 * n)) for n in range(REMINDERS_PER_WRITE + 3)]
+    owed = reminders_owed(reversed(many), minutes(0))
+    assert owed == many[:REMINDERS_PER_WRITE]
+    off = session(minutes(0))
+    off.cancelled_at = minutes(-60)
+    assert (reminders_owed([off], minutes(0)), reminder_due_at([off])) == ([], None)
 
 
 def session(starts_at: dt.datetime, reminder: ReminderState | None = None) -> Session:

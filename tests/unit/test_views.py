@@ -168,7 +168,8 @@ def test_the_case_view_shows_participants_sessions_and_sponsor_names_masked_for_
     [session] = staff["sessions"]
     assert session == {"session_id": case.sessions[0].session_id, "starts_at": "2026-11-24T18:00:00+08:00",
                        "mode": "video", "place": "视频会议室（联系13812345678）", "mediator_ids": ["M-CN-1"],
-                       "lawyer": {"name": "周明", "firm": "江苏某律师事务所"}, "reminder": None}
+                       "lawyer": {"name": "周明", "firm": "江苏某律师事务所"}, "reminder": None,
+                       "cancelled_at": None}
     assert staff["sponsor"] == {"leader_name": "李明", "leader_title": "吴江区副区长", "due_on": "2026-12-20",
                                 "sponsored_at": "2026-11-23T12:00:00+08:00"}
     assert partner["participants"] == staff["participants"]

@@ -390,3 +390,32 @@ def test_an_assisting_mediators_list_carries_the_cases_their_org_assists_in(cent
     assert {case.case_id for case in listed} == {joint.case_id, own.case_id}
     listed, _ = centre.services.queries.list(CaseFilters(status="dispatched"), ASSISTANT)
     assert [case.case_id for case in listed] == [own.case_id]
+
+
+def test_a_far_future_or_ancient_start_is_refused_before_anything_is_read(centre, joint):
+    centre.act(joint.case_id, "schedule_session", MEDIATOR)  # M-CN-1 has a booking to compare with
+    for starts_at in ("9999-12-31T23:00:00+00:00", "0001-01-01T00:00:00+00:00"):
+        with centre.refuses(Unprocessable) as refused:
+            centre.act(joint.case_id, "schedule_session", MEDIATOR, starts_at=starts_at)
+        assert refused.value.errors[0]["field"] == "starts_at"
+
+
+def test_a_session_called_off_by_an_escalation_frees_its_mediator_and_is_not_reminded(centre, store, container):
+    case = centre.case_at(S.ACCEPTED)
+    centre.act(case.case_id, "schedule_session", MEDIATOR)
+    centre.act(case.case_id, "escalate", MEDIATOR)
+    other = centre.case_at(S.ACCEPTED, ref="R-2", parties=[{"role": "applicant", "name": "钱七"}])
+    centre.act(other.case_id, "schedule_session", MEDIATOR)  # the same two hours of M-CN-1
+    assert [b.case_id for b in store.schedules(["M-CN-1"])["M-CN-1"].bookings] == [other.case_id]
+    container.supervision.run(as_of=at(24, 9))
+    assert sms(store, case.case_id, "session_reminder") == []
+    assert len(sms(store, other.case_id, "session_reminder")) == 1
+
+
+def test_a_partner_reads_the_session_sms_with_numbers_masked(centre, store, joint):
+    from chalicelib.api.views import notification_view
+
+    centre.act(joint.case_id, "schedule_session", MEDIATOR, place="调解室，联系人13912345678")
+    [record] = sms(store, joint.case_id, "session_notice")
+    assert "139****5678" in notification_view(record, in_full=False)["text"]
+    assert "13912345678" in notification_view(record)["text"]
