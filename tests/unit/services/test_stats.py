@@ -86,3 +86,19 @@ def test_the_ranking_counts_the_cases_each_org_assisted_and_gives_it_none_of_the
     assert "assisted" not in mediators[0]
     assert centre.services.stats.ranking(query(OTHER_TOWN), SUPERVISOR)["orgs"]["below_minimum"] == []
 
+
+def test_the_monthly_analysis_counts_the_sponsored_and_jointly_mediated_cases_of_the_month(centre):
+    from chalicelib.services.commands import AnalysisQuery
+
+    red = centre.case_at(CaseStatus.ACCEPTED, "R-1", risk_indicators=["threat_of_violence"])
+    centre.act(red.case_id, "add_participant", org_id="V-CN")  # a red case goes to the town: T-SL leads
+    centre.act(red.case_id, "sponsor")
+    centre.act(centre.case_at(CaseStatus.ACCEPTED, "R-2").case_id, "add_participant", org_id="D-WJ")
+    centre.case_at(CaseStatus.ACCEPTED, "R-3")
+    report = centre.services.analysis.analysis(parse(AnalysisQuery, {"region": DISTRICT, "month": "2026-11"}),
+                                               SUPERVISOR)
+    assert report["totals"]["count"] == 3
+    assert report["sponsored"] == {"count": 1, "previous_month": 0, "same_month_last_year": 0}
+    assert report["joint_mediation"] == {"count": 2, "previous_month": 0, "same_month_last_year": 0}
+    figures = centre.services.stats.figures(query(), SUPERVISOR)
+    assert not {"sponsored", "joint_mediation", "assisted"} & set(figures)  # §8 fixes its figures
