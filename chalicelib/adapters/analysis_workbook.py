@@ -22,7 +22,7 @@ from openpyxl.styles import Alignment
 from openpyxl.styles import Font as CellFont
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ..domain.analysis import COMPARED_KEYS, LABELS
+from ..domain.analysis import COMPARED_KEYS, COMPARED_TOTALS, LABELS
 
 CJK_FONT = "Microsoft YaHei"
 """微软雅黑: on every Windows with Office; WPS and LibreOffice substitute a CJK font for it."""
@@ -133,8 +133,8 @@ def _overview(sheet: Worksheet, report: dict) -> None:
     sheet.title = "概览"
     _put(sheet, 1, 1, f"矛盾纠纷研判报告 {report['region']} {report['month']}").font = CellFont(
         name=CJK_FONT, bold=True, size=14)
-    totals = report["totals"]
-    last = _table(sheet, 3, ("指标", *COMPARED), [["受理总数", *(totals[k] for k in COMPARED_KEYS)]])
+    totals = {figure: report[figure] for figure in COMPARED_TOTALS}  # 受理总数, 领导包案, 联合调解
+    last = _table(sheet, 3, ("指标", *COMPARED), _compared_rows(totals, LABELS["totals"]))
     _table(sheet, last + 2, ("指标", "本月"), [
         ["重复当事人案件", report["repeat_parties"]],
         ["督办函", report["supervision_letters"]],

@@ -21,7 +21,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProject
 from pynamodb.models import Model
 
 from ..config import resource_name
-from ..domain.stats import COUNTERS, PERFORMANCE_COUNTERS
+from ..domain.stats import COUNTERS, RANK_COUNTERS
 
 
 def is_condition_failure(exc: Exception) -> bool:
@@ -409,9 +409,10 @@ DailyStatsModel = _stats_model("DailyStatsModel", "daily-stats", COUNTERS, """St
     region prefix (district, town, village) and Asia/Shanghai day of receipt, `bucket` =
     `<prefix>#<day>`, in the district's partition (see `domain.stats`).""")
 
-RankStatsModel = _stats_model("RankStatsModel", "rank-stats", PERFORMANCE_COUNTERS, """Ranking (红黑榜):
+RankStatsModel = _stats_model("RankStatsModel", "rank-stats", RANK_COUNTERS, """Ranking (红黑榜):
     performance counters per org or mediator, region prefix and day of receipt, `bucket` =
-    `org#<prefix>#<day>#<org_id>` or `mediator#…`, in the district's partition.""")
+    `org#<prefix>#<day>#<org_id>` or `mediator#…`, in the district's partition; an org's
+    rows also count the cases it assisted (`assisted`, 联合调解).""")
 
 
 # -------------------------------------------------------------------- exports

@@ -13,7 +13,9 @@ its open red cases (a sparse index). Nothing here reads a case.
 - `overdue_by_org`: open and overdue now, per org holding them;
 - `supervision_letters`: letters (督办函) issued in the month on the region's cases;
 - `satisfaction_by_org` and `on_time_by_org`: over the cases of the month each org concluded;
-- `referrals`: where the month's unresolved cases were sent (诉求分流), by route.
+- `referrals`: where the month's unresolved cases were sent (诉求分流), by route;
+- `sponsored` and `joint_mediation`: the month's cases a leader is in charge of (领导包案),
+  and those at least one other org assists the lead on (联合调解), compared as `totals` is.
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ COMPARED_KEYS = ("count", "previous_month", "same_month_last_year")
 """The three months each breakdown compares: the month, the month before, the same month a year before."""
 
 
+COMPARED_TOTALS = {"totals": "total", "sponsored": "sponsored", "joint_mediation": "joint_mediation"}
+"""The figures that compare one of the region's counters over the three months (figure → counter):
+every case, those sponsored (领导包案) and those jointly mediated (联合调解)."""
+
+
 def _compared(counts) -> dict[str, int]:
     """{count, previous_month, same_month_last_year} of three months' numbers, in that order."""
     return dict(zip(COMPARED_KEYS, (int(n) for n in counts)))
@@ -143,7 +150,7 @@ def analysis(inputs: AnalysisInputs) -> dict:
         "previous_month": shift_month(inputs.month, -1),
         "same_month_last_year": shift_month(inputs.month, -12),
         "total": int(current.get("total", 0)),
-        "totals": _breakdown({"total": "total"}, inputs)["total"],
+        **_breakdown(COMPARED_TOTALS, inputs),
         "by_category": _breakdown({c.value: n for c, n in CATEGORY_COUNTER.items()}, inputs),
         "by_channel": _breakdown({c.value: n for c, n in CHANNEL_COUNTER.items()}, inputs),
         "by_town": _by_town(inputs),
@@ -163,6 +170,7 @@ def analysis(inputs: AnalysisInputs) -> dict:
 
 
 LABELS = {
+    "totals": {"totals": "受理总数", "sponsored": "领导包案", "joint_mediation": "联合调解"},
     "by_category": {c.value: c.label for c in Category},
     "by_channel": {c.value: c.label for c in Channel},
     "by_risk_level": {r.value: r.label for r in RiskLevel},

@@ -8,8 +8,12 @@ open are fixed here, once, for both formats:
 
 - a moment (受理日期, 接单期限, 办结期限, 办结日期) is `YYYY-MM-DD HH:MM` in
   Asia/Shanghai; a calendar day (履行期限) is `YYYY-MM-DD`; empty when unset;
+- 调解组织: the lead org, and the orgs assisting it in a joint mediation
+  (联合调解) in the order they joined: `城南社区人民调解委员会（联合：松陵街道人民调解委员会）`;
 - 督办等级: the highest supervision level reached, named by its step
-  (无, 一级（超期）, 二级（督办函）, 三级（挂牌督办）);
+  (无, 一级（超期）, 二级（督办函）, 三级（挂牌督办）), and the leader in charge of the
+  case (领导包案), named masked as the parties are:
+  `二级（督办函）；领导包案：李*（吴江区副区长），2026-12-20前化解`;
 - 调处结果: 调解成功 (an agreement), 调解不成 (a referral), 已撤回, 已并入 <case_id>
   for a merged case, 办理中 while open;
 - 协议内容, 履行期限: the agreement's summary and performance date;
@@ -38,7 +42,7 @@ from .access import Principal
 from .calendar import BUSINESS_TZ
 from .case import Case
 from .enums import CaseStatus, Referral, Role, Satisfaction, TransferTarget, WireEnum
-from .masking import mask_party, redact_text
+from .masking import mask_name, mask_party, redact_text
 
 LEDGER_SHEET = "台账"
 
@@ -59,6 +63,9 @@ MOMENT_FORMAT = "%Y-%m-%d %H:%M"
 
 SUPERVISION_LEVEL_LABELS = {0: "无", 1: "一级（超期）", 2: "二级（督办函）", 3: "三级（挂牌督办）"}
 """督办等级: `supervision_level` named by the step of the ladder that reached it (`domain.deadlines`)."""
+SPONSORED = "领导包案"
+JOINT_PREFIX = "联合："
+"""Before the assisting orgs (联合调解) in 调解组织."""
 AGREEMENT_PERFORMED_LABELS = {"yes": "已履行", "partial": "部分履行", "no": "未履行"}
 """履行情况 a return visit found."""
 RESOLVED, UNRESOLVED, WITHDRAWN, MERGED_INTO, IN_PROGRESS = "调解成功", "调解不成", "已撤回", "已并入", "办理中"
@@ -141,6 +148,30 @@ def _overdue(case: Case) -> bool:
     return case.overdue or late
 
 
+def _named(names: Mapping[str, str], entry_id: str | None) -> str | None:
+    """An org or mediator by name (by id when the directory has none)."""
+    return names.get(entry_id, entry_id) if entry_id else None
+
+
+def _orgs(case: Case, org_names: Mapping[str, str]) -> str | None:
+    """调解组织: the lead org and, in a joint mediation, the orgs assisting it."""
+    lead = _named(org_names, case.org_id)
+    if not case.participants:
+        return lead
+    assisting = JOINT_PREFIX + PARTY_SEPARATOR.join(_named(org_names, p.org_id) for p in case.participants)
+    return f"{lead}（{assisting}）" if lead else assisting
+
+
+def _supervision(case: Case) -> str:
+    """督办等级: the level reached and, once a leader is in charge (领导包案), who and by when."""
+    level = SUPERVISION_LEVEL_LABELS.get(case.supervision_level, str(case.supervision_level))
+    sponsor = case.sponsor
+    if sponsor is None:
+        return level
+    leader = f"{mask_name(sponsor.leader_name)}（{_text(sponsor.leader_title)}）"
+    return f"{level}；{SPONSORED}：{leader}，{sponsor.due_on.isoformat()}前化解"
+
+
 def _finished_at(case: Case) -> dt.datetime | None:
     if case.concluded_at:
         return case.concluded_at
@@ -165,14 +196,14 @@ def ledger_row(seq: int, case: Case, org_names: Mapping[str, str], mediator_name
         _amount(case.amount_cny),
         case.risk_level.label,
         case.tier.label if case.tier else None,
-        org_names.get(case.org_id, case.org_id) if case.org_id else None,
-        mediator_names.get(case.mediator_id, case.mediator_id) if case.mediator_id else None,
+        _orgs(case, org_names),
+        _named(mediator_names, case.mediator_id),
         case.status.label,
         moment_text(case.accept_due_at),
         moment_text(case.resolve_due_at),
         YES if case.extensions_approved else NO,
         YES if _overdue(case) else NO,
-        SUPERVISION_LEVEL_LABELS.get(case.supervision_level, str(case.supervision_level)),
+        _supervision(case),
         _outcome(case),
         _text(agreement.get("summary")),
         agreement.get("performance_due"),
@@ -305,7 +336,8 @@ class NameBook:
         self.mediators: dict[str, str] = {}
 
     def learn(self, cases: list[Case]) -> None:
-        for kind, known, ids in (("org", self.orgs, {c.org_id for c in cases if c.org_id}),
+        orgs = {org for c in cases for org in (c.org_id, *c.assisting_org_ids) if org}  # lead and assisting
+        for kind, known, ids in (("org", self.orgs, orgs),
                                  ("mediator", self.mediators, {c.mediator_id for c in cases if c.mediator_id})):
             missing = sorted(ids - set(known))
             if missing:

@@ -12,15 +12,21 @@ cases. A case contributes to rows of its district's partition:
   for the org and mediator that concluded it, at the same three prefixes, and
   the same per month of receipt (`org_month#<prefix>#<YYYY-MM>#<org_id>`, …):
   a ranking reads one row per subject for each whole month of its range and
-  per subject and day only for the partial months at its ends.
+  per subject and day only for the partial months at its ends;
+- from the moment it joins, an org assisting in a joint mediation (联合调解,
+  §15) counts the case as `assisted` in its own org rows (per day and per
+  month, at the same three prefixes): the lead org keeps the deadlines and
+  every performance counter, an assisting org gets none of them from that
+  case (the mediator rows have no `assisted`).
 
 `stats_record(case)` is what a case contributes given its current state, in a
-compact form (its counters, and the org and mediator they are credited to
-once concluded); `record_rows` expands a record into the rows above (a case's
-region and day of receipt never change). The case keeps the record that is
-already counted (`Case.stats_recorded`); every write of the case adds the
-difference of the two records' rows (`stats_changes`) to the rows in the same
-transaction, so the counters are exactly the sum over the cases.
+compact form (its counters, the org and mediator they are credited to once
+concluded, and the orgs assisting it); `record_rows` expands a record into the
+rows above (a case's region and day of receipt never change). The case keeps
+the record that is already counted (`Case.stats_recorded`); every write of the
+case adds the difference of the two records' rows (`stats_changes`) to the
+rows in the same transaction, so the counters are exactly the sum over the
+cases.
 
 Definitions (cases count by the Asia/Shanghai day of `received_at` in [from, to]):
 - total: cases received; by_status/category/tier/channel/risk_level: their current values
@@ -41,6 +47,11 @@ Definitions (cases count by the Asia/Shanghai day of `received_at` in [from, to]
 - merged = cases merged into another (并案): out of `total` and every rate, in `by_status`
   (which so adds up to total + merged).
 A rate whose denominator is 0 is null.
+
+The region rows also count what the monthly analysis (研判报告) reports of hard cases, which the
+§8 figures leave out: `sponsored` (a leader is in charge of the case now, 领导包案) and
+`joint_mediation` (at least one org assists the lead now, 联合调解). A merged case counts in
+neither, nor as `assisted` for its assisting orgs: its dispute is the target's.
 """
 
 from __future__ import annotations
@@ -71,7 +82,16 @@ BREAKDOWNS: dict[str, dict] = {
 """Figure name → (enum member → counter)."""
 
 PERFORMANCE_COUNTERS = ("concluded", "concluded_on_time", "resolved", "unresolved", "visits", "visits_ok")
-"""The counters of the org and mediator rows (the ranking's inputs)."""
+"""The counters credited to the org and mediator that concluded a case (the ranking's inputs)."""
+ASSISTED = "assisted"
+"""The org rows' count of the cases the org assisted in a joint mediation (联合调解)."""
+RANK_COUNTERS = (*PERFORMANCE_COUNTERS, ASSISTED)
+"""Every counter of the ranking's rows (RankStatsModel)."""
+ENTRY_COUNTERS = {"org": RANK_COUNTERS, "mediator": PERFORMANCE_COUNTERS}
+"""What a ranking entry of each kind shows: an org also the cases it assisted, a mediator not."""
+HARD_CASE_COUNTERS = ("sponsored", "joint_mediation")
+"""The region rows' counts of sponsored (领导包案) and jointly mediated (联合调解) cases, for the
+monthly analysis (not among the §8 figures)."""
 
 COUNTERS: tuple[str, ...] = (
     "total",
@@ -87,8 +107,11 @@ COUNTERS: tuple[str, ...] = (
     "open_red",
     "repeat_party",
     "supervision_letters",
+    *HARD_CASE_COUNTERS,
+    ASSISTED,
 )
-"""Every counter of an aggregate row: one top-level number attribute each (DynamoDB `ADD`)."""
+"""Every counter of the statistics rows: one top-level number attribute each (DynamoDB `ADD`); the
+ranking's rows hold the RANK_COUNTERS of them."""
 
 BELOW_DISTRICT = frozenset({Tier.VILLAGE, Tier.TOWN})
 RANK_KINDS = ("org", "mediator")
@@ -155,6 +178,10 @@ def contributions(case) -> dict[str, int]:
             counts["open_red"] = 1
         if case.overdue:
             counts["overdue_open"] = 1
+    if case.sponsor is not None:
+        counts["sponsored"] = 1
+    if case.participants:
+        counts["joint_mediation"] = 1
     return {name: value for name, value in counts.items() if value}
 
 
@@ -203,13 +230,16 @@ def open_red_district(case) -> str | None:
 
 def stats_record(case) -> dict:
     """What a case contributes now, compactly: `counts`; once it is concluded the `org` and
-    `mediator` its performance counts for (those of the case when it concluded); the org
-    holding it (`holder`) and the others it was dispatched to (`received_by`); and its
-    supervision letters per month of issue (`letters`)."""
+    `mediator` its performance counts for (those of the case when it concluded); the orgs
+    assisting it (`assisting`, unless it was merged); the org holding it (`holder`) and the
+    others it was dispatched to (`received_by`); and its supervision letters per month of
+    issue (`letters`)."""
     counts = contributions(case)
     record: dict = {"v": RECORD_VERSION, "counts": counts}
     if performance(counts):
         record.update(org=case.org_id, mediator=case.mediator_id)
+    if case.assisting_org_ids and counts.get("total"):
+        record["assisting"] = sorted(case.assisting_org_ids)
     if case.org_id:
         record["holder"] = case.org_id
     received_by = [org for org in case.dispatched_org_ids if org != case.org_id]
@@ -236,12 +266,20 @@ def record_rows(case, record: Mapping | None) -> dict[str, dict[str, int]]:
         for kind in RANK_KINDS:
             subject = record.get(kind)
             if subject:
-                for prefix in prefixes:
-                    rows[rank_row(kind, prefix, day, subject)] = ranked
-                    rows[rank_row(kind + MONTH_SUFFIX, prefix, day[:7], subject)] = ranked
+                rows.update(dict.fromkeys(_rank_keys(kind, prefixes, day, subject), ranked))
+    for org in record.get("assisting", ()):
+        for key in _rank_keys("org", prefixes, day, org):
+            rows[key] = {**rows.get(key, {}), ASSISTED: 1}
     if record.get("v", 1) >= RECORD_VERSION:
         rows.update(_analysis_rows(record, counts, day, prefixes))
     return rows
+
+
+def _rank_keys(kind: str, prefixes: list[str], day: str, subject: str) -> list[str]:
+    """The ranking's rows of one org or mediator for a case: per day and per month of receipt,
+    at each of the case's prefixes."""
+    return [key for prefix in prefixes
+            for key in (rank_row(kind, prefix, day, subject), rank_row(kind + MONTH_SUFFIX, prefix, day[:7], subject))]
 
 
 def _analysis_rows(record: Mapping, counts: dict[str, int], day: str, prefixes: list[str]) -> dict:
@@ -390,8 +428,9 @@ RANK_RATES: tuple[tuple[str, str, str], ...] = (
 """(rate, numerator, denominator) the ranking scores."""
 
 
-def rank(subjects: Mapping[str, Mapping[str, int]]) -> dict:
-    """Rank orgs or mediators (id → summed performance counters), best first.
+def rank(subjects: Mapping[str, Mapping[str, int]], shown: tuple[str, ...] = PERFORMANCE_COUNTERS) -> dict:
+    """Rank orgs or mediators (id → summed counters), best first; each entry shows the counters
+    `shown`: `ENTRY_COUNTERS` of its kind, the performance counters and for an org `assisted`.
 
     Each rate is smoothed towards the region's rate p (the pooled rate of every
     subject listed): (x + K·p) / (n + K) with K = PRIOR_WEIGHT, so a subject with
@@ -405,7 +444,7 @@ def rank(subjects: Mapping[str, Mapping[str, int]]) -> dict:
     prior = {rate: pooled[num] / pooled[den] if pooled[den] else None for rate, num, den in RANK_RATES}
     ranked, unranked = [], []
     for subject, raw in subjects.items():
-        counts = {name: int(raw.get(name) or 0) for name in PERFORMANCE_COUNTERS}
+        counts = {name: int(raw.get(name) or 0) for name in shown}
         entry = {"id": subject, **counts, **{rate: ratio(counts[num], counts[den]) for rate, num, den in RANK_RATES}}
         if counts["concluded"] < MIN_CONCLUDED:
             unranked.append(entry)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..domain.access import Principal
-from ..domain.stats import MIN_CONCLUDED, PRIOR_WEIGHT, RANK_KINDS, add_up, figures, rank
+from ..domain.stats import ENTRY_COUNTERS, MIN_CONCLUDED, PRIOR_WEIGHT, RANK_KINDS, add_up, figures, rank
 from .commands import StatsQuery
 from .errors import Forbidden, Unprocessable
 
@@ -47,7 +47,7 @@ class StatsService:
             per_subject: dict[str, list[dict]] = defaultdict(list)
             for subject, counters in self._stats.rank_rows(kind, query.region, query.date_from, query.date_to):
                 per_subject[subject].append(counters)
-            table = rank({subject: add_up(rows) for subject, rows in per_subject.items()})
+            table = rank({subject: add_up(rows) for subject, rows in per_subject.items()}, ENTRY_COUNTERS[kind])
             names = self._names(kind, sorted(per_subject))
             result[f"{kind}s"] = {
                 "baseline": table["baseline"],

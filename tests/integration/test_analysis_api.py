@@ -18,7 +18,8 @@ from chalicelib.adapters.case_mapping import case_from_model
 from chalicelib.adapters.models import CaseModel
 from chalicelib.domain.enums import OPEN_STATUSES
 from tests.integration.conftest import staff_token
-from tests.integration.test_stats_api import GOOD, act, clock, file, resolve
+from tests.integration.test_stats_api import (
+    GOOD, act, assist, clock, counters_from_cases, counters_stored, file, resolve, sponsor, stats)
 from tests.support import OTHER_TOWN, OTHER_VILLAGE, TOWN, VILLAGE, assert_problem
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -154,6 +155,25 @@ def test_the_workbook_has_chinese_charts_of_categories_daily_intake_and_on_time_
         assert re.search(r"<(?:c:)?cat><(?:c:)?strRef>", text)  # labels are text
     titles = " ".join(xml.values())
     assert "纠纷类别" in titles and "每日受理量" in titles and "按时办结率" in titles
+
+
+def test_sponsored_and_jointly_mediated_cases_through_the_actions(admin, data_set):
+    """领导包案 by a district supervisor and 联合调解 by an admin on the red case: the analysis and
+    its workbook count them, the §8 figures do not, and the rows stay the cases' sum."""
+    red = data_set["R1"]
+    lead = admin.call("GET", f"/v1/cases/{red}").json["org_id"]
+    sponsor(staff_token(admin, role="supervisor", jurisdiction="320509", org_id="D-WJ"), red)
+    assist(admin, red, next(org for org in ("V-CN", "T-SL", "D-WJ") if org != lead))
+    report = analysis(admin, "320509").json
+    assert report["sponsored"] == report["joint_mediation"] == {
+        "count": 1, "previous_month": 0, "same_month_last_year": 0}
+    assert analysis(admin, OTHER_VILLAGE).json["sponsored"]["count"] == 0
+    figures = stats(admin, "320509", "2026-11-01", "2026-11-30").json
+    assert not {"sponsored", "joint_mediation", "assisted"} & set(figures)
+    assert counters_stored() == counters_from_cases()
+    book = load_workbook(io.BytesIO(analysis(admin, "320509", format="xlsx", accept=XLSX).raw))
+    overview = [row[:4] for row in book["概览"].iter_rows(values_only=True)]
+    assert ("受理总数", 7, 3, 1) in overview and ("领导包案", 1, 0, 0) in overview and ("联合调解", 1, 0, 0) in overview
 
 
 def test_permissions_and_bad_queries(admin, directory):

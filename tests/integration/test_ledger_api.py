@@ -23,6 +23,7 @@ from chalicelib.domain import ledger as ledger_domain
 from chalicelib.domain.ledger import HEADER
 from devstack.pump import FakeLambdaContext, sqs_event
 from tests.integration.conftest import staff_token
+from tests.integration.test_stats_api import assist, sponsor
 from tests.support import OTHER_VILLAGE, Clock, assert_problem, drain, new_case_body, valid_id_number
 
 DAY = {"region": "320509", "from": "2026-11-23", "to": "2026-11-23"}
@@ -107,6 +108,19 @@ def test_the_csv_ledger_is_utf8_with_a_bom_crlf_and_guarded_formulas(admin, case
 def test_an_empty_range_is_a_ledger_of_the_header_alone(admin, directory):
     answer = ledger(admin, **{"from": "2026-10-01", "to": "2026-10-31"})
     assert answer.status == 200 and csv_records(answer.raw) == [list(HEADER)]
+
+
+def test_the_ledger_names_the_assisting_orgs_and_the_leader_in_charge_masked(admin, directory):
+    red = file(admin, "L-HARD", risk_indicators=["threat_of_violence"])  # red: the town (T-SL) leads
+    drain("routing", "route_cases")
+    assist(admin, red, "V-CN", "D-WJ")
+    sponsor(admin, red)  # 李明, 吴江区副区长, by 2026-12-20
+    answer = ledger(admin)
+    assert answer.status == 200, answer
+    shown = dict(zip(HEADER, csv_records(answer.raw)[1]))
+    assert shown["调解组织"] == "松陵街道人民调解委员会（联合：城南社区人民调解委员会、吴江区矛盾纠纷调处化解中心）"
+    assert shown["督办等级"] == "无；领导包案：李*（吴江区副区长），2026-12-20前化解"
+    assert "李明" not in answer.raw.decode("utf-8-sig") and "13900000301" not in answer.raw.decode("utf-8-sig")
 
 
 def test_a_binary_ledger_needs_an_accept_that_takes_it(admin, cases):

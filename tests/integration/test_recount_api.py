@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from chalicelib import wiring
+from chalicelib.adapters.case_mapping import case_from_model
 from chalicelib.adapters.models import CaseModel, DailyStatsModel
-from tests.integration.test_stats_api import clock, counters_from_cases, counters_stored, file
+from tests.integration.test_stats_api import assist, clock, counters_from_cases, counters_stored, file, sponsor
 from tests.support import assert_problem
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -101,3 +102,35 @@ def test_the_upgrade_draws_again_when_the_code_it_drew_is_taken(partner, admin, 
     assert admin.call("POST", "/v1/ops/stats/recount", {}).json["coded"] == 1
     assert admin.call("GET", f"/v1/cases/{case_id}").json["public_code"] == fresh
     assert KeyModel.get(code_key(taken), CLAIM_SORT_KEY).case_id != case_id  # the other case keeps its code
+
+
+def test_a_recount_brings_a_case_recorded_before_hard_cases_to_the_rows_it_counts_in_now(admin, directory):
+    """A red case that two orgs assist and a leader is in charge of, as an earlier version left it:
+    its record without `assisting` and the hard-case counters, the rows without them."""
+    from pynamodb.transactions import TransactWrite
+
+    from chalicelib.adapters.stats_rows import update_stats
+    from chalicelib.domain.stats import HARD_CASE_COUNTERS, deltas, record_rows
+
+    clock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
+    case_id = file(admin, "RC-HARD", risk_indicators=["threat_of_violence"])  # the town (T-SL) leads
+    file(admin, "RC-PLAIN")
+    assist(admin, case_id, "V-CN", "D-WJ")
+    sponsor(admin, case_id)
+    exact = counters_stored()
+    assert exact == counters_from_cases()
+
+    model = CaseModel.get(case_id)
+    case = case_from_model(model)
+    old = {key: value for key, value in model.stats_recorded.items() if key != "assisting"}
+    old["counts"] = {name: n for name, n in old["counts"].items() if name not in HARD_CASE_COUNTERS}
+    with TransactWrite(connection=wiring.current().case_store.connection) as transaction:
+        update_stats(transaction, (case, deltas(record_rows(case, case.stats_recorded), record_rows(case, old))))
+    model.stats_recorded = old
+    model.save()
+    assert not any("assisted" in counters for counters in counters_stored().values())
+
+    answer = admin.call("POST", "/v1/ops/stats/recount", {})
+    assert answer.status == 200 and answer.json["recounted"] == 1, answer
+    assert counters_stored() == exact
+    assert admin.call("POST", "/v1/ops/stats/recount", {}).json["recounted"] == 0

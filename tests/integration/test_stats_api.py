@@ -11,6 +11,7 @@ from chalicelib.adapters.models import CaseModel, DailyStatsModel, RankStatsMode
 from chalicelib.domain.stats import COUNTERS, stats_rows
 from tests.integration.conftest import staff_token
 from tests.support import OTHER_VILLAGE, drain, new_case_body
+from tests.unit.services.builders import ACTION_BODIES
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 BASE = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
@@ -46,6 +47,17 @@ def act(admin, case_id: str, action: str, body: dict | None = None) -> dict:
 
 def resolve(admin, case_id: str, due: str = "2026-12-31") -> dict:
     return act(admin, case_id, "resolve", {"agreement": {"summary": "达成协议", "performance_due": due}})
+
+
+def assist(admin, case_id: str, *org_ids: str) -> None:
+    """联合调解: the orgs join the case as assisting orgs, through the actions API."""
+    for org_id in org_ids:
+        act(admin, case_id, "add_participant", {**ACTION_BODIES["add_participant"], "org_id": org_id})
+
+
+def sponsor(caller, case_id: str) -> dict:
+    """领导包案 of a red or orange case: 李明, 吴江区副区长, to settle it by 2026-12-20."""
+    return act(caller, case_id, "sponsor", ACTION_BODIES["sponsor"])
 
 
 def stats(caller, region: str, first: str, last: str, path: str = "/v1/stats"):
@@ -189,6 +201,8 @@ def test_ranking_needs_a_minimum_volume(admin, directory):
     clock(BASE + HOUR)
     for case_id in village + [fast]:
         act(admin, case_id, "accept")
+    assist(admin, village[0], "D-WJ")  # 联合调解: D-WJ assists V-CN's case and T-SL's, V-CN assists T-SL's
+    assist(admin, fast, "D-WJ", "V-CN")
     clock(BASE + 2 * HOUR)
     for case_id in village[:4] + [fast]:
         resolve(admin, case_id)
@@ -203,11 +217,11 @@ def test_ranking_needs_a_minimum_volume(admin, directory):
     assert (body["min_concluded"], body["prior_weight"]) == (5, 5)
     orgs = body["orgs"]
     assert [o["org_id"] for o in orgs["ranked"]] == ["V-CN"]  # the fast perfect case does not top the table
-    assert [(o["org_id"], o["name"], o["concluded"]) for o in orgs["below_minimum"]] == [
-        ("T-SL", "松陵街道人民调解委员会", 1)]
+    assert [(o["org_id"], o["name"], o["concluded"], o["assisted"]) for o in orgs["below_minimum"]] == [
+        ("T-SL", "松陵街道人民调解委员会", 1, 0), ("D-WJ", "吴江区矛盾纠纷调处化解中心", 0, 2)]
     top = orgs["ranked"][0]
-    assert (top["rank"], top["name"], top["concluded"], top["resolved"], top["unresolved"]) == (
-        1, "城南社区人民调解委员会", 5, 4, 1)
+    assert (top["rank"], top["name"], top["concluded"], top["resolved"], top["unresolved"], top["assisted"]) == (
+        1, "城南社区人民调解委员会", 5, 4, 1, 1)
     assert (top["on_time_rate"], top["success_rate"], top["satisfaction_rate"]) == (1.0, 0.8, 0.5)
     baseline = orgs["baseline"]
     assert baseline == {"on_time_rate": 1.0, "success_rate": round(5 / 6, 4), "satisfaction_rate": round(2 / 3, 4)}
@@ -216,7 +230,8 @@ def test_ranking_needs_a_minimum_volume(admin, directory):
     mediators = body["mediators"]
     assert [m["mediator_id"] for m in mediators["ranked"]] == ["M-CN-1"]
     assert [m["mediator_id"] for m in mediators["below_minimum"]] == ["M-SL-1"]
-    assert mediators["ranked"][0]["name"] == "王调解"
+    assert mediators["ranked"][0]["name"] == "王调解" and "assisted" not in mediators["ranked"][0]
+    assert counters_stored() == counters_from_cases()  # assisted counted exactly, per day and per month
 
     # a whole month is read from the monthly rows, its edges from the daily rows: the same figures
     for first, last in (("2026-11-01", "2026-11-30"), ("2026-10-20", "2026-12-05"), ("2026-11-23", "2026-12-31")):

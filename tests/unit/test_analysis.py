@@ -83,3 +83,33 @@ def test_a_village_region_is_its_own_town_cell_and_hotspot():
     report = analysis(inputs)
     assert report["by_town"] == {TOWN: {"count": 5, "previous_month": 0, "same_month_last_year": 0}}
     assert report["rising"][0]["town"] == TOWN and report["hotspots"][0]["village"] == "320509102001"
+
+
+def hard_cases_inputs() -> AnalysisInputs:
+    """A month with sponsored (领导包案) and jointly mediated (联合调解) cases, against two earlier ones."""
+    return AnalysisInputs(
+        region="320509", month="2026-11", current=MonthRows({"total": 9, "sponsored": 2, "joint_mediation": 3}),
+        previous=MonthRows({"total": 4, "joint_mediation": 1}), last_year=MonthRows({"total": 2, "sponsored": 1}),
+        daily={}, org_months={}, open_by_org={}, open_red=[])
+
+
+@pytest.mark.parametrize(("figure", "expected"), [
+    ("totals", {"count": 9, "previous_month": 4, "same_month_last_year": 2}),
+    ("sponsored", {"count": 2, "previous_month": 0, "same_month_last_year": 1}),
+    ("joint_mediation", {"count": 3, "previous_month": 1, "same_month_last_year": 0}),
+])
+def test_sponsored_and_jointly_mediated_cases_are_compared_as_the_total_is(figure, expected):
+    assert analysis(hard_cases_inputs())[figure] == expected
+
+
+def test_the_workbook_shows_the_sponsored_and_jointly_mediated_cases_in_its_overview():
+    import io
+
+    from openpyxl import load_workbook
+
+    from chalicelib.adapters.analysis_workbook import analysis_workbook
+
+    book = load_workbook(io.BytesIO(analysis_workbook(analysis(hard_cases_inputs()))))
+    overview = list(book["概览"].iter_rows(values_only=True))
+    assert overview[2][:4] == ("指标", "本月", "上月", "去年同月")
+    assert [row[:4] for row in overview[3:6]] == [("受理总数", 9, 4, 2), ("领导包案", 2, 0, 1), ("联合调解", 3, 1, 0)]

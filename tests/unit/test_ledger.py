@@ -11,9 +11,11 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.case import Case, Party
 from chalicelib.domain.enums import (
     CaseStatus, Category, CategorySource, Channel, MediationType, RiskLevel, Role, Tier)
+from chalicelib.domain.joint import Participant
 from chalicelib.domain.ledger import (
     EXPORT_RETENTION, HEADER, WIDTHS, ExportJob, ExportStatus, LedgerFormat, LedgerScope, NameBook, csv_cell,
     ledger_row, moment_text, new_export_id)
+from chalicelib.domain.sponsorship import Sponsor
 from tests.support import valid_id_number
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
@@ -109,6 +111,38 @@ def test_times_are_shown_in_shanghai(moment, shown):
 @pytest.mark.parametrize(("level", "shown"), [(0, "无"), (1, "一级（超期）"), (2, "二级（督办函）"), (3, "三级（挂牌督办）")])
 def test_the_supervision_level_is_named_by_its_step(level, shown):
     assert row(a_case(supervision_level=level))["督办等级"] == shown
+
+
+LEADER = Sponsor("李明", "吴江区副区长", "13900000301", dt.date(2026, 12, 20), RECEIVED, "supervisor:320509")
+
+
+@pytest.mark.parametrize(("level", "sponsor", "shown"), [
+    (0, None, "无"),
+    (2, LEADER, "二级（督办函）；领导包案：李*（吴江区副区长），2026-12-20前化解"),
+    (0, dataclasses.replace(LEADER, leader_name="欧阳娜娜", leader_title="副区长，电话13812345678"),
+     "无；领导包案：欧***（副区长，电话138****5678），2026-12-20前化解"),  # masked as the parties are
+])
+def test_the_supervision_level_names_the_leader_in_charge_masked(level, sponsor, shown):
+    cells = ledger_row(1, a_case(supervision_level=level, sponsor=sponsor), ORGS, MEDIATORS)
+    assert dict(zip(HEADER, cells))["督办等级"] == shown
+    assert "李明" not in "|".join(str(cell) for cell in cells) and "13900000301" not in "|".join(map(str, cells))
+
+
+def joined(*org_ids: str) -> list[Participant]:
+    return [Participant(org, RECEIVED, "需多方协调", "supervisor:320509") for org in org_ids]
+
+
+@pytest.mark.parametrize(("lead", "participants", "shown"), [
+    ("V-CN", [], "城南社区人民调解委员会"),
+    ("V-CN", joined("T-SL"), "城南社区人民调解委员会（联合：松陵街道人民调解委员会）"),
+    ("V-CN", joined("T-SL", "X-9"), "城南社区人民调解委员会（联合：松陵街道人民调解委员会、X-9）"),  # in joining order
+    (None, joined("T-SL"), "联合：松陵街道人民调解委员会"),  # declined by its lead, waiting to be routed again
+    (None, [], None),
+])
+def test_the_mediating_org_names_the_orgs_assisting_it(lead, participants, shown):
+    orgs = {**ORGS, "T-SL": "松陵街道人民调解委员会"}
+    case = a_case(org_id=lead, participants=participants)
+    assert dict(zip(HEADER, ledger_row(1, case, orgs, MEDIATORS)))["调解组织"] == shown
 
 
 @pytest.mark.parametrize(("changes", "outcome"), [
@@ -260,5 +294,7 @@ def test_the_name_book_looks_each_id_up_once_and_keeps_unknown_ones_as_their_id(
     names = NameBook(look_up)
     names.learn([a_case(org_id="V-CN", mediator_id="M-9"), a_case(org_id="V-CN"), a_case()])
     names.learn([a_case(org_id="V-CN", mediator_id="M-9")])
-    assert asked == [("org", ["V-CN"]), ("mediator", ["M-9"])]
-    assert (names.orgs, names.mediators) == ({"V-CN": "城南社区人民调解委员会"}, {"M-9": "M-9"})
+    names.learn([a_case(org_id="V-CN", participants=joined("T-SL", "D-WJ")), a_case(participants=joined("T-SL"))])
+    assert asked == [("org", ["V-CN"]), ("mediator", ["M-9"]), ("org", ["D-WJ", "T-SL"])]  # assisting orgs too
+    assert (names.orgs, names.mediators) == (
+        {"V-CN": "城南社区人民调解委员会", "T-SL": "T-SL", "D-WJ": "D-WJ"}, {"M-9": "M-9"})

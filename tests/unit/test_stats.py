@@ -8,8 +8,13 @@ import pytest
 
 from chalicelib.domain.case import Case, Party
 from chalicelib.domain.enums import CaseStatus, Category, CategorySource, Channel, RiskLevel, Tier
+from chalicelib.domain.joint import Participant
+from chalicelib.domain.sponsorship import Sponsor
 from chalicelib.domain.stats import (
+    ASSISTED,
     COUNTERS,
+    ENTRY_COUNTERS,
+    HARD_CASE_COUNTERS,
     MIN_CONCLUDED,
     PRIOR_WEIGHT,
     add_up,
@@ -317,3 +322,106 @@ def test_every_org_a_case_was_dispatched_to_received_it_even_after_it_went_up_a_
     declined = stats_rows(case(CaseStatus.RECEIVED, dispatched_org_ids=["V-CN"]))  # waiting to be routed again
     assert declined["org_day#V-CN#2026-11-23"] == {"total": 1}
     assert not any(row.startswith("org_open#") for row in declined)
+
+
+# ------------------------------------------------ hard cases: joint mediation (联合调解), sponsorship (领导包案)
+
+JOINED = RECEIVED + dt.timedelta(days=2)
+
+
+def joint(*org_ids: str, status=CaseStatus.ACCEPTED, **changes) -> Case:
+    """A case of V-CN / M-CN-1 that the orgs `org_ids` assist."""
+    participants = [Participant(org, JOINED, "需多方协调", "supervisor:320509") for org in org_ids]
+    build = resolved if status in (CaseStatus.RESOLVED, CaseStatus.UNRESOLVED, CaseStatus.CLOSED) else case
+    values = dict(tier=Tier.VILLAGE, org_id="V-CN", mediator_id="M-CN-1", participants=participants)
+    return build(status=status, **{**values, **changes})
+
+
+SPONSOR = Sponsor("李明", "吴江区副区长", "13900000301", dt.date(2026, 12, 20), JOINED, "supervisor:320509")
+
+
+@pytest.mark.parametrize(("built", "expected"), [
+    (case(CaseStatus.ACCEPTED), {}),
+    (case(CaseStatus.ACCEPTED, sponsor=SPONSOR), {"sponsored": 1}),
+    (joint("T-SL"), {"joint_mediation": 1}),
+    (joint("T-SL", "D-WJ", sponsor=SPONSOR), {"sponsored": 1, "joint_mediation": 1}),  # a case, not an org
+    (joint("T-SL", status=CaseStatus.CLOSED, sponsor=SPONSOR), {"sponsored": 1, "joint_mediation": 1}),
+    (joint("T-SL", status=CaseStatus.WITHDRAWN, sponsor=SPONSOR), {"sponsored": 1, "joint_mediation": 1}),
+    (joint("T-SL", status=CaseStatus.MERGED, sponsor=SPONSOR), {}),  # its dispute is the target's
+])
+def test_sponsored_and_jointly_mediated_cases_count_in_the_region_and_month_rows(built, expected):
+    counts = contributions(built)
+    assert {name: counts[name] for name in HARD_CASE_COUNTERS if name in counts} == expected
+    rows = stats_rows(built)
+    for row in ("320509#2026-11-23", "320509102001#2026-11-23", "month#2026-11#t#320509102"):
+        assert {name: rows[row].get(name) for name in expected} == expected
+
+
+def test_the_hard_case_counters_are_not_among_the_figures_of_section_8():
+    result = figures(add_up([contributions(joint("T-SL", sponsor=SPONSOR))]))
+    for name in (*HARD_CASE_COUNTERS, ASSISTED):
+        assert name not in result and name not in result["counts"]
+
+
+def assisted_rows(rows: dict) -> dict[str, dict]:
+    return {row: counters for row, counters in rows.items() if ASSISTED in counters}
+
+
+ASSISTED_KEYS = {f"{kind}#{prefix}#{day}#{{org}}" for prefix in ("320509", "320509102", "320509102001")
+                 for kind, day in (("org", "2026-11-23"), ("org_month", "2026-11"))}
+"""The ranking rows an assisting org counts a case in: per day and per month of receipt, at each prefix."""
+
+
+@pytest.mark.parametrize(("status", "lead_ranked"), [
+    (CaseStatus.RECEIVED, False), (CaseStatus.DISPATCHED, False), (CaseStatus.ACCEPTED, False),
+    (CaseStatus.RESOLVED, True), (CaseStatus.UNRESOLVED, True), (CaseStatus.CLOSED, True),
+    (CaseStatus.WITHDRAWN, False), (CaseStatus.TRANSFERRED, False),
+])
+def test_each_assisting_org_counts_the_case_as_assisted_from_the_moment_it_joins(status, lead_ranked):
+    changes = {"agreement": None, "referral": {"channel": "litigation", "reason": "r"}} if (
+        status is CaseStatus.UNRESOLVED) else {}
+    rows = stats_rows(joint("T-SL", "D-WJ", status=status, **changes))
+    expected = {key.format(org=org) for org in ("T-SL", "D-WJ") for key in ASSISTED_KEYS}
+    assert assisted_rows(rows) == dict.fromkeys(expected, {ASSISTED: 1})  # none of the performance counters
+    lead = {row: counters for row, counters in rows.items() if is_rank_row(row) and row.endswith("#V-CN")}
+    assert bool(lead) is lead_ranked and not any(ASSISTED in counters for counters in lead.values())
+    assert not any(row.startswith("mediator") and ASSISTED in counters for row, counters in rows.items())
+
+
+def test_a_merged_case_counts_for_none_of_its_assisting_orgs():
+    assert assisted_rows(stats_rows(joint("T-SL", status=CaseStatus.MERGED))) == {}
+    assert "assisting" not in stats_changes(joint("T-SL", status=CaseStatus.MERGED))[0]
+
+
+def test_the_row_differences_follow_an_org_joining_and_taking_the_lead():
+    accepted = joint(status=CaseStatus.ACCEPTED)
+    accepted.stats_recorded = stats_changes(accepted)[0]
+    accepted.participants = [Participant("T-SL", JOINED, "需多方协调", "admin")]
+    record, changes = stats_changes(accepted)
+    assert record["assisting"] == ["T-SL"]
+    t_sl = [key.format(org="T-SL") for key in ASSISTED_KEYS]
+    region_and_month = [row for row in stats_rows(accepted) if not row.startswith("org")]
+    assert len(region_and_month) == 6
+    assert changes == {**dict.fromkeys(t_sl, {ASSISTED: 1}), **dict.fromkeys(region_and_month, {"joint_mediation": 1})}
+    accepted.stats_recorded = record
+    concluded = joint("T-SL", status=CaseStatus.RESOLVED)  # the lead concludes it: T-SL's rows do not change
+    concluded.stats_recorded = record
+    _, changes = stats_changes(concluded)
+    assert not any(row.endswith("#T-SL") for row in changes)
+    assert changes["org#320509#2026-11-23#V-CN"] == {"concluded": 1, "concluded_on_time": 1, "resolved": 1}
+    led = joint(status=CaseStatus.DISPATCHED, org_id="T-SL")  # dispatched to it: it leads, no longer assists
+    led.stats_recorded = record
+    _, changes = stats_changes(led)
+    assert {row: c for row, c in changes.items() if is_rank_row(row)} == dict.fromkeys(t_sl, {ASSISTED: -1})
+    assert changes["320509#2026-11-23"]["joint_mediation"] == -1
+
+
+def test_an_org_that_only_assisted_is_listed_below_the_minimum_with_its_count():
+    assisted_only = {ASSISTED: 3}
+    lead = {**perf(6, 5, 5, 2, 2), ASSISTED: 1}
+    table = rank({"T-SL": add_up([assisted_only, {ASSISTED: 2}]), "V-CN": add_up([lead])}, ENTRY_COUNTERS["org"])
+    assert [(e["id"], e["assisted"], e["concluded"]) for e in table["ranked"]] == [("V-CN", 1, 6)]
+    assert [(e["id"], e["assisted"], e["concluded"]) for e in table["below_minimum"]] == [("T-SL", 5, 0)]
+    assert table["baseline"] == rank({"V-CN": lead}, ENTRY_COUNTERS["org"])["baseline"]  # assisting adds no rate
+    mediators = rank({"M-CN-1": perf(6, 5, 5)}, ENTRY_COUNTERS["mediator"])
+    assert ASSISTED not in mediators["ranked"][0]

@@ -64,6 +64,17 @@ def test_the_ledger_lists_every_case_of_the_range_newest_first_merged_ones_too(l
     assert shown[2]["当事人"] == "张*、李*" and shown[2]["联系电话"] == "138****5678"
 
 
+def test_the_ledger_names_the_assisting_orgs_and_the_leader_in_charge_masked(ledger, centre):
+    red = centre.case_at(S.ACCEPTED, "R-1", risk_indicators=["threat_of_violence"])  # routed to the town, T-SL
+    for org_id in ("V-CN", "D-WJ"):
+        centre.act(red.case_id, "add_participant", org_id=org_id)
+    centre.act(red.case_id, "sponsor")  # 李明, 吴江区副区长, by 2026-12-20
+    shown = records(ledger.request(query(), SUPERVISOR))[0]
+    assert shown["调解组织"] == "松陵街道人民调解委员会（联合：城南社区人民调解委员会、吴江区矛盾纠纷调处化解中心）"
+    assert shown["督办等级"] == "无；领导包案：李*（吴江区副区长），2026-12-20前化解"
+    assert "李明" not in str(shown) and "13900000301" not in str(shown)
+
+
 def test_the_ledger_is_xlsx_by_default(ledger, three):
     answer = ledger.request(parse(LedgerQuery, {"region": "320509", "from": "2026-11-23", "to": "2026-11-23"}), ADMIN)
     assert answer.content.startswith(b"PK") and answer.filename.endswith(".xlsx")

@@ -35,3 +35,31 @@ def test_a_case_filed_before_case_codes_is_given_one_once(centre, store):
     assert claim_matches(store.code_claim(upgraded.public_code).tail_digests, upgraded.public_code, phone[-4:])
     assert centre.event_types(legacy.case_id)[-1] == "public_code_given"
     assert centre.services.recount.run().coded == 0  # once
+
+
+def test_a_case_recorded_before_hard_cases_were_counted_is_recounted_to_the_rows_it_counts_in_now(centre, store):
+    """A case that an org assists and a leader is in charge of, recorded as before `assisted`,
+    `sponsored` and `joint_mediation` existed (and the rows without them): one recount brings
+    the rows to exactly what the cases contribute."""
+    from chalicelib.domain.regions import district_of
+    from chalicelib.domain.stats import HARD_CASE_COUNTERS, deltas, record_rows
+
+    hard = centre.case_at(CaseStatus.ACCEPTED, "R-1", risk_indicators=["threat_of_violence"])  # T-SL leads
+    for org_id in ("V-CN", "D-WJ"):
+        centre.act(hard.case_id, "add_participant", org_id=org_id)
+    centre.act(hard.case_id, "sponsor")
+    centre.case_at(CaseStatus.DISPATCHED, "R-2")
+    rows = store.stats_rows()
+    assert any("assisted" in counters for counters in rows.values())
+    kept = store._cases[hard.case_id]
+    old = {key: value for key, value in kept.stats_recorded.items() if key != "assisting"}
+    old["counts"] = {name: n for name, n in old["counts"].items() if name not in HARD_CASE_COUNTERS}
+    for row, counters in deltas(record_rows(kept, kept.stats_recorded), record_rows(kept, old)).items():
+        for name, delta in counters.items():  # the rows as the earlier version kept them
+            store._stats[district_of(kept.region_code), row][name] += delta
+    kept.stats_recorded = old
+    assert not any("assisted" in counters for counters in store.stats_rows().values())
+    result = centre.services.recount.run()
+    assert (result.examined, result.recounted) == (2, 1)
+    assert store.stats_rows() == rows
+    assert centre.services.recount.run().recounted == 0

@@ -68,3 +68,37 @@ def test_the_monthly_analysis_reads_the_rows_the_case_writes_keep(centre):
     assert report["on_time_by_org"] == {"V-CN": 1.0} and report["org_names"]["V-CN"] == "城南社区人民调解委员会"
     with pytest.raises(Forbidden):
         centre.services.analysis.analysis(parse(AnalysisQuery, {"region": DISTRICT}), OTHER_SUPERVISOR)
+
+
+def test_the_ranking_counts_the_cases_each_org_assisted_and_gives_it_none_of_their_performance(centre):
+    concluded = centre.case_at(CaseStatus.ACCEPTED, "R-1")
+    for org_id in ("T-SL", "D-WJ"):
+        centre.act(concluded.case_id, "add_participant", org_id=org_id)
+    centre.act(concluded.case_id, "resolve")
+    centre.act(centre.case_at(CaseStatus.DISPATCHED, "R-2").case_id, "add_participant", org_id="T-SL")  # open
+    for scope in (query(), query(first="2026-11-01", last="2026-11-30"), query(VILLAGE)):
+        orgs = centre.services.stats.ranking(scope, SUPERVISOR)["orgs"]
+        assert [(e["org_id"], e["assisted"], e["concluded"], e["resolved"]) for e in orgs["below_minimum"]] == [
+            ("V-CN", 0, 1, 1), ("D-WJ", 1, 0, 0), ("T-SL", 2, 0, 0)], scope  # the lead keeps the performance
+        assert orgs["baseline"]["success_rate"] == 1.0
+    mediators = centre.services.stats.ranking(query(), SUPERVISOR)["mediators"]["below_minimum"]
+    assert [(e["mediator_id"], e["concluded"]) for e in mediators] == [("M-CN-1", 1)]
+    assert "assisted" not in mediators[0]
+    assert centre.services.stats.ranking(query(OTHER_TOWN), SUPERVISOR)["orgs"]["below_minimum"] == []
+
+
+def test_the_monthly_analysis_counts_the_sponsored_and_jointly_mediated_cases_of_the_month(centre):
+    from chalicelib.services.commands import AnalysisQuery
+
+    red = centre.case_at(CaseStatus.ACCEPTED, "R-1", risk_indicators=["threat_of_violence"])
+    centre.act(red.case_id, "add_participant", org_id="V-CN")  # a red case goes to the town: T-SL leads
+    centre.act(red.case_id, "sponsor")
+    centre.act(centre.case_at(CaseStatus.ACCEPTED, "R-2").case_id, "add_participant", org_id="D-WJ")
+    centre.case_at(CaseStatus.ACCEPTED, "R-3")
+    report = centre.services.analysis.analysis(parse(AnalysisQuery, {"region": DISTRICT, "month": "2026-11"}),
+                                               SUPERVISOR)
+    assert report["totals"]["count"] == 3
+    assert report["sponsored"] == {"count": 1, "previous_month": 0, "same_month_last_year": 0}
+    assert report["joint_mediation"] == {"count": 2, "previous_month": 0, "same_month_last_year": 0}
+    figures = centre.services.stats.figures(query(), SUPERVISOR)
+    assert not {"sponsored", "joint_mediation", "assisted"} & set(figures)  # §8 fixes its figures
