@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import SHANGHAI, add_one_village_org, merge_results  # noqa: E402 - sets the bench environment first
+from bench.run import SHANGHAI, add_one_village_org, merge_results, village_case  # noqa: E402 - sets the bench environment first
 
 SWEEP_AT = dt.datetime(2026, 11, 24, 9, 0, tzinfo=SHANGHAI)
 
@@ -115,10 +115,8 @@ def reminder_sweep(accepted_n: int, due: int) -> dict:
     from chalicelib.adapters.case_mapping import case_to_model
     from chalicelib.adapters.models import CaseModel
     from chalicelib.domain.calendar import LIBRARY_CALENDAR
-    from chalicelib.domain.case import Case, Party
     from chalicelib.domain.deadlines import deadlines_for, ladder
-    from chalicelib.domain.enums import (
-        CaseStatus, Category, CategorySource, Channel, MediationType, RiskLevel, SessionMode, Tier)
+    from chalicelib.domain.enums import CaseStatus, RiskLevel, SessionMode
     from chalicelib.domain.sessions import Session
     from tests.support import drain, moto_stack
 
@@ -141,16 +139,8 @@ def reminder_sweep(accepted_n: int, due: int) -> dict:
                     owed, ahead = owed + soon, ahead + (not soon)
                     sessions = [Session(f"S{index:08d}", starts, SessionMode.ONSITE, "调解室", ("M-1",), None,
                                         accepted_at, "mediator:M-1")]
-                case = Case(
-                    case_id=f"HWSESSION{index:08d}", owner="bench", external_ref=f"B-{index}", partner_id="bench",
-                    channel=Channel.HOTLINE_12345, title="楼上漏水", description="漏水纠纷", region_code="320509102001",
-                    address=None, parties=[Party("applicant", "张三")], party_count=1, amount_cny=None,
-                    risk_indicators=[], category=Category.NEIGHBOR, category_source=CategorySource.PARTNER,
-                    risk_level=RiskLevel.BLUE, received_at=accepted_at, request_hash="-",
-                    status=CaseStatus.ACCEPTED, tier=Tier.VILLAGE, mediation_type=MediationType.PEOPLE,
-                    org_id="V-1", mediator_id="M-1", accept_due_at=deadlines.accept_due_at,
-                    resolve_due_at=deadlines.resolve_due_at, dispatched_at=accepted_at, accepted_at=accepted_at,
-                    created_by="bench", ladder=resolve_ladder, sessions=sessions)
+                case = village_case(f"HWSESSION{index:08d}", index, CaseStatus.ACCEPTED, accepted_at, deadlines,
+                                    accepted_at=accepted_at, ladder=resolve_ladder, sessions=sessions)
                 batch.save(case_to_model(case))
         load_seconds = time.perf_counter() - started
         sweeper = wiring.current().supervision

@@ -207,6 +207,22 @@ def write_directory(entries) -> None:
                 batch.save(row)
 
 
+def village_case(case_id: str, index: int, status, at: dt.datetime, deadlines, **fields):
+    """A blue neighbour case of village org V-1 and its mediator M-1, routed at `at` with these
+    deadlines, in `status`: the sweeps' benches write many of them straight to the table."""
+    from chalicelib.domain.case import Case, Party
+    from chalicelib.domain.enums import CategorySource, Category, Channel, MediationType, RiskLevel, Tier
+
+    return Case(
+        case_id=case_id, owner="bench", external_ref=f"B-{index}", partner_id="bench",
+        channel=Channel.HOTLINE_12345, title="楼上漏水", description="漏水纠纷", region_code="320509102001",
+        address=None, parties=[Party("applicant", "张三")], party_count=1, amount_cny=None,
+        risk_indicators=[], category=Category.NEIGHBOR, category_source=CategorySource.PARTNER,
+        risk_level=RiskLevel.BLUE, received_at=at, request_hash="-", status=status, tier=Tier.VILLAGE,
+        mediation_type=MediationType.PEOPLE, org_id="V-1", mediator_id="M-1", accept_due_at=deadlines.accept_due_at,
+        resolve_due_at=deadlines.resolve_due_at, dispatched_at=at, created_by="bench", **fields)
+
+
 def add_one_village_org(open_cases: int, now: dt.datetime) -> None:
     """The sweeps' directory: village org V-1 and its mediator M-1, who has `open_cases` open."""
     from chalicelib import wiring
@@ -227,9 +243,8 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
     from chalicelib.adapters.case_mapping import case_to_model
     from chalicelib.adapters.models import CaseModel
     from chalicelib.domain.calendar import LIBRARY_CALENDAR
-    from chalicelib.domain.case import Case, Party
     from chalicelib.domain.deadlines import deadlines_for, ladder
-    from chalicelib.domain.enums import CaseStatus, CategorySource, Category, Channel, MediationType, RiskLevel, Tier
+    from chalicelib.domain.enums import CaseStatus, RiskLevel
     from tests.support import moto_stack
 
     from bench import moto_speedups
@@ -249,17 +264,8 @@ def sweep(open_cases: int, due_fraction: float) -> dict:
                 # due: dispatched 13 h ago, past the halfway reminder of a 24 h window; others 1 h ago
                 dispatched_at = now - dt.timedelta(hours=13 if is_due else 1)
                 deadlines = deadlines_for(RiskLevel.BLUE, dispatched_at, LIBRARY_CALENDAR)
-                case = Case(
-                    case_id=f"HWBENCH{index:08d}", owner="bench", external_ref=f"B-{index}", partner_id="bench",
-                    channel=Channel.HOTLINE_12345, title="楼上漏水", description="漏水纠纷", region_code="320509102001",
-                    address=None, parties=[Party("applicant", "张三")], party_count=1, amount_cny=None,
-                    risk_indicators=[], category=Category.NEIGHBOR, category_source=CategorySource.PARTNER,
-                    risk_level=RiskLevel.BLUE, received_at=dispatched_at, request_hash="-",
-                    status=CaseStatus.DISPATCHED, tier=Tier.VILLAGE, mediation_type=MediationType.PEOPLE,
-                    org_id="V-1", mediator_id="M-1", accept_due_at=deadlines.accept_due_at,
-                    resolve_due_at=deadlines.resolve_due_at, dispatched_at=dispatched_at, created_by="bench",
-                    ladder=ladder(deadlines.accept_due_at, dispatched_at, LIBRARY_CALENDAR),  # as dispatch sets it
-                )
+                case = village_case(f"HWBENCH{index:08d}", index, CaseStatus.DISPATCHED, dispatched_at, deadlines,
+                                    ladder=ladder(deadlines.accept_due_at, dispatched_at, LIBRARY_CALENDAR))
                 batch.save(case_to_model(case))
         load_seconds = time.perf_counter() - started
         sweeper = wiring.current().supervision

@@ -19,9 +19,11 @@ def _register(action: CaseAction) -> None:
     handler.__name__ = f"{action.name}_case"
     route(f"/v1/cases/{{case_id}}/{action.name}", "POST", summary=action.summary, roles=STAFF,
           body=action.command, responses={
-              200: "The case after the action", 404: "Not in view",
+              200: "The case after the action", 403: "In view, but not among those who may take this action",
+              404: "Not in view",
               409: f"Not taken from this status (only from {', '.join(sorted(s.value for s in action.statuses))}), "
-                   "a rule of the case refuses it, or a stale expected_version"})(handler)
+                   "a rule of the case refuses it, or a stale expected_version",
+              422: "A field of the body is missing or wrong"})(handler)
 
 
 for _action in ACTIONS.values():

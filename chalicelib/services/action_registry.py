@@ -25,7 +25,7 @@ from ..domain.enums import (
     CaseStatus, ExtensionDecision, Referral, Satisfaction, SessionMode, SuspensionReason, TransferTarget)
 from ..domain.identity import is_mobile
 from ..domain.judicial import JudicialStatus, JudicialStep
-from ..domain.sessions import MAX_MEDIATORS, Lawyer, SessionRequest
+from ..domain.sessions import MAX_MEDIATORS, SessionRequest
 from .commands import Command, Identifier, Phone, Text
 
 # ------------------------------------------------------- the commands (bodies)

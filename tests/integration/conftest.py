@@ -49,6 +49,18 @@ def staff_token(admin: Staff, **body) -> Staff:
     return Staff(admin.http, minted.json["token"])
 
 
+@pytest.fixture
+def mediator(admin, directory) -> Staff:
+    """M-CN-1 of the village org V-CN, to which the demo's village cases go."""
+    return staff_token(admin, role="mediator", mediator_id="M-CN-1")
+
+
+@pytest.fixture
+def supervisor(admin, directory) -> Staff:
+    """The supervisor of the district 320509 (吴江区)."""
+    return staff_token(admin, role="supervisor", jurisdiction="320509")
+
+
 def principal_of(staff: Staff):
     """The principal the service makes of a staff token, to call a use case as that caller."""
     from chalicelib import wiring

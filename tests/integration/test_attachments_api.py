@@ -85,11 +85,6 @@ def case_id(partner) -> str:
     return created.json["case_id"]
 
 
-@pytest.fixture
-def mediator(admin, directory):
-    return staff_token(admin, role="mediator", mediator_id="M-CN-1")
-
-
 # ------------------------------------------------------------------- the flow
 
 

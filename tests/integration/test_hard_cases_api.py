@@ -22,11 +22,6 @@ SPONSOR = {"leader_name": "李明", "leader_title": "吴江区副区长", "leade
 
 
 @pytest.fixture
-def supervisor(admin, directory):
-    return staff_token(admin, role="supervisor", jurisdiction="320509")
-
-
-@pytest.fixture
 def assistant(admin, directory):
     """M-SL-1 of the town org T-SL."""
     return staff_token(admin, role="mediator", mediator_id="M-SL-1")
@@ -46,6 +41,16 @@ def sweep(admin, as_of: str) -> dict:
     result = admin.call("POST", "/v1/ops/sweeps/supervision", {"as_of": as_of})
     assert result.status == 200, result
     return result.json
+
+
+def told_once(admin, case_id: str, kind: str, before: str, due: str, later: str) -> dict:
+    """Sweeps at `before`, `due` and `later`: the SMS `kind` not sent at the first, once after."""
+    sweep(admin, before)
+    assert kinds(admin, case_id, kind) == []
+    sweep(admin, due)
+    sweep(admin, later)
+    [sent] = kinds(admin, case_id, kind)
+    return sent
 
 
 def unchanged(admin, case_id: str):
@@ -154,11 +159,8 @@ def test_the_reminder_goes_once_from_the_index_from_24_hours_before(partner, adm
     case_id = accepted_case(partner, admin, "S-4")
     assert admin.call("POST", f"/v1/cases/{case_id}/schedule_session", SESSION).status == 200
     assert CaseModel.get(case_id).next_check_at == "2026-11-24T01:00:00.000000+00:00"  # 24 h before, in UTC
-    sweep(admin, "2026-11-24T08:59:00+08:00")
-    assert kinds(admin, case_id, "session_reminder") == []
-    sweep(admin, "2026-11-24T09:00:00+08:00")
-    sweep(admin, "2026-11-24T15:00:00+08:00")
-    [reminder] = kinds(admin, case_id, "session_reminder")
+    reminder = told_once(admin, case_id, "session_reminder", "2026-11-24T08:59:00+08:00",
+                         "2026-11-24T09:00:00+08:00", "2026-11-24T15:00:00+08:00")
     assert reminder["to"] == "139****0201" and "城南社区调解室" in reminder["text"]
     assert admin.call("POST", f"/v1/cases/{case_id}/schedule_session", {
         **SESSION, "starts_at": "2026-11-26T09:00:00+08:00", "place": "调解室，联系人13912345678"}).status == 200
@@ -176,11 +178,8 @@ def test_a_district_supervisor_sponsors_an_orange_case_and_the_leader_is_told_on
     assert done.status == 200, done
     assert set(done.json["sponsor"]) == {"leader_name", "leader_title", "due_on", "sponsored_at"}
     assert partner.call("GET", f"/v1/cases/{case_id}").json["sponsor"]["leader_name"] == "李*"
-    sweep(admin, "2026-11-26T23:59:00+08:00")
-    assert kinds(admin, case_id, "sponsor_due") == []
-    sweep(admin, "2026-11-27T00:00:00+08:00")
-    sweep(admin, "2026-11-28T09:00:00+08:00")
-    [told] = kinds(admin, case_id, "sponsor_due")
+    told = told_once(admin, case_id, "sponsor_due", "2026-11-26T23:59:00+08:00", "2026-11-27T00:00:00+08:00",
+                     "2026-11-28T09:00:00+08:00")
     assert told["to"] == "139****0301" and "2026-12-04前化解" in told["text"]
 
 
@@ -221,3 +220,16 @@ def test_an_assisting_mediators_list_pages_through_own_and_assisted_cases_newest
     assert {item["case_id"] for item in assisted.json["items"]} == set(ids)  # all five are dispatched, in the village
     assert_problem(assistant.call("GET", "/v1/cases", query={"cursor": admin.call(
         "GET", "/v1/cases", query={"limit": 1}).json["next_cursor"]}), 422, "cursor")
+
+
+def test_the_published_document_describes_the_three_actions(http):
+    document = http.call("GET", "/openapi.json").json
+    for name, fields in (("add_participant", {"org_id", "reason"}),
+                         ("schedule_session", {"starts_at", "mode", "place", "mediator_ids", "lawyer"}),
+                         ("sponsor", {"leader_name", "leader_title", "leader_phone", "due_on"})):
+        operation = document["paths"][f"/v1/cases/{{case_id}}/{name}"]["post"]
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        if "$ref" in schema:
+            schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        assert fields <= set(schema["properties"]), name
+        assert {"200", "403", "404", "409", "422"} <= set(operation["responses"]), name

@@ -37,16 +37,6 @@ def clock(moment: dt.datetime | None) -> None:
 
 
 @pytest.fixture
-def mediator(admin, directory):
-    return staff_token(admin, role="mediator", mediator_id="M-CN-1")
-
-
-@pytest.fixture
-def supervisor(admin, directory):
-    return staff_token(admin, role="supervisor", jurisdiction="320509")
-
-
-@pytest.fixture
 def town_supervisor(admin, directory):
     return staff_token(admin, role="supervisor", jurisdiction="320509102")
 
