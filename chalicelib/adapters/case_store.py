@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from itertools import islice
 from typing import Any, Iterable, Iterator
 
@@ -63,6 +64,11 @@ def code_claim_row(case: Case) -> KeyModel:
 
 
 ASSIST_PREFIX = "ASSIST#"
+ASSIST_ROWS_PER_PAGE = 100
+"""`ASSIST#` rows a list page reads beyond the page itself (rows of cases the filters leave out,
+or that the org no longer assists in): past them the page ends short, with a cursor to go on."""
+RECEIVED_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,15}\+00:00#[A-Za-z0-9]{1,64}")
+"""`received_key` as the case store writes it: what a list cursor may point below."""
 
 
 def assist_row(org_id: str, case: Case) -> KeyModel:
@@ -527,32 +533,47 @@ class CaseStore(TransactingStore):
         before = None
         if cursor is not None:
             key = decode_cursor(cursor)
-            if set(key) != {"org_id", "before"} or key["org_id"]["S"] != query.org_id:
+            if (set(key) != {"org_id", "before"} or key["org_id"]["S"] != query.org_id
+                    or not RECEIVED_KEY.fullmatch(key["before"]["S"])):
                 raise InvalidCursor("cursor does not belong to this list")
             before = key["before"]["S"]
         below = CaseModel.received_key < before if before else None
         own = list(islice(CaseModel.by_org.query(query.org_id, below, filter_condition=self._filter_condition(query),
                                                  scan_index_forward=False, page_size=limit + 1), limit + 1))
-        found = {model.case_id: model for model in [*own, *self._assisted(query, before, limit + 1)]}
+        assisted, read_down_to = self._assisted(query, before, limit + 1)
+        found = {model.case_id: model for model in [*own, *assisted]}
         models = sorted(found.values(), key=lambda model: model.received_key, reverse=True)
+        if read_down_to is not None:  # the assisted rows were read down to here only: nothing older is sure
+            models = [model for model in models if model.received_key >= read_down_to]
         page = models[:limit]
         following = None
         if len(models) > limit:
-            following = encode_cursor({"org_id": {"S": query.org_id}, "before": {"S": page[-1].received_key}})
+            following = page[-1].received_key
+        elif read_down_to is not None:
+            following = read_down_to  # a short page: the next one goes on below the last row read
+        if following is not None:
+            following = encode_cursor({"org_id": {"S": query.org_id}, "before": {"S": following}})
         return [case_from_model(model) for model in page], following
 
-    def _assisted(self, query: CaseQuery, before: str | None, wanted: int) -> list[CaseModel]:
-        """Up to `wanted` of the cases `query.assisted_by` assists in, newest first, that pass the filters."""
+    def _assisted(self, query: CaseQuery, before: str | None, wanted: int) -> tuple[list[CaseModel], str | None]:
+        """Up to `wanted` of the cases `query.assisted_by` assists in, newest first, that pass the
+        filters, reading at most ASSIST_ROWS_PER_PAGE + `wanted` rows; and, if it stopped at that
+        bound with rows left, the sort key of the last row it read (None if it read them all)."""
         rows = KeyModel.query(f"{ASSIST_PREFIX}{query.assisted_by}", KeyModel.sk < before if before else None,
                               scan_index_forward=False, page_size=wanted)
         kept: list[CaseModel] = []
-        while len(kept) < wanted:
-            ids = [row.case_id for row in islice(rows, wanted)]
-            if not ids:
-                break
-            models = {m.case_id: m for m in CaseModel.batch_get(ids, consistent_read=True)}
-            kept += [models[i] for i in ids if i in models and _assisted_and_wanted(models[i], query)]
-        return kept[:wanted]
+        budget = ASSIST_ROWS_PER_PAGE + wanted
+        last = None
+        while len(kept) < wanted and budget > 0:
+            chunk = list(islice(rows, min(wanted, budget, 100)))
+            if not chunk:
+                return kept[:wanted], None
+            budget -= len(chunk)
+            last = chunk[-1].sk
+            models = {m.case_id: m for m in CaseModel.batch_get([row.case_id for row in chunk], consistent_read=True)}
+            kept += [models[row.case_id] for row in chunk
+                     if row.case_id in models and _assisted_and_wanted(models[row.case_id], query)]
+        return kept[:wanted], (last if budget <= 0 and len(kept) < wanted else None)
 
     @staticmethod
     def _filter_condition(query: CaseQuery):

@@ -199,6 +199,8 @@ class _Change:
         case = self.case
         if self.transition.target is not None:
             case.status = self.transition.target
+        if self.status_before is CaseStatus.ACCEPTED and case.status is not CaseStatus.ACCEPTED:
+            case.call_off_sessions(at)
         load: dict[str, int] = {}
         was_assigned = self.status_before in ASSIGNED_STATUSES
         is_assigned = case.status in ASSIGNED_STATUSES
@@ -414,6 +416,14 @@ class Case:
             return [Notice(NoticeKind.CASE_CODE, None)]
         return []
 
+    def call_off_sessions(self, now: dt.datetime) -> None:
+        """A case leaving mediation as accepted (concluded, withdrawn, transferred, merged, or
+        declined up a tier to be routed again, its mediators then taking no part) calls off its
+        sessions ahead: they hold nobody's time and owe no reminder."""
+        for session in self.sessions:
+            if session.cancelled_at is None and session.starts_at > now:
+                session.cancelled_at = now
+
     def holds_session(self, session_id: str) -> bool:
         """Whether a session of the case holds its mediators' time: while the case is being
         mediated, and the session was not called off with the assignment it was booked under."""
@@ -494,9 +504,6 @@ class Case:
         self._stop_suspension(now)
         self.route_retry_at = now + SELF_HEAL_DELAY
         self.unroutable_attempts = 0
-        for session in self.sessions:  # booked under this assignment: off, and its mediators free
-            if session.cancelled_at is None and session.starts_at > now:
-                session.cancelled_at = now
 
     def _escalate_to(self, tier: Tier, now: dt.datetime) -> None:
         """Unassign, to be routed again no lower than `tier` (上报, by a mediator or the sweep)."""

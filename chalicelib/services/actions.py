@@ -86,10 +86,10 @@ class ActionLookups:
         ids = tuple(command.mediator_ids)
         found = {mediator_id: self.mediator(mediator_id) for mediator_id in dict.fromkeys(ids)}
         schedules = self._cases.schedules(found)
-        clashing = {booking.case_id for schedule in schedules.values()
-                    for booking in schedule.clashes(command.starts_at) if booking.case_id != case.case_id}
-        if clashing:
-            others = {other.case_id: other for other in self._cases.cases(clashing)}
+        clashing = {booking.case_id for schedule in schedules.values() for booking in schedule.clashes(command.starts_at)}
+        if clashing:  # this case's own are judged on the case in hand (a session called off lets go too)
+            others = {other.case_id: other for other in self._cases.cases(clashing - {case.case_id})}
+            others[case.case_id] = case
             schedules = {mediator_id: schedule.without_bookings(
                 b for b in schedule.clashes(command.starts_at)
                 if b.case_id in clashing and not (b.case_id in others and others[b.case_id].holds_session(b.session_id)))

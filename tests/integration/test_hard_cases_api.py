@@ -5,8 +5,11 @@ sponsorship (领导包案); each refusal a problem+json that changes nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from chalicelib.adapters.clock import from_storage, to_storage
 from chalicelib.adapters.models import CaseModel, KeyModel
 from chalicelib.services.action_registry import ACTIONS
 from tests.integration.conftest import all_at_once, principal_of, staff_token
@@ -233,3 +236,35 @@ def test_the_published_document_describes_the_three_actions(http):
             schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
         assert fields <= set(schema["properties"]), name
         assert {"200", "403", "404", "409", "422"} <= set(operation["responses"]), name
+
+
+def test_a_list_page_reads_a_bounded_number_of_assisted_rows_and_goes_on_with_a_cursor(
+        partner, admin, supervisor, assistant):
+    from chalicelib.adapters.case_store import ASSIST_ROWS_PER_PAGE
+
+    older, newer = (file_and_route(partner, f"B-{n}", parties=[
+        {"role": "applicant", "name": "王五", "phone": f"1381234570{n}"}], title=f"纠纷{n}")["case_id"]
+        for n in range(2))
+    for case_id in (older, newer):
+        assert supervisor.call("POST", f"/v1/cases/{case_id}/add_participant", JOIN).status == 200
+    low, high = (CaseModel.get(c).received_key.split("#")[0] for c in (older, newer))
+    assert low < high
+    with KeyModel.batch_write() as batch:  # rows of cases gone from the org's work, between the two
+        for n in range(ASSIST_ROWS_PER_PAGE + 20):
+            moment = to_storage(from_storage(low) + dt.timedelta(microseconds=n + 1))
+            assert low < moment < high
+            batch.save(KeyModel("ASSIST#T-SL", f"{moment}#HWGONE{n:05d}", case_id=f"HWGONE{n:05d}"))
+    pages, cursor = [], None
+    while True:
+        page = assistant.call("GET", "/v1/cases", query={"limit": 2, **({"cursor": cursor} if cursor else {})})
+        assert page.status == 200, page
+        pages.append([item["case_id"] for item in page.json["items"]])
+        cursor = page.json["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == [[newer], [older]]  # the bound stopped the first page's reading short; the cursor went on
+    for bad in ({"org_id": {"S": "T-SL"}, "before": {"S": "x" * 1500}},
+                {"org_id": {"S": "T-SL"}, "before": {"S": "2026-11-23#"}}):
+        from chalicelib.adapters.cursors import encode_cursor
+
+        assert_problem(assistant.call("GET", "/v1/cases", query={"cursor": encode_cursor(bad)}), 422, "cursor")

@@ -1084,3 +1084,11 @@ def test_a_case_books_at_most_twenty_sessions_ahead():
         case.schedule_session(session_request(LATER, starts_at=LATER + dt.timedelta(hours=30 + 3 * hour)), LATER, ACTOR)
     with pytest.raises(RuleBroken, match="at most 20"):
         case.schedule_session(session_request(LATER, starts_at=LATER + dt.timedelta(days=9)), LATER, ACTOR)
+
+
+@pytest.mark.parametrize("leave", ["resolve", "fail", "withdraw", "transfer", "escalate"])
+def test_a_case_leaving_accepted_calls_off_its_sessions_ahead(leave):
+    case = booked(accepted(), LATER)
+    CALLS[leave](case, LATER + dt.timedelta(hours=1))
+    assert case.sessions[0].cancelled_at == LATER + dt.timedelta(hours=1)
+    assert next_check_at(case) is None or next_check_at(case) != case.sessions[0].reminder_at

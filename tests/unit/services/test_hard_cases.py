@@ -419,3 +419,17 @@ def test_a_partner_reads_the_session_sms_with_numbers_masked(centre, store, join
     [record] = sms(store, joint.case_id, "session_notice")
     assert "139****5678" in notification_view(record, in_full=False)["text"]
     assert "13912345678" in notification_view(record)["text"]
+
+
+def test_a_case_routed_back_to_its_mediator_books_the_hour_its_called_off_session_held(centre, store):
+    case = centre.case_at(S.ACCEPTED)
+    centre.act(case.case_id, "add_participant", SUPERVISOR)
+    centre.act(case.case_id, "schedule_session", MEDIATOR, mediator_ids=["M-SL-1"])
+    centre.act(case.case_id, "escalate", MEDIATOR)  # to the town: T-SL leads, M-SL-1 mediates
+    assert centre.services.routing.route(case.case_id) == "dispatched"
+    centre.act(case.case_id, "accept", ASSISTANT)
+    booked = centre.act(case.case_id, "schedule_session", ASSISTANT, mediator_ids=["M-SL-1"])
+    assert [s.cancelled_at is None for s in booked.sessions] == [False, True]
+    assert [b.session_id for b in store.schedules(["M-SL-1"])["M-SL-1"].bookings] == [booked.sessions[1].session_id]
+    with centre.refuses(Conflict):  # its live session still holds the hour
+        centre.act(case.case_id, "schedule_session", ASSISTANT, mediator_ids=["M-SL-1"])
