@@ -275,6 +275,7 @@ def _add_participant(case: Case, cmd: AddParticipant, ctx: Context) -> Outcome:
     found, active = ctx.lookups.org_standing(cmd.org_id)
     return case.add_participant(cmd.org_id, found, active, cmd.reason, ctx.now, ctx.actor)
 
+
 ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
     CaseAction("accept", AcceptCase, lambda case, cmd, ctx: case.accept(ctx.now, ctx.actor, ctx.calendar),
                "Accept a dispatched case (接单)"),
