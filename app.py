@@ -10,6 +10,7 @@ from chalicelib.api import analysis, calendar, case_actions, ledger, ledger_impo
 from chalicelib.api import documents  # noqa: F401 - registers its route
 from chalicelib.api import attachments  # noqa: F401 - §14 attachments and dossier
 from chalicelib.api import public  # noqa: F401 - registers its routes
+from chalicelib.api import retention  # noqa: F401 - §16 retention hold
 from chalicelib.api.http import BINARY_TYPES
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name
@@ -55,7 +56,8 @@ def write_exports(event):
 
 def _sweep(name: str | None):
     """The sweep a continuation message names (`supervision` when it names none)."""
-    sweeps = (wiring.current().supervision, wiring.current().return_visits, wiring.current().report_sweep)
+    sweeps = (wiring.current().supervision, wiring.current().return_visits, wiring.current().report_sweep,
+              wiring.current().retention)
     return next((sweep for sweep in sweeps if sweep.name == name), sweeps[0])
 
 
@@ -74,3 +76,12 @@ def return_visit_sweep(event):
     """Daily at 01:00 UTC = 09:00 Asia/Shanghai: the return-visit sweep (回访提醒)."""
     result = wiring.current().return_visits.run(remaining_ms=event.context.get_remaining_time_in_millis)
     return {"examined": result.examined, "actions": result.actions, "complete": result.complete}
+
+
+@app.schedule(Cron(30, 19, "*", "*", "?", "*"))
+def retention_sweep(event):
+    """Nightly at 19:30 UTC = 03:30 Asia/Shanghai, the quietest hour: the retention sweep (§16) erases
+    the personal data of cases final for 3 years and the SMS texts older than 180 days."""
+    result = wiring.current().retention.run(remaining_ms=event.context.get_remaining_time_in_millis)
+    return {"examined": result.examined, "anonymised": result.anonymised, "deleted": result.deleted,
+            "sms_texts_nulled": result.texts_purged, "complete": result.complete}

@@ -53,6 +53,7 @@ from .services.queries import CaseQueries
 from .services.recount import StatsRecount
 from .services.routing import RoutingService
 from .services.stats import StatsService
+from .services.retention import RetentionHolds, RetentionSweep
 from .services.supervision import SupervisionSweep
 from .services.visits import ReturnVisitSweep
 
@@ -272,6 +273,16 @@ class Container:
     @cached_property
     def public_cases(self) -> PublicCases:
         return PublicCases(self.case_store, self.try_counter, self.directory_store, self.notifier, self.clock)
+
+
+    @cached_property
+    def retention(self) -> RetentionSweep:
+        return RetentionSweep(self.case_store, self.directory_store, self.notifier, self.publisher, self.outbox,
+                              self.attachment_store, self.attachment_files, self.clock)
+
+    @cached_property
+    def retention_holds(self) -> RetentionHolds:
+        return RetentionHolds(self.case_store, self.queries, self.clock)
 
 
 container = Container()

@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import urlencode
 
 from chalicelib.adapters.case_store import PARTY_CASES_LIMIT
-from chalicelib.adapters.clock import to_storage
+from chalicelib.adapters.clock import from_storage, to_storage
 from chalicelib.adapters.cursors import decode_cursor, encode_cursor
 from chalicelib.adapters.webhooks import WebhookError
 from chalicelib.config import queue_name
@@ -47,6 +47,7 @@ from chalicelib.domain.ledger import ExportJob, ExportStatus
 from chalicelib.domain.regions import district_of
 from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_district, report_facts, stats_changes
 from chalicelib.domain.supervision import next_check_at
+from chalicelib.domain.retention import retention_due_on, text_purge_on
 from chalicelib.domain.visits import next_visit_check_on
 
 CASE_JSON_FIELDS = ("agreement", "referral", "return_visits", "stats_recorded", "transfer", "self_evaluation")
@@ -458,6 +459,18 @@ class FakeCaseStore:
     def due_for_visits(self, today: dt.date) -> Iterator[Case]:
         yield from self._due(next_visit_check_on, today)
 
+    def due_for_retention(self, today: dt.date) -> Iterator[Case]:
+        yield from self._due(retention_due_on, today)
+
+    def timeline_items(self, case_id: str) -> list[tuple[str, Event]]:
+        """The timeline with each event's position as its key."""
+        return [(f"{index:06d}", copy.deepcopy(event)) for index, event in enumerate(self._events.get(case_id, []))]
+
+    def rewrite_event(self, case_id: str, sort_key: str, detail: dict[str, Any]) -> None:
+        self._before_write()
+        index = int(sort_key)
+        self._events[case_id][index] = dataclasses.replace(self._events[case_id][index], detail=_json(detail))
+
     def _due(self, index_key: Callable[[Case], Any], bound: Any) -> list[Case]:
         """The cases a sparse index holds at or before `bound`, by their key: each key is derived
         from the case's state as it was saved, as the real store derives it at every write."""
@@ -514,6 +527,31 @@ class FakeCaseStore:
         if record is not None:
             record["release_at"] = to_storage(release_at)
         return record is not None
+
+    @staticmethod
+    def _purge_on(record: dict[str, Any]) -> str | None:
+        """The record's key on the purge index, as the real outbox sets it: while it has a text."""
+        if record.get("text") is None:
+            return None
+        return text_purge_on(from_storage(record.get("sent_at") or record["created_at"])).isoformat()
+
+    def texts_to_purge(self, today: dt.date) -> Iterator[dict[str, Any]]:
+        due = sorted((r for r in self._notifications.values()
+                      if (day := self._purge_on(r)) is not None and day <= today.isoformat()),
+                     key=lambda record: (record["case_id"], record["sk"]))
+        yield from [{**self._public(record), "text_purge_on": self._purge_on(record)} for record in due]
+
+    def purge_text(self, record: dict[str, Any]) -> bool:
+        self._before_write()
+        stored = self._notifications.get((record["case_id"], record["sk"]))
+        if stored is None or self._purge_on(stored) != record["text_purge_on"]:
+            return False
+        stored["text"] = None
+        return True
+
+    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None) -> None:
+        self._before_write()
+        self._notifications[record["case_id"], record["sk"]].update(text=text, to=to)
 
     def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]:
         bound = to_storage(now)
@@ -878,6 +916,11 @@ class FakeAttachmentStore:
     def of_case(self, case_id: str) -> list[Attachment]:
         return sorted((a for (owner, _), a in self.records.items() if owner == case_id),
                       key=lambda a: (a.created_at, a.attachment_id))
+
+    def remove(self, attachment: Attachment) -> None:
+        removed = self.records.pop((attachment.case_id, attachment.attachment_id), None)
+        if removed is not None and removed.status is not AttachmentStatus.REJECTED:
+            self.held[attachment.case_id] -= 1
 
 
 class FakeAttachmentFiles:

@@ -127,3 +127,20 @@ class AttachmentStore(TransactingStore):
             return int(CaseItemModel.get(case_id, COUNTER_SORT_KEY, consistent_read=True).held or 0)
         except CaseItemModel.DoesNotExist:
             return 0
+
+    def remove(self, attachment: Attachment) -> None:
+        """The record deleted (the retention sweep, once its files are gone), with the place it
+        held given back, in one transaction; nothing happens to a record gone already."""
+        key = CaseItemModel(attachment.case_id, f"{ATTACHMENT_PREFIX}{attachment.attachment_id}")
+        try:
+            for attempt in transaction_attempts():
+                with attempt, TransactWrite(connection=self.connection,
+                                            client_request_token=attempt.request_token) as transaction:
+                    transaction.delete(key, condition=CaseItemModel.sk.exists())  # first: deletes go first
+                    if attachment.status is not AttachmentStatus.REJECTED:
+                        transaction.update(CaseItemModel(attachment.case_id, COUNTER_SORT_KEY),
+                                           actions=[CaseItemModel.held.add(-1)])
+        except TransactWriteError as exc:
+            if _failed_condition(exc.cancellation_reasons or [], 0):
+                return
+            raise

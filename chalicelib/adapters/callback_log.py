@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from ..domain.retention import CALLBACK_LOG_DAYS
 from .case_mapping import DELIVERY_PREFIX
 from .clock import to_storage
 from .models import CaseItemModel
@@ -18,4 +19,5 @@ class CallbackLog:
         """One record per attempt: time and a random tail, so two attempts in one microsecond
         (two deliveries of one status change racing) both stay on the log."""
         CaseItemModel(case_id, f"{DELIVERY_PREFIX}{to_storage(at)}#{secrets.token_hex(4)}", type="callback_delivery",
-                      at=to_storage(at), detail=delivery).save()
+                      at=to_storage(at), detail=delivery,
+                      expires_at=at + dt.timedelta(days=CALLBACK_LOG_DAYS)).save()  # TTL (§16 retention table)

@@ -14,6 +14,7 @@ from ..domain.deadlines import SupervisionStep, ladder
 from ..domain.duplicates import DuplicateReason, PossibleDuplicate, place_key
 from ..domain.stats import open_red_district
 from ..domain.supervision import current_deadline, due_shard, next_check_at
+from ..domain.retention import retention_due_on, retention_shard
 from ..domain.visits import next_visit_check_on, visit_shard
 from ..domain.enums import (
     CaseStatus,
@@ -137,6 +138,9 @@ def case_to_model(case: Case) -> CaseModel:
         self_evaluation=case.self_evaluation,
         request_hash=case.request_hash,
         created_by=case.created_by,
+        final_at=_stored(case.final_at),
+        retention_hold=case.retention_hold or None,
+        anonymised_at=_stored(case.anonymised_at),
     )
     _set_sparse_index_keys(model, case)
     if case.version:
@@ -158,6 +162,9 @@ def _set_sparse_index_keys(model: CaseModel, case: Case) -> None:
     visit_on = next_visit_check_on(case)
     if visit_on is not None:  # keys of the sparse return-visit index, derived likewise
         model.visit_shard, model.next_visit_check_on = visit_shard(case.case_id), visit_on.isoformat()
+    retention_on = retention_due_on(case)
+    if retention_on is not None:  # keys of the sparse retention index (§16), derived likewise
+        model.retention_shard, model.retention_due_on = retention_shard(case.case_id), retention_on.isoformat()
 
 
 def duplicate_to_json(duplicate: PossibleDuplicate) -> dict:
@@ -334,6 +341,9 @@ def _case_from_model(model: CaseModel) -> Case:
         stats_recorded=dict(model.stats_recorded or {}),
         self_evaluation=model.self_evaluation,
         created_by=model.created_by,
+        final_at=from_storage(model.final_at),
+        retention_hold=bool(model.retention_hold),
+        anonymised_at=from_storage(model.anonymised_at),
         version=int(model.version or 0),
     )
 

@@ -18,6 +18,7 @@ from ..domain.public_code import new_public_code
 from ..domain.public_lookup import tail_digests
 from ..domain.notices import CLAIMABLE, NotificationStatus
 from ..domain.supervision import DUE_SHARDS
+from ..domain.retention import RETENTION_SHARDS
 from ..domain.visits import VISIT_SHARDS
 from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, ScheduleChanged, StaleCase
 from ..domain.sessions import MediatorSchedule
@@ -372,6 +373,27 @@ class CaseStore(TransactingStore):
             for model in CaseModel.by_visit.query(str(shard), CaseModel.next_visit_check_on <= bound,
                                                   page_size=page_size):
                 yield case_from_model(model)
+
+    def due_for_retention(self, today: dt.date, page_size: int = 100) -> Iterator[Case]:
+        """Cases whose personal data is due to be erased on `today` (§16), shard by shard, from
+        the sparse retention index (no Scan)."""
+        bound = today.isoformat()
+        for shard in range(RETENTION_SHARDS):
+            for model in CaseModel.by_retention.query(str(shard), CaseModel.retention_due_on <= bound,
+                                                      page_size=page_size):
+                yield case_from_model(model)
+
+    def timeline_items(self, case_id: str) -> list[tuple[str, Event]]:
+        """The case's timeline with each event's sort key (one Query), to rewrite one in place."""
+        return [(item.sk, Event(at=from_storage(item.at), type=item.type, actor=item.actor or "",
+                                detail=item.detail or {}))
+                for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(EVENT_PREFIX),
+                                                consistent_read=True)]
+
+    def rewrite_event(self, case_id: str, sort_key: str, detail: dict[str, Any]) -> None:
+        """One timeline event's detail replaced (the retention sweep erasing names): one UpdateItem."""
+        CaseItemModel(case_id, sort_key).update(actions=[CaseItemModel.detail.set(detail)],
+                                                condition=CaseItemModel.sk.exists())
 
     # ----------------------------------------------------------------- reads
 

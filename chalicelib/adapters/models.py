@@ -206,6 +206,15 @@ class CaseOpenRedIndex(GlobalSecondaryIndex):
     received_key = UnicodeAttribute(range_key=True)
 
 
+class CaseRetentionIndex(GlobalSecondaryIndex):
+    """Sparse retention index (§16): only final cases not yet anonymised and not on hold carry its
+    keys. The nightly sweep queries `retention_due_on <= today` in each shard and reads only what is due."""
+
+    Meta = _index_meta("by_retention", AllProjection())
+    retention_shard = UnicodeAttribute(hash_key=True)
+    retention_due_on = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     """案件: the current state of one dispute (一案一档: its timeline is in CaseItemModel)."""
 
@@ -280,6 +289,11 @@ class CaseModel(Model):
     """当事人评价: {"at", "satisfaction", "comment"}, once the party has given it."""
     request_hash = UnicodeAttribute()
     created_by = UnicodeAttribute()
+    final_at = UnicodeAttribute(null=True)
+    retention_hold = BooleanAttribute(null=True)
+    anonymised_at = UnicodeAttribute(null=True)
+    retention_shard = UnicodeAttribute(null=True)
+    retention_due_on = UnicodeAttribute(null=True)
     version = VersionAttribute()
     by_district = CaseDistrictIndex()
     by_partner = CasePartnerIndex()
@@ -288,6 +302,7 @@ class CaseModel(Model):
     by_visit = CaseVisitIndex()
     by_place = CasePlaceIndex()
     by_open_red = CaseOpenRedIndex()
+    by_retention = CaseRetentionIndex()
 
 
 class NotificationReleaseIndex(GlobalSecondaryIndex):
@@ -297,6 +312,15 @@ class NotificationReleaseIndex(GlobalSecondaryIndex):
     Meta = _index_meta("by_release", AllProjection())
     release_shard = UnicodeAttribute(hash_key=True)
     release_at = UnicodeAttribute(range_key=True)
+
+
+class TextPurgeIndex(GlobalSecondaryIndex):
+    """Sparse index of the SMS records whose text is still kept, by the Asia/Shanghai day it is
+    to become null (§16: 180 days after it was sent, or recorded for one never sent)."""
+
+    Meta = _index_meta("by_text_purge", IncludeProjection(["detail"]))
+    purge_shard = UnicodeAttribute(hash_key=True)
+    text_purge_on = UnicodeAttribute(range_key=True)
 
 
 class CaseItemModel(Model):
@@ -320,6 +344,11 @@ class CaseItemModel(Model):
     by_release = NotificationReleaseIndex()
     held = NumberAttribute(null=True)
     """The `ATTACHMENTS` item: attachments of the case pending or stored (its limit's places taken)."""
+    purge_shard = UnicodeAttribute(null=True)
+    text_purge_on = UnicodeAttribute(null=True)
+    by_text_purge = TextPurgeIndex()
+    expires_at = TTLAttribute(null=True)
+    """A callback delivery record (`CBK#`) expires by TTL (`domain.retention.CALLBACK_LOG_DAYS`)."""
 
 
 class KeyModel(Model):
@@ -451,4 +480,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
 )
 """Every table of the service. The local stack and the tests create exactly these."""
 
-TTL_ATTRIBUTES: dict[type[Model], str] = {KeyModel: "expires_at", ExportJobModel: "expires_at"}
+TTL_ATTRIBUTES: dict[type[Model], str] = {KeyModel: "expires_at", ExportJobModel: "expires_at",
+                                          CaseItemModel: "expires_at"}

@@ -8,7 +8,8 @@ from typing import Any, Iterator
 from pynamodb.exceptions import PutError, UpdateError
 
 from ..domain.notices import NotificationStatus
-from .clock import to_storage
+from ..domain.retention import RETENTION_SHARDS, retention_shard, text_purge_on
+from .clock import from_storage, to_storage
 from .models import CaseItemModel, is_condition_failure
 
 RELEASE_SHARD = "0"
@@ -21,6 +22,9 @@ def notification_to_model(record: dict[str, Any]) -> CaseItemModel:
     detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "status", "sent_at", "release_at")}
     item = CaseItemModel(record["case_id"], record["sk"], type="notification", at=record["created_at"],
                          detail=detail, status=record["status"], sent_at=record.get("sent_at"))
+    if record.get("text") is not None:  # on the sparse purge index until its text is null (§16)
+        item.purge_shard = retention_shard(record["case_id"])
+        item.text_purge_on = text_purge_on(from_storage(record.get("sent_at") or record["created_at"])).isoformat()
     if record.get("release_at"):
         item.release_shard, item.release_at = RELEASE_SHARD, record["release_at"]
     return item
@@ -77,8 +81,10 @@ class NotificationOutbox:
         release index, or, for a failed one, on it again at `retry_at`. False, and nothing
         written, if that lease was taken over meanwhile: the new holder settles it."""
         actions = [CaseItemModel.status.set(str(status))]
-        if sent_at is not None:
-            actions.append(CaseItemModel.sent_at.set(to_storage(sent_at)))
+        if sent_at is not None:  # the text is kept 180 days from the send (§16)
+            actions += [CaseItemModel.sent_at.set(to_storage(sent_at)),
+                        CaseItemModel.purge_shard.set(retention_shard(case_id)),
+                        CaseItemModel.text_purge_on.set(text_purge_on(sent_at).isoformat())]
         if retry_at is not None:
             actions += [CaseItemModel.release_shard.set(RELEASE_SHARD),
                         CaseItemModel.release_at.set(to_storage(retry_at))]
@@ -109,3 +115,29 @@ class NotificationOutbox:
         """Unsent notifications whose release time has come (sparse index: nothing else is read)."""
         for item in CaseItemModel.by_release.query(RELEASE_SHARD, CaseItemModel.release_at <= to_storage(now)):
             yield notification_from_model(item)
+
+    def texts_to_purge(self, today: dt.date) -> Iterator[dict[str, Any]]:
+        """SMS records whose text is due to become null on `today` (§16), shard by shard, from the
+        sparse purge index (it holds the records with a text, and their `detail`): no Scan."""
+        bound = today.isoformat()
+        for shard in range(RETENTION_SHARDS):
+            for item in CaseItemModel.by_text_purge.query(str(shard), CaseItemModel.text_purge_on <= bound):
+                yield {**(item.detail or {}), "case_id": item.case_id, "sk": item.sk,
+                       "text_purge_on": item.text_purge_on}
+
+    def purge_text(self, record: dict[str, Any]) -> bool:
+        """The record's text made null, off the purge index, if its purge day is the one read
+        (a send settled meanwhile moves it): one conditional UpdateItem. False if it moved."""
+        detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "text_purge_on")}
+        return self._update_if(record["case_id"], record["sk"],
+                               CaseItemModel.text_purge_on == record["text_purge_on"],
+                               [CaseItemModel.detail.set({**detail, "text": None}),
+                                CaseItemModel.purge_shard.remove(), CaseItemModel.text_purge_on.remove()])
+
+    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None) -> None:
+        """A record's text and recipient as the retention sweep leaves them (names erased, a
+        party's phone null): one UpdateItem of its detail."""
+        detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "status", "sent_at", "release_at")}
+        CaseItemModel(record["case_id"], record["sk"]).update(
+            actions=[CaseItemModel.detail.set({**detail, "text": text, "to": to})],
+            condition=CaseItemModel.sk.exists())

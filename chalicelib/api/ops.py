@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import wiring
-from ..services.commands import RecountRequest, SweepRequest
+from ..services.commands import RecountRequest, RetentionSweepRequest, SweepRequest
 from ..services.errors import Unprocessable
 from .http import ADMIN, Call, Reply
 from .routes import route
@@ -44,3 +44,15 @@ def recount_stats(call: Call) -> Reply:
     result = wiring.current().recount.run(call.body.cursor)
     return Reply({"examined": result.examined, "recounted": result.recounted, "coded": result.coded,
                   "changed_meanwhile": result.changed_meanwhile, "next_cursor": result.next_cursor})
+
+
+@route("/v1/ops/sweeps/retention", "POST", summary="Run the retention sweep (个人信息保存期限, §16) now; a dry run by default",
+       roles=ADMIN, body=RetentionSweepRequest, responses={
+           200: "What was (or, in a dry run, would be) done: cases examined and anonymised, attachments deleted, "
+                "SMS texts made null", 422: "A bad body, or as_of outside the local stage"})
+def run_retention_sweep(call: Call) -> Reply:
+    """Cases final for 3 years lose their parties' identities and attachments; SMS texts older than 180 days
+    become null. `dry_run` (default true) reads the same and writes nothing."""
+    result = wiring.current().retention.run(as_of=_as_of(call), dry_run=call.body.dry_run)
+    return Reply({"examined": result.examined, "anonymised": result.anonymised, "deleted": result.deleted,
+                  "sms_texts_nulled": result.texts_purged, "dry_run": result.dry_run})

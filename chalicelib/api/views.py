@@ -90,6 +90,8 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "sponsor": sponsor_view(case.sponsor, in_full),
         "return_visits": case.return_visits,
         "self_evaluation": self_evaluation_view(case.self_evaluation, text),
+        "retention_hold": case.retention_hold,
+        "anonymised_at": rfc3339(case.anonymised_at),
         "version": case.version,
     }
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field, replace
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from .agreement import agreement_record, effective_on_problem
 from .calendar import WorkingCalendar, business_day, rfc3339, start_of_day
@@ -34,6 +34,7 @@ from .routing import RouteDecision, Unroutable, escalation_tier, initial_tier, i
 from .sessions import BOOKING_HORIZON, MAX_UPCOMING, Booking, MediatorSchedule, ReminderState, Session, SessionRequest, \
     reminders_owed
 from .sponsorship import DUE_HORIZON_DAYS, Sponsor, notice_due_at, why_sponsorable
+from .retention import ERASED, eraser, erased_deep, personal_strings
 from .supervision import SELF_HEAL_DELAY, Deadline, current_deadline, next_routing_attempt
 from .visits import NOTIFIED_FIELD, PERFORMANCE_HORIZON_DAYS, VISITABLE_STATUSES, follow_up_visit, \
     needs_rectification, notices_due, plan_visits
@@ -105,6 +106,8 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("session_reminder", frozenset({CaseStatus.ACCEPTED}), None, "session_reminder"),
         Transition("sponsor", OPEN_STATUSES, None, "sponsored"),  # 领导包案
         Transition("sponsor_notice", OPEN_STATUSES, None, "sponsor_due"),
+        Transition("anonymise", TERMINAL_STATUSES, None, "anonymised"),  # §16 retention
+        Transition("retention_hold", frozenset(CaseStatus), None, "retention_hold"),
     )
 }
 """The state machine (§3, §5): every change a case can go through."""
@@ -199,6 +202,8 @@ class _Change:
         case = self.case
         if self.transition.target is not None:
             case.status = self.transition.target
+            if case.status in TERMINAL_STATUSES and case.status is not self.status_before:
+                case.final_at = at  # the moment retention counts from (§16)
         if self.status_before is CaseStatus.ACCEPTED and case.status is not CaseStatus.ACCEPTED:
             case.call_off_sessions(at)
         load: dict[str, int] = {}
@@ -394,6 +399,13 @@ class Case:
     """What the statistics aggregates already count for this case (`domain.stats.stats_record`);
     the store adds the difference to what it contributes now at every write."""
     created_by: str = ""
+    final_at: dt.datetime | None = None
+    """When the case reached its final status (closed, withdrawn, merged, transferred): its
+    personal data is erased 3 years later (`domain.retention`)."""
+    retention_hold: bool = False
+    """保留: an admin keeps the case out of the retention sweep (a litigation, an inquiry)."""
+    anonymised_at: dt.datetime | None = None
+    """When the retention sweep erased the parties' identities (§16)."""
     version: int = 0
 
     @property
@@ -1076,3 +1088,53 @@ class Case:
                 "kind": kind, "seq": visit["seq"], "due_on": visit["due_on"], "to": notice.recipient.value},
                 notices=[notice]))
         return outcome
+
+    # ------------------------------------------------------ retention (§16)
+
+    def set_retention_hold(self, hold: bool, now: dt.datetime, actor: str) -> Outcome:
+        """保留 / 解除保留: keep the case out of the retention sweep, or let it in again (a case
+        past its day is then anonymised by the next sweep). A hold as it already is changes
+        nothing (no event); a hold on a case already anonymised is refused (nothing is left to keep)."""
+        change = self._begin("retention_hold")
+        if hold == self.retention_hold:
+            return Outcome()
+        if hold and self.anonymised_at is not None:
+            raise RuleBroken("the case is anonymised already: there is nothing left to hold")
+        self.retention_hold = hold
+        return change.done(now, actor, {"retention_hold": hold})
+
+    def erase_personal_text(self) -> Callable[[str], str]:
+        """What erases the parties' identities from a text of this case (as it is before
+        `anonymise`): the timeline's details and the SMS texts are rewritten with it."""
+        return eraser(personal_strings(self))
+
+    def anonymise(self, now: dt.datetime, counts: dict[str, int] | None = None) -> Outcome:
+        """匿名化 (§16): every party's name becomes 已删除, in the parties and wherever it stands in
+        the case's free text (with the parties' phones and ID numbers, and any other phone or ID
+        number pattern masked); phones and ID numbers become null. Nothing the statistics read
+        changes. Its event holds counts only (`counts`: what the sweep erased beside the case)."""
+        change = self._begin("anonymise")
+        if self.anonymised_at is not None:
+            raise RuleBroken("the case is anonymised already")
+        if self.retention_hold:
+            raise RuleBroken("the case is on retention hold")
+        erase = self.erase_personal_text()
+
+        def text(value: str | None) -> str | None:
+            return erase(value) if value else value
+
+        self.parties = [Party(p.role, ERASED) for p in self.parties]
+        self.title, self.description, self.address = erase(self.title), erase(self.description), text(self.address)
+        self.agreement = erased_deep(self.agreement, erase)
+        self.referral = erased_deep(self.referral, erase)
+        self.transfer = erased_deep(self.transfer, erase)
+        self.return_visits = erased_deep(self.return_visits, erase)
+        self.self_evaluation = erased_deep(self.self_evaluation, erase)
+        if self.extension is not None:
+            self.extension = replace(self.extension, reason=erase(self.extension.reason),
+                                     note=text(self.extension.note))
+        self.suspensions = [replace(s, reason=erase(s.reason)) for s in self.suspensions]
+        self.participants = [replace(p, reason=erase(p.reason)) for p in self.participants]
+        self.sessions = [replace(s, place=erase(s.place)) for s in self.sessions]
+        self.anonymised_at = now
+        return change.done(now, SWEEP, {"parties": len(self.parties), **(counts or {})})

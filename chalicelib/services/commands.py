@@ -274,6 +274,20 @@ class SweepRequest(Command):
     as_of: Annotated[AwareDatetime | None, AfterValidator(_plausible_moment)] = None
 
 
+class RetentionSweepRequest(SweepRequest):
+    """`POST /v1/ops/sweeps/retention` (§16): a dry run (the default) counts and writes nothing."""
+
+    dry_run: bool = True
+
+
+class RetentionHoldChange(Command):
+    """`PATCH /v1/cases/{case_id}` (§16): keep the case out of the retention sweep, or let it in;
+    `expected_version` as for an action (optimistic lock)."""
+
+    retention_hold: bool
+    expected_version: int | None = Field(default=None, ge=1)
+
+
 # ------------------------------------------------------------ patrol reports (§13)
 
 

@@ -166,6 +166,9 @@ class Notifier:
         if record["status"] not in CLAIMABLE + (Status.SENDING,) or not self._outbox.claim_notification(
                 case_id, sort_key, CLAIMABLE, claimed_at, held_until):
             return record["status"]
+        if not record.get("to") or record.get("text") is None:  # its text or recipient erased (§16): none to send
+            self._settle(record, Status.SUPPRESSED, None, held_until)
+            return Status.SUPPRESSED
         try:
             self._sender.send(record["to"], record["text"])
         except Exception as exc:

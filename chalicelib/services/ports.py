@@ -154,6 +154,18 @@ class CaseStore(Protocol):
 
     def due_for_visits(self, today: dt.date) -> Iterator[Case]: ...
 
+    def due_for_retention(self, today: dt.date) -> Iterator[Case]:
+        """Cases whose personal data is due to be erased on `today` (the sparse retention index)."""
+        ...
+
+    def timeline_items(self, case_id: str) -> list[tuple[str, Event]]:
+        """The timeline with each event's key, for `rewrite_event`."""
+        ...
+
+    def rewrite_event(self, case_id: str, sort_key: str, detail: dict[str, Any]) -> None:
+        """Replace one timeline event's detail (the retention sweep erasing names)."""
+        ...
+
 
 class NotificationOutbox(Protocol):
     """Stored notifications on their way out: read, claimed for one send, settled or postponed."""
@@ -181,6 +193,18 @@ class NotificationOutbox(Protocol):
     def add_notification(self, record: dict[str, Any]) -> bool:
         """Store a record bound to no case change (an org's `report_missing`) unless one is stored
         under its key already: False then, and nothing written (deciding it twice stores it once)."""
+        ...
+
+    def texts_to_purge(self, today: dt.date) -> Iterator[dict[str, Any]]:
+        """Records whose text is due to become null on `today` (§16), with their `text_purge_on`."""
+        ...
+
+    def purge_text(self, record: dict[str, Any]) -> bool:
+        """Make a record's text null if its purge day is still the one read; False if it moved."""
+        ...
+
+    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None) -> None:
+        """Set a record's text and recipient (the retention sweep erasing a party's identity)."""
         ...
 
 
@@ -437,6 +461,10 @@ class AttachmentStore(Protocol):
 
     def of_case(self, case_id: str) -> list[Attachment]:
         """The case's attachments, oldest first."""
+        ...
+
+    def remove(self, attachment: Attachment) -> None:
+        """Delete the record (its files deleted first), giving back the place it held."""
         ...
 
 

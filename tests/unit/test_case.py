@@ -30,6 +30,7 @@ MONDAY = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
 """A working Monday morning."""
 ACTOR = "mediator:M-CN-1"
 SUPERVISOR = "supervisor:320509"
+ADMIN_ACTOR = "admin:root"
 
 # change → (statuses it may be taken from, status it leads to (None keeps it), timeline event)
 EXPECTED = {
@@ -61,6 +62,8 @@ EXPECTED = {
     "session_reminder": ({S.ACCEPTED}, None, "session_reminder"),
     "sponsor": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "sponsored"),  # 领导包案
     "sponsor_notice": ({S.RECEIVED, S.DISPATCHED, S.ACCEPTED}, None, "sponsor_due"),
+    "anonymise": ({S.CLOSED, S.WITHDRAWN, S.MERGED, S.TRANSFERRED}, None, "anonymised"),  # §16 retention
+    "retention_hold": (set(S), None, "retention_hold"),
 }
 
 VILLAGE_ORG = OrgCandidate("V-CN", "城南社区人民调解委员会", "320509102001", Tier.VILLAGE, MediationType.PEOPLE, (),
@@ -146,6 +149,8 @@ CALLS = {
     "session_reminder": lambda case, now: booked(case, now).send_sweep_notices(now + dt.timedelta(hours=7)),
     "sponsor": lambda case, now: orange(case).sponsor_by(*SPONSOR, now, SUPERVISOR),
     "sponsor_notice": lambda case, now: sponsored(case, now).send_sweep_notices(now + dt.timedelta(days=30)),
+    "anonymise": lambda case, now: case.anonymise(now),
+    "retention_hold": lambda case, now: case.set_retention_hold(True, now, ADMIN_ACTOR),
 }
 
 SPONSOR = ("李明", "吴江区副区长", "13900000301", dt.date(2026, 12, 20))
