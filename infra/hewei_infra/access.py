@@ -9,7 +9,8 @@ Granularity:
 - tables, by the suffix of their name (`cases` for `hewei-dev-cases`):
   READ  = GetItem, BatchGetItem, Query, Scan on the table, and Query on its indexes;
   WRITE = READ + PutItem, UpdateItem (transactions need the same per-item
-  actions). Nothing in the service deletes items, so no role may.
+  actions). Only the retention sweep deletes items (a case's attachment records, §16): `deletes`
+  names the tables a role may DeleteItem on; no other role may.
 - `sends`: queues (by role, `callbacks-dlq` for a dead-letter queue) the
   function publishes to: GetQueueUrl, SendMessage (SendMessageBatch too).
 - the queue a function consumes comes from its `@app.on_sqs_message`:
@@ -36,7 +37,7 @@ When a handler starts using another table or queue, change its entry here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 READ = "read"
@@ -44,6 +45,7 @@ WRITE = "write"
 
 TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan")
 TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem")
+TABLE_DELETE_ACTIONS = ("dynamodb:DeleteItem",)
 INDEX_ACTIONS = ("dynamodb:Query",)
 KMS_READ_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 KMS_WRITE_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo")
@@ -75,6 +77,8 @@ class FunctionAccess:
     """READ or WRITE on the objects of the ledger exports bucket."""
     attachments: bool = False
     """The attachments bucket's two prefixes (see the module's docstring)."""
+    deletes: tuple[str, ...] = ()
+    """Tables (written to as well) whose items the function may delete: the retention sweep's."""
     report_batch_item_failures: bool = False
     """True only for an SQS handler that returns `{"batchItemFailures": [...]}`.
     Ours raise on a failed record and delete the good ones themselves
@@ -108,6 +112,7 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         sends=("routing", "notify", "callbacks", "sweeps", "exports"),
         exports=READ,
         attachments=True,
+        deletes=("case-items",),  # the on-demand retention sweep deletes attachment records (§16)
         secret_key=True,
         staff_tokens=True,
         timeout_seconds=29,  # API Gateway's integration limit
@@ -138,7 +143,8 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         timeout_seconds=60,  # up to 5 POSTs of at most 10 s each per batch
     ),
     "supervision_sweep": _SWEEP,
-    "continue_sweeps": _SWEEP,
+    # every sweep continues here, the retention sweep's too (§16: it deletes attachments and their records)
+    "continue_sweeps": replace(_SWEEP, attachments=True, deletes=("case-items",)),
     # Daily return-visit sweep: the visit index, cases and their events and notifications, the
     # statistics rows its case writes touch, org heads and mediators as addressees; it
     # continues through `sweeps` when it runs out of time.
@@ -149,6 +155,19 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         memory_mb=512,
     ),
 }
+
+FUNCTIONS["retention_sweep"] = FunctionAccess(
+    # Nightly retention sweep (§16): the retention index and the SMS purge index, cases and their
+    # items (events and SMS rewritten, attachment records deleted), the statistics rows its case
+    # writes touch (their difference is empty: it changes nothing they count), the attachment
+    # files deleted; it continues through `sweeps` when it runs out of time.
+    tables={"cases": WRITE, "case-items": WRITE, "orgs": READ, "mediators": READ, **_STATS_WRITE},
+    deletes=("case-items",),
+    attachments=True,
+    sends=("notify", "sweeps"),
+    timeout_seconds=240,
+    memory_mb=512,
+)
 
 FUNCTIONS["write_exports"] = FunctionAccess(
     # Exports queue → the job, the cases of its range (district index), the names of their orgs and

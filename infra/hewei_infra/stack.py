@@ -402,6 +402,9 @@ class HeweiStack(cdk.Stack):
         if writes:
             statements.append({"Sid": "WriteTables", "Effect": "Allow", "Action": list(access.TABLE_WRITE_ACTIONS),
                                "Resource": [self.tables[t][1].attr_arn for t in writes]})
+        if grants.deletes:
+            statements.append({"Sid": "DeleteItems", "Effect": "Allow", "Action": list(access.TABLE_DELETE_ACTIONS),
+                               "Resource": [self.tables[t][1].attr_arn for t in sorted(grants.deletes)]})
         if info.consumes:
             statements.append({"Sid": "ConsumeQueue", "Effect": "Allow", "Action": list(access.QUEUE_CONSUME_ACTIONS),
                                "Resource": self.queues[info.consumes].queue.attr_arn})

@@ -303,6 +303,9 @@ def test_roles_reach_only_the_tables_and_queues_their_entry_names(dev):
         for sid in ("ReadTables", "WriteTables", "QueryIndexes"):
             for action in as_list(by_sid.get(sid, {}).get("Action", [])):
                 assert action in access.TABLE_READ_ACTIONS + access.TABLE_WRITE_ACTIONS, (name, action)
+        deletes = {getatt_id(r) for r in as_list(by_sid.get("DeleteItems", {}).get("Resource", []))}
+        assert deletes == {table_ids[t] for t in grants.deletes} and deletes <= write, name
+        assert as_list(by_sid.get("DeleteItems", {}).get("Action", [])) in ([], list(access.TABLE_DELETE_ACTIONS))
         sends = {getatt_id(r) for r in as_list(by_sid.get("SendToQueues", {}).get("Resource", []))}
         assert sends == {queue_ids[QUEUE_SUFFIXES[t.partition("-")[0]] + ("-dlq" if t.endswith("-dlq") else "")]
                          for t in grants.sends}, name
@@ -446,7 +449,7 @@ def test_the_origins_browsers_upload_from_come_from_the_context():
     assert chosen.upload_origins == ("https://a.example", "https://b.example")
 
 
-def test_only_the_api_reaches_the_attachments_and_only_under_its_two_prefixes(dev):
+def test_only_the_api_and_the_retention_sweep_reach_the_attachments_and_only_under_its_two_prefixes(dev):
     from chalicelib.domain.attachments import STORED_PREFIX, UPLOAD_PREFIX
 
     tpl = dev["json"]
@@ -462,10 +465,13 @@ def test_only_the_api_reaches_the_attachments_and_only_under_its_two_prefixes(de
         if on_attachments:
             assert variables["HEWEI_ATTACHMENTS_BUCKET"] == {"Ref": bucket_id}
     objects = ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"]
-    assert {name: rights for name, rights in reach.items() if rights} == {"api_handler": {
+    rights = {
         json.dumps({"Fn::Join": ["", [arn, f"/{UPLOAD_PREFIX}*"]]}, sort_keys=True): objects,
         json.dumps({"Fn::Join": ["", [arn, f"/{STORED_PREFIX}*"]]}, sort_keys=True): objects,
-        json.dumps(arn, sort_keys=True): ["s3:ListBucket"]}}
+        json.dumps(arn, sort_keys=True): ["s3:ListBucket"]}
+    # the retention sweep (§16) deletes attachments, nightly and when a sweep continues
+    assert {name: rights for name, rights in reach.items() if rights} == {
+        "api_handler": rights, "retention_sweep": rights, "continue_sweeps": rights}
 
 
 # ------------------------------------------------------------------- secrets
