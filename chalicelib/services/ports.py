@@ -492,8 +492,8 @@ class AccessLog(Protocol):
     """The access audit's records (`domain/audit.py`), kept with the case they are about."""
 
     def write(self, records: Sequence["AccessRecord"]) -> None:
-        """Store the records, all or none: one round trip for up to 100 (a PutItem for one, a
-        TransactWriteItems for more). Raises if they were not stored."""
+        """Store the records in one round trip of wall time (a PutItem for one; BatchWriteItem
+        calls of 25 sent side by side for more). Raises unless every one was stored."""
         ...
 
     def of_case(self, partition: str, limit: int, cursor: str | None) -> tuple[list["AccessRecord"], str | None]:

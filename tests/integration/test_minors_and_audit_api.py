@@ -185,3 +185,11 @@ def test_a_failed_audit_write_answers_503_and_returns_no_data(admin, partner, me
     answer = admin.call("GET", f"/v1/cases/{case_id}")
     assert_problem(answer, 503)
     assert PHONE not in str(answer.json)
+
+
+def test_a_list_page_of_more_than_one_batch_records_every_case_on_it(admin, partner):
+    case_ids = [partner.call("POST", "/v1/cases", new_case_body(f"AUD-B{n}")).json["case_id"] for n in range(27)]
+    page = admin.call("GET", "/v1/cases", query={"limit": "30", "purpose": "批量核查"})
+    assert page.status == 200 and len(page.json["items"]) == 27
+    for case_id in case_ids:
+        assert kinds(admin, case_id) == [("case_list", "admin:test-admin", "批量核查")]
