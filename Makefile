@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) bench/public_lookup.py
 	$(PY) bench/hard_cases.py
 	$(PY) bench/retention.py
+	$(PY) bench/audit.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

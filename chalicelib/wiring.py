@@ -58,6 +58,11 @@ from .services.supervision import SupervisionSweep
 from .services.visits import ReturnVisitSweep
 
 
+from .adapters.access_log import DynamoAccessLog  # noqa: E402 - the access audit (PIPL)
+from .services.audit import AccessAudit  # noqa: E402
+from .services.ports import AccessLog  # noqa: E402
+
+
 class Container:
     def __init__(self, **overrides):
         unknown = sorted(name for name in overrides if not isinstance(getattr(type(self), name, None), cached_property))
@@ -274,6 +279,14 @@ class Container:
     def public_cases(self) -> PublicCases:
         return PublicCases(self.case_store, self.try_counter, self.directory_store, self.notifier, self.clock)
 
+    @cached_property
+    def access_log(self) -> AccessLog:
+        return DynamoAccessLog()
+
+    @cached_property
+    def audit(self) -> AccessAudit:
+        return AccessAudit(self.access_log, self.queries, self.clock)
+
 
     @cached_property
     def retention(self) -> RetentionSweep:
@@ -298,3 +311,4 @@ def reset(**overrides) -> Container:
 
 def current() -> Container:
     return container
+

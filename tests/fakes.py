@@ -1000,3 +1000,33 @@ class FakeTryCounter:
         self.calls.append("take_back_try")
         if (code, day) in self.counts:  # the real update is conditional on the item being there
             self.counts[code, day] -= 1
+
+
+class FakeAccessLog:
+    """The access audit's records in memory, newest first per partition, with the adapter's
+    cursor checks; `failing` makes every write raise (and store nothing), as a throttled or
+    unreachable table would; `writes` counts the round trips."""
+
+    def __init__(self):
+        self.records: dict[str, list] = defaultdict(list)
+        self.failing = False
+        self.writes = 0
+
+    def write(self, records) -> None:
+        self.writes += 1
+        if self.failing:
+            raise RuntimeError("the table did not take the write")
+        for record in records:
+            self.records[record.case_id].append(record)
+
+    def of_case(self, partition: str, limit: int, cursor: str | None):
+        ordered = sorted(self.records.get(partition, []), key=lambda r: (r.at, r.record_id), reverse=True)
+        start = 0
+        if cursor:
+            key = decode_cursor(cursor)
+            if set(key) != {"case_id", "index"} or key["case_id"]["S"] != partition:
+                raise InvalidCursor("cursor is not valid for this list")
+            start = int(key["index"]["S"])
+        page = ordered[start:start + limit]
+        more = start + limit < len(ordered)
+        return page, encode_cursor({"case_id": {"S": partition}, "index": {"S": str(start + limit)}}) if more else None

@@ -273,6 +273,8 @@ class CaseModel(Model):
     sponsor = JSONAttribute(null=True)
     dispatched_org_ids = ListAttribute(of=UnicodeAttribute, null=True)
     repeat_party = BooleanAttribute(null=True)
+    sensitive = BooleanAttribute(null=True)
+    """A party is a child under 14 (PIPL §28): read in full by the assigned mediator and covering supervisors only."""
     letter_months = ListAttribute(of=UnicodeAttribute, null=True)
     place_key = UnicodeAttribute(null=True)
     open_red_district = UnicodeAttribute(null=True)

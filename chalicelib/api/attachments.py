@@ -10,14 +10,15 @@ from ..domain.access import Principal
 from ..domain.attachments import MAX_BYTES, MAX_PER_CASE, UPLOAD_SECONDS, Attachment, filename_for
 from ..domain.calendar import rfc3339
 from ..domain.dossier import is_complete
-from ..services.commands import NewAttachment
+from ..services.audit import audit_hook
+from ..services.commands import NewAttachment, PurposeQuery
 from .http import ANY_ROLE, STAFF, Call, Reply
 from .routes import route
 
 
-def attachment_view(attachment: Attachment, principal: Principal) -> dict[str, Any]:
+def attachment_view(attachment: Attachment, principal: Principal, in_full: bool | None = None) -> dict[str, Any]:
     return {"attachment_id": attachment.attachment_id, "kind": attachment.kind.value,
-            "filename": filename_for(attachment, principal), "content_type": attachment.content_type,
+            "filename": filename_for(attachment, principal, in_full), "content_type": attachment.content_type,
             "size_bytes": attachment.size_bytes, "sha256": attachment.sha256, "status": attachment.status.value,
             "reason": attachment.reason.value if attachment.reason else None,
             "created_at": rfc3339(attachment.created_at), "created_by": attachment.created_by,
@@ -57,18 +58,23 @@ def complete_attachment(call: Call) -> Reply:
 @route("/v1/cases/{case_id}/attachments", summary="The case's attachments, oldest first", roles=ANY_ROLE,
        responses={200: "`{\"items\": [...]}` (a partner's without id_proof)", 404: "Not in view"})
 def list_attachments(call: Call) -> Reply:
-    attachments = wiring.current().attachments.list(call.params["case_id"], call.principal)
-    return Reply({"items": [attachment_view(a, call.principal) for a in attachments]})
+    attachments, in_full = wiring.current().attachments.list_read(call.params["case_id"], call.principal)
+    return Reply({"items": [attachment_view(a, call.principal, in_full) for a in attachments]})
 
 
-@route("/v1/cases/{case_id}/attachments/{attachment_id}", roles=ANY_ROLE,
-       summary="One attachment; a stored one with a download link valid 300 s", responses={
+@route("/v1/cases/{case_id}/attachments/{attachment_id}", roles=ANY_ROLE, query=PurposeQuery,
+       summary="One attachment; a stored one with a download link valid 300 s, recorded in the access audit "
+               "with the optional `purpose`", responses={
            200: "The attachment, with `download_url` (null until stored)",
-           404: "Not in view, no such attachment, or an id_proof asked for by a partner"})
+           403: "An id_proof of a case with a party under 14, asked for by staff who do not read it in full",
+           404: "Not in view, no such attachment, or an id_proof asked for by a partner",
+           422: "A bad `purpose`", 503: "The access audit could not be recorded: no link was made"})
 def get_attachment(call: Call) -> Reply:
-    attachment, url = wiring.current().attachments.get(call.params["case_id"], call.params["attachment_id"],
-                                                       call.principal)
-    return Reply({**attachment_view(attachment, call.principal), "download_url": url})
+    container = wiring.current()
+    attachment, url, in_full = container.attachments.read(
+        call.params["case_id"], call.params["attachment_id"], call.principal,
+        audit_hook(container.audit, call.principal, call.query.purpose))
+    return Reply({**attachment_view(attachment, call.principal, in_full), "download_url": url})
 
 
 @route("/v1/cases/{case_id}/dossier", summary="The dossier (卷宗): each of its six items present, missing or "

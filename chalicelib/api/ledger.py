@@ -26,9 +26,13 @@ def export_view(job: ExportJob, state: ExportState | None = None) -> dict[str, A
        roles=ADMIN_OR_SUPERVISOR, query=LedgerQuery, downloads=tuple(MEDIA_TYPES.values()), responses={
            200: f"The ledger, up to {SYNC_ROWS:,} rows (an attachment)",
            202: "More rows: an export job, at Location", 403: "Outside the caller's jurisdiction",
-           422: "Bad region, dates or format"})
+           422: "Bad region, dates, format or `purpose`",
+           503: "The access audit could not be recorded: nothing was exported"})
 def case_ledger(call: Call) -> Reply | Download:
-    result = wiring.current().ledger.request(call.query, call.principal)
+    """Recorded in the access audit (`GET /v1/ledger/access-log`) with the optional `purpose`."""
+    container = wiring.current()
+    result = container.ledger.request(
+        call.query, call.principal, lambda scope: container.audit.ledger(call.principal, scope, call.query.purpose))
     if isinstance(result, LedgerFile):
         return Download(result.content, result.media_type, result.filename)
     return Reply(export_view(result), 202, {"Location": f"/v1/exports/{result.export_id}"})

@@ -15,8 +15,11 @@ from ..services.commands import (
     NewPartner,
     NewRegion,
     PartnerChanges,
+    AccessLogQuery,
+    PurposeQuery,
     TokenRequest,
 )
+from ..domain.audit import AccessKind
 from .http import ADMIN, ADMIN_OR_SUPERVISOR, STAFF, Api, Call, Reply
 from .views import case_view, mediator_view, notification_view, org_view, partner_view, region_view, timeline_view
 
@@ -164,31 +167,74 @@ def file_case(call: Call) -> Reply:
     return Reply(view, 201 if result.created else 200, headers)
 
 
-@route("/v1/cases", summary="List cases in the caller's view, newest first", query=CaseFilters)
+AUDITED = {422: "A bad `purpose` (1–200 characters of plain text)",
+           503: "The access audit could not be recorded: nothing was returned"}
+"""The answers an audited read adds (`services/audit.py`)."""
+
+
+@route("/v1/cases", summary="List cases in the caller's view, newest first; a page showing parties in full is "
+                            "recorded in the access audit, with the optional `purpose`", query=CaseFilters,
+       responses={200: "OK", **AUDITED})
 def list_cases(call: Call) -> Reply:
-    cases, cursor = wiring.current().queries.list(call.query, call.principal)
+    container = wiring.current()
+    cases, cursor = container.queries.list(call.query, call.principal)
+    container.audit.cases_read(cases, call.principal, AccessKind.CASE_LIST, call.query.purpose)
     return Reply({"items": case_views(cases, call.principal), "next_cursor": cursor})
 
 
-@route("/v1/cases/{case_id}", summary="One case")
+@route("/v1/cases/{case_id}", summary="One case; read with parties in full, it is recorded in the access audit, "
+                                      "with the optional `purpose`", query=PurposeQuery,
+       responses={200: "OK", 404: "Not in view", **AUDITED})
 def get_case(call: Call) -> Reply:
-    return Reply(case_views([wiring.current().queries.case(call.params["case_id"], call.principal)],
-                            call.principal)[0])
+    container = wiring.current()
+    case = container.queries.case(call.params["case_id"], call.principal)
+    container.audit.case_read(case, call.principal, call.query.purpose)
+    return Reply(case_views([case], call.principal)[0])
 
 
 @route("/v1/cases/{case_id}/events", summary="The case timeline (一案一档), oldest first")
 def case_events(call: Call) -> Reply:
-    events = wiring.current().queries.timeline(call.params["case_id"], call.principal)
-    return Reply(timeline_view(events, call.principal))
+    case, events = wiring.current().queries.case_and_timeline(call.params["case_id"], call.principal)
+    return Reply(timeline_view(events, call.principal, sees_parties_in_full(call.principal, case)))
 
 
 @route("/v1/cases/{case_id}/notifications", summary="Every SMS the service decided to send for the case")
 def case_notifications(call: Call) -> Reply:
-    records = wiring.current().queries.notifications(call.params["case_id"], call.principal)
-    return Reply([notification_view(r, sees_parties_in_full(call.principal)) for r in records])
+    case, records = wiring.current().queries.case_and_notifications(call.params["case_id"], call.principal)
+    return Reply([notification_view(r, sees_parties_in_full(call.principal, case)) for r in records])
 
 
 @route("/v1/cases/{case_id}/supervision-letters", summary="Supervision letters (督办函) issued on the case",
        roles=STAFF)
 def case_supervision_letters(call: Call) -> Reply:
     return Reply(wiring.current().queries.supervision_letters(call.params["case_id"], call.principal))
+
+
+# ------------------------------------------------------------ access audit (PIPL)
+
+
+def access_record_view(record) -> dict:
+    """An audit record: who, when, what kind of read, why, and counts of what it revealed."""
+    return {"record_id": record.record_id, "case_id": record.case_id if not record.case_id.startswith("AUDIT#") else None,
+            "at": rfc3339(record.at), "actor": record.actor, "kind": record.kind.value, "purpose": record.purpose,
+            "revealed": {"phones": record.revealed.phones, "id_numbers": record.revealed.id_numbers,
+                         "files": record.revealed.files},
+            "detail": record.detail}
+
+
+@route("/v1/cases/{case_id}/access-log", summary="The access audit of a case (访问审计), newest first (admin)",
+       roles=ADMIN, query=AccessLogQuery, responses={200: '`{"items": [...], "next_cursor": "…" | null}`',
+                                                     403: "Not an admin", 404: "No such case",
+                                                     422: "Bad limit or cursor"})
+def case_access_log(call: Call) -> Reply:
+    records, cursor = wiring.current().audit.log_of_case(call.params["case_id"], call.principal, call.query.limit,
+                                                         call.query.cursor)
+    return Reply({"items": [access_record_view(r) for r in records], "next_cursor": cursor})
+
+
+@route("/v1/ledger/access-log", summary="The access audit of ledger exports (台账导出), newest first (admin)",
+       roles=ADMIN, query=AccessLogQuery, responses={200: '`{"items": [...], "next_cursor": "…" | null}`',
+                                                     403: "Not an admin", 422: "Bad limit or cursor"})
+def ledger_access_log(call: Call) -> Reply:
+    records, cursor = wiring.current().audit.log_of_ledger(call.principal, call.query.limit, call.query.cursor)
+    return Reply({"items": [access_record_view(r) for r in records], "next_cursor": cursor})

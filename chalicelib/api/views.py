@@ -46,7 +46,7 @@ def duplicate_view(duplicate: PossibleDuplicate) -> dict[str, Any]:
 
 def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
     parties = [p.to_dict() for p in case.parties]
-    in_full = sees_parties_in_full(principal)
+    in_full = sees_parties_in_full(principal, case)
     if not in_full:
         parties = [mask_party(p) for p in parties]
     text = (lambda value: value) if in_full else _redacted
@@ -93,6 +93,7 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "retention_hold": case.retention_hold,
         "anonymised_at": rfc3339(case.anonymised_at),
         "version": case.version,
+        "sensitive": case.sensitive,
     }
 
 
@@ -190,10 +191,13 @@ DETAIL_HIDDEN_EVENTS = frozenset({"merged"})
 """Events a partner sees without their detail (a merge's reason is staff's text about the other case)."""
 
 
-def timeline_view(events: list[Event], principal: Principal) -> list[dict[str, Any]]:
+def timeline_view(events: list[Event], principal: Principal, in_full: bool = True) -> list[dict[str, Any]]:
     """The timeline as the caller may read it: a partner's without other cases' ids (§12), and
-    with any phone or ID number in staff's text (a note, a reason, the agreement) masked."""
+    with any phone or ID number in staff's text (a note, a reason, the agreement) masked; staff
+    not reading a sensitive case in full (`in_full` False) see every event, its text masked so."""
     if principal.is_staff:
+        if not in_full:
+            return [event_view(replace(event, detail=_redacted_deep(event.detail))) for event in events]
         return [event_view(event) for event in events]
     shown = []
     for event in events:

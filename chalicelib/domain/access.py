@@ -50,9 +50,15 @@ def can_view_case(principal: Principal, *, partner_id: str | None, region_code: 
                              assisting_org_ids=assisting_org_ids))
 
 
-def sees_parties_in_full(principal: Principal) -> bool:
-    """Partners always see parties masked; staff with the case in view see them in full."""
-    return principal.is_staff
+def sees_parties_in_full(principal: Principal, case) -> bool:
+    """Partners always see parties masked; staff with the case in view see them in full, except
+    that of a sensitive case (a party under 14, PIPL §28) only the assigned mediator and the
+    supervisors covering it do (`SENSITIVE_READERS`): everyone else sees it as a partner does."""
+    if not principal.is_staff:
+        return False
+    if not case.sensitive:
+        return True
+    return SENSITIVE_READERS.allows(principal, case)
 
 
 class Relation(WireEnum):
@@ -120,3 +126,9 @@ its region, and admins: who may work a case."""
 ASSISTANTS = Permission.of(Relation.ASSISTING_MEDIATOR)
 """The mediators of an assisting org (联合调解): besides reading the case, they may act only
 where an action's rule adds them (a note, a session)."""
+
+
+SENSITIVE_READERS = Permission.of(Relation.ASSIGNED_MEDIATOR, Relation.COVERING_SUPERVISOR)
+"""Who reads a sensitive case (未成年人, PIPL §28) in full: the mediator it is assigned to and the
+supervisors covering its region. Org colleagues, assisting orgs' mediators, admins and partners
+see its parties masked and staff's free text with numbers masked."""

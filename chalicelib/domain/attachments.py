@@ -185,10 +185,23 @@ def visible_to(kind: AttachmentKind, principal: Principal) -> bool:
     return principal.role is not Role.PARTNER or kind not in HIDDEN_FROM_PARTNERS
 
 
-def filename_for(attachment: Attachment, principal: Principal) -> str:
+def filename_for(attachment: Attachment, principal: Principal, in_full: bool | None = None) -> str:
     """The file's name as the caller reads it (lists, download links): a partner's with any phone
-    or ID number in it masked, as in every text partners read."""
-    return attachment.filename if principal.is_staff else redact_text(attachment.filename)
+    or ID number in it masked, as in every text partners read, and so is that of staff who do not
+    read the case in full (`in_full` False: a sensitive case, `access.sees_parties_in_full`)."""
+    shown_in_full = principal.is_staff if in_full is None else in_full
+    return attachment.filename if shown_in_full else redact_text(attachment.filename)
+
+
+IDENTITY_KINDS = frozenset({AttachmentKind.ID_PROOF})
+"""Files that show a party's identity document: of a sensitive case (a party under 14), only
+those who read it in full download them."""
+
+
+def may_download(kind: AttachmentKind, reads_in_full: bool) -> bool:
+    """Whether a caller who sees the attachment gets its file: an identity document only if they
+    read the case's parties in full (`access.sees_parties_in_full`), every other kind always."""
+    return reads_in_full or kind not in IDENTITY_KINDS
 
 
 def may_upload(kind: AttachmentKind, principal: Principal) -> bool:

@@ -25,6 +25,7 @@ from .enums import (
     OPEN_STATUSES, CaseStatus, CategorySource, Category, Channel, ExtensionDecision, ExtensionStatus, MediationType,
     Referral, RiskIndicator, RiskLevel, SuspensionReason, Tier, TransferTarget)
 from .duplicates import PossibleDuplicate
+from .identity import is_minor_under_14
 from . import judicial
 from .joint import MAX_ASSISTING_ORGS, Participant
 from .judicial import BadStepValue, JudicialRefused, JudicialStatus, JudicialStep
@@ -309,6 +310,13 @@ def _same_party(first: Party, second: Party) -> bool:
                 or (first.id_number and first.id_number == second.id_number))
 
 
+def has_minor_party(parties: Sequence[Party], received_at: dt.datetime) -> bool:
+    """PIPL §28 (敏感个人信息): whether a party's ID number shows a child under 14 on the
+    Asia/Shanghai day the case was received. Parties without an 18-digit ID number count as adults."""
+    day = business_day(received_at)
+    return any(is_minor_under_14(party.id_number, day) for party in parties)
+
+
 @dataclass
 class Case:
     case_id: str
@@ -407,6 +415,14 @@ class Case:
     anonymised_at: dt.datetime | None = None
     """When the retention sweep erased the parties' identities (§16)."""
     version: int = 0
+    sensitive: bool = False
+    """A party is a child under 14 (`has_minor_party`): set at intake and whenever the parties
+    change (a merge); only the assigned mediator and covering supervisors read it in full."""
+
+    def mark_sensitivity(self) -> None:
+        """Derive `sensitive` from the parties as they stand (it is never cleared by a merge
+        that adds adults: the minor is still a party)."""
+        self.sensitive = has_minor_party(self.parties, self.received_at)
 
     @property
     def is_open(self) -> bool:
@@ -946,6 +962,7 @@ class Case:
     def _absorb(self, source: Case, change: _Change, reason: str, now: dt.datetime, actor: str) -> Outcome:
         added = [p for p in source.parties if not any(_same_party(p, mine) for mine in self.parties)]
         self.parties = [*self.parties, *added]
+        self.mark_sensitivity()
         self.risk_indicators = list(dict.fromkeys([*self.risk_indicators, *source.risk_indicators]))
         self.party_count = max(self.party_count, len(self.parties))
         self.merged_sources = [*self.merged_sources,
@@ -956,6 +973,8 @@ class Case:
         detail: dict[str, Any] = {"from_case": source.case_id, "reason": reason, "parties_added": len(added),
                                   "party_count": self.party_count, "risk_level": self.risk_level.value,
                                   "previous_risk_level": before.value}
+        if self.sensitive:
+            detail["sensitive"] = True
         escalated = []
         needed = initial_tier(self.risk_level, self.party_count, self.route_floor)
         if self.tier is not None and self.status in ASSIGNED_STATUSES and is_below(self.tier, needed):

@@ -83,3 +83,33 @@ def normalize_id_number(raw: str) -> str:
     if id_number_check_char(value[:17]) != value[17]:
         raise InvalidIdentity("the ID number's check digit is wrong (GB 11643)")
     return value
+
+
+MINOR_AGE = 14
+"""PIPL §28: the personal data of a child under 14 (不满十四周岁未成年人) is sensitive."""
+
+
+def birth_date_of(id_number: str | None) -> dt.date | None:
+    """The birth date an 18-digit resident ID number embeds (digits 7–14, YYYYMMDD), or None for
+    anything else (a 15-digit old-style number, a missing one, a date that is not one)."""
+    if not id_number or len(id_number) != 18 or not id_number[:17].isdigit():
+        return None
+    try:
+        return dt.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    except ValueError:
+        return None
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Full years of age (周岁) on `day`: a year older on each birthday; one born on 29 February
+    is a year older on 1 March in a common year (28 February is still before the birthday)."""
+    years = day.year - birth.year
+    if (day.month, day.day) < (birth.month, birth.day):
+        years -= 1
+    return years
+
+
+def is_minor_under_14(id_number: str | None, day: dt.date) -> bool:
+    """Whether the ID number's holder was under 14 on `day`; False when the number shows no date."""
+    birth = birth_date_of(id_number)
+    return birth is not None and age_on(birth, day) < MINOR_AGE

@@ -11,13 +11,14 @@ on the case's timeline, written with the record it goes with.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Callable
 
-from ..domain.access import CASE_HANDLERS, Principal
+from ..domain.access import CASE_HANDLERS, Principal, sees_parties_in_full
 from ..domain.enums import Role
 from ..domain.attachments import (
     EVENT_CREATED, EVENT_LINK_ISSUED, EVENT_REJECTED, EVENT_STORED, LINK_SECONDS, MAX_PER_CASE, UPLOAD_SECONDS,
-    Attachment, AttachmentStatus, filename_for, is_attachment_id, may_upload, new_attachment_id, verdict, visible_to)
+    Attachment, AttachmentStatus, filename_for, is_attachment_id, may_download, may_upload, new_attachment_id, verdict,
+    visible_to)
 from ..domain.case import SYSTEM, Case
 from ..domain.dossier import DossierItem, ItemStatus, dossier
 from ..domain.errors import AttachmentLimitReached, UploadChanged
@@ -143,22 +144,42 @@ class AttachmentService:
         return attachment
 
     def list(self, case_id: str, principal: Principal) -> list[Attachment]:
+        return self.list_read(case_id, principal)[0]
+
+    def list_read(self, case_id: str, principal: Principal) -> tuple[list[Attachment], bool]:
+        """The attachments the caller sees, and whether they read the case in full (their names
+        shown unmasked)."""
         case = self._queries.case(case_id, principal)
-        return [a for a in self._store.of_case(case.case_id) if visible_to(a.kind, principal)]
+        return ([a for a in self._store.of_case(case.case_id) if visible_to(a.kind, principal)],
+                sees_parties_in_full(principal, case))
 
     def get(self, case_id: str, attachment_id: str, principal: Principal) -> tuple[Attachment, str | None]:
-        """The attachment, and for a stored one a download link (valid LINK_SECONDS), whose
-        issue is an event on the timeline."""
+        """The attachment and its download link (`read`)."""
+        attachment, url, _ = self.read(case_id, attachment_id, principal)
+        return attachment, url
+
+    def read(self, case_id: str, attachment_id: str, principal: Principal,
+             before_link: Callable[[Case, Attachment], None] | None = None) -> tuple[Attachment, str | None, bool]:
+        """The attachment, for a stored one a download link (valid LINK_SECONDS), whose issue is
+        an event on the timeline, and whether the caller reads the case in full. An identity
+        document of a sensitive case is 403 to staff who do not (`may_download`). `before_link`
+        (the access audit) runs before a link is made: if it raises, no link is handed out."""
         case = self._queries.case(case_id, principal)
         attachment = self._visible(case, attachment_id, principal)
+        in_full = sees_parties_in_full(principal, case)
         if attachment.status is not AttachmentStatus.STORED:
-            return attachment, None
-        url = self._files.download_url(attachment.stored_key, filename_for(attachment, principal),
+            return attachment, None, in_full
+        if not may_download(attachment.kind, in_full):
+            raise Forbidden("an identity document of a case with a party under 14: only its assigned mediator "
+                            "and the supervisors covering it download it")
+        if before_link is not None:
+            before_link(case, attachment)
+        url = self._files.download_url(attachment.stored_key, filename_for(attachment, principal, in_full),
                                        attachment.content_type, LINK_SECONDS)
         self._cases.add_events(case.case_id, [attachment.event(EVENT_LINK_ISSUED, self._clock(), principal.actor)])
         logger.info("attachment link issued", extra={"case_id": case.case_id,
                                                      "attachment_id": attachment.attachment_id})
-        return attachment, url
+        return attachment, url, in_full
 
     # -------------------------------------------------------------- dossier
 

@@ -175,6 +175,36 @@ class TokenRequest(Command):
     sub: Identifier | None = None
 
 
+def _purpose(value: str | None) -> str | None:
+    from ..domain.audit import BadPurpose, checked_purpose
+
+    try:
+        return checked_purpose(value)
+    except BadPurpose as exc:
+        raise ValueError(str(exc)) from None
+
+
+Purpose = Annotated[str | None, AfterValidator(_purpose)]
+"""Why a read is made (the access audit records it): optional short plain text."""
+
+
+class PurposeQuery(Command):
+    """The `purpose` of an audited read (`GET /v1/cases/{id}`, a download link, the agreement document)."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    purpose: Purpose = None
+
+
+class AccessLogQuery(Command):
+    """`GET /v1/cases/{id}/access-log`: a page of the audit records."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2048)
+
+
 class CaseFilters(Command):
     """Query parameters of `GET /v1/cases` (strings, as they come in a URL)."""
 
@@ -187,6 +217,8 @@ class CaseFilters(Command):
     overdue: bool | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2048)
+    purpose: Purpose = None
+    """Why the page is read (the access audit records it)."""
 
     @field_validator("status")
     @classmethod
@@ -243,6 +275,8 @@ class LedgerQuery(StatsQuery):
     date_from: CalendarDay = Field(alias="from")
     date_to: CalendarDay = Field(alias="to")
     format: Literal["xlsx", "csv"] = "xlsx"
+    purpose: Purpose = None
+    """Why the ledger is exported (the access audit records it)."""
 
 
 class CalendarYear(Command):

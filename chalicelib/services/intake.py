@@ -170,12 +170,14 @@ class IntakeService:
             possible_duplicates=duplicates, related_case_id=related_case(duplicates), repeat_party=repeat,
             public_code=new_public_code(),
         )
+        case.mark_sensitivity()
         events = [
             Event(now, "received", principal.actor, {"channel": case.channel.value, "external_ref": case.external_ref}),
             Event(now, "triaged", SYSTEM, {
                 "category": triage.category.value, "category_source": triage.source.value,
                 "matched_keywords": list(triage.matched), "risk_level": assessment.level.value,
                 "risk_reasons": list(assessment.reasons),
+                **({"sensitive": True} if case.sensitive else {}),
             }),
         ]
         if duplicates:

@@ -93,8 +93,11 @@ class LedgerExports:
 
     # ------------------------------------------------------------- requests
 
-    def request(self, query: LedgerQuery, principal: Principal) -> LedgerFile | ExportJob:
-        """The ledger itself, or the export job that will write it."""
+    def request(self, query: LedgerQuery, principal: Principal,
+                before_export: Callable[[dict[str, Any]], None] | None = None) -> LedgerFile | ExportJob:
+        """The ledger itself, or the export job that will write it. `before_export` (the access
+        audit) is told the scope once the export is allowed and counted: if it raises, nothing
+        is written or queued."""
         check_range(query, principal)
         scope = LedgerScope(query.region, query.date_from, query.date_to)
         ledger_format = LedgerFormat(query.format)
@@ -102,6 +105,9 @@ class LedgerExports:
         if rows > ledger.MAX_ROWS:
             raise Unprocessable.field("to", f"the range holds {rows} cases, more than the {ledger.MAX_ROWS} "
                                             "one export holds: ask for a shorter range")
+        if before_export is not None:
+            before_export({"region": scope.region, "from": scope.first.isoformat(), "to": scope.last.isoformat(),
+                           "format": ledger_format.value, "rows": rows})
         if rows <= ledger.SYNC_ROWS:
             buffer = io.BytesIO()
             written = self.write(scope, ledger_format, buffer)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, Iterable, Iterator, Protocol, Sequence, TypeVar
 
 from ..domain.agreement_document import AgreementDocument
+from ..domain.audit import AccessRecord
 from ..domain.attachments import Attachment, Observed
 from ..domain.calendar import WorkingCalendar, YearCalendar
 from ..domain.case import Case, Event, SupervisionLetter
@@ -512,4 +513,18 @@ class TryCounter(Protocol):
 
     def take_back_try(self, code: str, day: dt.date) -> None:
         """Uncount one try `count_wrong_try` counted on `code` for `day` (it proved right)."""
+        ...
+
+
+class AccessLog(Protocol):
+    """The access audit's records (`domain/audit.py`), kept with the case they are about."""
+
+    def write(self, records: Sequence["AccessRecord"]) -> None:
+        """Store the records in one round trip of wall time (a PutItem for one; BatchWriteItem
+        calls of 25 sent side by side for more). Raises unless every one was stored."""
+        ...
+
+    def of_case(self, partition: str, limit: int, cursor: str | None) -> tuple[list["AccessRecord"], str | None]:
+        """The records of a case (or of `LEDGER_PARTITION`), newest first, and the next page's cursor.
+        Raises InvalidCursor for a cursor it did not make."""
         ...

@@ -34,8 +34,12 @@ class CaseQueries:
         return case
 
     def timeline(self, case_id: str, principal: Principal) -> list[Event]:
-        """The case's events, oldest first; a merge target's include the notes of the cases merged
-        into it (their `detail.from_case` names each one's case), for staff only."""
+        """The case's events, oldest first (`case_and_timeline`)."""
+        return self.case_and_timeline(case_id, principal)[1]
+
+    def case_and_timeline(self, case_id: str, principal: Principal) -> tuple[Case, list[Event]]:
+        """The case and its events, oldest first; a merge target's include the notes of the cases
+        merged into it (their `detail.from_case` names each one's case), for staff only."""
         case = self.case(case_id, principal)
         events = self._cases.events(case_id)
         if principal.is_staff:
@@ -43,7 +47,7 @@ class CaseQueries:
                 events += [replace(event, detail={**event.detail, "from_case": source.case_id})
                            for event in self._cases.events(source.case_id) if event.type in MOVED_EVENTS]
             events.sort(key=lambda event: event.at)
-        return events
+        return case, events
 
     def outcome_statuses(self, cases: list[Case], principal: Principal) -> dict[str, str | None]:
         """For a partner's merged cases: the status of the case each was merged into, or None
@@ -61,8 +65,11 @@ class CaseQueries:
         return self._cases.supervision_letters(case_id)
 
     def notifications(self, case_id: str, principal: Principal) -> list[dict]:
-        self.case(case_id, principal)
-        return self._cases.notifications(case_id)
+        return self.case_and_notifications(case_id, principal)[1]
+
+    def case_and_notifications(self, case_id: str, principal: Principal) -> tuple[Case, list[dict]]:
+        case = self.case(case_id, principal)
+        return case, self._cases.notifications(case_id)
 
     def list(self, filters: CaseFilters, principal: Principal) -> tuple[list[Case], str | None]:
         common = dict(

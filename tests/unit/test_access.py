@@ -71,9 +71,36 @@ def test_covers_region_is_a_prefix_match_for_supervisors_and_all_for_admins():
     assert not NO_JURISDICTION.covers_region("320509102001")
 
 
+def _case(sensitive: bool, **fields):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(**{**CASE, "sensitive": sensitive, "assisting_org_ids": frozenset({"T-SL"}), **fields})
+
+
 def test_only_staff_see_parties_in_full():
-    assert not sees_parties_in_full(PARTNER)
-    assert all(sees_parties_in_full(p) for p in (MEDIATOR, DISTRICT_SUPERVISOR, ADMIN))
+    case = _case(sensitive=False)
+    assert not sees_parties_in_full(PARTNER, case)
+    assert all(sees_parties_in_full(p, case) for p in (MEDIATOR, ORG_COLLEAGUE, OTHER_ORG_MEDIATOR,
+                                                        DISTRICT_SUPERVISOR, ADMIN))
+
+
+@pytest.mark.parametrize(("principal", "in_full"), [
+    (MEDIATOR, True),  # the assigned mediator
+    (DISTRICT_SUPERVISOR, True), (TOWN_SUPERVISOR, True), (VILLAGE_SUPERVISOR, True),  # covering supervisors
+    (ORG_COLLEAGUE, False),  # a colleague in the assigned org
+    (OTHER_ORG_MEDIATOR, False),  # a mediator of an assisting org (联合调解)
+    (ADMIN, False),
+    (PARTNER, False),
+    (OTHER_TOWN_SUPERVISOR, False),  # not covering: the case is not even in view
+])
+def test_a_sensitive_case_is_read_in_full_by_its_assigned_mediator_and_covering_supervisors_only(principal, in_full):
+    assert sees_parties_in_full(principal, _case(sensitive=True)) is in_full
+
+
+def test_a_sensitive_case_of_no_assigned_mediator_is_read_in_full_by_covering_supervisors_only():
+    case = _case(sensitive=True, mediator_id=None, org_id=None)
+    assert sees_parties_in_full(DISTRICT_SUPERVISOR, case)
+    assert not sees_parties_in_full(MEDIATOR, case)
 
 
 def test_actor_names_the_caller_in_the_timeline():

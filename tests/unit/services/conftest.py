@@ -7,7 +7,8 @@ import pytest
 from chalicelib.domain.enums import CaseStatus
 from chalicelib.wiring import Container
 from tests.fakes import (
-    FakeAgreementRenderer, FakeAttachmentFiles, FakeAttachmentStore, FakeCalendarStore, FakeCaseStore, FakeClock,
+    FakeAccessLog, FakeAgreementRenderer, FakeAttachmentFiles, FakeAttachmentStore, FakeCalendarStore, FakeCaseStore,
+    FakeClock,
     FakeDirectory, FakeExportFiles, FakeExportJobs, FakeMetrics, FakePatrolStore, FakePublisher, FakeReplayGuard,
     FakeSmsSender, FakeStatsStore, FakeTryCounter, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
@@ -42,7 +43,7 @@ def fake_container(clock, **parts) -> Container:
                     replay_guard=FakeReplayGuard(), calendar_store=FakeCalendarStore(), metrics=FakeMetrics(),
                     export_jobs=FakeExportJobs(), export_files=FakeExportFiles(), patrol_store=FakePatrolStore(),
                     stats_store=FakeStatsStore(store, directory), agreement_renderer=FakeAgreementRenderer(),
-                    try_counter=FakeTryCounter())
+                    try_counter=FakeTryCounter(), access_log=FakeAccessLog())
     defaults.update(attachment_store=FakeAttachmentStore(store), attachment_files=FakeAttachmentFiles())
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store, directory_store=directory,
                      **{**defaults, **parts})
