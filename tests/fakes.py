@@ -290,7 +290,7 @@ class FakeCaseStore:
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
                     letters: Iterable[SupervisionLetter] = (), schedules: Iterable[MediatorSchedule] = (),
-                    listed_for: Iterable[str] = ()) -> None:
+                    listed_for: Iterable[str] = (), refresh_code_claim: bool = False) -> None:
         self._before_write()
         stored = self._cases.get(case.case_id)
         if (stored.version if stored else 0) != case.version:
@@ -315,6 +315,8 @@ class FakeCaseStore:
         for mediator_id, delta in load.items():
             mediator = mediators[mediator_id]
             self._directory.update_mediator(mediator, {"open_cases": mediator.open_cases + delta})
+        if refresh_code_claim and case.public_code:
+            self.code_digests[case.public_code] = tail_digests(case.public_code, case.parties)
         for schedule in schedules:
             self._schedules[schedule.mediator_id] = dataclasses.replace(schedule, revision=schedule.revision + 1)
 

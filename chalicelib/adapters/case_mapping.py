@@ -142,6 +142,7 @@ def case_to_model(case: Case) -> CaseModel:
         final_at=_stored(case.final_at),
         retention_hold=case.retention_hold or None,
         anonymised_at=_stored(case.anonymised_at),
+        anonymising_since=_stored(case.anonymising_since),
     )
     _set_sparse_index_keys(model, case)
     if case.version:
@@ -346,6 +347,7 @@ def _case_from_model(model: CaseModel) -> Case:
         final_at=from_storage(model.final_at),
         retention_hold=bool(model.retention_hold),
         anonymised_at=from_storage(model.anonymised_at),
+        anonymising_since=from_storage(model.anonymising_since),
         version=int(model.version or 0),
     )
 

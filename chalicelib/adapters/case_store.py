@@ -232,6 +232,7 @@ class CaseStore(TransactingStore):
         letters: Iterable[SupervisionLetter] = (),
         schedules: Iterable[MediatorSchedule] = (),
         listed_for: Iterable[str] = (),
+        refresh_code_claim: bool = False,
     ) -> None:
         """Write a changed case with its events, notifications and letters in one transaction.
 
@@ -242,15 +243,19 @@ class CaseStore(TransactingStore):
         active still (MediatorUnavailable otherwise). Each of `schedules` (a
         mediator's sessions) is written on the revision it was read at:
         ScheduleChanged if another booking wrote it first. Each org of `listed_for` gets a
-        look-up row (`ASSIST#<org_id>`) by which its mediators' list finds the case.
+        look-up row (`ASSIST#<org_id>`) by which its mediators' list finds the case. With
+        `refresh_code_claim` the code's claim gets the digests of the parties as they now are
+        (none, once they are anonymised: the party's lookup then opens to nobody).
         """
         self._write_change(case, events, notifications, mediator_load, require_active_mediator, letters,
-                           schedules=tuple(schedules), listed_for=tuple(listed_for))
+                           schedules=tuple(schedules), listed_for=tuple(listed_for),
+                           refresh_code_claim=refresh_code_claim)
 
     def _write_change(self, case: Case, events: list[Event], notifications: Iterable[dict[str, Any]] = (),
                       mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
                       letters: Iterable[SupervisionLetter] = (), claim_code: bool = False,
-                      schedules: tuple[MediatorSchedule, ...] = (), listed_for: tuple[str, ...] = ()) -> None:
+                      schedules: tuple[MediatorSchedule, ...] = (), listed_for: tuple[str, ...] = (),
+                      refresh_code_claim: bool = False) -> None:
         """`save_change`; with `claim_code`, the claim of the case's code too, second in the
         transaction (CodeTaken if the code is another case's); the schedules next."""
         mediator_load = {k: v for k, v in (mediator_load or {}).items() if v}
@@ -268,6 +273,9 @@ class CaseStore(TransactingStore):
                         transaction.save(*_schedule_write(schedule))
                     for org_id in listed_for:
                         transaction.save(assist_row(org_id, case))
+                    if refresh_code_claim and case.public_code:
+                        transaction.update(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY), actions=[
+                            KeyModel.tail_digests.set(tail_digests(case.public_code, case.parties))])
                     for index, event in enumerate(events):
                         transaction.save(event_to_model(case.case_id, event, index))
                     for record in notifications:

@@ -294,6 +294,7 @@ class CaseModel(Model):
     final_at = UnicodeAttribute(null=True)
     retention_hold = BooleanAttribute(null=True)
     anonymised_at = UnicodeAttribute(null=True)
+    anonymising_since = UnicodeAttribute(null=True)
     retention_shard = UnicodeAttribute(null=True)
     retention_due_on = UnicodeAttribute(null=True)
     version = VersionAttribute()

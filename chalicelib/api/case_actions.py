@@ -13,7 +13,9 @@ from .views import case_view
 
 def _register(action: CaseAction) -> None:
     def handler(call: Call) -> Reply:
-        case = wiring.current().actions.act(call.params["case_id"], action.name, call.body, call.principal)
+        container = wiring.current()
+        case = container.actions.act(call.params["case_id"], action.name, call.body, call.principal)
+        container.audit.case_read(case, call.principal, None)  # the answer shows the parties as a read does
         return Reply(case_view(case, call.principal))
 
     handler.__name__ = f"{action.name}_case"
@@ -36,7 +38,9 @@ for _action in ACTIONS.values():
            409: "This case not open, the target not open or merged, cases merged into this one, or a stale "
                 "expected_version", 422: "The target is the case itself"})
 def merge_case(call: Call) -> Reply:
-    case = wiring.current().merger.merge(call.params["case_id"], call.body, call.principal)
+    container = wiring.current()
+    case = container.merger.merge(call.params["case_id"], call.body, call.principal)
+    container.audit.case_read(case, call.principal, None)
     return Reply(case_view(case, call.principal))
 
 

@@ -17,5 +17,7 @@ from .views import case_view
 def change_case(call: Call) -> Reply:
     """`retention_hold: true` keeps the case's personal data past its 3 years (a litigation, an inquiry);
     `false` lets the next nightly sweep anonymise it if its day has passed. Written to the timeline."""
-    case = wiring.current().retention_holds.set_hold(call.params["case_id"], call.body, call.principal)
+    container = wiring.current()
+    case = container.retention_holds.set_hold(call.params["case_id"], call.body, call.principal)
+    container.audit.case_read(case, call.principal, None)
     return Reply(case_view(case, call.principal))

@@ -193,9 +193,10 @@ def filename_for(attachment: Attachment, principal: Principal, in_full: bool | N
     return attachment.filename if shown_in_full else redact_text(attachment.filename)
 
 
-IDENTITY_KINDS = frozenset({AttachmentKind.ID_PROOF})
-"""Files that show a party's identity document: of a sensitive case (a party under 14), only
-those who read it in full download them."""
+IDENTITY_KINDS = frozenset({AttachmentKind.ID_PROOF, AttachmentKind.AGREEMENT_SIGNED, AttachmentKind.COURT_MATERIAL})
+"""Files that show a party's identity in full (the identity document; the signed agreement and
+the court's papers, which name the parties with their ID numbers): of a sensitive case (a
+party under 14), only those who read it in full download them."""
 
 
 def may_download(kind: AttachmentKind, reads_in_full: bool) -> bool:

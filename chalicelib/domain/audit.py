@@ -15,6 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from .masking import redact_text
 from .enums import WireEnum
 
 PURPOSE_MAX_LENGTH = 200
@@ -52,7 +53,7 @@ def checked_purpose(value: str | None) -> str | None:
         raise BadPurpose(f"purpose is longer than {PURPOSE_MAX_LENGTH} characters")
     if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
         raise BadPurpose("purpose must be plain text: no control, format or unassigned characters")
-    return text
+    return redact_text(text)  # a phone or ID number typed into it is kept masked, as in a log
 
 
 @dataclass(frozen=True)

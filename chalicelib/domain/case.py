@@ -413,6 +413,9 @@ class Case:
     retention_hold: bool = False
     """保留: an admin keeps the case out of the retention sweep (a litigation, an inquiry)."""
     anonymised_at: dt.datetime | None = None
+    anonymising_since: dt.datetime | None = None
+    """When the retention sweep began erasing the case's files and timeline (its write before
+    them): from then on no hold is set on it, so none comes too late to keep what is erased."""
     """When the retention sweep erased the parties' identities (§16)."""
     version: int = 0
     sensitive: bool = False
@@ -1110,6 +1113,16 @@ class Case:
 
     # ------------------------------------------------------ retention (§16)
 
+    def begin_anonymising(self, now: dt.datetime) -> None:
+        """The sweep's write before it erases anything beside the case (files, timeline, SMS): a
+        hold set after it is refused, and one set before it makes this write stale."""
+        self._begin("anonymise")
+        if self.retention_hold:
+            raise RuleBroken("the case is on retention hold")
+        if self.anonymised_at is not None:
+            raise RuleBroken("the case is anonymised already")
+        self.anonymising_since = self.anonymising_since or now
+
     def set_retention_hold(self, hold: bool, now: dt.datetime, actor: str) -> Outcome:
         """保留 / 解除保留: keep the case out of the retention sweep, or let it in again (a case
         past its day is then anonymised by the next sweep). A hold as it already is changes
@@ -1119,6 +1132,8 @@ class Case:
             return Outcome()
         if hold and self.anonymised_at is not None:
             raise RuleBroken("the case is anonymised already: there is nothing left to hold")
+        if hold and self.anonymising_since is not None:
+            raise RuleBroken("the retention sweep is erasing the case's personal data: too late to hold it")
         self.retention_hold = hold
         return change.done(now, actor, {"retention_hold": hold})
 

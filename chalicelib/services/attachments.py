@@ -59,6 +59,8 @@ class AttachmentService:
         if not may_upload(command.kind, principal):
             raise Forbidden(f"a partner may upload evidence and other files, not {command.kind.value}")
         _handles(case, principal)
+        if case.anonymised_at is not None or case.anonymising_since is not None:
+            raise Conflict("the case's personal data is erased (§16): it takes no more files")
         now = self._clock()
         attachment = Attachment(new_attachment_id(now), case.case_id, command.kind, command.filename,
                                 command.content_type, command.size_bytes, command.sha256, now, principal.actor)

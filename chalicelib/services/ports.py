@@ -84,7 +84,8 @@ class CaseStore(Protocol):
     def save_change(self, case: Case, events: list[Event], notifications: list[dict[str, Any]] = (),
                     mediator_load: dict[str, int] | None = None, require_active_mediator: str | None = None,
                     letters: Iterable[SupervisionLetter] = (),
-                    schedules: Iterable[MediatorSchedule] = (), listed_for: Iterable[str] = ()) -> None:
+                    schedules: Iterable[MediatorSchedule] = (), listed_for: Iterable[str] = (),
+                    refresh_code_claim: bool = False) -> None:
         """The case's version-checked write with what the change caused. Each of `schedules` is
         written on the revision it was read at: ScheduleChanged if another booking wrote it first.
         The orgs `listed_for` (assisting now) find the case in their mediators' lists from then on."""

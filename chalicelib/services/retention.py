@@ -97,6 +97,13 @@ class RetentionSweep(DueSweep):
             self._counts.anonymised += 1
             self._counts.deleted += len(attachments)
             return 1, []
+        if case.anonymising_since is None:  # first a write of its own: a hold set meanwhile makes it stale
+            try:
+                case.begin_anonymising(now)
+            except RuleBroken:
+                return 0, []
+            self._cases.save_change(case, [])  # StaleCase: re-read (a hold keeps it) and decide again
+            return self._act(case, now)  # what it lists is read after the write: an upload before it is in
         for attachment in attachments:  # the files first: a record is never gone while its file stays
             self._files.delete(attachment.stored_key)
             if attachment.is_pending:
@@ -108,7 +115,7 @@ class RetentionSweep(DueSweep):
             self._outbox.rewrite_notification(record, text, to)
         outcome = case.anonymise(now, {"attachments_deleted": len(attachments), "events_rewritten": len(events),
                                        "notifications_rewritten": len(notes)})
-        self._cases.save_change(case, outcome.events)  # version-checked: StaleCase re-reads and retries
+        self._cases.save_change(case, outcome.events, refresh_code_claim=True)  # StaleCase: re-read, retry
         self._counts.anonymised += 1
         self._counts.deleted += len(attachments)
         return 1, []

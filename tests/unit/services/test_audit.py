@@ -127,3 +127,20 @@ def test_the_agreement_document_of_a_sensitive_case_is_refused_to_those_not_read
             container.agreement_documents.agreement(case.case_id, caller)
     assert container.agreement_documents.agreement(case.case_id, MEDIATOR).content
     assert container.agreement_documents.agreement(case.case_id, SUPERVISOR).content
+
+
+def test_a_number_typed_into_the_purpose_is_kept_masked(centre, audit, log):
+    from chalicelib.domain.audit import checked_purpose
+
+    case = centre.case_at(S.DISPATCHED)
+    audit.case_read(case, MEDIATOR, checked_purpose("回电13812345678核实"))
+    (record,) = log.records[case.case_id]
+    assert record.purpose == "回电138****5678核实"
+
+
+def test_a_sensitive_cases_signed_agreement_and_court_papers_go_only_to_those_reading_it_in_full():
+    from chalicelib.domain.attachments import AttachmentKind, may_download
+
+    for kind in (AttachmentKind.ID_PROOF, AttachmentKind.AGREEMENT_SIGNED, AttachmentKind.COURT_MATERIAL):
+        assert may_download(kind, reads_in_full=True) and not may_download(kind, reads_in_full=False)
+    assert may_download(AttachmentKind.EVIDENCE, reads_in_full=False)

@@ -58,7 +58,9 @@ def test_a_case_final_for_three_years_is_anonymised_and_its_files_deleted(centre
     assert (event.type, event.detail) == ("anonymised", {
         "parties": 2, "attachments_deleted": 1, "events_rewritten": 2, "notifications_rewritten": 0})
     assert store.stats_rows() == stats_before  # the statistics are unchanged
-    assert store.code_digests == codes_before and store._party_keys == party_keys_before  # the keyed hashes stay
+    assert store._party_keys == party_keys_before  # the keyed hashes stay
+    assert codes_before[case.public_code] and store.code_digests == {**codes_before, case.public_code: []}
+    # the code's claim keeps no digest of a phone's last digits: the party's lookup opens to nobody
     assert container.retention.run(as_of=DUE_DAY + dt.timedelta(days=1)).examined == 0  # off the index
 
 
@@ -111,9 +113,9 @@ def test_a_case_half_done_is_finished_by_the_next_run(centre, container, withdra
     save = store.save_change
     calls = []
 
-    def crash_once(*args, **kwargs):
+    def crash_once(*args, **kwargs):  # the second write: the case's own, after the files went
         calls.append(1)
-        if len(calls) == 1:
+        if len(calls) == 2:
             raise RuntimeError("the write of the case failed")
         return save(*args, **kwargs)
 
@@ -130,9 +132,26 @@ def test_a_case_half_done_is_finished_by_the_next_run(centre, container, withdra
 def test_a_concurrent_change_is_read_again_and_a_hold_set_meanwhile_wins(centre, container, withdrawn, store):
     store.interleave(lambda: container.retention_holds.set_hold(
         withdrawn.case_id, RetentionHoldChange(retention_hold=True), ADMIN))
+    files = dict(container.attachment_files.objects)
     result = container.retention.run(as_of=DUE_DAY)
     assert result.anonymised == 0
     assert store.get(withdrawn.case_id).parties[0].name == "张三"
+    assert files and container.attachment_files.objects == files  # nothing erased beside the case either
+
+
+def test_no_hold_is_set_once_the_sweep_began_erasing(centre, container, withdrawn, store):
+    from chalicelib.services.errors import Conflict
+
+    save = store.save_change
+
+    def hold_after_the_marker(case, events, *args, **kwargs):
+        save(case, events, *args, **kwargs)
+        if case.anonymising_since is not None and case.anonymised_at is None and not events:
+            with pytest.raises(Conflict):
+                container.retention_holds.set_hold(withdrawn.case_id, RetentionHoldChange(retention_hold=True), ADMIN)
+
+    store.save_change = hold_after_the_marker
+    assert container.retention.run(as_of=DUE_DAY).anonymised == 1
 
 
 def test_sms_texts_become_null_180_days_after_they_were_sent(centre, container, store):
@@ -168,3 +187,14 @@ def test_an_applicants_sms_loses_its_recipient_and_the_names_in_its_text(centre,
     assert records and all(r["to"] != "13812345678" for r in records)
     assert not any("张三" in (r["text"] or "") for r in records)
     assert SUPERVISOR  # noqa: the supervisor is no part of this: the sweep acts as the system
+
+
+def test_an_anonymised_case_takes_no_more_files(centre, container, withdrawn):
+    from chalicelib.services.commands import NewAttachment
+    from chalicelib.services.errors import Conflict
+
+    container.retention.run(as_of=DUE_DAY, dry_run=False)
+    upload = NewAttachment.model_validate_json('{"kind": "evidence", "filename": "photo.png", "content_type": '
+                                               '"image/png", "size_bytes": 1000, "sha256": "' + "0" * 64 + '"}')
+    with pytest.raises(Conflict):
+        container.attachments.create(withdrawn.case_id, upload, ADMIN)
