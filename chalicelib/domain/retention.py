@@ -63,8 +63,9 @@ RETENTION_TABLE: tuple[RetentionRule, ...] = (
         "party identities (names, phones, ID numbers)", "cases: parties",
         f"{PARTY_IDENTITY_YEARS} years", "the case reaching closed, withdrawn, merged or transferred",
         Enforcement.SWEEP, True,
-        "§16. Names become 已删除, phones and ID numbers null; the keyed hashes (PARTY# rows, the case "
-        "code's tail digests) stay, so the repeat-party rule and duplicate detection keep working."),
+        "§16. Names become 已删除, phones and ID numbers null; the keyed hashes (PARTY# rows) stay, so "
+        "the repeat-party rule and duplicate detection keep working; the case code's digests of the "
+        "phones' last digits, unkeyed, are emptied."),
     RetentionRule(
         "narrative and notes (title, description, address, agreement, reasons, comments, session "
         "places, timeline details, SMS texts of the case)", "cases, case-items EVT#/NTF#",

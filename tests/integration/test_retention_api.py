@@ -14,7 +14,6 @@ import pytest
 from bench.dynamo_meter import metered
 from chalicelib import wiring
 from chalicelib.adapters.models import KeyModel
-from tests.integration.conftest import staff_token
 from tests.integration.test_attachments_api import attach, bucket_keys
 from tests.support import Clock, assert_problem, drain, new_case_body
 

@@ -15,7 +15,7 @@ from chalicelib.domain.enums import CaseStatus
 from chalicelib.domain.retention import ERASED
 from chalicelib.services.commands import RetentionHoldChange
 from chalicelib.services.errors import Conflict, NotFound
-from tests.unit.services.builders import ADMIN, MONDAY, SHANGHAI, SUPERVISOR
+from tests.unit.services.builders import ADMIN, MONDAY, SHANGHAI
 
 NAMES = ("张三", "李四")
 DUE_DAY = dt.datetime(2029, 11, 23, 3, 30, tzinfo=SHANGHAI)
@@ -186,7 +186,6 @@ def test_an_applicants_sms_loses_its_recipient_and_the_names_in_its_text(centre,
     records = store.notifications(case.case_id)
     assert records and all(r["to"] != "13812345678" for r in records)
     assert not any("张三" in (r["text"] or "") for r in records)
-    assert SUPERVISOR  # noqa: the supervisor is no part of this: the sweep acts as the system
 
 
 def test_an_anonymised_case_takes_no_more_files(centre, container, withdrawn):
