@@ -119,12 +119,14 @@ def add_years(day: dt.date, years: int) -> dt.date:
 
 
 def retention_due_on(case: Case) -> dt.date | None:
-    """The Asia/Shanghai day from which the sweep anonymises the case: 3 years after the day it
-    became final. None when no sweep owes it that: not final, anonymised already, or on hold."""
+    """The Asia/Shanghai day from which the sweep anonymises the case: the day after the third
+    anniversary of the day it became final, when it has been final for more than 3 years however
+    late that day it became so (§16: "more than 3 years before"). None when no sweep owes it
+    that: not final, anonymised already, or on hold."""
     ended = final_at(case)
     if ended is None or case.anonymised_at is not None or case.retention_hold:
         return None
-    return add_years(business_day(ended), PARTY_IDENTITY_YEARS)
+    return add_years(business_day(ended), PARTY_IDENTITY_YEARS) + dt.timedelta(days=1)
 
 
 def retention_shard(case_id: str) -> str:
@@ -132,8 +134,9 @@ def retention_shard(case_id: str) -> str:
 
 
 def text_purge_on(moment: dt.datetime) -> dt.date:
-    """The Asia/Shanghai day from which an SMS text recorded or sent at `moment` is null."""
-    return business_day(moment) + dt.timedelta(days=SMS_TEXT_DAYS)
+    """The Asia/Shanghai day from which an SMS text recorded or sent at `moment` is null: the day
+    after its 180th, when 180 days have passed however late that day it was sent."""
+    return business_day(moment) + dt.timedelta(days=SMS_TEXT_DAYS + 1)
 
 
 def personal_strings(case: Case) -> list[str]:

@@ -58,19 +58,19 @@ def _cal():
 
 
 @pytest.mark.parametrize("status", sorted(ENDINGS, key=lambda s: s.value))
-def test_every_final_status_puts_the_case_on_the_index_three_years_after_the_shanghai_day(status):
+def test_every_final_status_puts_the_case_on_the_index_the_day_after_three_years_from_the_shanghai_day(status):
     case = accepted()
     ENDINGS[status](case, LATE_EVENING)
     assert case.status is status
     assert final_at(case) == LATE_EVENING
-    assert retention_due_on(case) == dt.date(2029, 11, 30)  # the Shanghai day, though UTC says the 30th too
+    assert retention_due_on(case) == dt.date(2029, 12, 1)  # final late on 30 November: more than 3 years from 1 December
 
 
 def test_the_shanghai_day_counts_not_the_utc_one():
     case = accepted()
     just_after_midnight = dt.datetime(2026, 12, 1, 0, 10, tzinfo=SHANGHAI)  # 30 November in UTC
     case.withdraw("和解", just_after_midnight, ACTOR)
-    assert retention_due_on(case) == dt.date(2029, 12, 1)
+    assert retention_due_on(case) == dt.date(2029, 12, 2)
 
 
 @pytest.mark.parametrize("status", [S.RECEIVED, S.DISPATCHED, S.ACCEPTED, S.RESOLVED, S.UNRESOLVED])
@@ -80,7 +80,7 @@ def test_a_case_not_final_is_not_on_the_index(status):
 
 def test_a_case_written_before_final_at_falls_back_to_closed_at():
     case = make_case(S.WITHDRAWN, closed_at=LATE_EVENING)
-    assert case.final_at is None and retention_due_on(case) == dt.date(2029, 11, 30)
+    assert case.final_at is None and retention_due_on(case) == dt.date(2029, 12, 1)
 
 
 def test_hold_and_anonymisation_take_the_case_off_the_index():
@@ -89,13 +89,13 @@ def test_hold_and_anonymisation_take_the_case_off_the_index():
     case.set_retention_hold(True, MONDAY, ADMIN_ACTOR)
     assert retention_due_on(case) is None
     case.set_retention_hold(False, MONDAY, ADMIN_ACTOR)
-    assert retention_due_on(case) == dt.date(2029, 11, 30)
+    assert retention_due_on(case) == dt.date(2029, 12, 1)
     case.anonymise(MONDAY)
     assert retention_due_on(case) is None
 
 
-def test_the_sms_purge_day_is_180_days_after_the_shanghai_day():
-    assert text_purge_on(LATE_EVENING) == dt.date(2027, 5, 29)
+def test_the_sms_purge_day_is_the_day_after_180_days_from_the_shanghai_day():
+    assert text_purge_on(LATE_EVENING) == dt.date(2027, 5, 30)
 
 
 def _named_case():

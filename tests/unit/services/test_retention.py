@@ -18,8 +18,8 @@ from chalicelib.services.errors import Conflict, NotFound
 from tests.unit.services.builders import ADMIN, MONDAY, SHANGHAI
 
 NAMES = ("张三", "李四")
-DUE_DAY = dt.datetime(2029, 11, 23, 3, 30, tzinfo=SHANGHAI)
-"""The night the case withdrawn on MONDAY (23 November 2026) is due."""
+DUE_DAY = dt.datetime(2029, 11, 24, 3, 30, tzinfo=SHANGHAI)
+"""The night the case withdrawn on MONDAY (23 November 2026) is due: the first after 3 whole years."""
 
 
 @pytest.fixture
