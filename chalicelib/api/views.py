@@ -50,6 +50,9 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
     if not in_full:
         parties = [mask_party(p) for p in parties]
     text = (lambda value: value) if in_full else _redacted
+    # the partner's own report goes back to it as filed; staff not reading a sensitive case in
+    # full read it with any phone or ID number masked (a child's, typed into the description)
+    report = _redacted if principal.is_staff and not in_full else (lambda value: value)
     return {
         "case_id": case.case_id,
         "external_ref": case.external_ref,
@@ -57,10 +60,10 @@ def _case_fields(case: Case, principal: Principal) -> dict[str, Any]:
         "status": case.status.value,
         "public_code": case.public_code,
         "channel": case.channel.value,
-        "title": case.title,
-        "description": case.description,
+        "title": report(case.title),
+        "description": report(case.description),
         "region_code": case.region_code,
-        "address": case.address,
+        "address": report(case.address),
         "party_count": case.party_count,
         "amount_cny": _amount(case.amount_cny),
         "risk_indicators": [i.value for i in case.risk_indicators],

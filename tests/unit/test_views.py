@@ -202,3 +202,16 @@ def test_a_partners_timeline_masks_numbers_in_every_text_of_staff():
         {"org_id": "T-SL", "reason": "身份证320584********1237的当事人住在邻村", "assisting": 1}]
     staff = timeline_view(events, Principal(Role.ADMIN, "admin"))
     assert staff[0]["detail"]["text"] == "已联系当事人13812345678"
+
+
+def test_staff_not_reading_a_sensitive_case_in_full_read_its_report_with_numbers_masked():
+    from chalicelib.api.views import case_view
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.enums import Role
+    from tests.unit.test_case import accepted
+
+    case = accepted(description="孩子身份证号320584201501011234，家长电话13812345678", sensitive=True)
+    admin = case_view(case, Principal(Role.ADMIN, "admin"))
+    assigned = case_view(case, Principal(Role.MEDIATOR, "mediator:M-CN-1", org_id="V-CN", mediator_id="M-CN-1"))
+    assert admin["description"] == "孩子身份证号320584********1234，家长电话138****5678"
+    assert assigned["description"] == case.description
