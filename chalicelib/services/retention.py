@@ -81,7 +81,13 @@ class RetentionSweep(DueSweep):
         due_on = retention_due_on(case)  # the case as it stands (a hold set meanwhile keeps it)
         if due_on is None or due_on > business_day(now):
             return 0, []
-        erase = case.erase_personal_text()
+        if not self._dry_run and case.anonymising_since is None:
+            try:  # first a write of its own: a hold set before it makes it stale, one after it is refused
+                case.begin_anonymising(now)
+            except RuleBroken:
+                return 0, []
+            self._cases.save_change(case, [])  # StaleCase: re-read (a hold keeps it) and decide again
+        erase = case.erase_personal_text()  # what it lists is read after that write: no upload comes later
         attachments = self._attachments.of_case(case.case_id)
         events = [(sort_key, erased_deep(event.detail, erase), event.detail)
                   for sort_key, event in self._cases.timeline_items(case.case_id)]
@@ -97,13 +103,6 @@ class RetentionSweep(DueSweep):
             self._counts.anonymised += 1
             self._counts.deleted += len(attachments)
             return 1, []
-        if case.anonymising_since is None:  # first a write of its own: a hold set meanwhile makes it stale
-            try:
-                case.begin_anonymising(now)
-            except RuleBroken:
-                return 0, []
-            self._cases.save_change(case, [])  # StaleCase: re-read (a hold keeps it) and decide again
-            return self._act(case, now)  # what it lists is read after the write: an upload before it is in
         for attachment in attachments:  # the files first: a record is never gone while its file stays
             self._files.delete(attachment.stored_key)
             if attachment.is_pending:
