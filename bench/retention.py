@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 import time
 from pathlib import Path
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import merge_results  # noqa: E402 - sets the bench environment first
+from bench.run import fast_moto, print_and_merge  # noqa: E402 - sets the bench environment first
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
 SWEEP_AT = dt.datetime(2030, 1, 15, 3, 30, tzinfo=SHANGHAI)
@@ -96,11 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--dry-run", action="store_true", help="print, do not write bench/results.json")
     args = parser.parse_args(argv)
 
-    from bench import moto_speedups
-    from tests.support import moto_stack
-
-    moto_speedups.install()
-    with moto_stack():
+    with fast_moto():
         seed(args.cases, args.due, args.sms, args.sms_due)
         dry = run(dry_run=True)
         real = run(dry_run=False)
@@ -113,10 +108,7 @@ def main(argv: list[str] | None = None) -> dict:
         "note": "moto in-process; items read from DynamoDB's ScannedCount (index Queries) and items returned "
                 "(per-case Queries of the timeline, SMS and attachments); the final cases not due and the SMS "
                 "not due are on neither index's range read"}}
-    print(json.dumps(update, ensure_ascii=False, indent=1))
-    if not args.dry_run:
-        merge_results(update)
-    return update
+    return print_and_merge(update, write=not args.dry_run)
 
 
 if __name__ == "__main__":

@@ -207,6 +207,49 @@ def write_directory(entries) -> None:
                 batch.save(row)
 
 
+@contextmanager
+def demo_api():
+    """moto in-process with the service's tables and queues, the app under Chalice's test client
+    and the demo directory loaded: `(http, admin)` for a bench that goes through the HTTP API."""
+    from chalice.test import Client
+
+    from tests.support import Http, admin_staff, load_demo_directory, moto_stack
+
+    with moto_stack():
+        from app import app
+
+        with Client(app, stage_name="local") as client:
+            http = Http(client)
+            admin = admin_staff(http)
+            load_demo_directory(admin)
+            yield http, admin
+
+
+@contextmanager
+def fast_moto():
+    """moto in-process with the bench's speed-ups (`bench/moto_speedups.py`) and the service's
+    tables and queues: for a bench that writes many items straight to the tables."""
+    from bench import moto_speedups
+    from tests.support import moto_stack
+
+    moto_speedups.install()
+    with moto_stack() as urls:
+        yield urls
+
+
+def report(key: str, results: dict) -> None:
+    """Print a bench's results and merge them into bench/results.json under `key`."""
+    print_and_merge({key: results})
+
+
+def print_and_merge(update: dict, write: bool = True) -> dict:
+    """Print a bench's results (keys of bench/results.json) and, unless told not to, merge them in."""
+    print(json.dumps(update, ensure_ascii=False, indent=1))
+    if write:
+        merge_results(update)
+    return update
+
+
 def village_case(case_id: str, index: int, status, at: dt.datetime, deadlines, **fields):
     """A blue neighbour case of village org V-1 and its mediator M-1, routed at `at` with these
     deadlines, in `status`: the sweeps' benches write many of them straight to the table."""
