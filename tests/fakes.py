@@ -19,6 +19,7 @@ from collections import Counter, defaultdict
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import urlencode
 
+from chalicelib.adapters.case_mapping import received_key
 from chalicelib.adapters.case_store import PARTY_CASES_LIMIT
 from chalicelib.adapters.clock import from_storage, to_storage
 from chalicelib.adapters.cursors import decode_cursor, encode_cursor
@@ -412,13 +413,13 @@ class FakeCaseStore:
         held = [case for case in self._cases.values()
                 if place_key(case.region_code, case.category.value, case.status) == key and case.received_at >= since]
         return [Candidate(c.case_id, c.status, c.region_code, c.category.value, report_text(c.title, c.description))
-                for c in sorted(held, key=_received_key, reverse=True)[:limit]]
+                for c in sorted(held, key=received_key, reverse=True)[:limit]]
 
     def open_red_case_ids(self, region: str) -> list[str]:
         """The sparse open-red index: the key each case's state gives it, as the real store derives it."""
         held = [case for case in self._cases.values()
                 if open_red_district(case) == region[:6] and case.region_code.startswith(region)]
-        return [case.case_id for case in sorted(held, key=_received_key, reverse=True)]
+        return [case.case_id for case in sorted(held, key=received_key, reverse=True)]
 
     def events(self, case_id: str) -> list[Event]:
         return copy.deepcopy(self._events.get(case_id, []))
@@ -435,22 +436,22 @@ class FakeCaseStore:
         """Newest first; a cursor names its list, and one of another list is refused."""
         scope = next((f"{name}={value}" for name in ("partner_id", "org_id", "district_code")
                       if (value := getattr(query, name)) is not None), "all")
-        cases = sorted((c for c in self._cases.values() if _in_query(c, query)), key=_received_key, reverse=True)
+        cases = sorted((c for c in self._cases.values() if _in_query(c, query)), key=received_key, reverse=True)
         if cursor is not None:
             key = decode_cursor(cursor)
             if set(key) != {"scope", "after"} or key["scope"]["S"] != scope:
                 raise InvalidCursor("cursor does not belong to this list")
-            cases = [c for c in cases if _received_key(c) < key["after"]["S"]]
+            cases = [c for c in cases if received_key(c) < key["after"]["S"]]
         page = cases[:limit]
         following = None
         if len(cases) > limit:
-            following = encode_cursor({"scope": {"S": scope}, "after": {"S": _received_key(page[-1])}})
+            following = encode_cursor({"scope": {"S": scope}, "after": {"S": received_key(page[-1])}})
         return copy.deepcopy(page), following
 
     def received_between(self, region_prefix: str, start: dt.datetime, end: dt.datetime) -> Iterator[Case]:
         """Newest first, one case at a time as the caller iterates (`reads` counts them)."""
         held = sorted((c for c in self._cases.values() if c.region_code.startswith(region_prefix)
-                       and start <= c.received_at < end), key=_received_key, reverse=True)
+                       and start <= c.received_at < end), key=received_key, reverse=True)
         for case in held:
             self.reads += 1
             yield copy.deepcopy(case)
@@ -560,10 +561,6 @@ class FakeCaseStore:
         due = sorted((r for r in self._notifications.values() if r.get("release_at") and r["release_at"] <= bound),
                      key=lambda record: record["release_at"])
         yield from [self._public(record) for record in due]
-
-
-def _received_key(case: Case) -> str:
-    return f"{to_storage(case.received_at)}#{case.case_id}"
 
 
 def _in_query(case: Case, query: CaseQuery) -> bool:

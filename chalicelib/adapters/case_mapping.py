@@ -59,6 +59,16 @@ def try_key(code: str) -> str:
     return f"{TRY_PREFIX}{code}"
 
 
+def received_key(case: Case) -> str:
+    """`<received_at>#<case_id>`: the range key of the case lists (newest first), and of the rows
+    that point to a case by its receipt (its party keys, an assisting org's list row)."""
+    return f"{to_storage(case.received_at)}#{case.case_id}"
+
+
+def event_from_model(item) -> Event:
+    return Event(at=from_storage(item.at), type=item.type, actor=item.actor or "", detail=item.detail or {})
+
+
 def event_sort_key(event: Event, index: int) -> str:
     """Time, position in its write, and a random tail: two writers never overwrite each other."""
     return f"{EVENT_PREFIX}{to_storage(event.at)}#{index:03d}#{secrets.token_hex(4)}"
@@ -99,7 +109,7 @@ def case_to_model(case: Case) -> CaseModel:
         org_id=case.org_id,
         mediator_id=case.mediator_id,
         received_at=to_storage(case.received_at),
-        received_key=f"{to_storage(case.received_at)}#{case.case_id}",
+        received_key=received_key(case),
         accept_due_at=_stored(case.accept_due_at),
         resolve_due_at=_stored(case.resolve_due_at),
         supervision_level=case.supervision_level,
@@ -245,8 +255,9 @@ def sponsor_to_json(sponsor: Sponsor | None) -> dict | None:
 def sponsor_from_json(data: dict | None) -> Sponsor | None:
     if not data:
         return None
-    return Sponsor(data["leader_name"], data["leader_title"], data["leader_phone"], dt.date.fromisoformat(data["due_on"]),
-                   from_storage(data["sponsored_at"]), data["sponsored_by"], from_storage(data.get("notified_at")))
+    return Sponsor(data["leader_name"], data["leader_title"], data["leader_phone"],
+                   dt.date.fromisoformat(data["due_on"]), from_storage(data["sponsored_at"]), data["sponsored_by"],
+                   from_storage(data.get("notified_at")))
 
 
 SCHEDULE_PREFIX = "SCHED#"

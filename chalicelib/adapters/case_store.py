@@ -24,11 +24,12 @@ from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailab
 from ..domain.sessions import MediatorSchedule
 from .case_mapping import (
     CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, bookings_to_json, case_from_model,
-    code_key, event_to_model, letter_to_model, ref_key, schedule_from_row, schedule_key)
+    code_key, event_from_model, event_to_model, letter_to_model, received_key, ref_key, schedule_from_row,
+    schedule_key)
 from ..domain.regions import district_of
 from ..domain.stats import stats_changes
 from ..services.ports import PARTY_CASES_LIMIT, CodeClaim, NewCaseWrite, PartyKeys
-from .clock import from_storage, to_storage
+from .clock import to_storage
 from .cursors import decode_cursor, encode_cursor
 from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
 from .notification_outbox import notification_from_model, notification_to_model
@@ -75,7 +76,15 @@ RECEIVED_KEY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{8,15}\+00:00#[A-Z
 def assist_row(org_id: str, case: Case) -> KeyModel:
     """The row by which the mediators of an org assisting in a case (联合调解) list it, keyed
     like the org index (`<received_at>#<case_id>`): newest first."""
-    return KeyModel(f"{ASSIST_PREFIX}{org_id}", f"{to_storage(case.received_at)}#{case.case_id}", case_id=case.case_id)
+    return KeyModel(f"{ASSIST_PREFIX}{org_id}", received_key(case), case_id=case.case_id)
+
+
+def _update_code_digests(transaction: TransactWrite, case: Case) -> None:
+    """The claim of the case's code (if it has one) given the tail digests of its parties as they
+    now are, in `transaction`."""
+    if case.public_code:
+        transaction.update(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY), actions=[
+            KeyModel.tail_digests.set(tail_digests(case.public_code, case.parties))])
 
 
 def _schedule_write(schedule: MediatorSchedule) -> tuple[KeyModel, Any]:
@@ -196,7 +205,7 @@ class CaseStore(TransactingStore):
                             transaction.save(event_to_model(case.case_id, event, index))
                         for record in write.notifications:
                             transaction.save(notification_to_model(record))
-                        sort_key = f"{to_storage(case.received_at)}#{case.case_id}"
+                        sort_key = received_key(case)
                         for pseudonym in write.party_pseudonyms:
                             transaction.save(KeyModel(f"{PARTY_PREFIX}{pseudonym}", sort_key, case_id=case.case_id,
                                                       expires_at=write.party_key_ttl))
@@ -273,9 +282,8 @@ class CaseStore(TransactingStore):
                         transaction.save(*_schedule_write(schedule))
                     for org_id in listed_for:
                         transaction.save(assist_row(org_id, case))
-                    if refresh_code_claim and case.public_code:
-                        transaction.update(KeyModel(code_key(case.public_code), CLAIM_SORT_KEY), actions=[
-                            KeyModel.tail_digests.set(tail_digests(case.public_code, case.parties))])
+                    if refresh_code_claim:
+                        _update_code_digests(transaction, case)
                     for index, event in enumerate(events):
                         transaction.save(event_to_model(case.case_id, event, index))
                     for record in notifications:
@@ -349,9 +357,7 @@ class CaseStore(TransactingStore):
                     if party_keys is not None:
                         for key in party_key_rows(party_keys, target.case_id):
                             transaction.save(key)
-                    if target.public_code:  # its code now opens to the parties it took too
-                        transaction.update(KeyModel(code_key(target.public_code), CLAIM_SORT_KEY), actions=[
-                            KeyModel.tail_digests.set(tail_digests(target.public_code, target.parties))])
+                    _update_code_digests(transaction, target)  # its code now opens to the parties it took too
                     for mediator_id, delta in sorted(mediator_load.items()):
                         transaction.update(MediatorModel(mediator_id), actions=[MediatorModel.open_cases.add(delta)],
                                            condition=MediatorModel.mediator_id.exists())
@@ -366,35 +372,31 @@ class CaseStore(TransactingStore):
         target.version += 1
         source.stats_recorded, target.stats_recorded = source_counted, target_counted
 
-    def due_for_supervision(self, now: dt.datetime, page_size: int = 100) -> Iterator[Case]:
-        """Cases whose next supervision check has come, shard by shard (no Scan)."""
-        bound = to_storage(now)
-        for shard in range(DUE_SHARDS):
-            for model in CaseModel.by_due.query(str(shard), CaseModel.next_check_at <= bound, page_size=page_size):
+    @staticmethod
+    def _due(index, shards: int, key, bound: str, page_size: int) -> Iterator[Case]:
+        """The cases of a sharded sparse index whose `key` has come by `bound`, shard by shard (no Scan)."""
+        for shard in range(shards):
+            for model in index.query(str(shard), key <= bound, page_size=page_size):
                 yield case_from_model(model)
+
+    def due_for_supervision(self, now: dt.datetime, page_size: int = 100) -> Iterator[Case]:
+        """Cases whose next supervision check has come."""
+        return self._due(CaseModel.by_due, DUE_SHARDS, CaseModel.next_check_at, to_storage(now), page_size)
 
     def due_for_visits(self, today: dt.date, page_size: int = 100) -> Iterator[Case]:
         """Cases owing the return-visit sweep something on `today` (a visit notice, a judicial
-        confirmation step), shard by shard (no Scan)."""
-        bound = today.isoformat()
-        for shard in range(VISIT_SHARDS):
-            for model in CaseModel.by_visit.query(str(shard), CaseModel.next_visit_check_on <= bound,
-                                                  page_size=page_size):
-                yield case_from_model(model)
+        confirmation step)."""
+        return self._due(CaseModel.by_visit, VISIT_SHARDS, CaseModel.next_visit_check_on, today.isoformat(),
+                         page_size)
 
     def due_for_retention(self, today: dt.date, page_size: int = 100) -> Iterator[Case]:
-        """Cases whose personal data is due to be erased on `today` (§16), shard by shard, from
-        the sparse retention index (no Scan)."""
-        bound = today.isoformat()
-        for shard in range(RETENTION_SHARDS):
-            for model in CaseModel.by_retention.query(str(shard), CaseModel.retention_due_on <= bound,
-                                                      page_size=page_size):
-                yield case_from_model(model)
+        """Cases whose personal data is due to be erased on `today` (§16), from the sparse retention index."""
+        return self._due(CaseModel.by_retention, RETENTION_SHARDS, CaseModel.retention_due_on, today.isoformat(),
+                         page_size)
 
     def timeline_items(self, case_id: str) -> list[tuple[str, Event]]:
         """The case's timeline with each event's sort key (one Query), to rewrite one in place."""
-        return [(item.sk, Event(at=from_storage(item.at), type=item.type, actor=item.actor or "",
-                                detail=item.detail or {}))
+        return [(item.sk, event_from_model(item))
                 for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(EVENT_PREFIX),
                                                 consistent_read=True)]
 
@@ -486,10 +488,8 @@ class CaseStore(TransactingStore):
             region[:6], filter_condition=CaseModel.region_code.startswith(region), scan_index_forward=False)]
 
     def events(self, case_id: str) -> list[Event]:
-        return [
-            Event(at=from_storage(item.at), type=item.type, actor=item.actor or "", detail=item.detail or {})
-            for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(EVENT_PREFIX))
-        ]
+        return [event_from_model(item)
+                for item in CaseItemModel.query(case_id, CaseItemModel.sk.startswith(EVENT_PREFIX))]
 
     def add_events(self, case_id: str, events: list[Event]) -> None:
         """Timeline events alone, the case item untouched (no version bump): one PutItem each."""

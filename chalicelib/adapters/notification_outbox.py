@@ -16,12 +16,19 @@ RELEASE_SHARD = "0"
 """Unsent notifications are few at any time: one partition of the release index holds them."""
 
 
+KEPT_APART = ("case_id", "sk", "status", "sent_at", "release_at")
+"""A notification record's fields kept in attributes of their own, not in its `detail`."""
+
+
+def _detail_of(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in KEPT_APART}
+
+
 def notification_to_model(record: dict[str, Any]) -> CaseItemModel:
     """A notification record: `sk`, `kind`, `to`, `text`, `status`, `created_at`, `sent_at`,
     and `release_at` (when the sweep should send it if nothing else has) while unsent."""
-    detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "status", "sent_at", "release_at")}
     item = CaseItemModel(record["case_id"], record["sk"], type="notification", at=record["created_at"],
-                         detail=detail, status=record["status"], sent_at=record.get("sent_at"))
+                         detail=_detail_of(record), status=record["status"], sent_at=record.get("sent_at"))
     if record.get("text") is not None:  # on the sparse purge index until its text is null (§16)
         item.purge_shard = retention_shard(record["case_id"])
         item.text_purge_on = text_purge_on(from_storage(record.get("sent_at") or record["created_at"])).isoformat()
@@ -137,7 +144,6 @@ class NotificationOutbox:
     def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None) -> None:
         """A record's text and recipient as the retention sweep leaves them (names erased, a
         party's phone null): one UpdateItem of its detail."""
-        detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "status", "sent_at", "release_at")}
         CaseItemModel(record["case_id"], record["sk"]).update(
-            actions=[CaseItemModel.detail.set({**detail, "text": text, "to": to})],
+            actions=[CaseItemModel.detail.set({**_detail_of(record), "text": text, "to": to})],
             condition=CaseItemModel.sk.exists())

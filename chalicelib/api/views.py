@@ -18,6 +18,7 @@ from ..domain.judicial import CLOSING_NOTIFIED
 from ..domain.judicial import FIELD as JUDICIAL_FIELD
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.masking import mask_name, mask_party, mask_phone, redact_text
+from ..domain.retention import erased_deep
 from ..domain.sessions import Session
 from ..domain.sponsorship import Sponsor
 from ..domain.public_lookup import CaseProgress
@@ -216,13 +217,7 @@ def timeline_view(events: list[Event], principal: Principal, in_full: bool = Tru
 
 def _redacted_deep(value: Any) -> Any:
     """Every string in a timeline detail as a partner reads it (`_redacted`)."""
-    if isinstance(value, str):
-        return _redacted(value)
-    if isinstance(value, dict):
-        return {key: _redacted_deep(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_redacted_deep(item) for item in value]
-    return value
+    return erased_deep(value, _redacted)
 
 
 def _hidden_attachment_event(event: Event) -> bool:

@@ -749,8 +749,7 @@ class Case:
                                  "(a session lasts 2 hours)")
             schedules.append(schedule.booked(Booking(self.case_id, session.session_id, session.starts_at), now))
         self.sessions = [*self.sessions, session]
-        details = (("mode", session.mode), ("place", session.place))
-        notices = [Notice(NoticeKind.SESSION_NOTICE, None, m, due=session.starts_at, details=details)
+        notices = [Notice(NoticeKind.SESSION_NOTICE, None, m, due=session.starts_at, details=session.notice_details)
                    for m in session.mediator_ids]  # to the mediator: no org named
         outcome = change.done(now, actor, {
             "session_id": session.session_id, "starts_at": rfc3339(session.starts_at), "mode": session.mode.value,
@@ -792,9 +791,8 @@ class Case:
                 notices: list[Notice] = []
                 if now < session.starts_at:
                     session.reminder = ReminderState.SENT
-                    details = (("mode", session.mode), ("place", session.place))
-                    notices = [Notice(NoticeKind.SESSION_REMINDER, None, m, due=session.starts_at, details=details)
-                               for m in session.mediator_ids]
+                    notices = [Notice(NoticeKind.SESSION_REMINDER, None, m, due=session.starts_at,
+                                      details=session.notice_details) for m in session.mediator_ids]
                 else:
                     session.reminder = ReminderState.MISSED
                 outcome = outcome.merge(change.done(now, SWEEP, {
@@ -1116,12 +1114,17 @@ class Case:
     def begin_anonymising(self, now: dt.datetime) -> None:
         """The sweep's write before it erases anything beside the case (files, timeline, SMS): a
         hold set after it is refused, and one set before it makes this write stale."""
-        self._begin("anonymise")
+        self._anonymisable()
+        self.anonymising_since = self.anonymising_since or now
+
+    def _anonymisable(self) -> _Change:
+        """The anonymisation begun, if the case's status allows it, it is not on hold and not done already."""
+        change = self._begin("anonymise")
         if self.retention_hold:
             raise RuleBroken("the case is on retention hold")
         if self.anonymised_at is not None:
             raise RuleBroken("the case is anonymised already")
-        self.anonymising_since = self.anonymising_since or now
+        return change
 
     def set_retention_hold(self, hold: bool, now: dt.datetime, actor: str) -> Outcome:
         """保留 / 解除保留: keep the case out of the retention sweep, or let it in again (a case
@@ -1147,11 +1150,7 @@ class Case:
         the case's free text (with the parties' phones and ID numbers, and any other phone or ID
         number pattern masked); phones and ID numbers become null. Nothing the statistics read
         changes. Its event holds counts only (`counts`: what the sweep erased beside the case)."""
-        change = self._begin("anonymise")
-        if self.anonymised_at is not None:
-            raise RuleBroken("the case is anonymised already")
-        if self.retention_hold:
-            raise RuleBroken("the case is on retention hold")
+        change = self._anonymisable()
         erase = self.erase_personal_text()
 
         def text(value: str | None) -> str | None:

@@ -63,6 +63,11 @@ class Session:
     session of mediators who no longer take part is off, and holds nobody's time."""
 
     @property
+    def notice_details(self) -> tuple[tuple[str, object], ...]:
+        """What its SMS (`session_notice`, `session_reminder`) say of it besides the time."""
+        return (("mode", self.mode), ("place", self.place))
+
+    @property
     def awaits_reminder(self) -> bool:
         return self.reminder is None and self.cancelled_at is None
 
