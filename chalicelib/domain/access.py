@@ -80,6 +80,12 @@ class Relation(WireEnum):
 DISTRICT_CODE_LENGTH = 6
 
 
+def case_ties(case) -> dict:
+    """What of a case the relations to it are judged on (`relations_to`'s keywords)."""
+    return {"region_code": case.region_code, "org_id": case.org_id, "mediator_id": case.mediator_id,
+            "assisting_org_ids": case.assisting_org_ids}
+
+
 def relations_to(principal: Principal, *, region_code: str, org_id: str | None,
                  mediator_id: str | None, assisting_org_ids: frozenset[str] = frozenset()) -> frozenset[Relation]:
     """Every relation the caller has to a case with these fields."""
@@ -114,9 +120,7 @@ class Permission:
         return Permission(self.relations | other.relations)
 
     def allows(self, principal: Principal, case) -> bool:
-        return bool(self.relations & relations_to(principal, region_code=case.region_code, org_id=case.org_id,
-                                                  mediator_id=case.mediator_id,
-                                                  assisting_org_ids=case.assisting_org_ids))
+        return bool(self.relations & relations_to(principal, **case_ties(case)))
 
 
 CASE_HANDLERS = Permission.of(Relation.ASSIGNED_MEDIATOR, Relation.ORG_MEDIATOR, Relation.COVERING_SUPERVISOR,

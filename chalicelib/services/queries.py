@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..domain.errors import InvalidCursor
-from ..domain.access import Principal, can_view_case
+from ..domain.access import Principal, can_view_case, case_ties
 from ..domain.case import Case, Event
 from ..domain.case_query import CaseQuery
 from ..domain.enums import Role
@@ -26,10 +26,7 @@ class CaseQueries:
     def case(self, case_id: str, principal: Principal) -> Case:
         """The case, if it is in the caller's view; otherwise 404 (existence is not leaked)."""
         case = self._cases.get(case_id) if len(case_id) <= 64 else None
-        if case is None or not can_view_case(
-            principal, partner_id=case.partner_id, region_code=case.region_code,
-            org_id=case.org_id, mediator_id=case.mediator_id, assisting_org_ids=case.assisting_org_ids,
-        ):
+        if case is None or not can_view_case(principal, partner_id=case.partner_id, **case_ties(case)):
             raise NotFound(f"no case {case_id}")
         return case
 
