@@ -7,16 +7,13 @@ from .. import wiring
 from ..services.action_registry import ACTIONS, CaseAction, MergeCase
 from ..services.errors import NotFound
 from .http import STAFF, Call, Reply
-from .routes import route
-from .views import case_view
+from .routes import case_reply, route
 
 
 def _register(action: CaseAction) -> None:
     def handler(call: Call) -> Reply:
-        container = wiring.current()
-        case = container.actions.act(call.params["case_id"], action.name, call.body, call.principal)
-        container.audit.case_read(case, call.principal, None)  # the answer shows the parties as a read does
-        return Reply(case_view(case, call.principal))
+        return case_reply(wiring.current().actions.act(call.params["case_id"], action.name, call.body,
+                                                       call.principal), call)
 
     handler.__name__ = f"{action.name}_case"
     route(f"/v1/cases/{{case_id}}/{action.name}", "POST", summary=action.summary, roles=STAFF,
@@ -38,10 +35,7 @@ for _action in ACTIONS.values():
            409: "This case not open, the target not open or merged, cases merged into this one, or a stale "
                 "expected_version", 422: "The target is the case itself"})
 def merge_case(call: Call) -> Reply:
-    container = wiring.current()
-    case = container.merger.merge(call.params["case_id"], call.body, call.principal)
-    container.audit.case_read(case, call.principal, None)
-    return Reply(case_view(case, call.principal))
+    return case_reply(wiring.current().merger.merge(call.params["case_id"], call.body, call.principal), call)
 
 
 @route("/v1/cases/{case_id}/{action}", "POST", summary="Any other action: 404, as an unknown path", roles=None,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from .. import wiring
 from ..services.commands import RetentionHoldChange
 from .http import ADMIN, Call, Reply
-from .routes import route
-from .views import case_view
+from .routes import case_reply, route
 
 
 @route("/v1/cases/{case_id}", "PATCH", summary="Put a case on retention hold (保留) or take it off: admin",
@@ -17,7 +16,5 @@ from .views import case_view
 def change_case(call: Call) -> Reply:
     """`retention_hold: true` keeps the case's personal data past its 3 years (a litigation, an inquiry);
     `false` lets the next nightly sweep anonymise it if its day has passed. Written to the timeline."""
-    container = wiring.current()
-    case = container.retention_holds.set_hold(call.params["case_id"], call.body, call.principal)
-    container.audit.case_read(case, call.principal, None)
-    return Reply(case_view(case, call.principal))
+    return case_reply(wiring.current().retention_holds.set_hold(call.params["case_id"], call.body, call.principal),
+                      call)
