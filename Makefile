@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.requirements.stamp
 PIP := $(PY) -m pip -q --disable-pip-version-check
 
-.PHONY: .venv run test clean bench
+.PHONY: .venv run test clean bench chromium
 
 .venv: $(STAMP)
 
@@ -24,8 +24,15 @@ run: $(STAMP)
 
 # loadfile: a module's tests share a worker, so each module-scoped fixture (a synth,
 # the local stack) is built once. (loadgroup would also do, but pytest 9.2 ignores its marks.)
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest -q -n 2 --dist loadfile
+
+# The console's browser tests use Debian's Chromium, installed here when missing (as root, or with sudo).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium and chromium-driver"; \
+	  $(SUDO) apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || \
+	  { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; }; }
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache chalice.out .chalice/deployments infra/chalice.out infra/cdk.out

@@ -61,6 +61,7 @@ from .services.visits import ReturnVisitSweep
 from .adapters.access_log import DynamoAccessLog  # noqa: E402 - the access audit (PIPL)
 from .services.audit import AccessAudit  # noqa: E402
 from .services.ports import AccessLog  # noqa: E402
+from .services.demo_sign_in import DemoSignIn  # noqa: E402 - the local stage's demo sign-in
 
 
 class Container:
@@ -127,6 +128,10 @@ class Container:
     @cached_property
     def tokens(self) -> TokenService:
         return TokenService(self.directory_store, self.token_minter, self.settings.token_ttl_seconds)
+
+    @cached_property
+    def demo_sign_in(self) -> DemoSignIn:
+        return DemoSignIn(self.directory, self.tokens, self.settings.is_local)
 
     @cached_property
     def directory(self) -> DirectoryService:

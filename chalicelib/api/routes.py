@@ -50,9 +50,12 @@ def meta(call: Call) -> Reply:
 
 @route("/openapi.json", summary="The OpenAPI 3 document of every route", roles=None)
 def openapi_document(call: Call) -> Reply:
+    from .console import LOCAL_ONLY_PREFIX
     from .openapi import build_openapi
 
-    return Reply(build_openapi(api.routes, API_VERSION))
+    local = wiring.current().settings.is_local
+    return Reply(build_openapi([spec for spec in api.routes if local or not spec.path.startswith(LOCAL_ONLY_PREFIX)],
+                               API_VERSION))
 
 
 @route("/v1/tokens", "POST", summary="Mint a staff token (admin)", roles=ADMIN, body=TokenRequest,

@@ -22,6 +22,7 @@ from ..domain.retention import erased_deep
 from ..domain.sessions import Session
 from ..domain.sponsorship import Sponsor
 from ..domain.public_lookup import CaseProgress
+from ..services.action_registry import available_actions
 
 
 def _amount(value: float | None) -> int | float | None:
@@ -30,12 +31,14 @@ def _amount(value: float | None) -> int | float | None:
 
 
 def case_view(case: Case, principal: Principal, outcome_status: str | None = None) -> dict[str, Any]:
-    """The contract's case view. Staff see the possible duplicates and the merge links; a partner
-    never learns another case exists: its merged case shows `outcome_status` instead."""
+    """The contract's case view. Staff see the possible duplicates, the merge links and the actions
+    they may take now (`available_actions`); a partner never learns another case exists: its
+    merged case shows `outcome_status` instead."""
     view = _case_fields(case, principal)
     if principal.is_staff:
         view.update(possible_duplicates=[duplicate_view(d) for d in case.possible_duplicates],
-                    merged_into=case.merged_into, merged_from=[s.case_id for s in case.merged_sources])
+                    merged_into=case.merged_into, merged_from=[s.case_id for s in case.merged_sources],
+                    available_actions=available_actions(case, principal))
     elif case.merged_into:
         view["outcome_status"] = outcome_status
     return view

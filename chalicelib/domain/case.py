@@ -486,6 +486,13 @@ class Case:
     def allows(self, action: str) -> bool:
         return self.status in TRANSITIONS[action].sources
 
+    def offers(self, action: str) -> bool:
+        """Whether `action` can be taken on the case as it stands: its status allows it and the
+        case's state meets the action's precondition (`READY`). What depends on the request's
+        own values (a date, an org) is judged only when it is taken."""
+        ready = READY.get(action)
+        return self.allows(action) and (ready is None or ready(self))
+
     # ------------------------------------------------------------- routing
 
     def dispatch(self, decision: RouteDecision, at: dt.datetime, calendar: WorkingCalendar) -> Outcome:
@@ -1171,3 +1178,16 @@ class Case:
         self.sessions = [replace(s, place=erase(s.place)) for s in self.sessions]
         self.anonymised_at = now
         return change.done(now, SWEEP, {"parties": len(self.parties), **(counts or {})})
+
+
+READY: dict[str, Callable[[Case], bool]] = {
+    "escalate": lambda case: case.tier is not None and escalation_tier(case.tier) is not None,
+    "visit": lambda case: any(visit["done_at"] is None for visit in case.return_visits),
+    "request_extension": lambda case: case.extension is None or case.extension.status is ExtensionStatus.REJECTED,
+    "decide_extension": lambda case: case.extension is not None and case.extension.status is ExtensionStatus.PENDING,
+    "suspend": lambda case: not case.suspended,
+    "resume": lambda case: case.suspended,
+}
+"""What of a case's state an action needs besides its status (`Case.offers`): an escalation a
+tier above, an open return visit, no extension pending or approved (a pending one to decide),
+a suspension to resume or none yet."""

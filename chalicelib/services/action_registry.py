@@ -331,3 +331,17 @@ ACTIONS: dict[str, CaseAction] = {action.name: action for action in (
         "Put a leader in charge of a hard case (领导包案): a district supervisor or an admin; "
         "red, orange, long-standing, repeated petitions or supervision_level 2 and above", who=SPONSORS),
 )}
+
+MERGE = "merge"
+"""并案 (`POST /v1/cases/{case_id}/merge`): its own use case, taken by the case handlers."""
+
+
+def available_actions(case: Case, principal) -> list[str]:
+    """The actions `principal` may take on the case as it stands, in the registry's order, then
+    `merge`: what a console offers its user (the case view's `available_actions`). Each is
+    allowed by the case's status and state (`Case.offers`) and by the action's access rule;
+    what depends on the request's values is still judged when it is taken."""
+    names = [name for name, action in ACTIONS.items() if case.offers(name) and action.who.allows(principal, case)]
+    if case.offers(MERGE) and CASE_HANDLERS.allows(principal, case):
+        names.append(MERGE)
+    return names

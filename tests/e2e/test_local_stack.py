@@ -1,114 +1,27 @@
 """End to end: `python -m devstack` as a subprocess, used over HTTP like a partner would.
 
-The stack starts once for this module (free ports, a temporary local
-directory) and is stopped with SIGINT by the last test.
+The stack (`conftest.stack`) starts once for this module and is stopped with
+SIGINT by the last test.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import boto3
 import pytest
 
 from chalicelib.domain.signing import sign
 from devstack.client import HeweiClient
+from tests.e2e.conftest import STOP_TIMEOUT_SECONDS, Stack, eventually
 from tests.support import valid_id_number
-
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 90
-STOP_TIMEOUT_SECONDS = 45
-"""Above the stack's own worst case (workers 10 s, then chalice local 10 s and its kill 5 s), so a
-busy machine does not fail a clean stop."""
-
-
-def _free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
-
-
-def _eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.25)
-    pytest.fail(f"{what} did not happen within {timeout:.0f} s")
-
-
-@dataclass
-class Stack:
-    process: subprocess.Popen[bytes]
-    credentials: dict[str, Any]
-    credentials_path: Path
-    moto_port: int
-    log_path: Path
-
-    @property
-    def partner(self) -> HeweiClient:
-        partner = self.credentials["partner"]
-        return HeweiClient(self.credentials["base_url"]).as_partner(partner["key_id"], partner["secret"])
-
-    def log_tail(self) -> str:
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    local_dir = tmp_path_factory.mktemp("local-stack")
-    api_port, moto_port, callback_port = _free_ports(3)
-    env = {
-        **os.environ,
-        "HEWEI_PORT": str(api_port),
-        "HEWEI_MOTO_PORT": str(moto_port),
-        "HEWEI_CALLBACK_PORT": str(callback_port),
-        "HEWEI_LOCAL_DIR": str(local_dir),
-    }
-    log_path = local_dir / "devstack.log"
-    credentials_path = local_dir / "credentials.json"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )
-    stack = Stack(process, {}, credentials_path, moto_port, log_path)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not credentials_path.exists():
-            if process.poll() is not None:
-                pytest.fail(f"devstack exited with {process.returncode}:\n{stack.log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"no credentials.json after {START_TIMEOUT_SECONDS} s:\n{stack.log_tail()}")
-            time.sleep(0.25)
-        stack.credentials = json.loads(credentials_path.read_text(encoding="utf-8"))
-        yield stack
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 def _neighbor_case(external_ref: str) -> dict[str, Any]:
@@ -215,7 +128,7 @@ def test_the_pump_routes_the_case_and_the_partner_is_called_back(stack: Stack, f
         status, _, body = stack.partner.request("GET", f"/v1/cases/{case_id}")
         return status == 200 and body["status"] == "dispatched"
 
-    _eventually(dispatched, 20, f"dispatch of {case_id}")
+    eventually(dispatched, 20, f"dispatch of {case_id}")
 
     def called_back() -> list[dict[str, Any]]:
         _, _, received = HeweiClient(stack.credentials["callback_sink"]).request("GET", "")
@@ -225,7 +138,7 @@ def test_the_pump_routes_the_case_and_the_partner_is_called_back(stack: Stack, f
             and entry["body"].get("status") == "dispatched"
         ]
 
-    callbacks = _eventually(called_back, 20, f"the dispatched callback for {case_id}")
+    callbacks = eventually(called_back, 20, f"the dispatched callback for {case_id}")
     assert callbacks[0]["body"]["event"] == "case.status_changed"
     assert callbacks[0]["signature_valid"] is True
 
@@ -241,7 +154,7 @@ def test_concurrent_actions_are_atomic_as_in_aws(stack: Stack) -> None:
     def view() -> dict[str, Any]:
         return admin.request("GET", f"/v1/cases/{case_id}")[2]
 
-    version = _eventually(lambda: view()["status"] == "dispatched" and view()["version"], 20, "dispatch")
+    version = eventually(lambda: view()["status"] == "dispatched" and view()["version"], 20, "dispatch")
     with ThreadPoolExecutor(8) as pool:
         accepts = list(pool.map(lambda _: admin.request(
             "POST", f"/v1/cases/{case_id}/accept", json={"expected_version": version})[0], range(8)))
@@ -267,7 +180,7 @@ def test_an_approved_extension_moves_the_deadline_and_the_partner_is_told(stack:
     _, status, _, created = _neighbor_case_filed(stack, f"12345-e2e-extension-{time.time_ns()}")
     assert status == 201, created
     case_id = created["case_id"]
-    _eventually(lambda: admin.request("GET", f"/v1/cases/{case_id}")[2]["status"] == "dispatched", 20, "dispatch")
+    eventually(lambda: admin.request("GET", f"/v1/cases/{case_id}")[2]["status"] == "dispatched", 20, "dispatch")
     assert admin.request("POST", f"/v1/cases/{case_id}/accept", json={})[0] == 200
     status, _, asked = admin.request("POST", f"/v1/cases/{case_id}/request_extension",
                                      json={"working_days": 3, "reason": "等待鉴定结论"})
@@ -282,7 +195,7 @@ def test_an_approved_extension_moves_the_deadline_and_the_partner_is_told(stack:
         return [entry for entry in received or [] if isinstance(entry["body"], dict)
                 and entry["body"].get("case_id") == case_id and entry["body"]["event"] == "case.deadline_changed"]
 
-    [callback] = _eventually(deadline_callback, 20, f"the deadline callback for {case_id}")
+    [callback] = eventually(deadline_callback, 20, f"the deadline callback for {case_id}")
     assert (callback["body"]["reason"], callback["body"]["resolve_due_at"], callback["signature_valid"]) == (
         "extension", decided["resolve_due_at"], True)
 
