@@ -86,10 +86,12 @@ def console_base(request_path: str) -> str:
 
 
 def _answer(asset: Asset, content: bytes, if_none_match: str | None) -> Response:
+    """The file as text (every console file is UTF-8 text: a bytes body of a type API Gateway
+    does not treat as binary would not reach it), or a 304 when the browser has this version."""
     headers = {**SECURITY_HEADERS, "Content-Type": asset.media_type, "ETag": asset.etag}
     if if_none_match and asset.etag in [tag.strip() for tag in if_none_match.split(",")]:
-        return Response(b"", status_code=304, headers=headers)
-    return Response(content, status_code=200, headers=headers)
+        return Response("", status_code=304, headers=headers)
+    return Response(content.decode("utf-8"), status_code=200, headers=headers)
 
 
 def _request():
