@@ -4,7 +4,7 @@
 import { api } from './api.js';
 import { badge, h, section, table } from './dom.js';
 import { actionForm } from './forms.js';
-import { ACTION, EVENT, LITERAL, STATUS_CLASS, SUPERVISION_LEVEL, label, when } from './labels.js';
+import { ACTION, DETAIL, EVENT, LITERAL, STATUS_CLASS, SUPERVISION_LEVEL, label, when } from './labels.js';
 
 const PURPOSE = '控制台查看案件';
 
@@ -75,7 +75,7 @@ function parties(list) {
 function detailText(detail) {
   if (!detail || typeof detail !== 'object') return '';
   return Object.entries(detail).filter(([, value]) => value !== null && value !== '' && value !== undefined)
-    .map(([key, value]) => `${key}：${typeof value === 'object' ? JSON.stringify(value) : value}`).join('；');
+    .map(([key, value]) => `${DETAIL[key] || key}：${typeof value === 'object' ? JSON.stringify(value) : value}`).join('；');
 }
 
 function timeline(events) {

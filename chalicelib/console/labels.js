@@ -36,7 +36,7 @@ export const ACTION = {
 };
 
 export const EVENT = {
-  received: '受理', dispatched: '派单', accepted: '接单', declined: '退单', escalated: '上报',
+  received: '受理', triaged: '分诊', routed: '分流', dispatched: '派单', accepted: '接单', declined: '退单', escalated: '上报',
   supervision: '督办', note: '进展', resolved: '调解成功', unresolved: '调解不成', visited: '回访',
   visit_notice: '回访提醒', closed: '结案', withdrawn: '撤回', transferred: '移交', unroutable: '无法派单',
   extension_requested: '申请延期', extension_decided: '延期审批', suspended: '中止', resumed: '恢复',
@@ -44,6 +44,14 @@ export const EVENT = {
   participant_added: '联合调解', session_scheduled: '调解会', session_reminder: '调解会提醒',
   sponsored: '领导包案', sponsor_due: '包案提醒', anonymised: '匿名化', retention_hold: '保留',
   attachment_added: '上传材料', attachment_removed: '删除材料', duplicate_suspected: '疑似重复',
+};
+
+export const DETAIL = {
+  reason: '理由', text: '内容', channel: '渠道', external_ref: '来源编号', category: '类别', risk_level: '风险等级',
+  org_id: '调解组织', mediator_id: '调解员', tier: '层级', accept_due_at: '接单时限', resolve_due_at: '结单时限',
+  summary: '协议摘要', performance_due: '履行期限', referral: '分流去向', step: '步骤', level: '督办等级',
+  due_at: '时限', deadline: '时限类型', agreement_performed: '协议履行', satisfaction: '满意度', note: '备注',
+  working_days: '工作日', decision: '决定', resume_on: '恢复日期', mediation_type: '调解类型',
 };
 
 export const FIELD = {

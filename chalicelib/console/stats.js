@@ -23,17 +23,19 @@ function breakdown(figures, key, enumName, title) {
 
 function rankingTable(kind, block) {
   const idKey = `${kind}_id`;
-  const rows = (entries) => entries.map((entry) => h('tr', {},
+  const rows = (entries) => entries.map((entry) => h('tr', { dataset: { subject: entry[idKey] } },
     h('td', {}, entry.rank ?? '—'), h('td', {}, entry.name || entry[idKey]),
-    h('td', {}, entry.score === undefined ? '—' : entry.score.toFixed(3)),
-    h('td', {}, percent(entry.success_rate)), h('td', {}, percent(entry.on_time_rate)), h('td', {}, entry.concluded ?? '—')));
+    h('td', {}, entry.score === undefined || entry.score === null ? '—' : entry.score.toFixed(3)),
+    h('td', {}, percent(entry.success_rate)), h('td', {}, percent(entry.on_time_rate)),
+    h('td', {}, percent(entry.satisfaction_rate)), h('td', {}, entry.concluded ?? '—')));
   const ranked = block.ranked || [];
   const red = ranked.slice(0, 5);
   const black = ranked.length > 5 ? ranked.slice(-5).reverse() : [];
-  const headers = ['名次', '名称', '得分', '成功率', '按期率', '办结数'];
-  return [h('h3', {}, '红榜'), table(headers, rows(red), '暂无上榜'),
-    h('h3', {}, '黑榜'), table(headers, rows(black), '暂无上榜'),
-    (block.below_minimum || []).length ? h('p', { class: 'muted' }, `办结不足最低件数、暂不排名：${block.below_minimum.length}`) : null];
+  const headers = ['名次', '名称', '得分', '成功率', '按期率', '满意率', '办结数'];
+  const below = block.below_minimum || [];
+  return [h('h3', {}, '红榜（前五）'), table(headers, rows(red), '暂无上榜'),
+    h('h3', {}, '黑榜（后五）'), table(headers, rows(black), ranked.length > 5 ? '暂无上榜' : '参与排名不足六个，不设黑榜'),
+    below.length ? [h('h3', {}, `办结不足最低件数、暂不排名（${below.length}）`), table(headers, rows(below))] : null];
 }
 
 export async function statsPage(view, params) {
