@@ -57,7 +57,11 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-cache",
 }
 LOCAL_ONLY_PREFIX = "/v1/local/"
-"""Routes of the local stage only: left out of the OpenAPI document of every other stage."""
+"""Routes of the local stage only: 404 in every other stage, and left out of its OpenAPI document."""
+
+
+def _local_stage() -> bool:
+    return wiring.current().settings.is_local
 
 
 @dataclass(frozen=True)
@@ -153,13 +157,13 @@ class DemoSignInRequest(Command):
 
 
 @route(LOCAL_ONLY_PREFIX + "staff", summary="Local stage only: the demo staff the console's sign-in page lists",
-       roles=None, responses={200: "The demo staff", 404: "Not the local stage"})
+       roles=None, responses={200: "The demo staff", 404: "Not the local stage"}, available=_local_stage)
 def demo_staff(call: Call) -> Reply:
     return Reply({"items": [person.view() for person in wiring.current().demo_sign_in.staff()]})
 
 
 @route(LOCAL_ONLY_PREFIX + "tokens", "POST", summary="Local stage only: sign in as a demo staff member (a token)",
-       roles=None, body=DemoSignInRequest,
+       roles=None, body=DemoSignInRequest, available=_local_stage,
        responses={201: "Token minted", 404: "Not the local stage", 422: "No such demo staff member"})
 def demo_token(call: Call) -> Reply:
     person, token, expires_at = wiring.current().demo_sign_in.sign_in(call.body.staff_id)

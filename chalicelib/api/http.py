@@ -58,6 +58,12 @@ class RouteSpec:
     upload: Upload | None = None
     downloads: tuple[str, ...] = ()
     """Media types of the file a 200 answers with (`Download`), when it is not JSON."""
+    available: Callable[[], bool] | None = None
+    """Whether the route exists in this stage (None: always). One that does not answers 404
+    before anything of the request is read, and is left out of the OpenAPI document."""
+
+    def exists(self) -> bool:
+        return self.available is None or self.available()
 
 
 @dataclass(frozen=True)
@@ -243,10 +249,10 @@ class Api:
     def route(self, path: str, method: str = "GET", *, summary: str, roles: frozenset[Role] | None = ANY_ROLE,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               responses: dict[int, str] | None = None, upload: Upload | None = None,
-              downloads: tuple[str, ...] = ()):
+              downloads: tuple[str, ...] = (), available: Callable[[], bool] | None = None):
         def register(handler: Callable[[Call], Reply]):
             spec = RouteSpec(method, path, handler.__name__, summary, roles, body, query,
-                             responses or {200: "OK"}, upload, downloads)
+                             responses or {200: "OK"}, upload, downloads, available)
             self.routes.append(spec)
             wrapped = self._wrap(spec, handler)
             wrapped.__name__ = handler.__name__
@@ -282,6 +288,8 @@ class Api:
         return view
 
     def _handle(self, spec, handler, request, headers, params, request_id) -> Response:
+        if not spec.exists():
+            raise NotFound("not found")
         raw = request.raw_body or b""
         refusal = _refuse_upload(spec.upload, raw, headers) if spec.upload else _refuse_json_body(spec, raw, headers)
         if refusal is not None:

@@ -50,12 +50,9 @@ def meta(call: Call) -> Reply:
 
 @route("/openapi.json", summary="The OpenAPI 3 document of every route", roles=None)
 def openapi_document(call: Call) -> Reply:
-    from .console import LOCAL_ONLY_PREFIX
     from .openapi import build_openapi
 
-    local = wiring.current().settings.is_local
-    return Reply(build_openapi([spec for spec in api.routes if local or not spec.path.startswith(LOCAL_ONLY_PREFIX)],
-                               API_VERSION))
+    return Reply(build_openapi([spec for spec in api.routes if spec.exists()], API_VERSION))
 
 
 @route("/v1/tokens", "POST", summary="Mint a staff token (admin)", roles=ADMIN, body=TokenRequest,
@@ -157,8 +154,10 @@ CASE_CREATORS = ADMIN_OR_SUPERVISOR | {Role.PARTNER}
 
 def case_views(cases, principal) -> list[dict]:
     """The case views, with the outcome of a partner's merged cases (one batched read)."""
-    outcomes = wiring.current().queries.outcome_statuses(cases, principal)
-    return [case_view(case, principal, outcomes.get(case.case_id)) for case in cases]
+    container = wiring.current()
+    outcomes = container.queries.outcome_statuses(cases, principal)
+    now = container.clock()
+    return [case_view(case, principal, outcomes.get(case.case_id), now) for case in cases]
 
 
 @route("/v1/cases", "POST", summary="File a dispute (受理)", roles=CASE_CREATORS, body=NewCase,

@@ -30,7 +30,8 @@ def _amount(value: float | None) -> int | float | None:
     return int(value) if value is not None and float(value).is_integer() else value
 
 
-def case_view(case: Case, principal: Principal, outcome_status: str | None = None) -> dict[str, Any]:
+def case_view(case: Case, principal: Principal, outcome_status: str | None = None,
+              now: dt.datetime | None = None) -> dict[str, Any]:
     """The contract's case view. Staff see the possible duplicates, the merge links and the actions
     they may take now (`available_actions`); a partner never learns another case exists: its
     merged case shows `outcome_status` instead."""
@@ -38,7 +39,7 @@ def case_view(case: Case, principal: Principal, outcome_status: str | None = Non
     if principal.is_staff:
         view.update(possible_duplicates=[duplicate_view(d) for d in case.possible_duplicates],
                     merged_into=case.merged_into, merged_from=[s.case_id for s in case.merged_sources],
-                    available_actions=available_actions(case, principal))
+                    available_actions=available_actions(case, principal, now or dt.datetime.now(dt.timezone.utc)))
     elif case.merged_into:
         view["outcome_status"] = outcome_status
     return view

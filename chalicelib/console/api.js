@@ -66,14 +66,17 @@ export async function api(path, { method = 'GET', body, query, anonymous = false
   return data;
 }
 
-let metaPromise = null;
-export function meta() {
-  metaPromise = metaPromise || api('v1/meta', { anonymous: true });
-  return metaPromise;
+// Documents fetched once per tab; a failed fetch is forgotten, so the next use tries again.
+const once = {};
+function fetchedOnce(path) {
+  once[path] = once[path] || api(path, { anonymous: true }).catch((error) => { delete once[path]; throw error; });
+  return once[path];
 }
 
-let openapiPromise = null;
+export function meta() {
+  return fetchedOnce('v1/meta');
+}
+
 export function openapi() {
-  openapiPromise = openapiPromise || api('openapi.json', { anonymous: true });
-  return openapiPromise;
+  return fetchedOnce('openapi.json');
 }

@@ -18,12 +18,12 @@ const NAV = {
   mediator: [['#/workbench', '我的工作台']],
 };
 
-const ROUTES = [
-  [/^#\/dashboard$/, (params) => dashboardPage(view, params)],
-  [/^#\/workbench$/, (params) => workbenchPage(view, params)],
-  [/^#\/cases$/, (params) => caseListPage(view, params)],
-  [/^#\/cases\/([^/?]+)$/, (params, id) => casePage(view, decodeURIComponent(id))],
-  [/^#\/stats$/, (params) => statsPage(view, params)],
+const ROUTES = [  // each page draws into its own container, which a later navigation detaches
+  [/^#\/dashboard$/, (slot, params) => dashboardPage(slot, params)],
+  [/^#\/workbench$/, (slot, params) => workbenchPage(slot, params)],
+  [/^#\/cases$/, (slot, params) => caseListPage(slot, params)],
+  [/^#\/cases\/([^/?]+)$/, (slot, params, id) => casePage(slot, decodeURIComponent(id))],
+  [/^#\/stats$/, (slot, params) => statsPage(slot, params)],
 ];
 
 function home(who) {
@@ -50,34 +50,44 @@ function header(who) {
     h('button', { type: 'button', id: 'sign-out', onclick: () => { signOut(); location.hash = '#/sign-in'; } }, '退出'));
 }
 
-async function render() {
+let generation = 0;
+// The number of the latest navigation: a page still loading when another starts draws only into
+// its own detached container, and only the latest marks the document ready.
+
+function newSlot() {
+  const slot = h('div', { class: 'page' }, h('p', { class: 'muted' }, '正在加载…'));
+  view.replaceChildren(slot);
+  return slot;
+}
+
+async function render(current) {
   const [path, search] = (location.hash || '#/').split('?');
   const params = new URLSearchParams(search || '');
   const who = token() ? me() : null;
-  if (path === '#/sign-in' || !who) {
-    header(null);
-    if (path !== '#/sign-in') { location.hash = '#/sign-in'; return; }
-    await signInPage(view, (signedIn) => { location.hash = home(signedIn); });
-    return;
-  }
-  header(who);
-  const found = ROUTES.map(([pattern, page]) => [path.match(pattern), page]).find(([match]) => match);
-  if (!found) { location.hash = home(who); return; }
-  const [match, page] = found;
-  view.replaceChildren(h('p', { class: 'muted' }, '正在加载…'));
-  await page(params, ...match.slice(1));
-}
-
-async function safely() {
+  let slot = null;
   try {
-    await render();
+    if (path === '#/sign-in' || !who) {
+      header(null);
+      if (path !== '#/sign-in') { location.hash = '#/sign-in'; return; }  // the hash change renders it
+      slot = newSlot();
+      await signInPage(slot, (signedIn) => { location.hash = home(signedIn); });
+    } else {
+      header(who);
+      const found = ROUTES.map(([pattern, page]) => [path.match(pattern), page]).find(([match]) => match);
+      if (!found) { location.hash = home(who); return; }
+      const [match, page] = found;
+      slot = newSlot();
+      await page(slot, params, ...match.slice(1));
+    }
   } catch (error) {
     if (error instanceof Problem && error.status === 401) return;  // already back at sign-in
-    view.replaceChildren(errorBox(error), h('p', {}, link('#/', '返回首页')));
+    (slot || newSlot()).replaceChildren(errorBox(error), h('p', {}, link('#/', '返回首页')));
   }
-  document.body.dataset.ready = location.hash.split('?')[0];
-  performance.mark(`ready ${document.body.dataset.ready}`);  // the first useful paint, measured by the bench
+  if (current === generation) {
+    document.body.dataset.ready = path;
+    performance.mark(`ready ${path}`);  // the first useful paint, measured by the bench
+  }
 }
 
-window.addEventListener('hashchange', safely);
-loadLabels().catch(() => {}).finally(safely);
+window.addEventListener('hashchange', () => render(++generation));
+loadLabels().catch(() => {}).finally(() => render(++generation));

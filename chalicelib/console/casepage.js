@@ -17,7 +17,6 @@ export async function casePage(view, caseId) {
   const actions = h('div', { class: 'actions' });
   const formSlot = h('div', { class: 'form-slot' });
   for (const action of found.available_actions || []) {
-    if (action === 'merge') continue;  // 并案 names another case: from the case list, not a form here
     actions.append(h('button', {
       type: 'button', dataset: { action },
       onclick: async () => {

@@ -119,6 +119,7 @@ export function collect(form, fields) {
     const input = form.elements.namedItem(field.path);
     if (!input) continue;
     if (field.kind === 'boolean') { body[field.name] = input.checked; continue; }
+    if (field.kind === 'number' && input.validity && input.validity.badInput) { body[field.name] = Number.NaN; continue; }
     const text = input.value.trim();
     if (text === '') continue;
     if (field.kind === 'number') body[field.name] = Number(text);

@@ -64,10 +64,14 @@ export const FIELD = {
   department: '接收部门', org_id: '协办组织', starts_at: '开始时间', mode: '方式', place: '地点',
   mediator_ids: '调解员（每行一个编号）', leader_name: '包案领导姓名', leader_title: '职务',
   leader_phone: '领导手机号', due_on: '化解期限', into: '并入案件编号', step: '步骤', court: '法院',
+  lawyer: '值班律师（可选）', name: '姓名', firm: '律师事务所', filed_on: '申请日期', accepted_on: '法院受理日期',
+  extended: '审查期限延长', result: '裁定结果', decided_on: '裁定日期',
 };
 
 export const LITERAL = {
   agreement_performed: { yes: '已履行', partial: '部分履行', no: '未履行' },
+  step: { intend: '拟申请', file: '提交申请', accept: '法院受理', decide: '法院裁定', not_accepted: '不予受理' },
+  result: { confirmed: '确认有效', rejected: '驳回申请' },
 };
 
 export const ENUM_OF_SCHEMA = {

@@ -30,7 +30,7 @@ function rankingTable(kind, block) {
     h('td', {}, percent(entry.satisfaction_rate)), h('td', {}, entry.concluded ?? '—')));
   const ranked = block.ranked || [];
   const red = ranked.slice(0, 5);
-  const black = ranked.length > 5 ? ranked.slice(-5).reverse() : [];
+  const black = ranked.slice(Math.max(red.length, ranked.length - 5)).reverse();  // never one of the red
   const headers = ['名次', '名称', '得分', '成功率', '按期率', '满意率', '办结数'];
   const below = block.below_minimum || [];
   return [h('h3', {}, '红榜（前五）'), table(headers, rows(red), '暂无上榜'),
@@ -67,7 +67,7 @@ export async function statsPage(view, params) {
       h('div', { class: 'count open' }, h('span', { class: 'count-value' }, figures.total), h('span', { class: 'count-title' }, '受理总数')),
       h('div', { class: 'count overdue' }, h('span', { class: 'count-value' }, figures.overdue_open), h('span', { class: 'count-title' }, '在办超期')),
       h('div', { class: 'count intake' }, h('span', { class: 'count-value' }, figures.avg_hours_to_resolve ?? '—'), h('span', { class: 'count-title' }, '平均化解时长（小时）'))),
-    section('各项比率', barChart(RATES.map(([key, title]) => ({ label: title, value: figures[key] ?? 0 })),
+    section('各项比率（— 为无可计算的案件）', barChart(RATES.map(([key, title]) => ({ label: title, value: figures[key] })),
       { title: '比率', format: percent, max: 1 })),
     h('div', { class: 'three-columns' },
       breakdown(figures, 'by_category', 'category', '按纠纷类别'),

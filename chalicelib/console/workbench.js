@@ -25,7 +25,7 @@ async function myCases() {
   const items = [];
   let cursor = null;
   for (let page = 0; page < MAX_PAGES; page += 1) {
-    const answer = await api('v1/cases', { query: { limit: 200, cursor } });
+    const answer = await api('v1/cases', { query: { limit: 200, cursor, purpose: '调解员工作台' } });
     items.push(...answer.items);
     cursor = answer.next_cursor;
     if (!cursor) break;

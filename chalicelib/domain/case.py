@@ -486,12 +486,13 @@ class Case:
     def allows(self, action: str) -> bool:
         return self.status in TRANSITIONS[action].sources
 
-    def offers(self, action: str) -> bool:
-        """Whether `action` can be taken on the case as it stands: its status allows it and the
-        case's state meets the action's precondition (`READY`). What depends on the request's
-        own values (a date, an org) is judged only when it is taken."""
+    def offers(self, action: str, now: dt.datetime) -> bool:
+        """Whether `action` can be taken on the case as it stands at `now`: its status allows it
+        and the case's state meets the action's precondition (`READY`). What depends on the
+        request's own values (a date, an org, a mediator's schedule) is judged only when it is
+        taken."""
         ready = READY.get(action)
-        return self.allows(action) and (ready is None or ready(self))
+        return self.allows(action) and (ready is None or ready(self, now))
 
     # ------------------------------------------------------------- routing
 
@@ -1180,14 +1181,38 @@ class Case:
         return change.done(now, SWEEP, {"parties": len(self.parties), **(counts or {})})
 
 
-READY: dict[str, Callable[[Case], bool]] = {
-    "escalate": lambda case: case.tier is not None and escalation_tier(case.tier) is not None,
-    "visit": lambda case: any(visit["done_at"] is None for visit in case.return_visits),
-    "request_extension": lambda case: case.extension is None or case.extension.status is ExtensionStatus.REJECTED,
-    "decide_extension": lambda case: case.extension is not None and case.extension.status is ExtensionStatus.PENDING,
-    "suspend": lambda case: not case.suspended,
-    "resume": lambda case: case.suspended,
+def _suspensions_left(case: Case) -> bool:
+    since_dispatch = [s for s in case.suspensions if case.dispatched_at and s.suspended_at >= case.dispatched_at]
+    return len(since_dispatch) < MAX_SUSPENSIONS_PER_DISPATCH
+
+
+def _judicial_step_open(case: Case) -> bool:
+    state = case.judicial_state()
+    return state is not None and bool(judicial.steps_open(state))
+
+
+READY: dict[str, Callable[[Case, dt.datetime], bool]] = {
+    "escalate": lambda case, now: case.tier is not None and escalation_tier(case.tier) is not None,
+    "visit": lambda case, now: any(visit["done_at"] is None for visit in case.return_visits),
+    "close": lambda case, now: case.status is not CaseStatus.RESOLVED or (
+        not case.rectification_required and all(visit["done_at"] is not None for visit in case.return_visits)),
+    "request_extension": lambda case, now: (
+        case.extension is None or case.extension.status is ExtensionStatus.REJECTED) and (
+        case.resolve_due_at is not None and now <= case.resolve_due_at),
+    "decide_extension": lambda case, now: case.extension is not None and case.extension.status is ExtensionStatus.PENDING,
+    "suspend": lambda case, now: not case.suspended and _suspensions_left(case),
+    "resume": lambda case, now: case.suspended,
+    "judicial_confirmation": lambda case, now: _judicial_step_open(case),
+    "add_participant": lambda case, now: len(case.participants) < MAX_ASSISTING_ORGS,
+    "schedule_session": lambda case, now: sum(
+        s.cancelled_at is None and s.starts_at > now for s in case.sessions) < MAX_UPCOMING,
+    "sponsor": lambda case, now: why_sponsorable(case.risk_level, case.risk_indicators,
+                                                 case.supervision_level) is not None,
+    "merge": lambda case, now: not case.merged_sources,
 }
-"""What of a case's state an action needs besides its status (`Case.offers`): an escalation a
-tier above, an open return visit, no extension pending or approved (a pending one to decide),
-a suspension to resume or none yet."""
+"""What of a case's state an action needs besides its status (`Case.offers`), as the action's
+own method checks it: an escalation a tier above; an open return visit; for closing a resolved
+case, every visit done and no rectification pending; no extension pending or approved and the
+resolve deadline not passed (a pending one to decide); a suspension left and none running (one
+to resume); a step of judicial confirmation the application's state allows; room for another
+assisting org or session; a ground for sponsorship; no case merged into this one."""

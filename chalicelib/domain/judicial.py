@@ -72,6 +72,12 @@ OPEN_WINDOW = frozenset({S.NOT_REQUESTED, S.INTENDED})
 """Statuses the window's end turns into `lapsed`."""
 
 
+def steps_open(state: Mapping[str, Any]) -> list[JudicialStep]:
+    """The steps the application's status allows now (none once decided, not accepted or lapsed)."""
+    status = S(state["status"])
+    return [step for step, sources in STEP_SOURCES.items() if status in sources]
+
+
 class JudicialRefused(Exception):
     """A step the application's state refuses (409)."""
 

@@ -336,12 +336,13 @@ MERGE = "merge"
 """并案 (`POST /v1/cases/{case_id}/merge`): its own use case, taken by the case handlers."""
 
 
-def available_actions(case: Case, principal) -> list[str]:
-    """The actions `principal` may take on the case as it stands, in the registry's order, then
-    `merge`: what a console offers its user (the case view's `available_actions`). Each is
-    allowed by the case's status and state (`Case.offers`) and by the action's access rule;
-    what depends on the request's values is still judged when it is taken."""
-    names = [name for name, action in ACTIONS.items() if case.offers(name) and action.who.allows(principal, case)]
-    if case.offers(MERGE) and CASE_HANDLERS.allows(principal, case):
+def available_actions(case: Case, principal, now: dt.datetime) -> list[str]:
+    """The actions `principal` may take on the case as it stands at `now`, in the registry's
+    order, then `merge`: what a console offers its user (the case view's `available_actions`).
+    Each is allowed by the case's status and state (`Case.offers`) and by the action's access
+    rule; what depends on the request's values is still judged when it is taken."""
+    names = [name for name, action in ACTIONS.items()
+             if case.offers(name, now) and action.who.allows(principal, case)]
+    if case.offers(MERGE, now) and CASE_HANDLERS.allows(principal, case):
         names.append(MERGE)
     return names

@@ -4,19 +4,21 @@ local stack (`conftest.stack`). A partner files the cases over HTTP; people use 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import shutil
 import time
 import urllib.request
 from typing import Any, Iterator
 
+import json
+
 import pytest
+from playwright import sync_api as playwright_api
 
 from devstack.client import HeweiClient
 from tests.e2e.conftest import Stack, eventually
 from tests.support import valid_id_number
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="make test installs playwright")
 
 CHROMIUM = os.environ.get("HEWEI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -24,6 +26,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 """No background connections: the machine (like a government network) reaches no outside host."""
 MARKUP_LOOKALIKE = "漏水纠纷 &lt;img src=x onerror=alert(1)&gt; &#60;b&#62;粗&#60;/b&#62; <3 a>b"
 """Text the API accepts (no tag in it) that a page putting text into HTML would turn into elements."""
+APPLICANTS = itertools.count(100)
+"""A new applicant's number for each case filed (its phone and ID number end with it)."""
 
 
 @pytest.fixture(scope="module")
@@ -57,13 +61,15 @@ def _admin(stack: Stack) -> HeweiClient:
 
 def _file(stack: Stack, title: str = "楼上漏水引发邻里纠纷", region: str = "320509102001",
           risk_indicators: list[str] | None = None) -> dict[str, Any]:
-    """A neighbour dispute filed by the partner, once it is dispatched."""
+    """A neighbour dispute filed by the partner, once it is dispatched. Its applicant is new each
+    time: a party's other open dispute would draw the case to that case's org (首接负责)."""
+    serial = f"{next(APPLICANTS):03d}"
     status, _, created = stack.partner.request("POST", "/v1/cases", json={
         "external_ref": f"12345-ui-{time.time_ns()}", "channel": "hotline_12345", "category": "neighbor",
         "title": title, "description": "楼上卫生间漏水，多次协商未果，双方发生争执。", "region_code": region,
         "address": "震泽镇宝塔社区3幢", "amount_cny": 5000, "risk_indicators": risk_indicators or [],
-        "parties": [{"role": "applicant", "name": "张三", "phone": "13812345678", "id_number": valid_id_number()},
-                    {"role": "respondent", "name": "李四"}],
+        "parties": [{"role": "applicant", "name": "张三", "phone": f"13812345{serial}",
+                     "id_number": valid_id_number(f"32058419900101{serial}")}, {"role": "respondent", "name": "李四"}],
     })
     assert status == 201, created
     admin = _admin(stack)
@@ -96,7 +102,7 @@ def test_a_mediator_accepts_and_resolves_a_case_and_sees_the_timeline(stack: Sta
     mediator = case["mediator_id"]
     _sign_in(page, stack, f"mediator:{mediator}", "#/workbench")
     row = page.locator(f'tr[data-case-id="{case["case_id"]}"]')
-    assert "即将到期" in row.inner_text() or "接单时限" in row.inner_text()
+    assert "即将到期" in row.inner_text() and "urgency-due-soon" in row.get_attribute("class")  # accept within 24 h
     row.locator("a").click()
     page.wait_for_selector("#case-title")
     assert page.locator("#case-title").inner_text() == case["title"]
@@ -161,14 +167,40 @@ def test_case_text_is_rendered_as_text_never_as_markup(stack: Stack, page: Any) 
 
 
 def test_a_mediator_never_fetches_another_orgs_case(stack: Stack, page: Any) -> None:
+    own = _file(stack, title="本组织的案件", region="320509001001")  # 流虹社区's org, in 松陵街道
     elsewhere = _file(stack, title="另一组织的案件")  # a village org of 震泽镇
-    requested: list[str] = []
-    page.on("request", lambda request: requested.append(request.url))
-    _sign_in(page, stack, "mediator:med-001", "#/workbench")  # 流虹社区, in 松陵街道
+    assert own["org_id"] != elsewhere["org_id"]
+    answers: list[tuple[str, Any]] = []
+    page.on("response", lambda response: answers.append((response.url, response)))
+    _sign_in(page, stack, f"mediator:{own['mediator_id']}", "#/workbench")
+    assert page.locator(f'tr[data-case-id="{own["case_id"]}"]').count() == 1
     assert page.locator(f'tr[data-case-id="{elsewhere["case_id"]}"]').count() == 0
-    assert not [url for url in requested if elsewhere["case_id"] in url]
-    shown = _admin(stack).request("GET", "/v1/cases?limit=200")[2]["items"]
-    assert elsewhere["case_id"] in [item["case_id"] for item in shown]  # it exists; the mediator is not shown it
+    listed = [item for url, response in answers if "/v1/cases?" in url for item in response.json()["items"]]
+    assert listed and {item["org_id"] for item in listed} == {own["org_id"]}  # nothing of another org came over
+    assert not [url for url, _ in answers if elsewhere["case_id"] in url]
+    page.goto(f"{stack.credentials['base_url']}/console/#/cases/{elsewhere['case_id']}")  # a link sent to them
+    page.wait_for_selector(f'body[data-ready="#/cases/{elsewhere["case_id"]}"] .notice.error')
+    assert "另一组织的案件" not in page.locator("main").inner_text()
+
+
+def test_markup_in_an_answer_stays_text_even_if_the_api_let_it_through(stack: Stack, page: Any) -> None:
+    """Defence in depth: the case's answer is replaced in the browser by one with real tags in it."""
+    case = _file(stack)
+    _sign_in(page, stack, "admin", "#/dashboard")
+    hostile = '<img src=x onerror="document.title=\'pwned\'"><script>document.title="pwned"</script>'
+
+    def tampered(route: Any) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        body["title"] = body["description"] = hostile
+        body["parties"][0]["name"] = hostile
+        route.fulfill(response=answer, body=json.dumps(body, ensure_ascii=False))
+
+    page.route(f"**/v1/cases/{case['case_id']}?*", tampered)
+    _open_case(page, stack, case["case_id"])
+    assert page.locator("#case-title").inner_text() == hostile
+    assert page.locator("main img, main script").count() == 0
+    assert hostile in page.locator("main").inner_text() and page.title() != "pwned"
 
 
 def test_a_401_returns_to_sign_in_and_the_token_lives_in_session_storage_only(stack: Stack, page: Any) -> None:

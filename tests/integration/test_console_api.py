@@ -105,6 +105,8 @@ def test_an_inactive_mediator_is_not_offered(http, admin, directory):
 def test_cloud_stages_refuse_the_demo_sign_in_and_do_not_document_it(http, directory, cloud_stage):
     assert_problem(http.call("GET", "/v1/local/staff"), 404)
     assert_problem(http.call("POST", "/v1/local/tokens", {"staff_id": "admin"}), 404)
+    assert_problem(http.call("POST", "/v1/local/tokens", {"staff_id": "<script>"}), 404)  # before the body is read
+    assert_problem(http.call("POST", "/v1/local/tokens", raw=b"{not json"), 404)
     paths = http.call("GET", "/openapi.json").json["paths"]
     assert "/v1/me" in paths and not [path for path in paths if path.startswith("/v1/local/")]
 
