@@ -11,6 +11,7 @@ from chalicelib.api import documents  # noqa: F401 - registers its route
 from chalicelib.api import attachments  # noqa: F401 - §14 attachments and dossier
 from chalicelib.api import public  # noqa: F401 - registers its routes
 from chalicelib.api import retention  # noqa: F401 - §16 retention hold
+from chalicelib.api import dashboard  # noqa: F401 - the supervisor dashboard (一屏观全域)
 from chalicelib.api.http import BINARY_TYPES
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name

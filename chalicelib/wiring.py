@@ -61,6 +61,7 @@ from .services.visits import ReturnVisitSweep
 from .adapters.access_log import DynamoAccessLog  # noqa: E402 - the access audit (PIPL)
 from .services.audit import AccessAudit  # noqa: E402
 from .services.ports import AccessLog  # noqa: E402
+from .services.dashboard import DashboardService  # noqa: E402 - the supervisor dashboard (一屏观全域)
 
 
 class Container:
@@ -296,6 +297,11 @@ class Container:
     @cached_property
     def retention_holds(self) -> RetentionHolds:
         return RetentionHolds(self.case_store, self.queries, self.clock)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        return DashboardService(self.stats_store, self.case_store, self.directory_store, self.stats_store.names,
+                                self.clock)
 
 
 container = Container()
