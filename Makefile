@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(PY) bench/hard_cases.py
 	$(PY) bench/retention.py
 	$(PY) bench/audit.py
+	$(PY) bench/dashboard.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

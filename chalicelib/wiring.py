@@ -62,6 +62,7 @@ from .adapters.access_log import DynamoAccessLog  # noqa: E402 - the access audi
 from .services.audit import AccessAudit  # noqa: E402
 from .services.ports import AccessLog  # noqa: E402
 from .services.demo_sign_in import DemoSignIn  # noqa: E402 - the local stage's demo sign-in
+from .services.dashboard import DashboardService  # noqa: E402 - the supervisor dashboard (一屏观全域)
 
 
 class Container:
@@ -301,6 +302,11 @@ class Container:
     @cached_property
     def retention_holds(self) -> RetentionHolds:
         return RetentionHolds(self.case_store, self.queries, self.clock)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        return DashboardService(self.stats_store, self.case_store, self.directory_store, self.stats_store.names,
+                                self.clock)
 
 
 container = Container()

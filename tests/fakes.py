@@ -19,7 +19,7 @@ from collections import Counter, defaultdict
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 from urllib.parse import urlencode
 
-from chalicelib.adapters.case_mapping import received_key
+from chalicelib.adapters.case_mapping import overdue_key, received_key
 from chalicelib.adapters.case_store import PARTY_CASES_LIMIT
 from chalicelib.adapters.clock import from_storage, to_storage
 from chalicelib.adapters.cursors import decode_cursor, encode_cursor
@@ -47,7 +47,7 @@ from chalicelib.domain.identity import e164
 from chalicelib.domain.ledger import ExportJob, ExportStatus
 from chalicelib.domain.regions import district_of
 from chalicelib.domain.stats import LEVEL_OF_PREFIX, describe_row, open_red_district, report_facts, stats_changes
-from chalicelib.domain.supervision import next_check_at
+from chalicelib.domain.supervision import next_check_at, overdue_deadline
 from chalicelib.domain.retention import retention_due_on, text_purge_on
 from chalicelib.domain.visits import next_visit_check_on
 
@@ -139,6 +139,9 @@ class FakeDirectory:
     # every entry of a kind
     def regions(self) -> Iterable[Region]:
         return self._all(Region)
+
+    def regions_under(self, prefix: str) -> list[Region]:
+        return sorted((r for r in self._all(Region) if r.code.startswith(prefix)), key=lambda region: region.code)
 
     def orgs(self) -> Iterable[Org]:
         return self._all(Org)
@@ -415,11 +418,18 @@ class FakeCaseStore:
         return [Candidate(c.case_id, c.status, c.region_code, c.category.value, report_text(c.title, c.description))
                 for c in sorted(held, key=received_key, reverse=True)[:limit]]
 
-    def open_red_case_ids(self, region: str) -> list[str]:
+    def open_red_case_ids(self, region: str, limit: int | None = None) -> list[str]:
         """The sparse open-red index: the key each case's state gives it, as the real store derives it."""
         held = [case for case in self._cases.values()
                 if open_red_district(case) == region[:6] and case.region_code.startswith(region)]
-        return [case.case_id for case in sorted(held, key=received_key, reverse=True)]
+        return [case.case_id for case in sorted(held, key=received_key, reverse=True)][:limit]
+
+    def overdue_case_ids(self, region: str, limit: int) -> list[str]:
+        """The sparse overdue index: the key each case's state gives it, as the real store derives it."""
+        keyed = sorted((overdue_key(case.case_id, deadline.due_at), case.case_id)
+                       for case in self._cases.values()
+                       if (deadline := overdue_deadline(case)) is not None and case.region_code.startswith(region))
+        return [case_id for _, case_id in keyed][:limit]
 
     def events(self, case_id: str) -> list[Event]:
         return copy.deepcopy(self._events.get(case_id, []))
@@ -610,6 +620,10 @@ class FakeStatsStore:
     def open_rows(self, region: str) -> dict[str, dict[str, int]]:
         return {d["subject_id"]: counters for d, counters in self._of_kind(region[:6], "org_open")
                 if d["region_code"] == region}
+
+    def region_open_rows(self, region: str) -> dict[str, dict[str, int]]:
+        return {d["region_code"]: counters for d, counters in self._of_kind(region[:6], "open")
+                if d["region_code"].startswith(region)}
 
     def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
         return report_facts(counters for d, counters in self._of_kind(region_code[:6], "org_day")

@@ -13,7 +13,7 @@ from ..domain.sponsorship import Sponsor
 from ..domain.deadlines import SupervisionStep, ladder
 from ..domain.duplicates import DuplicateReason, PossibleDuplicate, place_key
 from ..domain.stats import open_red_district
-from ..domain.supervision import current_deadline, due_shard, next_check_at
+from ..domain.supervision import current_deadline, due_shard, next_check_at, overdue_deadline
 from ..domain.retention import retention_due_on, retention_shard
 from ..domain.visits import next_visit_check_on, visit_shard
 from ..domain.enums import (
@@ -63,6 +63,11 @@ def received_key(case: Case) -> str:
     """`<received_at>#<case_id>`: the range key of the case lists (newest first), and of the rows
     that point to a case by its receipt (its party keys, an assisting org's list row)."""
     return f"{to_storage(case.received_at)}#{case.case_id}"
+
+
+def overdue_key(case_id: str, due_at: dt.datetime) -> str:
+    """`<due_at>#<case_id>`: the range key of the sparse overdue index (ascending: most late first)."""
+    return f"{to_storage(due_at)}#{case_id}"
 
 
 def event_from_model(item) -> Event:
@@ -171,6 +176,9 @@ def _set_sparse_index_keys(model: CaseModel, case: Case) -> None:
     red_district = open_red_district(case)
     if red_district is not None:  # the sparse open-red index (the monthly analysis' red list)
         model.open_red_district = red_district
+    overdue = overdue_deadline(case)
+    if overdue is not None:  # the sparse overdue index (the dashboard's overdue list), derived likewise
+        model.overdue_district, model.overdue_key = case.region_code[:6], overdue_key(case.case_id, overdue.due_at)
     visit_on = next_visit_check_on(case)
     if visit_on is not None:  # keys of the sparse return-visit index, derived likewise
         model.visit_shard, model.next_visit_check_on = visit_shard(case.case_id), visit_on.isoformat()

@@ -481,11 +481,22 @@ class CaseStore(TransactingStore):
         return [Candidate(row.case_id, CaseStatus(row.status), row.region_code, row.category,
                           report_text(row.title, row.description)) for row in rows]
 
-    def open_red_case_ids(self, region: str) -> list[str]:
+    def open_red_case_ids(self, region: str, limit: int | None = None) -> list[str]:
         """The open red cases under `region`, newest first, from the sparse open-red index (it
-        holds those cases only)."""
+        holds those cases only), at most `limit` of them if given."""
         return [row.case_id for row in CaseModel.by_open_red.query(
-            region[:6], filter_condition=CaseModel.region_code.startswith(region), scan_index_forward=False)]
+            region[:6], filter_condition=_under(region), scan_index_forward=False, limit=limit,
+            page_size=_page_size(region, limit))]
+
+    def overdue_case_ids(self, region: str, limit: int) -> list[str]:
+        """The open cases under `region` flagged overdue, most late first (the earliest deadline
+        first), at most `limit`: a Query of the sparse overdue index, which holds those cases
+        only, in the district's partition. Under a town or village the district's entries are
+        read in order and those of other regions dropped (a filter): it reads the district's
+        overdue cases up to the `limit`-th of the region, FILTERED_PAGE_SIZE entries (of key and
+        region code, about 100 bytes each) a call."""
+        return [row.case_id for row in CaseModel.by_overdue.query(
+            region[:6], filter_condition=_under(region), limit=limit, page_size=_page_size(region, limit))]
 
     def events(self, case_id: str) -> list[Event]:
         return [event_from_model(item)
@@ -624,3 +635,18 @@ class CaseStore(TransactingStore):
         for item in conditions:
             condition = item if condition is None else condition & item
         return condition
+
+
+FILTERED_PAGE_SIZE = 500
+"""Entries a Query of a district's sparse index reads a call when it keeps a town's or village's
+only: a district's overdue or red cases fit in one call, whatever the region's share of them."""
+
+
+def _page_size(region: str, limit: int | None) -> int | None:
+    """A district's own entries: exactly the `limit` wanted; a town's or village's: a larger page."""
+    return limit if len(region) == 6 else max(limit or 0, FILTERED_PAGE_SIZE)
+
+
+def _under(region: str):
+    """The filter of a district's index entries to the region's (none for the district itself)."""
+    return CaseModel.region_code.startswith(region) if len(region) > 6 else None

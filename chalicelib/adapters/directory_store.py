@@ -8,6 +8,7 @@ the router queries, which the domain does not know of.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable
 
@@ -84,11 +85,18 @@ def _entries(rows: Iterable[Model]) -> Iterable[Any]:
     return (from_row(row) for row in rows)
 
 
-class DirectoryStore:
-    """Regions are immutable once created, so region look-ups are cached per process."""
+REGION_LIST_SECONDS = 300.0
+"""How long a process keeps the list of every region (`regions_under`) before it reads it again."""
 
-    def __init__(self) -> None:
+
+class DirectoryStore:
+    """Regions are immutable once created, so region look-ups are cached per process, and so is
+    the list of every region for REGION_LIST_SECONDS."""
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._known_regions: dict[str, Region] = {}
+        self._monotonic = monotonic
+        self._region_list: tuple[float, list[Region]] | None = None
 
     @staticmethod
     def _insert(entry: Entry) -> None:
@@ -122,6 +130,7 @@ class DirectoryStore:
     # regions
     def add_region(self, region: Region) -> None:
         self._insert(region)
+        self._region_list = None  # this process lists it from now on
 
     def region(self, code: str) -> Region | None:
         if code not in self._known_regions:
@@ -133,6 +142,17 @@ class DirectoryStore:
 
     def regions(self) -> Iterable[Region]:
         return _entries(RegionModel.scan())
+
+    def regions_under(self, prefix: str) -> list[Region]:
+        """The region of code `prefix` and its descendants, by code. The regions table is small
+        (a region per village: a few thousand rows for a city) and has no index by district, so
+        this is a Scan of all of it, kept per process for REGION_LIST_SECONDS: a region added by
+        another process shows in this one's lists at most that much later (one added here, at
+        once); a region, once created, never changes."""
+        now = self._monotonic()
+        if self._region_list is None or now - self._region_list[0] >= REGION_LIST_SECONDS:
+            self._region_list = (now, sorted(self.regions(), key=lambda region: region.code))
+        return [region for region in self._region_list[1] if region.code.startswith(prefix)]
 
     # orgs
     def add_org(self, org: Org) -> None:

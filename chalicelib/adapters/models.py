@@ -206,6 +206,16 @@ class CaseOpenRedIndex(GlobalSecondaryIndex):
     received_key = UnicodeAttribute(range_key=True)
 
 
+class CaseOverdueIndex(GlobalSecondaryIndex):
+    """Sparse index of the open cases flagged overdue (逾期), by district and the time their
+    deadline fell due (`overdue_key` = `<due_at, UTC>#<case_id>`: ascending is most late first):
+    the supervisor dashboard lists them without reading any other case."""
+
+    Meta = _index_meta("by_overdue", IncludeProjection(["region_code"]))
+    overdue_district = UnicodeAttribute(hash_key=True)
+    overdue_key = UnicodeAttribute(range_key=True)
+
+
 class CaseRetentionIndex(GlobalSecondaryIndex):
     """Sparse retention index (§16): only final cases not yet anonymised and not on hold carry its
     keys. The nightly sweep queries `retention_due_on <= today` in each shard and reads only what is due."""
@@ -278,6 +288,8 @@ class CaseModel(Model):
     letter_months = ListAttribute(of=UnicodeAttribute, null=True)
     place_key = UnicodeAttribute(null=True)
     open_red_district = UnicodeAttribute(null=True)
+    overdue_district = UnicodeAttribute(null=True)
+    overdue_key = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     next_check_at = UnicodeAttribute(null=True)
     dispatched_at = UnicodeAttribute(null=True)
@@ -305,6 +317,7 @@ class CaseModel(Model):
     by_visit = CaseVisitIndex()
     by_place = CasePlaceIndex()
     by_open_red = CaseOpenRedIndex()
+    by_overdue = CaseOverdueIndex()
     by_retention = CaseRetentionIndex()
 
 

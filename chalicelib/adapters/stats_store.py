@@ -12,6 +12,7 @@ from ..domain.stats import (
     MONTH_KIND,
     MONTH_SUFFIX,
     ORG_OPEN_KIND,
+    REGION_OPEN_KIND,
     month_row,
     org_day_row,
     report_facts,
@@ -52,6 +53,12 @@ class StatsStore:
         """Org id → what it holds open now of `region`'s cases (one item per org holding any)."""
         condition = DailyStatsModel.bucket.startswith(f"{ORG_OPEN_KIND}#{region}#")
         return {row.subject_id: _counters(row) for row in DailyStatsModel.query(region[:6], condition)}
+
+    def region_open_rows(self, region: str) -> dict[str, dict[str, int]]:
+        """Region prefix → what is open now of its cases, for `region` and each of its descendants
+        with anything open: one Query (`open#<region>` begins the key of each), one item per region."""
+        condition = DailyStatsModel.bucket.startswith(f"{REGION_OPEN_KIND}#{region}")
+        return {row.region_code: _counters(row) for row in DailyStatsModel.query(region[:6], condition)}
 
     def org_facts(self, org_id: str, region_code: str, first: dt.date, last: dt.date) -> dict[str, int]:
         """排查报告 facts: of the cases the org holds received in [first, last], how many, how many

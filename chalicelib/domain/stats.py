@@ -13,6 +13,12 @@ cases. A case contributes to rows of its district's partition:
   the same per month of receipt (`org_month#<prefix>#<YYYY-MM>#<org_id>`, …):
   a ranking reads one row per subject for each whole month of its range and
   per subject and day only for the partial months at its ends;
+- while it is open (received, dispatched or accepted), a region-open row
+  `open#<prefix>` at each of its three prefixes, whether an org holds it or
+  not, counting `open`, `open_red` and `overdue_open` (OPEN_COUNTERS): what
+  is open under a region *now* (the supervisor dashboard, 一屏观全域) reads
+  one item per region with anything open, in one Query (`open#<prefix>`
+  begins the keys of the region and of each of its descendants);
 - from the moment it joins, an org assisting in a joint mediation (联合调解,
   §15) counts the case as `assisted` in its own org rows (per day and per
   month, at the same three prefixes): the lead org keeps the deadlines and
@@ -119,11 +125,17 @@ MONTH_SUFFIX = "_month"
 ROW_KINDS = (*RANK_KINDS, *(kind + MONTH_SUFFIX for kind in RANK_KINDS))
 """Kinds of the ranking's rows (RankStatsModel)."""
 
-RECORD_VERSION = 2
-"""A record of this version also counts in the month, org-day and org-open rows (the monthly
-analysis and the patrol reports' facts). A record kept before them (no `v`) expands to the
-first rows only, so the next write of such a case adds it to the new rows whole."""
-MONTH_KIND, ORG_DAY_KIND, ORG_OPEN_KIND = "month", "org_day", "org_open"
+RECORD_VERSION = 3
+"""The version of the records written now. A record of version 2 or later also counts in the
+month, org-day and org-open rows (the monthly analysis and the patrol reports' facts); one of
+version 3 also in the region-open rows (the dashboard). A record kept before a kind of rows
+(version 1 has no `v`) expands without them, so the next write of such a case adds it to the
+new rows whole (`/v1/ops/stats/recount` writes every case whose record is older)."""
+ANALYSIS_ROWS_VERSION = 2
+"""The first record version that counts in the month, org-day and org-open rows."""
+REGION_OPEN_ROWS_VERSION = 3
+"""The first record version that counts in the region-open rows."""
+MONTH_KIND, ORG_DAY_KIND, ORG_OPEN_KIND, REGION_OPEN_KIND = "month", "org_day", "org_open", "open"
 LEVEL_OF_PREFIX = {6: "d", 9: "t", 12: "v"}
 """Month rows name their prefix's level (district, town, village), so that one query reads a
 region's towns or villages of a month without its other levels."""
@@ -131,7 +143,8 @@ HELD_COUNTERS = ("open_red", "overdue_open")
 """What the org-day rows count of the cases an org holds now, besides `total` (the cases it
 received, held now or not): the patrol reports' facts."""
 OPEN_COUNTERS = ("open", "open_red", "overdue_open")
-"""What the org-open rows count: the cases an org holds open now."""
+"""What the org-open rows count (the cases an org holds open now), and the region-open rows (the
+cases of a region open now, held or not)."""
 
 
 # ------------------------------------------------------------ contributions
@@ -210,6 +223,11 @@ def org_open_row(prefix: str, org_id: str) -> str:
     return f"{ORG_OPEN_KIND}#{prefix}#{org_id}"
 
 
+def region_open_row(prefix: str) -> str:
+    """`open#<prefix>`: what is open now of the cases under a region prefix."""
+    return f"{REGION_OPEN_KIND}#{prefix}"
+
+
 def report_facts(org_day_rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
     """A patrol report's facts from an org's day rows of the period: the cases it received,
     and of those it holds how many are open and red, and open and overdue, now."""
@@ -270,9 +288,18 @@ def record_rows(case, record: Mapping | None) -> dict[str, dict[str, int]]:
     for org in record.get("assisting", ()):
         for key in _rank_keys("org", prefixes, day, org):
             rows[key] = {**rows.get(key, {}), ASSISTED: 1}
-    if record.get("v", 1) >= RECORD_VERSION:
+    version = record.get("v", 1)
+    if version >= ANALYSIS_ROWS_VERSION:
         rows.update(_analysis_rows(record, counts, day, prefixes))
+    if version >= REGION_OPEN_ROWS_VERSION:
+        rows.update(_region_open_rows(counts, prefixes))
     return rows
+
+
+def _region_open_rows(counts: dict[str, int], prefixes: list[str]) -> dict[str, dict[str, int]]:
+    """The region-open rows of an open case: its OPEN_COUNTERS at each of its prefixes."""
+    still_open = {name: counts[name] for name in OPEN_COUNTERS if counts.get(name)}
+    return {region_open_row(prefix): still_open for prefix in prefixes} if still_open else {}
 
 
 def _rank_keys(kind: str, prefixes: list[str], day: str, subject: str) -> list[str]:
@@ -342,6 +369,8 @@ def describe_row(key: str) -> dict[str, str]:
         return {"kind": ORG_DAY_KIND, "subject_id": parts[1], "day": parts[2]}
     if parts[0] == ORG_OPEN_KIND:
         return {"kind": ORG_OPEN_KIND, "region_code": parts[1], "subject_id": parts[2]}
+    if parts[0] == REGION_OPEN_KIND:
+        return {"kind": REGION_OPEN_KIND, "region_code": parts[1]}
     return {"region_code": parts[0], "day": parts[1]}
 
 

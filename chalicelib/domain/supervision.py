@@ -118,3 +118,13 @@ def _deadline_check_at(case: Case) -> dt.datetime | None:
 
 def due_shard(case_id: str) -> str:
     return str(zlib.crc32(case_id.encode()) % DUE_SHARDS)
+
+
+def overdue_deadline(case: Case) -> Deadline | None:
+    """The deadline an open case flagged overdue (逾期) is late on: the key of the sparse overdue
+    index (the supervisor dashboard's overdue list), None while the case is not on it. The
+    overdue flag is cleared whenever the deadline in force changes, so a flagged open case is
+    always on a deadline."""
+    if case.status in OPEN_STATUSES and case.overdue:
+        return current_deadline(case)
+    return None

@@ -314,6 +314,21 @@ class RetentionSweepRequest(SweepRequest):
     dry_run: bool = True
 
 
+DASHBOARD_LIST_LIMIT = 100
+
+
+class DashboardQuery(Command):
+    """`GET /v1/dashboard` (一屏观全域): the region (a supervisor's jurisdiction by default; an
+    admin names it), the items of each list, and `as_of` (local stage only): the dashboard as
+    the service's clock would show it at that moment."""
+
+    model_config = ConfigDict(extra="ignore", strict=False, frozen=True)
+
+    region: RegionCode | None = None
+    limit: int = Field(default=20, ge=1, le=DASHBOARD_LIST_LIMIT)
+    as_of: Annotated[AwareDatetime | None, AfterValidator(_plausible_moment)] = None
+
+
 class RetentionHoldChange(Command):
     """`PATCH /v1/cases/{case_id}` (§16): keep the case out of the retention sweep, or let it in;
     `expected_version` as for an action (optimistic lock)."""

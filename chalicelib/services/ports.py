@@ -302,6 +302,10 @@ class Directory(Protocol):
 
     def regions(self) -> Iterable[Region]: ...
 
+    def regions_under(self, prefix: str) -> list[Region]:
+        """The region of code `prefix` and its descendants, by code (possibly a cached list)."""
+        ...
+
     def add_org(self, org: Org) -> None: ...
 
     def org(self, org_id: str) -> Org | None: ...
@@ -396,8 +400,8 @@ class AnalysisRows(Protocol):
 
 
 class OpenRedCases(Protocol):
-    def open_red_case_ids(self, region: str) -> list[str]:
-        """The open red cases under the region, newest first (a sparse index)."""
+    def open_red_case_ids(self, region: str, limit: int | None = None) -> list[str]:
+        """The open red cases under the region, newest first (a sparse index), at most `limit`."""
 
 
 class LedgerCases(Protocol):
@@ -528,4 +532,26 @@ class AccessLog(Protocol):
     def of_case(self, partition: str, limit: int, cursor: str | None) -> tuple[list["AccessRecord"], str | None]:
         """The records of a case (or of `LEDGER_PARTITION`), newest first, and the next page's cursor.
         Raises InvalidCursor for a cursor it did not make."""
+        ...
+
+
+class DashboardRows(Protocol):
+    """The aggregate rows the supervisor dashboard (一屏观全域) reads (adapters.stats_store.StatsStore)."""
+
+    def daily_rows(self, region: str, first: dt.date, last: dt.date) -> Iterator[tuple[str, dict[str, int]]]: ...
+
+    def region_open_rows(self, region: str) -> dict[str, dict[str, int]]:
+        """Region prefix → what is open now of its cases, for the region and its descendants."""
+        ...
+
+
+class DashboardCases(OpenRedCases, Protocol):
+    """The cases the dashboard lists: from the sparse overdue and open-red indexes, then read by id."""
+
+    def overdue_case_ids(self, region: str, limit: int) -> list[str]:
+        """The open cases under the region flagged overdue, most late first, at most `limit`."""
+        ...
+
+    def cases(self, case_ids: Iterable[str]) -> list[Case]:
+        """The cases of these ids that exist, in no order."""
         ...

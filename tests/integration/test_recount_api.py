@@ -11,7 +11,7 @@ from tests.integration.test_stats_api import assist, clock, counters_from_cases,
 from tests.support import assert_problem
 
 SHANGHAI = dt.timezone(dt.timedelta(hours=8))
-NEW_ROW_KINDS = ("month#", "org_day#", "org_open#")
+NEW_ROW_KINDS = ("month#", "org_day#", "org_open#", "open#")
 
 
 def as_before_the_new_rows() -> None:
@@ -133,4 +133,32 @@ def test_a_recount_brings_a_case_recorded_before_hard_cases_to_the_rows_it_count
     answer = admin.call("POST", "/v1/ops/stats/recount", {})
     assert answer.status == 200 and answer.json["recounted"] == 1, answer
     assert counters_stored() == exact
+    assert admin.call("POST", "/v1/ops/stats/recount", {}).json["recounted"] == 0
+
+
+def test_a_recount_adds_cases_recorded_at_version_2_to_the_region_open_rows_and_the_overdue_index(admin, directory):
+    """As the version before the dashboard left them: records of version 2, no region-open rows,
+    no overdue index keys. One recount writes each open case again: the dashboard then counts and
+    lists them; a second recount writes nothing."""
+    clock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI))
+    late, other = file(admin, "RC-LATE"), file(admin, "RC-OPEN")
+    swept = admin.call("POST", "/v1/ops/sweeps/supervision", {"as_of": "2026-11-24T10:00:00+08:00"})
+    assert swept.status == 200
+    exact = counters_stored()
+    for model in CaseModel.scan():
+        model.stats_recorded = {**model.stats_recorded, "v": 2}
+        model.overdue_district = model.overdue_key = None
+        model.save()
+    for row in DailyStatsModel.scan():
+        if row.bucket.startswith("open#"):
+            row.delete()
+    board = admin.call("GET", "/v1/dashboard", query={"region": "320509"}).json
+    assert board["counts"]["open"] == 0 and board["overdue"]["items"] == []
+
+    answer = admin.call("POST", "/v1/ops/stats/recount", {})
+    assert answer.status == 200 and answer.json["recounted"] == 2, answer
+    assert counters_stored() == exact == counters_from_cases()
+    board = admin.call("GET", "/v1/dashboard", query={"region": "320509"}).json
+    assert board["counts"] == {"intake_today": 2, "open": 2, "overdue": 2, "red": 0}  # the clock is on Monday
+    assert {item["case_id"] for item in board["overdue"]["items"]} == {late, other}
     assert admin.call("POST", "/v1/ops/stats/recount", {}).json["recounted"] == 0

@@ -88,3 +88,24 @@ def test_a_row_missing_the_optional_lists_reads_as_empty():
     row.specialties = None
     mediator = from_row(row)
     assert (mediator.specialties, mediator.active, mediator.open_cases) == ((), True, 0)
+
+
+def test_the_list_of_regions_is_kept_for_a_while_and_renewed_by_an_add(monkeypatch):
+    from chalicelib.adapters import directory_store
+    from chalicelib.adapters.directory_store import REGION_LIST_SECONDS, DirectoryStore
+
+    stored = [REGION, SPARE[0], Region(code="320510", name="相城区", created_at=CREATED)]
+    scans = []
+    monkeypatch.setattr(DirectoryStore, "regions", lambda self: scans.append(1) or list(stored))
+    monkeypatch.setattr(DirectoryStore, "_insert", staticmethod(lambda entry: stored.append(entry)))
+    now = [1000.0]
+    store = directory_store.DirectoryStore(monotonic=lambda: now[0])
+    assert [r.code for r in store.regions_under("320509")] == ["320509", "320509102"]
+    now[0] += REGION_LIST_SECONDS - 1
+    assert [r.code for r in store.regions_under("320510")] == ["320510"] and len(scans) == 1  # kept
+    store.add_region(Region(code="320509102001", name="城南社区", parent_code="320509102", created_at=CREATED))
+    assert [r.code for r in store.regions_under("320509102")] == ["320509102", "320509102001"]  # at once
+    assert len(scans) == 2
+    now[0] += REGION_LIST_SECONDS
+    store.regions_under("320509")
+    assert len(scans) == 3  # read again once it is old

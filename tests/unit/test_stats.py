@@ -26,6 +26,8 @@ from chalicelib.domain.stats import (
     open_red_district,
     rank,
     record_rows,
+    region_open_row,
+    stats_record,
     stats_changes,
     stats_rows,
 )
@@ -136,8 +138,9 @@ def test_overdue_counts_only_while_open():
 def test_rows_are_per_prefix_and_day_and_per_org_and_mediator_once_concluded():
     assert set(stats_rows(case())) == {"320509#2026-11-23", "320509102#2026-11-23", "320509102001#2026-11-23",
                                        "month#2026-11#d#320509", "month#2026-11#t#320509102",
-                                       "month#2026-11#v#320509102001"}
-    rows = stats_rows(resolved())
+                                       "month#2026-11#v#320509102001",
+                                       "open#320509", "open#320509102", "open#320509102001"}  # open, not held
+    rows = stats_rows(resolved())  # concluded: in no region-open row
     rank_rows = [row for row in rows if is_rank_row(row)]
     assert len(rank_rows) == 12  # org and mediator per day and per month at 3 prefixes
     assert len(rows) == 3 + 12 + 3 + 1  # and 3 region day rows, 3 month rows, the holding org's day row
@@ -164,7 +167,7 @@ def test_deltas_move_a_case_between_counters_and_rows():
 def test_the_case_keeps_a_compact_record_and_writes_add_the_row_differences():
     accepted = case(CaseStatus.ACCEPTED, tier=Tier.VILLAGE, org_id="V-CN", mediator_id="M-CN-1")
     record, changes = stats_changes(accepted)
-    assert record == {"v": 2, "counts": contributions(accepted), "holder": "V-CN"}  # not concluded: none credited
+    assert record == {"v": 3, "counts": contributions(accepted), "holder": "V-CN"}  # not concluded: none credited
     assert changes == stats_rows(accepted) == record_rows(accepted, record)
     later = resolved()
     later.stats_recorded = record
@@ -400,8 +403,8 @@ def test_the_row_differences_follow_an_org_joining_and_taking_the_lead():
     record, changes = stats_changes(accepted)
     assert record["assisting"] == ["T-SL"]
     t_sl = [key.format(org="T-SL") for key in ASSISTED_KEYS]
-    region_and_month = [row for row in stats_rows(accepted) if not row.startswith("org")]
-    assert len(region_and_month) == 6
+    region_and_month = [row for row in stats_rows(accepted) if not row.startswith(("org", "open#"))]
+    assert len(region_and_month) == 6  # the region-open rows count no hard cases
     assert changes == {**dict.fromkeys(t_sl, {ASSISTED: 1}), **dict.fromkeys(region_and_month, {"joint_mediation": 1})}
     accepted.stats_recorded = record
     concluded = joint("T-SL", status=CaseStatus.RESOLVED)  # the lead concludes it: T-SL's rows do not change
@@ -425,3 +428,59 @@ def test_an_org_that_only_assisted_is_listed_below_the_minimum_with_its_count():
     assert table["baseline"] == rank({"V-CN": lead}, ENTRY_COUNTERS["org"])["baseline"]  # assisting adds no rate
     mediators = rank({"M-CN-1": perf(6, 5, 5)}, ENTRY_COUNTERS["mediator"])
     assert ASSISTED not in mediators["ranked"][0]
+
+
+# ------------------------------------------------ the region-open rows (the supervisor dashboard, 一屏观全域)
+
+PREFIXES = ("320509", "320509102", "320509102001")
+
+
+@pytest.mark.parametrize(("state", "expected"), [
+    (case(), {"open": 1}),  # received, held by no org: still open under its regions
+    (case(CaseStatus.DISPATCHED, org_id="V-CN"), {"open": 1}),
+    (case(CaseStatus.ACCEPTED, org_id="V-CN", risk_level=RiskLevel.RED), {"open": 1, "open_red": 1}),
+    (case(CaseStatus.ACCEPTED, org_id="V-CN", overdue=True), {"open": 1, "overdue_open": 1}),
+    (case(CaseStatus.RECEIVED, risk_level=RiskLevel.RED, dispatched_org_ids=["V-CN"]), {"open": 1, "open_red": 1}),
+    (resolved(), None),
+    (resolved(status=CaseStatus.CLOSED, risk_level=RiskLevel.RED), None),
+    (case(CaseStatus.WITHDRAWN, overdue=True), None),
+    (case(CaseStatus.MERGED, merged_into="HW2"), None),
+])
+def test_an_open_case_counts_in_the_region_open_row_of_each_of_its_prefixes(state, expected):
+    rows = stats_rows(state)
+    opened = {row: counts for row, counts in rows.items() if row.startswith("open#")}
+    if expected is None:
+        assert opened == {}
+    else:
+        assert opened == {region_open_row(prefix): expected for prefix in PREFIXES}
+        assert describe_row("open#320509102") == {"kind": "open", "region_code": "320509102"}
+
+
+def test_closing_an_open_case_takes_it_out_of_its_region_open_rows():
+    before = stats_rows(case(CaseStatus.ACCEPTED, org_id="V-CN", mediator_id="M-CN-1", risk_level=RiskLevel.RED,
+                             overdue=True))
+    changes = deltas(before, stats_rows(resolved(risk_level=RiskLevel.RED)))
+    for prefix in PREFIXES:
+        assert changes[region_open_row(prefix)] == {"open": -1, "open_red": -1, "overdue_open": -1}
+
+
+@pytest.mark.parametrize(("version", "month_rows", "open_rows"), [
+    (None, False, False),  # before the month and org rows
+    (2, True, False),  # before the region-open rows
+    (3, True, True),
+])
+def test_a_record_expands_to_the_rows_of_its_version(version, month_rows, open_rows):
+    held = case(CaseStatus.ACCEPTED, org_id="V-CN")
+    record = {"counts": contributions(held), "holder": "V-CN", **({"v": version} if version else {})}
+    rows = record_rows(held, record)
+    assert any(row.startswith("month#") for row in rows) is month_rows
+    assert any(row.startswith("org_open#") for row in rows) is month_rows
+    assert any(row.startswith("open#") for row in rows) is open_rows
+
+
+def test_the_next_write_of_a_case_recorded_at_version_2_adds_it_to_the_region_open_rows_only():
+    held = case(CaseStatus.ACCEPTED, org_id="V-CN", overdue=True)
+    held.stats_recorded = {**stats_record(held), "v": 2}
+    record, changes = stats_changes(held)
+    assert record["v"] == 3
+    assert changes == {region_open_row(prefix): {"open": 1, "overdue_open": 1} for prefix in PREFIXES}
