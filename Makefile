@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(PY) bench/retention.py
 	$(PY) bench/audit.py
 	$(PY) bench/dashboard.py
+	$(PY) bench/console.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

@@ -56,6 +56,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-cache",
 }
+CONSOLE_FILES = frozenset({("/console", "GET"), ("/console/{name}", "GET")})
+"""The routes of the console's own files: served by the same function, not part of the API
+(nor of its OpenAPI document)."""
 LOCAL_ONLY_PREFIX = "/v1/local/"
 """Routes of the local stage only: 404 in every other stage, and left out of its OpenAPI document."""
 
