@@ -45,9 +45,9 @@ function header(who) {
     return item;
   }));
   const name = who.mediator_name || who.jurisdiction_name || who.subject;
-  whoBox.replaceChildren(h('span', {}, `${ROLE[who.role] || who.role}：${name}`),
+  whoBox.replaceChildren(...[h('span', {}, `${ROLE[who.role] || who.role}：${name}`),
     who.org_name ? h('small', {}, who.org_name) : null,
-    h('button', { type: 'button', id: 'sign-out', onclick: () => { signOut(); location.hash = '#/sign-in'; } }, '退出'));
+    h('button', { type: 'button', id: 'sign-out', onclick: () => { signOut(); location.hash = '#/sign-in'; } }, '退出')].filter(Boolean));  // replaceChildren would write a null as the text "null"
 }
 
 let generation = 0;

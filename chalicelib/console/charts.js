@@ -31,7 +31,7 @@ export function barChart(items, { title, format = (value) => String(value), max 
     const barWidth = Math.round(((item.value || 0) / top) * (width - labelWidth - 70));
     return s('g', { class: 'row' },
       s('title', {}, `${item.label}：${format(item.value)}`),
-      s('text', { class: 'axis', x: labelWidth - 8, y: y + 17, 'text-anchor': 'end' }, item.label),
+      s('text', { class: 'axis', x: labelWidth - 8, y: y + 17, 'text-anchor': 'end' }, shortLabel(item.label)),
       s('rect', { class: item.className || 'bar', x: labelWidth, y: y + 5, width: Math.max(barWidth, 1), height: 16 }),
       s('text', { class: 'value', x: labelWidth + Math.max(barWidth, 1) + 6, y: y + 17 }, format(item.value)));
   });
@@ -39,6 +39,13 @@ export function barChart(items, { title, format = (value) => String(value), max 
   return h('figure', { class: 'chart' },
     s('svg', { viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': title || '' }, rows),
     title ? h('figcaption', {}, title) : null);
+}
+
+const LABEL_CHARACTERS = 8;
+
+function shortLabel(text) {  // the whole label is the row's tooltip
+  const characters = [...String(text)];
+  return characters.length > LABEL_CHARACTERS ? `${characters.slice(0, LABEL_CHARACTERS - 1).join('')}…` : String(text);
 }
 
 export function percent(value) {
