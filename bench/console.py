@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.local_latency import free_ports  # noqa: E402
 from bench.results import merge_results  # noqa: E402
-from devstack.client import HeweiClient  # noqa: E402
+from devstack.client import HeweiClient, wait_for  # noqa: E402
 from tests.support import valid_id_number  # noqa: E402
 
 CHROMIUM = os.environ.get("HEWEI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -57,13 +57,10 @@ CASES = [  # (village, category, title, risk indicators)
 
 
 def _wait(check, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.25)
-    raise TimeoutError("the stack did not get there in time")
+    result = wait_for(check, timeout)
+    if not result:
+        raise TimeoutError("the stack did not get there in time")
+    return result
 
 
 def seed(base_url: str, credentials: dict) -> dict:

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from email.message import Message
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.domain.signing import sign
 
@@ -122,3 +122,15 @@ def _parse(headers: Message, data: bytes) -> Any:
         except ValueError:
             return text
     return text
+
+
+def wait_for(check: Callable[[], Any], timeout: float, interval: float = 0.25) -> Any:
+    """What `check` gives once it gives something true, trying every `interval` seconds for up
+    to `timeout` seconds; None if it never does (a case dispatched, a callback received)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(interval)
+    return None

@@ -19,7 +19,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from devstack.client import HeweiClient
+from devstack.client import HeweiClient, wait_for
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,13 +41,10 @@ def free_ports(count: int) -> list[int]:
 
 
 def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.25)
-    pytest.fail(f"{what} did not happen within {timeout:.0f} s")
+    result = wait_for(check, timeout)
+    if not result:
+        pytest.fail(f"{what} did not happen within {timeout:.0f} s")
+    return result
 
 
 @dataclass
