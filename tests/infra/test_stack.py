@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -542,6 +543,19 @@ def test_api_is_throttled_and_has_a_usage_plan(dev, template):
         "ApiStages": [{"ApiId": {"Ref": api_id}, "Stage": {"Ref": f"{api_id}.Stage"}}],
         "Throttle": {"RateLimit": Match.any_value(), "BurstLimit": Match.any_value()},
     })
+
+
+def test_the_console_is_routed_to_the_api_function_and_its_files_are_in_its_package(dev):
+    """The console is served by the API's own function (`chalicelib/api/console.py`): its two
+    routes are in the gateway's definition, and its files in the function's code package."""
+    [api] = resources(dev["json"], "AWS::Serverless::Api").values()
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+    assert "get" in paths["/console"] and "get" in paths["/console/{name}"]
+    names = set()
+    for package in dev["path"].parent.parent.rglob("*.zip"):  # chalice.out/ and cdk.out/ of the synth
+        with zipfile.ZipFile(package) as archive:
+            names |= {name for name in archive.namelist() if name.startswith("chalicelib/console/")}
+    assert {"chalicelib/console/index.html", "chalicelib/console/app.js", "chalicelib/console/style.css"} <= names
 
 
 def test_the_gateways_own_errors_are_problem_json(dev):
