@@ -176,3 +176,23 @@ def test_the_local_clients_encoded_query_is_read_and_its_signature_matches(partn
                "X-Hewei-Signature": sign(partner.secret, ts, "GET", path, b"", nonce)}
     answer = partner.http.call("GET", path, headers=headers)
     assert listed(answer) == [shared_ref["partner"]]
+
+
+# ------------------------------------------------------------ a table made before the index
+
+
+def test_a_table_made_before_the_external_ref_index_gets_it_and_its_old_cases_are_found(admin, shared_ref):
+    import boto3
+
+    from chalicelib.adapters.bootstrap import create_tables
+    from chalicelib.adapters.models import CaseModel
+
+    client = boto3.client("dynamodb")
+    table = CaseModel.Meta.table_name
+    client.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by_external_ref"}}])
+    names = {i["IndexName"] for i in client.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]}
+    assert "by_external_ref" not in names
+    create_tables()  # what the local stack does on every start
+    names = {i["IndexName"] for i in client.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]}
+    assert "by_external_ref" in names
+    assert len(listed(admin.call("GET", "/v1/cases", query={"external_ref": "LK-1"}))) == 3
