@@ -154,7 +154,11 @@ class Container:
 
     @cached_property
     def queries(self) -> CaseQueries:
-        return CaseQueries(self.case_store)
+        from functools import partial
+
+        from .services.intake import phone_pseudonym
+
+        return CaseQueries(self.case_store, partial(phone_pseudonym, self.settings.secret_key))
 
     @cached_property
     def sms_sender(self) -> SnsSmsSender:

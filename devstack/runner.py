@@ -130,18 +130,14 @@ def _port_free(port: int) -> bool:
 
 
 def _chalice_command(config: RunnerConfig) -> list[str]:
-    """`chalice local` from this interpreter's environment.
+    """`chalice local`'s server, run by `devstack.local_api` from this interpreter: one log line
+    per request and problem+json for unknown paths and methods (see that module).
 
-    Without the reloader: it would restart on any file written under the
+    Without a reloader: it would restart on any file written under the
     project (credentials, caches), and could not reload this process's handlers.
     """
-    script = Path(sys.executable).with_name("chalice")
-    launcher = [str(script)] if script.exists() else [
-        sys.executable, "-c", "import sys; from chalice.cli import main; sys.exit(main())"
-    ]
-    return launcher + [
-        "local", "--stage", STAGE, "--host", HOST, "--port", str(config.api_port), "--no-autoreload",
-    ]
+    return [sys.executable, "-m", "devstack.local_api", "--stage", STAGE, "--host", HOST,
+            "--port", str(config.api_port)]
 
 
 def _start_chalice(config: RunnerConfig) -> subprocess.Popen[bytes]:

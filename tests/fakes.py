@@ -196,6 +196,8 @@ class FakeCaseStore:
         self.code_digests: dict[str, list[str]] = {}
         """Case code → the digests of its parties' phone tails kept on its claim."""
         self._party_keys: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
+        self.lookups: list[tuple[str, str]] = []
+        """The `GET /v1/cases` lookups asked of the store: (by what, key)."""
         self._notifications: dict[tuple[str, str], dict[str, Any]] = {}
         self._letters: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
         self._deliveries: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
@@ -406,6 +408,15 @@ class FakeCaseStore:
     def party_cases(self, pseudonyms: list[str], since: dt.datetime) -> dict[str, list[str]]:
         return {pseudonym: [case_id for received, case_id in sorted(self._party_keys.get(pseudonym, ()), reverse=True)
                             if received >= since][:PARTY_CASES_LIMIT] for pseudonym in pseudonyms}
+
+    def case_ids_by_party(self, pseudonym: str, limit: int) -> list[str]:
+        self.lookups.append(("party", pseudonym))
+        return [case_id for _, case_id in sorted(self._party_keys.get(pseudonym, ()), reverse=True)][:limit]
+
+    def case_ids_by_external_ref(self, external_ref: str, limit: int) -> list[str]:
+        self.lookups.append(("external_ref", external_ref))
+        held = [case for case in self._cases.values() if case.external_ref == external_ref]
+        return [case.case_id for case in sorted(held, key=received_key, reverse=True)][:limit]
 
     def cases(self, case_ids: Iterable[str]) -> list[Case]:
         return [copy.deepcopy(self._cases[case_id]) for case_id in sorted(set(case_ids)) if case_id in self._cases]

@@ -31,6 +31,9 @@ def create_tables() -> None:
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(wait=True)
+        else:
+            client = client or boto3.client("dynamodb")
+            add_missing_indexes(client, model)
         attribute = TTL_ATTRIBUTES.get(model)
         if attribute:
             client = client or boto3.client("dynamodb")
@@ -38,6 +41,28 @@ def create_tables() -> None:
                 TableName=model.Meta.table_name,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
             )
+
+
+def add_missing_indexes(client, model) -> list[str]:
+    """Create the global secondary indexes a model declares that its existing table lacks (a
+    local stack's data kept from before an index was added); their names. DynamoDB backfills
+    a new index from the items already there."""
+    schema = model._get_schema()
+    table = client.describe_table(TableName=model.Meta.table_name)["Table"]
+    present = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes", [])}
+    added = []
+    for index in schema.get("global_secondary_indexes", []):
+        if index["index_name"] in present:
+            continue
+        names = {key["AttributeName"] for key in index["key_schema"]}
+        client.update_table(
+            TableName=model.Meta.table_name,
+            AttributeDefinitions=[a for a in schema["attribute_definitions"] if a["AttributeName"] in names],
+            GlobalSecondaryIndexUpdates=[{"Create": {"IndexName": index["index_name"],
+                                                     "KeySchema": index["key_schema"],
+                                                     "Projection": index["projection"]}}])
+        added.append(index["index_name"])
+    return added
 
 
 def create_queues() -> dict[str, str]:

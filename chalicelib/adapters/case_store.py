@@ -466,6 +466,17 @@ class CaseStore(TransactingStore):
             found[pseudonym] = [row.case_id for row in rows if row.case_id]
         return found
 
+    def case_ids_by_party(self, pseudonym: str, limit: int) -> list[str]:
+        """The cases a party key appears in, newest first: one Query of its `PARTY#` rows (they
+        live as long as the repeated-party rule looks back, and an anonymised case has none)."""
+        rows = KeyModel.query(f"{PARTY_PREFIX}{pseudonym}", scan_index_forward=False, limit=limit, page_size=limit)
+        return list(dict.fromkeys(row.case_id for row in rows if row.case_id))
+
+    def case_ids_by_external_ref(self, external_ref: str, limit: int) -> list[str]:
+        """The cases filed under `external_ref`, newest first: one Query of the keys-only index."""
+        rows = CaseModel.by_external_ref.query(external_ref, scan_index_forward=False, limit=limit, page_size=limit)
+        return [row.case_id for row in rows]
+
     def cases(self, case_ids: Iterable[str]) -> list[Case]:
         """The cases of these ids that exist (BatchGetItem, 100 keys a call), in no order."""
         ids = sorted(set(case_ids))

@@ -17,7 +17,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from ..config import resource_name
@@ -225,6 +225,15 @@ class CaseRetentionIndex(GlobalSecondaryIndex):
     retention_due_on = UnicodeAttribute(range_key=True)
 
 
+class CaseExternalRefIndex(GlobalSecondaryIndex):
+    """Cases by the `external_ref` they were filed under (any owner), newest first: the
+    `external_ref=` lookup of `GET /v1/cases` (§1a). Keys only: the cases found are read by id."""
+
+    Meta = _index_meta("by_external_ref", KeysOnlyProjection())
+    external_ref = UnicodeAttribute(hash_key=True)
+    received_key = UnicodeAttribute(range_key=True)
+
+
 class CaseModel(Model):
     """案件: the current state of one dispute (一案一档: its timeline is in CaseItemModel)."""
 
@@ -319,6 +328,7 @@ class CaseModel(Model):
     by_open_red = CaseOpenRedIndex()
     by_overdue = CaseOverdueIndex()
     by_retention = CaseRetentionIndex()
+    by_external_ref = CaseExternalRefIndex()
 
 
 class NotificationReleaseIndex(GlobalSecondaryIndex):

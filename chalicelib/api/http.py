@@ -209,6 +209,21 @@ def path_candidates(event: dict) -> list[str]:
     return candidates
 
 
+def query_parameter_names(model: type[BaseModel] | None) -> frozenset[str]:
+    """The query parameters a route declares: its query model's fields, by their URL names."""
+    if model is None:
+        return frozenset()
+    return frozenset(field.alias or name for name, field in model.model_fields.items())
+
+
+def unknown_query_parameters(model: type[BaseModel] | None, values: dict[str, str]) -> list[str]:
+    """The parameters a request sends that its route does not declare (a typo such as `stauts=`
+    would otherwise be ignored and answer with an unfiltered list), sorted; a route with no query
+    model declares none."""
+    declared = query_parameter_names(model)
+    return sorted(name for name in values if name not in declared)
+
+
 def _refuse_json_body(spec: RouteSpec, raw: bytes, headers: dict[str, str]) -> Response | None:
     if len(raw) > MAX_BODY_BYTES:
         return problem(413, "Content too large", f"the body is over {MAX_BODY_BYTES // 1024} KiB")
@@ -303,9 +318,13 @@ class Api:
         if any(not value for value in params.values()):  # `/v1/cases//events`: no such item
             raise NotFound("not found")
         body = raw if spec.upload else self._parse_body(spec, raw)
+        values = {key: value for key, value in (request.query_params or {}).items()}
+        unknown = unknown_query_parameters(spec.query, values)
+        if unknown:
+            return problem(422, "Unprocessable content", "unknown query parameter: " + ", ".join(unknown),
+                           [{"field": name, "message": "unknown query parameter"} for name in unknown])
         query = None
         if spec.query is not None:
-            values = {key: value for key, value in (request.query_params or {}).items()}
             try:
                 query = spec.query.model_validate(values)
             except ValidationError as exc:

@@ -21,7 +21,7 @@ from ..services.commands import (
 )
 from ..domain.audit import AccessKind
 from .http import ADMIN, ADMIN_OR_SUPERVISOR, STAFF, Api, Call, Reply
-from .views import case_view, mediator_view, notification_view, org_view, partner_view, region_view, timeline_view
+from .views import case_view, letter_view, mediator_view, notification_view, org_view, partner_view, region_view, timeline_view
 
 API_VERSION = "v1"
 
@@ -214,7 +214,8 @@ def case_notifications(call: Call) -> Reply:
 @route("/v1/cases/{case_id}/supervision-letters", summary="Supervision letters (督办函) issued on the case",
        roles=STAFF)
 def case_supervision_letters(call: Call) -> Reply:
-    return Reply(wiring.current().queries.supervision_letters(call.params["case_id"], call.principal))
+    return Reply([letter_view(letter) for letter in
+                  wiring.current().queries.supervision_letters(call.params["case_id"], call.principal)])
 
 
 # ------------------------------------------------------------ access audit (PIPL)

@@ -11,7 +11,7 @@ from ..adapters.clock import from_storage, to_storage
 from ..domain.access import Principal, sees_parties_in_full
 from ..domain.agreement import TEXT_FIELDS
 from ..domain.attachments import ATTACHMENT_EVENTS, HIDDEN_FROM_PARTNERS
-from ..domain.calendar import rfc3339
+from ..domain.calendar import business_times, rfc3339
 from ..domain.case import Case, Event, ExtensionRequest, Suspension
 from ..domain.duplicates import PossibleDuplicate
 from ..domain.judicial import CLOSING_NOTIFIED
@@ -42,7 +42,7 @@ def case_view(case: Case, principal: Principal, outcome_status: str | None = Non
                     available_actions=available_actions(case, principal, now or dt.datetime.now(dt.timezone.utc)))
     elif case.merged_into:
         view["outcome_status"] = outcome_status
-    return view
+    return business_times(view)  # the moments nested in stored JSON (visits, agreement, judicial...)
 
 
 def duplicate_view(duplicate: PossibleDuplicate) -> dict[str, Any]:
@@ -188,7 +188,10 @@ def self_evaluation_view(evaluation: dict[str, Any] | None, text=_redacted) -> d
 
 
 def event_view(event: Event) -> dict[str, Any]:
-    return {"at": rfc3339(event.at), "type": event.type, "actor": event.actor, "detail": event.detail}
+    """An event; the moments of its detail, stored as `isoformat()` gave them (UTC, microseconds),
+    rendered in +08:00 to the second like every other time (render time: old events too)."""
+    return {"at": rfc3339(event.at), "type": event.type, "actor": event.actor,
+            "detail": business_times(event.detail)}
 
 
 STAFF_ONLY_EVENTS = frozenset({"duplicate_suspected", "merged_in"})
@@ -230,6 +233,11 @@ def _hidden_attachment_event(event: Event) -> bool:
 
 
 RELATED_REASON_FOR_PARTNERS = "routed to the org already handling a case of the same party (首接负责)"
+
+
+def letter_view(letter: dict[str, Any]) -> dict[str, Any]:
+    """A supervision letter (督办函) as stored, its moments in +08:00 to the second."""
+    return business_times(letter)
 
 
 def notification_view(record: dict[str, Any], in_full: bool = True) -> dict[str, Any]:

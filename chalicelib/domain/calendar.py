@@ -19,10 +19,12 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from types import MappingProxyType
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import chinese_calendar
@@ -210,3 +212,28 @@ def end_of_day(day: dt.date) -> dt.datetime:
 def rfc3339(moment: dt.datetime | None) -> str | None:
     """Times go out in the business time zone, with offset: 2026-11-22T10:00:00+08:00."""
     return moment.astimezone(BUSINESS_TZ).isoformat(timespec="seconds") if moment else None
+
+
+_STORED_MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)")
+"""A moment as event details and letters have stored it (`isoformat()`: UTC, with microseconds)."""
+
+
+def _is_time_field(key: Any) -> bool:
+    return isinstance(key, str) and (key == "at" or key.endswith("_at"))
+
+
+def business_times(value: Any) -> Any:
+    """A JSON value with every moment under an `at` or `…_at` key rendered as `rfc3339` does
+    (+08:00, to the second), however it was stored; other values, free text among them, as they are."""
+    if isinstance(value, dict):
+        return {key: _business_time(item) if _is_time_field(key) else business_times(item)
+                for key, item in value.items()}
+    if isinstance(value, list):
+        return [business_times(item) for item in value]
+    return value
+
+
+def _business_time(value: Any) -> Any:
+    if isinstance(value, str) and _STORED_MOMENT.fullmatch(value):
+        return rfc3339(dt.datetime.fromisoformat(value.replace("Z", "+00:00")))
+    return business_times(value)

@@ -2,12 +2,16 @@
 
 signature = lowercase hex HMAC-SHA256(secret,
     TIMESTAMP + "\\n" + METHOD + "\\n" + PATH_WITH_QUERY + "\\n" + hex(sha256(BODY)))
+
+A partner request may carry a nonce (随机数, `X-Hewei-Nonce`, §1a); the canonical string then
+has it on a line of its own after the timestamp, and replay detection keys on it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import string
 
 _HEX_DIGITS = frozenset(string.hexdigits)
@@ -16,17 +20,31 @@ SIGNATURE_WINDOW_SECONDS = 300
 """How far a request's timestamp may be from the server's clock."""
 
 
-def canonical_string(timestamp: str, method: str, path_with_query: str, body: bytes) -> str:
-    return "\n".join((timestamp, method.upper(), path_with_query, hashlib.sha256(body).hexdigest()))
+NONCE_PATTERN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+"""A request nonce (§1a): 16–64 characters of A-Z a-z 0-9 - _ (what `secrets.token_urlsafe` gives)."""
 
 
-def sign(secret: str, timestamp: str, method: str, path_with_query: str, body: bytes) -> str:
-    message = canonical_string(timestamp, method, path_with_query, body)
+def nonce_valid(nonce: str) -> bool:
+    return NONCE_PATTERN.fullmatch(nonce) is not None
+
+
+def canonical_string(timestamp: str, method: str, path_with_query: str, body: bytes,
+                     nonce: str | None = None) -> str:
+    """The signed text: §1's four lines, or with a nonce §1a's five (the nonce after the timestamp)."""
+    lines = (timestamp,) + ((nonce,) if nonce is not None else ()) + (
+        method.upper(), path_with_query, hashlib.sha256(body).hexdigest())
+    return "\n".join(lines)
+
+
+def sign(secret: str, timestamp: str, method: str, path_with_query: str, body: bytes,
+         nonce: str | None = None) -> str:
+    message = canonical_string(timestamp, method, path_with_query, body, nonce)
     return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
 
 def signature_matches(
-    secret: str, signature: str, timestamp: str, method: str, paths: list[str], body: bytes
+    secret: str, signature: str, timestamp: str, method: str, paths: list[str], body: bytes,
+    nonce: str | None = None,
 ) -> bool:
     """True if the signature matches any of the candidate renderings of the path.
 
@@ -35,7 +53,7 @@ def signature_matches(
     if len(signature) != 64 or not all(c in _HEX_DIGITS for c in signature):
         return False
     return any(
-        hmac.compare_digest(sign(secret, timestamp, method, path, body), signature.lower()) for path in paths
+        hmac.compare_digest(sign(secret, timestamp, method, path, body, nonce), signature.lower()) for path in paths
     )
 
 

@@ -9,10 +9,17 @@ from typing import Mapping
 from ..domain.access import STAFF_ROLES, Principal
 from ..domain.enums import Role
 from ..domain.errors import InvalidToken
-from ..domain.signing import SIGNATURE_WINDOW_SECONDS, derive_secret, signature_matches, timestamp_fresh
+from ..domain.signing import (SIGNATURE_WINDOW_SECONDS, derive_secret, nonce_valid, signature_matches,
+                              timestamp_fresh)
 from .commands import TokenRequest
 from .errors import Forbidden, Unauthenticated, Unprocessable
 from .ports import Clock, Directory, ReplayGuard, TokenMinter, TokenVerifier
+
+
+def replay_key(key_id: str, signature: str, nonce: str | None) -> str:
+    """What the replay guard claims once: the signature (§1), or with a nonce the key's nonce
+    (§1a), so that an identical request resent with another nonce is not a replay."""
+    return signature.lower() if nonce is None else f"nonce:{key_id}:{nonce}"
 
 
 class Authenticator:
@@ -65,22 +72,27 @@ class Authenticator:
         key_id = headers.get("x-hewei-key", "")
         timestamp = headers.get("x-hewei-timestamp", "")
         signature = headers.get("x-hewei-signature", "")
+        nonce = headers.get("x-hewei-nonce")
         now = self._clock()
         if not timestamp_fresh(timestamp, now.timestamp()):
             raise Unauthenticated(f"X-Hewei-Timestamp is missing or more than {SIGNATURE_WINDOW_SECONDS} s from server time")
+        if nonce is not None and not nonce_valid(nonce):
+            raise Unauthenticated("X-Hewei-Nonce must be 16 to 64 characters of A-Z a-z 0-9 - _")
         if len(key_id) > 64 or len(signature) != 64:
             raise Unauthenticated("unknown key or bad signature")
         partner = self._directory.partner_by_key(key_id)
         if partner is None or not partner.enabled:
             raise Unauthenticated("unknown key, or the partner is disabled")
         secret = derive_secret(self._secret_key, key_id)
-        if not signature_matches(secret, signature, timestamp, method, paths, body):
-            raise Unauthenticated("bad signature")
+        if not signature_matches(secret, signature, timestamp, method, paths, body, nonce):
+            raise Unauthenticated("bad signature" if nonce is None else
+                                  "bad signature (with X-Hewei-Nonce the nonce is the canonical string's second line)")
         expires = dt.datetime.fromtimestamp(int(timestamp), dt.timezone.utc) + dt.timedelta(
             seconds=2 * SIGNATURE_WINDOW_SECONDS
         )
-        if not self._replay_guard.claim(signature.lower(), expires):
-            raise Unauthenticated("this signature was already used (replay)")
+        if not self._replay_guard.claim(replay_key(key_id, signature, nonce), expires):
+            raise Unauthenticated("this signature was already used (replay)" if nonce is None else
+                                  "this nonce was already used (replay)")
         return Principal(role=Role.PARTNER, subject=partner.partner_id, partner_id=partner.partner_id)
 
 

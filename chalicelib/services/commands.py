@@ -219,6 +219,11 @@ class CaseFilters(Command):
     cursor: str | None = Field(default=None, max_length=2048)
     purpose: Purpose = None
     """Why the page is read (the access audit records it)."""
+    external_ref: ExternalRef | None = None
+    """Lookup (§1a): the cases filed under this reference, exactly (a partner: its own one)."""
+    party_phone: Annotated[str, AfterValidator(_phone)] | None = None
+    """Lookup for staff (§1a): the cases a party with this full mainland number is in (normalised
+    as intake does: `+86 138-1234-5678` is `13812345678`)."""
 
     @field_validator("status")
     @classmethod

@@ -56,6 +56,11 @@ def party_keys(secret_key: bytes, parties: list[Party]) -> dict[str, DuplicateRe
             for value, reason in values.items()}
 
 
+def phone_pseudonym(secret_key: bytes, phone: str) -> str:
+    """The party key of a normalised phone, as `party_keys` writes it (the `party_phone=` lookup)."""
+    return hmac.new(secret_key, f"phone:{phone}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
 def party_pseudonyms(secret_key: bytes, parties: list[Party]) -> list[str]:
     """The parties' look-up keys, sorted (stored one row per key and case)."""
     return sorted(party_keys(secret_key, parties))

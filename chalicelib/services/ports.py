@@ -129,6 +129,16 @@ class CaseStore(Protocol):
         (at most PARTY_CASES_LIMIT)."""
         ...
 
+    def case_ids_by_party(self, pseudonym: str, limit: int) -> list[str]:
+        """The ids of the cases a party key (a phone's) appears in, newest first, at most `limit`:
+        the `party_phone=` lookup of `GET /v1/cases` (§1a)."""
+        ...
+
+    def case_ids_by_external_ref(self, external_ref: str, limit: int) -> list[str]:
+        """The ids of the cases filed under this `external_ref` by any owner, newest first, at
+        most `limit`: the `external_ref=` lookup of `GET /v1/cases` (§1a)."""
+        ...
+
     def cases(self, case_ids: Iterable[str]) -> list[Case]:
         """The cases of these ids that exist, in no order (one batched read)."""
         ...
@@ -251,10 +261,10 @@ class TokenMinter(TokenVerifier, Protocol):
 
 
 class ReplayGuard(Protocol):
-    """Partner signatures seen within their window (a replay is refused)."""
+    """Partner signatures (or a key's nonces, §1a) seen within their window (a replay is refused)."""
 
     def claim(self, signature: str, expires_at: dt.datetime) -> bool:
-        """True the first time a signature is claimed; False for a replay."""
+        """True the first time a signature (or `nonce:<key>:<nonce>`) is claimed; False for a replay."""
         ...
 
 

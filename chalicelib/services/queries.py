@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 from ..domain.errors import InvalidCursor
 from ..domain.access import Principal, can_view_case, case_ties
 from ..domain.case import Case, Event
-from ..domain.case_query import CaseQuery
+from ..domain.case_query import LOOKUP_LIMIT, CaseFilterValues, CaseQuery, lookup_after, lookup_cursor
 from ..domain.enums import Role
 from ..domain.regions import district_of
 from .commands import CaseFilters
@@ -20,8 +21,10 @@ MOVED_EVENTS = frozenset({"note"})
 
 
 class CaseQueries:
-    def __init__(self, cases: CaseStore):
+    def __init__(self, cases: CaseStore, phone_key: Callable[[str], str] | None = None):
         self._cases = cases
+        self._phone_key = phone_key
+        """A normalised phone's party key, as intake writes it (`intake.phone_pseudonym`)."""
 
     def case(self, case_id: str, principal: Principal) -> Case:
         """The case, if it is in the caller's view; otherwise 404 (existence is not leaked)."""
@@ -69,6 +72,10 @@ class CaseQueries:
         return case, self._cases.notifications(case_id)
 
     def list(self, filters: CaseFilters, principal: Principal) -> tuple[list[Case], str | None]:
+        if filters.party_phone is not None and principal.role is Role.PARTNER:
+            raise Forbidden("party_phone is a staff lookup: a partner finds its cases by external_ref")
+        if filters.external_ref is not None or filters.party_phone is not None:
+            return self._lookup(filters, principal)
         common = dict(
             region_prefix=filters.region, status=filters.status, category=filters.category and filters.category.value,
             risk_level=filters.risk_level, overdue=filters.overdue,
@@ -92,3 +99,38 @@ class CaseQueries:
             return self._cases.list(query, filters.limit, filters.cursor)
         except InvalidCursor as exc:
             raise Unprocessable.field("cursor", str(exc)) from exc
+
+    def _lookup(self, filters: CaseFilters, principal: Principal) -> tuple[list[Case], str | None]:
+        """`external_ref=` / `party_phone=` (§1a): the cases under the key (one Query of its index
+        or party rows, then one BatchGet), those in the caller's view that pass the other filters,
+        newest first, a page at a time. With both keys given, the cases both find."""
+        if principal.role is Role.MEDIATOR and not principal.org_id:
+            raise Forbidden("your token names no org")
+        if principal.role is Role.SUPERVISOR and filters.region and not principal.covers_region(filters.region):
+            raise Forbidden("region is outside your jurisdiction")
+        after = None
+        if filters.cursor is not None:
+            try:
+                after = lookup_after(filters.cursor)
+            except InvalidCursor as exc:
+                raise Unprocessable.field("cursor", str(exc)) from exc
+        found: list[str] | None = None
+        if filters.external_ref is not None:
+            found = self._cases.case_ids_by_external_ref(filters.external_ref, LOOKUP_LIMIT)
+        if filters.party_phone is not None:
+            by_phone = self._cases.case_ids_by_party(self._phone_key(filters.party_phone), LOOKUP_LIMIT)
+            found = by_phone if found is None else [case_id for case_id in found if case_id in set(by_phone)]
+        wanted = CaseFilterValues(region_prefix=filters.region, status=filters.status,
+                                  category=filters.category and filters.category.value,
+                                  risk_level=filters.risk_level, overdue=filters.overdue)
+        cases = sorted((case for case in self._cases.cases(found or [])
+                        if can_view_case(principal, partner_id=case.partner_id, **case_ties(case))
+                        and wanted.admit(case)),
+                       key=lambda case: (case.received_at, case.case_id), reverse=True)
+        if after is not None:
+            ids = [case.case_id for case in cases]
+            if after not in ids:
+                raise Unprocessable.field("cursor", "cursor does not belong to this list")
+            cases = cases[ids.index(after) + 1:]
+        page = cases[:filters.limit]
+        return page, (lookup_cursor(page[-1].case_id) if len(cases) > filters.limit else None)

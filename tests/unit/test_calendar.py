@@ -358,3 +358,15 @@ def test_end_of_nth_working_day_after_counts_from_the_shanghai_day(
 def test_end_of_nth_working_day_after_rejects_naive_datetimes() -> None:
     with pytest.raises(ValueError):
         LIBRARY_CALENDAR.end_of_nth_working_day_after(datetime(2026, 3, 4, 10, 0), 1)
+
+
+def test_business_times_renders_stored_moments_under_time_keys_only():
+    from chalicelib.domain.calendar import business_times
+
+    stored = {"accept_due_at": "2026-11-24T01:00:00.123456+00:00", "at": "2026-11-24T01:00:00Z",
+              "nested": [{"due_at": "2026-11-24T09:00:00+08:00", "due_on": "2026-11-24"}],
+              "text": "2026-11-24T01:00:00+00:00", "done_at": None, "sent_at": "soon"}
+    assert business_times(stored) == {
+        "accept_due_at": "2026-11-24T09:00:00+08:00", "at": "2026-11-24T09:00:00+08:00",
+        "nested": [{"due_at": "2026-11-24T09:00:00+08:00", "due_on": "2026-11-24"}],
+        "text": "2026-11-24T01:00:00+00:00", "done_at": None, "sent_at": "soon"}

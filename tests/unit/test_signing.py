@@ -87,3 +87,34 @@ def test_derive_secret_is_stable_and_depends_on_key_and_master():
     assert derive_secret(b"master", "hk_0001") == derive_secret(b"master", "hk_0001")
     assert derive_secret(b"master", "hk_0002") != expected
     assert derive_secret(b"other-master", "hk_0001") != expected
+
+
+# ------------------------------------------------------------ the nonce form (§1a)
+
+NONCE = "AbCdEf0123456789-_xy"
+NONCE_SIGNATURE = "49caf11258ff2c3cb1af43a2379e1f09dc3997893b59b39b83dbdbe4418deb58"
+"""printf '1763780000\\nAbCdEf0123456789-_xy\\nPOST\\n/v1/cases\\n%s' "$(printf '{"external_ref":"R-1"}' \\
+   | sha256sum | cut -d' ' -f1)" | openssl dgst -sha256 -hmac s3cr3t"""
+
+
+def test_with_a_nonce_the_canonical_string_has_it_on_the_second_line():
+    assert canonical_string(TS, "post", "/v1/cases", BODY, NONCE) == f"{TS}\n{NONCE}\nPOST\n/v1/cases\n{BODY_SHA256}"
+    assert sign(SECRET, TS, "POST", "/v1/cases", BODY, NONCE) == NONCE_SIGNATURE
+
+
+def test_a_nonce_signature_matches_only_with_its_nonce():
+    assert signature_matches(SECRET, NONCE_SIGNATURE, TS, "POST", ["/v1/cases"], BODY, NONCE)
+    assert not signature_matches(SECRET, NONCE_SIGNATURE, TS, "POST", ["/v1/cases"], BODY)
+    assert not signature_matches(SECRET, NONCE_SIGNATURE, TS, "POST", ["/v1/cases"], BODY, NONCE + "z")
+    assert not signature_matches(SECRET, POST_SIGNATURE, TS, "POST", ["/v1/cases"], BODY, NONCE)
+
+
+@pytest.mark.parametrize(("nonce", "valid"), [
+    ("a" * 16, True), ("Z" * 64, True), ("0123456789abcdef-_", True),
+    ("a" * 15, False), ("a" * 65, False), ("", False), ("abcdefghijklmnop=", False),
+    ("abcdefghijklmno p", False), ("abcdefghijklmnop\n", False), ("abcdefghijklmnoé", False),
+])
+def test_a_nonce_is_16_to_64_url_safe_characters(nonce, valid):
+    from chalicelib.domain.signing import nonce_valid
+
+    assert nonce_valid(nonce) is valid

@@ -122,3 +122,48 @@ def test_where_the_identity_provider_issues_tokens_none_are_minted(centre):
     tokens = Container(token_minter=None, directory_store=centre.services.directory_store).tokens
     with pytest.raises(Unprocessable):
         tokens.mint(parse(TokenRequest, {"role": "admin"}), ADMIN)
+
+
+# ------------------------------------------------------------ the nonce (§1a)
+
+NONCE = "n0nce-0123456789_abc"
+
+
+def with_nonce(centre, timestamp: dt.datetime, nonce: str = NONCE, signed_nonce: str | None = None) -> dict[str, str]:
+    stamp = str(int(timestamp.timestamp()))
+    return {"x-hewei-key": centre.partner.key_id, "x-hewei-timestamp": stamp, "x-hewei-nonce": nonce,
+            "x-hewei-signature": sign(centre.partner_secret, stamp, "POST", PATH, BODY,
+                                      nonce if signed_nonce is None else signed_nonce)}
+
+
+def test_an_identical_request_with_another_nonce_is_no_replay(centre, authenticator, guard, clock):
+    first, second = with_nonce(centre, clock()), with_nonce(centre, clock(), nonce=NONCE + "-2")
+    assert first["x-hewei-timestamp"] == second["x-hewei-timestamp"]
+    assert authenticator.authenticate(first, "POST", [PATH], BODY) == PARTNER
+    assert authenticator.authenticate(second, "POST", [PATH], BODY) == PARTNER
+    assert sorted(guard.seen) == sorted(f"nonce:{centre.partner.key_id}:{n}" for n in (NONCE, NONCE + "-2"))
+
+
+def test_the_same_nonce_twice_is_a_replay_even_over_another_request(centre, authenticator, guard, clock):
+    authenticator.authenticate(with_nonce(centre, clock()), "POST", [PATH], BODY)
+    later = with_nonce(centre, clock() + dt.timedelta(seconds=5))  # another timestamp: another signature
+    with pytest.raises(Unauthenticated, match="nonce was already used"):
+        authenticator.authenticate(later, "POST", [PATH], BODY)
+
+
+@pytest.mark.parametrize(("nonce", "signed_nonce", "message"), [
+    ("short", None, "X-Hewei-Nonce must be"),
+    ("x" * 65, None, "X-Hewei-Nonce must be"),
+    ("with space 012345", None, "X-Hewei-Nonce must be"),
+    ("", None, "X-Hewei-Nonce must be"),
+    (NONCE, "", "bad signature"),  # signed without the nonce (§1's form) but sent with one
+    (NONCE, NONCE + "x", "bad signature"),
+])
+def test_a_bad_nonce_or_one_not_signed_is_401_and_claims_nothing(centre, authenticator, guard, clock, nonce,
+                                                                  signed_nonce, message):
+    headers = with_nonce(centre, clock(), nonce, signed_nonce)
+    if signed_nonce == "":
+        headers["x-hewei-signature"] = sign(centre.partner_secret, headers["x-hewei-timestamp"], "POST", PATH, BODY)
+    with refused(Unauthenticated, lambda: dict(guard.seen)) as caught:
+        authenticator.authenticate(headers, "POST", [PATH], BODY)
+    assert message in caught.value.detail

@@ -102,3 +102,79 @@ def test_a_cursor_of_another_list_is_unprocessable(queries, three_cases):
     with pytest.raises(Unprocessable) as refused:
         queries.list(filters(cursor=cursor), PARTNER)
     assert refused.value.errors[0]["field"] == "cursor"
+
+
+# ------------------------------------------------------------ lookups (§1a)
+
+
+@pytest.fixture
+def same_ref_cases(centre, clock, store):
+    """R-1 filed by the partner and by the other partner and by staff (three owners, one ref), and
+    R-9 of the partner with another applicant's phone; a minute apart."""
+    centre.services.directory.add_partner(parse_partner("other-1"))
+    filed = {}
+    for name, principal, phone in (("partner", PARTNER, None), ("other", OTHER_PARTNER, None),
+                                   ("staff", ADMIN, None), ("R-9", PARTNER, "13911112222")):
+        ref = "R-9" if name == "R-9" else "R-1"
+        parties = [{"role": "applicant", "name": "王五", "phone": phone}] if phone else None
+        filed[name] = centre.file(ref, principal, **({"parties": parties} if parties else {}))
+        clock.advance(minutes=1)
+    store.lookups.clear()
+    return filed
+
+
+def parse_partner(partner_id: str):
+    from chalicelib.services.commands import NewPartner
+
+    return parse(NewPartner, {"partner_id": partner_id, "name": "另一伙伴"})
+
+
+@pytest.mark.parametrize(("principal", "expected"), [
+    (PARTNER, ["partner"]), (OTHER_PARTNER, ["other"]), (ADMIN, ["staff", "other", "partner"]),
+    (SUPERVISOR, ["staff", "other", "partner"]), (OTHER_SUPERVISOR, []),
+])
+def test_external_ref_finds_the_cases_of_that_ref_in_the_callers_view(queries, store, same_ref_cases, principal,
+                                                                      expected):
+    cases, cursor = queries.list(filters(external_ref="R-1"), principal)
+    assert [c.case_id for c in cases] == [same_ref_cases[name].case_id for name in expected] and cursor is None
+    assert store.lookups == [("external_ref", "R-1")]  # one look-up of the ref's index, no list read
+
+
+def test_a_lookup_applies_the_other_filters_and_pages(queries, same_ref_cases):
+    assert queries.list(filters(external_ref="R-1", status="dispatched"), ADMIN)[0] == []
+    assert queries.list(filters(external_ref="R-1", region="320510"), ADMIN)[0] == []
+    first, cursor = queries.list(filters(external_ref="R-1", limit=2), ADMIN)
+    rest, end = queries.list(filters(external_ref="R-1", limit=2, cursor=cursor), ADMIN)
+    assert [c.case_id for c in first + rest] == [same_ref_cases[n].case_id for n in ("staff", "other", "partner")]
+    assert end is None
+    with pytest.raises(Unprocessable) as refusal:
+        queries.list(filters(external_ref="R-9", cursor=cursor), ADMIN)  # a cursor of another lookup
+    assert refusal.value.errors[0]["field"] == "cursor"
+
+
+@pytest.mark.parametrize("phone", ["13911112222", "+86 139-1111-2222", "8613911112222"])
+def test_party_phone_finds_a_partys_cases_by_the_number_normalised(queries, store, same_ref_cases, phone):
+    cases, _ = queries.list(filters(party_phone=phone), ADMIN)
+    assert [c.case_id for c in cases] == [same_ref_cases["R-9"].case_id]
+    assert [kind for kind, _ in store.lookups] == ["party"]
+    assert phone not in store.lookups[0][1]  # the store is asked by the keyed hash, never the number
+
+
+def test_party_phone_of_the_default_applicant_finds_every_case_of_theirs_and_both_keys_narrow(queries, same_ref_cases):
+    everything, _ = queries.list(filters(party_phone="13812345678"), ADMIN)
+    assert {c.case_id for c in everything} == {same_ref_cases[n].case_id for n in ("partner", "other", "staff")}
+    both, _ = queries.list(filters(party_phone="13812345678", external_ref="R-9"), ADMIN)
+    assert both == []
+
+
+def test_a_partner_may_not_look_up_by_phone(queries, store, same_ref_cases):
+    with pytest.raises(Forbidden, match="party_phone"):
+        queries.list(filters(party_phone="13812345678"), PARTNER)
+    assert store.lookups == []
+
+
+def test_a_bad_phone_is_refused_by_the_filters():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError):
+        filters(party_phone="12345")

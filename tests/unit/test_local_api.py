@@ -1,0 +1,71 @@
+"""devstack.local_api: chalice local's server with problem+json for unknown paths and methods,
+never echoing a credential, and no access line of its own (the app logs each request once)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.error
+import urllib.request
+
+import pytest
+from chalice import Chalice
+from chalice.config import Config
+from chalice.local import LocalDevServer
+
+from devstack.local_api import ProblemJsonHandler
+
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LWNsYWltcw.c2lnbmF0dXJl"
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    app = Chalice(app_name="local-api-test", configure_logs=False)
+
+    @app.route("/v1/things", methods=["GET"])
+    def things():
+        return {"items": []}
+
+    server = LocalDevServer(app, Config.create(chalice_app=app, chalice_stage="local"), "127.0.0.1", 0,
+                            handler_cls=ProblemJsonHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    server.shutdown()
+    thread.join(5)
+
+
+def call(base_url: str, method: str, path: str, headers: dict | None = None):
+    request = urllib.request.Request(base_url + path, method=method, headers=headers or {},
+                                     data=b"{}" if method in ("POST", "PUT") else None)
+    try:
+        with _DIRECT.open(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers, error.read()
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": f"Bearer {TOKEN}"}, {"X-Hewei-Key": "hk_1"}])
+def test_an_unknown_path_is_a_problem_json_404_that_echoes_no_credential(base_url, headers):
+    status, answer_headers, body = call(base_url, "GET", "/v1/thingz", headers)
+    assert status == 404 and answer_headers["Content-Type"] == "application/problem+json"
+    problem = json.loads(body)
+    assert (problem["status"], problem["title"]) == (404, "Not found")
+    assert TOKEN.encode() not in body and b"Authorization" not in body and b"Missing Authentication" not in body
+
+
+def test_a_method_the_path_does_not_take_is_a_problem_json_405_with_allow(base_url):
+    status, headers, body = call(base_url, "DELETE", "/v1/things", {"Authorization": f"Bearer {TOKEN}"})
+    assert status == 405 and headers["Content-Type"] == "application/problem+json"
+    assert headers["Allow"] == "GET"
+    assert json.loads(body)["status"] == 405 and b"MethodNotAllowedError" not in body
+
+
+def test_a_routed_request_is_answered_as_the_app_answers_and_prints_no_access_line(base_url, capfd):
+    capfd.readouterr()
+    status, _, body = call(base_url, "GET", "/v1/things")
+    assert (status, json.loads(body)) == (200, {"items": []})
+    out, err = capfd.readouterr()
+    assert "GET /v1/things" not in out + err  # BaseHTTPRequestHandler's `"GET /v1/things HTTP/1.1" 200 -`
