@@ -13,7 +13,7 @@ from pathlib import Path
 from tests.e2e.conftest import ROOT, Stack
 
 BLOCK = re.compile(r"<!-- quickstart: (?P<name>[a-z]+) -->\n```(?P<language>sh|python)\n(?P<code>.*?)```", re.S)
-SHELL_BLOCKS = ("setup", "partner", "staff", "callbacks")
+SHELL_BLOCKS = ("setup", "partner", "nonce", "staff", "callbacks")
 
 
 def quickstart() -> dict[str, str]:
@@ -37,9 +37,10 @@ def test_the_shell_blocks_file_a_case_accept_it_and_show_the_callbacks(stack: St
     out = _run(["bash", "-c", script], stack, tmp_path).splitlines()
     case_id = re.search(r'"case_id": "(HW\w+)"', out[0])[1]
     assert '"status": "received"' in out[0] and "138****5678" in out[0]
-    dispatched, accepted = out[1].split(), out[2].split()
+    assert out[1:3] == ["200", "200"]  # the identical body resent under two nonces: the same case
+    dispatched, accepted = out[3].split(), out[4].split()
     assert dispatched[:2] == [case_id, "dispatched"] and accepted == [case_id, "accepted", dispatched[2]]
-    assert out[3:-1] and all(line.endswith(" True") for line in out[3:-1])  # the sink's last callbacks, signed
+    assert out[5:-1] and all(line.endswith(" True") for line in out[5:-1])  # the sink's last callbacks, signed
     assert out[-1].startswith("{") and '"signature_valid": true' in out[-1]  # the journal's last line
 
 
