@@ -24,7 +24,7 @@ venv-local: $(LOCAL_STAMP)
 $(LOCAL_STAMP): requirements.txt requirements-local.txt
 	@echo "installing the local stack's packages (requirements-local.txt) into $(VENV)"
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check --progress-bar off -r requirements-local.txt
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off --no-compile -r requirements-local.txt
 	touch $(LOCAL_STAMP)
 
 $(DEV_STAMP): $(LOCAL_STAMP) requirements-dev.txt
