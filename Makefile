@@ -35,10 +35,10 @@ $(DEV_STAMP): $(LOCAL_STAMP) requirements-dev.txt
 run: $(LOCAL_STAMP)
 	$(PY) -m devstack
 
-# The local stack keeps its state in .local/ (or HEWEI_LOCAL_DIR) between runs; this forgets it.
+# The local stack keeps its state in .local/ (or HEWEI_LOCAL_DIR) between runs; this forgets it
+# (refused while a stack runs on it). Standard library only: no virtualenv needed.
 reset:
-	rm -rf $(or $(HEWEI_LOCAL_DIR),.local)
-	@echo "local state removed: the next make run starts afresh"
+	$(PYTHON_BOOT) -m devstack.lock reset $(or $(HEWEI_LOCAL_DIR),.local)
 
 # loadfile: a module's tests share a worker, so each module-scoped fixture (a synth,
 # the local stack) is built once. (loadgroup would also do, but pytest 9.2 ignores its marks.)

@@ -302,7 +302,13 @@ def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
     from .aws import LocalAws
     from .state import STATE_FILE_NAME, LocalState, StateKeeper
 
-    config.local_dir.mkdir(parents=True, exist_ok=True)
+    from .lock import LocalDirBusy, hold
+
+    try:
+        cleanup.callback(hold(config.local_dir).close)  # released last, after the state is saved
+    except LocalDirBusy as exc:
+        raise StartupError(str(exc)) from exc
+    config.credentials_path.unlink(missing_ok=True)  # left by a killed run: this run writes its own
     state = LocalState(config.local_dir / STATE_FILE_NAME)
     restored = _restore_state(state)
     settings_kept = dict(restored.settings) if restored else {"secret_key": secrets.token_urlsafe(32)}
@@ -328,6 +334,8 @@ def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
     from .callback_sink import CallbackSink
 
     journal = config.local_dir / "callbacks.jsonl"
+    if not restored:
+        journal.unlink(missing_ok=True)  # callbacks of a state that is gone
     sink = CallbackSink(HOST, config.callback_port, journal)
     sink.start()
     cleanup.callback(_quietly, "callback sink", sink.stop)
@@ -419,7 +427,6 @@ def main() -> int:
         log.error("port(s) %s already in use on %s (set HEWEI_PORT, HEWEI_MOTO_PORT, HEWEI_CALLBACK_PORT)",
                   ", ".join(map(str, busy)), HOST)
         return 2
-    config.credentials_path.unlink(missing_ok=True)
     # Explicitly, also for SIGINT: a shell that starts us in the background ignores it.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)

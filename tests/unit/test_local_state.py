@@ -249,3 +249,37 @@ def test_a_moved_callback_sink_is_told_to_the_partner():
     admin = FakeAdmin({"partner_id": "demo-12345", "key_id": "pk_abc", "callback_url": "http://127.0.0.1:8001/callbacks"})
     kept_partner(admin, b"master", "http://127.0.0.1:9001/callbacks")
     assert admin.calls[-1] == ("PATCH", "/v1/partners/demo-12345", {"callback_url": "http://127.0.0.1:9001/callbacks"})
+
+
+# ------------------------------------------------------ one stack per directory
+
+
+def test_a_second_stack_on_the_same_directory_is_refused_until_the_first_ends(tmp_path):
+    import pytest
+
+    from devstack.lock import LocalDirBusy, hold
+
+    first = hold(tmp_path / "local")
+    with pytest.raises(LocalDirBusy, match="stop it first"):
+        hold(tmp_path / "local")
+    first.close()
+    hold(tmp_path / "local").close()
+
+
+def test_reset_deletes_the_directory_but_not_under_a_running_stack(tmp_path):
+    import pytest
+
+    from devstack.lock import LocalDirBusy, hold, main
+
+    local = tmp_path / "local"
+    (local / "nested").mkdir(parents=True)
+    (local / "aws-state.pickle").write_bytes(b"state")
+    running = hold(local)
+    with pytest.raises(LocalDirBusy):
+        from devstack.lock import reset
+
+        reset(local)
+    assert main(["reset", str(local)]) == 1 and (local / "aws-state.pickle").exists()
+    running.close()
+    assert main(["reset", str(local)]) == 0 and not local.exists()
+    assert main(["reset", str(local)]) == 0  # nothing to delete: fine
