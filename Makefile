@@ -1,26 +1,44 @@
 # Hewei: local development entry points.
 #   make run    the local stack (moto + chalice local + pump + demo data)
 #   make test   unit, integration and end-to-end tests
+#   make reset  forget the local stack's state (.local/): the next `make run` starts afresh
 #   make clean  remove the virtualenv, caches and local state
 
 PYTHON_BOOT := $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.requirements.stamp
+# One virtualenv, two layers: what the local stack needs (requirements-local.txt, `make run`),
+# then the rest for tests, infra and benches (requirements-dev.txt). Each has its stamp, so
+# `make run` after `make test` installs nothing and `make test` after `make run` only the rest.
+LOCAL_STAMP := $(VENV)/.local.stamp
+DEV_STAMP := $(VENV)/.dev.stamp
+STAMP := $(DEV_STAMP)
 PIP := $(PY) -m pip -q --disable-pip-version-check
 
-.PHONY: .venv run test clean bench chromium
+.PHONY: .venv venv-local run reset test clean bench chromium
 
 .venv: $(STAMP)
+venv-local: $(LOCAL_STAMP)
 
-# Re-installed whenever a requirements file changes.
-$(STAMP): requirements.txt requirements-dev.txt
+# Re-installed whenever a requirements file changes; not quiet: it takes a while.
+$(LOCAL_STAMP): requirements.txt requirements-local.txt
+	@echo "installing the local stack's packages (requirements-local.txt) into $(VENV)"
 	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
-	$(PIP) install -r requirements-dev.txt
-	touch $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check --progress-bar off --no-compile -r requirements-local.txt
+	touch $(LOCAL_STAMP)
 
-run: $(STAMP)
+$(DEV_STAMP): $(LOCAL_STAMP) requirements-dev.txt
+	@echo "installing the test, infra and bench packages (requirements-dev.txt) into $(VENV)"
+	$(PIP) install -r requirements-dev.txt
+	touch $(DEV_STAMP)
+
+run: $(LOCAL_STAMP)
 	$(PY) -m devstack
+
+# The local stack keeps its state in .local/ (or HEWEI_LOCAL_DIR) between runs; this forgets it
+# (refused while a stack runs on it). Standard library only: no virtualenv needed.
+reset:
+	$(PYTHON_BOOT) -m devstack.lock reset $(or $(HEWEI_LOCAL_DIR),.local)
 
 # loadfile: a module's tests share a worker, so each module-scoped fixture (a synth,
 # the local stack) is built once. (loadgroup would also do, but pytest 9.2 ignores its marks.)

@@ -2,7 +2,8 @@
 
 It accepts `POST /callbacks[...]` (contract §7), answers 200, logs one line,
 keeps every callback in memory and appends it to `callbacks.jsonl` in the
-local directory. `GET /callbacks` returns what it has received, as JSON.
+local directory. `GET /callbacks` returns what it has received, as JSON,
+including what earlier runs received (read back from that file on start).
 Once it knows the partner's secret it checks each signature.
 """
 
@@ -25,7 +26,9 @@ log = logging.getLogger("devstack")
 
 class CallbackSink:
     def __init__(self, host: str, port: int, journal: Path | None = None) -> None:
-        self.received: list[dict[str, Any]] = []
+        self.received: list[dict[str, Any]] = read_journal(journal) if journal else []
+        if journal:
+            _close_last_line(journal)
         self.partner_secret: str | None = None
         self._journal = journal
         self._lock = threading.Lock()
@@ -80,6 +83,30 @@ class CallbackSink:
     def snapshot(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.received)
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """The callbacks an earlier run appended to `path`; a line cut short by a crash is skipped."""
+    if not path.exists():
+        return []
+    entries: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            entries.append(entry)
+    return entries
+
+
+def _close_last_line(path: Path) -> None:
+    """End a line a crash cut short, so the next callback starts a line of its own."""
+    if path.exists() and path.stat().st_size:
+        with path.open("rb+") as file:
+            file.seek(-1, 2)
+            if file.read(1) != b"\n":
+                file.write(b"\n")
 
 
 def _handler_class(sink: CallbackSink) -> type[BaseHTTPRequestHandler]:

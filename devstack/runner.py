@@ -6,10 +6,16 @@
 2. a callback sink for the demo partner;
 3. `chalice local` as a subprocess, with the same environment;
 4. an SQS pump and a schedule timer invoking the app's handlers in this process;
-5. the demo directory, seeded through the API as admin;
-6. `<local dir>/credentials.json` (contract §1).
+5. the demo directory, seeded through the API as admin, when the state is new;
+6. `<local dir>/credentials.json` (contract §1), with a new admin token each start.
 
-Ctrl-C or SIGTERM stops everything and exits 0.
+The state persists in the local directory (`devstack.state`): moto's backends
+in `aws-state.pickle` (saved within seconds of a change and on stop, restored
+on start), the callbacks in `callbacks.jsonl`. The partner's key id lives in
+the directory and the master key in the state, so its secret stays the same.
+`make reset` deletes the directory.
+
+Ctrl-C or SIGTERM stops everything, saves the state and exits 0.
 
 Settings (environment): HEWEI_PORT (8000), HEWEI_MOTO_PORT (5005),
 HEWEI_CALLBACK_PORT (8001), HEWEI_LOCAL_DIR (`.local` in the project directory).
@@ -84,11 +90,12 @@ class RunnerConfig:
 # ---------------------------------------------------------------- environment
 
 
-def stack_environment(config: RunnerConfig) -> dict[str, str]:
+def stack_environment(config: RunnerConfig, secret_key: str) -> dict[str, str]:
     """The environment of the app, both in `chalice local` and in this process's handlers.
 
     The stage's variables from `.chalice/config.json` first, then the local
-    stack's contract: moto endpoint, fake credentials, fresh secrets per run.
+    stack's contract: moto endpoint, fake credentials, a fresh token secret per
+    run, and the state's master key (`secret_key`: partner secrets, pseudonyms).
     """
     chalice_config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text(encoding="utf-8"))
     env: dict[str, str] = dict(chalice_config.get("environment_variables", {}))
@@ -102,7 +109,7 @@ def stack_environment(config: RunnerConfig) -> dict[str, str]:
         HEWEI_STAGE=STAGE,
         HEWEI_RESOURCE_PREFIX=RESOURCE_PREFIX,
         HEWEI_JWT_SECRET=secrets.token_urlsafe(32),
-        HEWEI_SECRET_KEY=secrets.token_urlsafe(32),
+        HEWEI_SECRET_KEY=secret_key,
         HEWEI_JWT_ISSUER="hewei",
     )
     return env
@@ -269,36 +276,75 @@ def _quietly(what: str, action: Callable[..., Any], *args: Any, **kwargs: Any) -
         log.warning("stopping %s: %s", what, exc)
 
 
+def _restore_state(state: Any) -> Any:
+    from .state import StateError
+
+    log.info("state: reading %s", _shown(state.path))
+    try:
+        restored = state.load()
+    except StateError as exc:
+        raise StartupError(str(exc)) from exc
+    if restored is None:
+        log.info("state: none yet, starting afresh")
+    else:
+        saved_at = dt.datetime.fromtimestamp(restored.saved_at).astimezone().isoformat(timespec="seconds")
+        log.info("state: restored (%d KB, saved %s)", max(1, restored.size // 1024), saved_at)
+    return restored
+
+
 def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
     """Start everything, registering each stop in `cleanup`; block until chalice exits."""
+    log.info("starting moto (DynamoDB, SQS, SNS, S3)")
     from .aws import LocalAws
+    from .state import STATE_FILE_NAME, LocalState, StateKeeper
+
+    from .lock import LocalDirBusy, hold
+
+    try:
+        cleanup.callback(hold(config.local_dir).close)  # released last, after the state is saved
+    except LocalDirBusy as exc:
+        raise StartupError(str(exc)) from exc
+    config.credentials_path.unlink(missing_ok=True)  # left by a killed run: this run writes its own
+    state = LocalState(config.local_dir / STATE_FILE_NAME)
+    restored = _restore_state(state)
+    settings_kept = dict(restored.settings) if restored else {"secret_key": secrets.token_urlsafe(32)}
 
     moto = LocalAws(ip_address=HOST, port=config.moto_port, verbose=False)
     moto.start()
     cleanup.callback(_quietly, "moto", moto.stop)
     log.info("moto on %s", config.aws_endpoint_url)
 
-    _apply_environment(stack_environment(config))
+    _apply_environment(stack_environment(config, settings_kept["secret_key"]))
     from chalicelib.adapters import bootstrap
 
     queues = bootstrap.create_all()
-    log.info("tables and %d queues created", len(queues))
+    log.info("tables, buckets and %d queues %s", len(queues), "checked" if restored else "created")
+
+    keeper = StateKeeper(state, moto.gate, settings_kept)
+    keeper.save_if_changed()  # from now on a restart finds this state, and its master key
+    keeper.start()
+    cleanup.callback(_quietly, "state", _save_last, keeper, state)  # after chalice and the workers stop
+    log.info("state: kept in %s (saved within %.0f s of a change, and on stop)",
+             _shown(state.path), keeper.interval)
 
     from .callback_sink import CallbackSink
 
-    config.local_dir.mkdir(parents=True, exist_ok=True)
     journal = config.local_dir / "callbacks.jsonl"
-    journal.unlink(missing_ok=True)
+    if not restored:
+        journal.unlink(missing_ok=True)  # callbacks of a state that is gone
     sink = CallbackSink(HOST, config.callback_port, journal)
     sink.start()
     cleanup.callback(_quietly, "callback sink", sink.stop)
-    log.info("callback sink on %s", sink.url)
+    log.info("callback sink on %s (%d callbacks from earlier runs in %s)",
+             sink.url, len(sink.received), _shown(journal))
 
     app = _import_app()
     chalice = _start_chalice(config)
     cleanup.callback(_quietly, "chalice local", _stop_process, chalice)
     _wait_for_api(config.base_url, chalice, API_READY_TIMEOUT_SECONDS)
     log.info("API on %s", config.base_url)
+
+    log.info("starting the SQS pumps and the schedule timer")
 
     stop = threading.Event()
     threads = _start_workers(app, stop)
@@ -309,20 +355,35 @@ def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
 
     from .client import HeweiClient
     from .demo_directory import PARTNER_ID
-    from .seed import seed_directory
+    from .seed import SeedError, kept_partner, seed_directory
 
     admin_token, _ = HS256Tokens(os.environ["HEWEI_JWT_SECRET"], os.environ["HEWEI_JWT_ISSUER"]).mint(
         {"sub": "local-admin", "role": "admin"}, settings().token_ttl_seconds
     )
-    seeded = seed_directory(HeweiClient(config.base_url).as_staff(admin_token), sink.url)
-    sink.partner_secret = seeded.partner_secret
-    log.info("seeded: %s", seeded.summary())
+    admin = HeweiClient(config.base_url).as_staff(admin_token)
+    seeded = None
+    try:
+        partner = kept_partner(admin, settings().secret_key, sink.url) if restored else None
+        if partner is None:
+            if restored:
+                log.info("seeding: the demo partner is missing from the state (seeding was cut short?)")
+            log.info("seeding the demo directory through the API")
+            seeded = seed_directory(admin, sink.url)
+            partner = (seeded.partner_key_id, seeded.partner_secret)
+    except SeedError as exc:
+        raise StartupError(f"{exc} (`make reset` starts afresh)") from exc
+    if seeded:
+        keeper.save_if_changed()
+        log.info("seeded: %s", seeded.summary())
+    else:
+        log.info("directory: kept from earlier runs (not seeded again)")
+    sink.partner_secret = partner[1]
 
     cleanup.callback(_quietly, "credentials", config.credentials_path.unlink, missing_ok=True)
     _write_credentials(config.credentials_path, {
         "base_url": config.base_url,
         "admin_token": admin_token,
-        "partner": {"key_id": seeded.partner_key_id, "secret": seeded.partner_secret, "partner_id": PARTNER_ID},
+        "partner": {"key_id": partner[0], "secret": partner[1], "partner_id": PARTNER_ID},
         "callback_sink": sink.url,
         "aws_endpoint_url": config.aws_endpoint_url,
         "stage": STAGE,
@@ -334,6 +395,11 @@ def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
         time.sleep(0.5)
     log.error("chalice local exited with code %s", chalice.returncode)
     return 1
+
+
+def _save_last(keeper: Any, state: Any) -> None:
+    keeper.stop()
+    log.info("state: saved to %s", _shown(state.path))
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -357,7 +423,6 @@ def main() -> int:
         log.error("port(s) %s already in use on %s (set HEWEI_PORT, HEWEI_MOTO_PORT, HEWEI_CALLBACK_PORT)",
                   ", ".join(map(str, busy)), HOST)
         return 2
-    config.credentials_path.unlink(missing_ok=True)
     # Explicitly, also for SIGINT: a shell that starts us in the background ignores it.
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)

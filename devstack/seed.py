@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import demo_directory as demo
+from chalicelib.domain.signing import derive_secret
+
 from .client import HeweiClient
 
 
@@ -52,3 +54,23 @@ def seed_directory(admin: HeweiClient, callback_url: str) -> SeedResult:
         partner_key_id=partner["key_id"],
         partner_secret=partner["secret"],
     )
+
+
+def kept_partner(admin: HeweiClient, master_key: bytes, callback_url: str) -> tuple[str, str] | None:
+    """The demo partner's key id and secret from a kept directory; None if it has none.
+
+    The secret is derived from the master key and the key id, never stored, so
+    the same state gives the same secret. A callback URL on another port (the
+    sink moved) is changed to this run's.
+    """
+    status, _, body = admin.request("GET", f"/v1/partners/{demo.PARTNER_ID}")
+    if status == 404:
+        return None
+    if status != 200 or not isinstance(body, dict) or not body.get("key_id"):
+        raise SeedError(f"GET /v1/partners/{demo.PARTNER_ID} -> {status}: {body}")
+    if body.get("callback_url") != callback_url:
+        status, _, changed = admin.request("PATCH", f"/v1/partners/{demo.PARTNER_ID}",
+                                           json={"callback_url": callback_url})
+        if status != 200:
+            raise SeedError(f"PATCH /v1/partners/{demo.PARTNER_ID} -> {status}: {changed}")
+    return body["key_id"], derive_secret(master_key, body["key_id"])
