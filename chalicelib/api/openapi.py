@@ -207,7 +207,7 @@ def build_openapi(routes: list[RouteSpec], version: str) -> dict[str, Any]:
 
     paths: dict[str, dict[str, Any]] = {}
     for spec in routes:
-        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, answers[spec.name], refs)
+        paths.setdefault(spec.path, {})[spec.method.lower()] = _operation(spec, answers[spec.name], refs, schemas)
     return {
         "openapi": "3.1.0",
         "info": {"title": "Hewei (和为贵) dispute mediation API", "version": version,
@@ -231,7 +231,7 @@ follow them; staff route, mediate, supervise and report.
 """
 
 
-def _operation(spec: RouteSpec, models: dict[int, Any], refs: dict) -> dict[str, Any]:
+def _operation(spec: RouteSpec, models: dict[int, Any], refs: dict, schemas: dict[str, Any]) -> dict[str, Any]:
     path_names = _PATH_PARAM.findall(spec.path)
     operation: dict[str, Any] = {
         "operationId": spec.name,
@@ -243,7 +243,9 @@ def _operation(spec: RouteSpec, models: dict[int, Any], refs: dict) -> dict[str,
     if spec.roles is not None:
         operation["description"] = "Allowed roles: " + ", ".join(sorted(r.value for r in spec.roles))
     if spec.query is not None:
-        operation["parameters"] += _query_parameters(refs[(("query", spec.query), "validation")])
+        query = refs[(("query", spec.query), "validation")]
+        operation["parameters"] += _query_parameters(schemas[query["$ref"].rsplit("/", 1)[1]] if "$ref" in query
+                                                     else query)
     if spec.body is not None:
         content: dict[str, Any] = {"schema": refs[(("body", spec.body), "validation")]}
         examples = openapi_examples.request_examples(spec.name)
