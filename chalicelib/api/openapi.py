@@ -39,6 +39,36 @@ STANDARD_PROBLEMS = {
 }
 DEFAULT_PROBLEM = "Any other error, as problem+json (a 500 carries `request_id`)"
 
+TAGS = (
+    ("Cases", "Filing, reading and following disputes (受理, 一案一档): partners and staff"),
+    ("Case actions", "What staff do to a case (§5 and after): each answers the case view"),
+    ("Files", "Attachments (证据材料), the dossier (卷宗) and the agreement document"),
+    ("Public", "What a party reads with the case code (一案一码), without an account"),
+    ("Reports", "Statistics, the dashboard, ledgers, patrol reports and the monthly analysis"),
+    ("Directory", "Regions, orgs, mediators and partner systems (admin)"),
+    ("Staff", "Tokens, who is signed in, the working calendar, the local stage's demo sign-in"),
+    ("Operations", "Sweeps and recounts run on demand (admin)"),
+    ("Discovery", "Enumerations and this document"),
+)
+_TAG_BY_SEGMENT = {"regions": "Directory", "orgs": "Directory", "mediators": "Directory", "partners": "Directory",
+                   "tokens": "Staff", "me": "Staff", "local": "Staff", "calendar": "Staff", "ops": "Operations",
+                   "public": "Public", "meta": "Discovery", "openapi.json": "Discovery", "cases": "Cases"}
+_FILE_SEGMENTS = {"attachments", "dossier", "documents"}
+
+
+def tag_of(spec: RouteSpec) -> str:
+    """The document's section of an operation, from its path."""
+    segments = [s for s in spec.path.split("/") if s and s != "v1"]
+    if segments[0] == "cases" and len(segments) > 2:
+        if segments[2] in _FILE_SEGMENTS:
+            return "Files"
+        if spec.method == "POST":
+            return "Case actions"
+    if segments[0] == "orgs" and len(segments) > 2:
+        return "Reports"
+    return _TAG_BY_SEGMENT.get(segments[0], "Reports")
+
+
 STAFF_SCHEME = "bearerAuth"
 PARTNER_SCHEMES = ("partnerKey", "partnerTimestamp", "partnerSignature")
 """The partner's three headers, all required together (one security requirement)."""
@@ -213,6 +243,7 @@ def build_openapi(routes: list[RouteSpec], version: str) -> dict[str, Any]:
         "info": {"title": "Hewei (和为贵) dispute mediation API", "version": version,
                  "description": INFO_DESCRIPTION},
         "servers": [{"url": "/", "description": "This service"}],
+        "tags": [{"name": name, "description": text} for name, text in TAGS],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": security_schemes()},
         "security": [{STAFF_SCHEME: []}, {name: [] for name in PARTNER_SCHEMES}],
@@ -236,6 +267,7 @@ def _operation(spec: RouteSpec, models: dict[int, Any], refs: dict, schemas: dic
     operation: dict[str, Any] = {
         "operationId": spec.name,
         "summary": spec.summary,
+        "tags": [tag_of(spec)],
         "parameters": [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                        for name in path_names],
         "security": security_of(spec.roles),

@@ -70,7 +70,7 @@ def generated(stack: Stack, tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_a_generated_client_files_a_case_and_reads_it_back_as_the_partner(stack: Stack, generated):
-    from hewei_partner_client.api.default import file_case, get_case, list_cases
+    from hewei_partner_client.api.cases import file_case, get_case, list_cases
     from hewei_partner_client.models import CaseView, NewCase, Problem
 
     partner = stack.credentials["partner"]
