@@ -242,7 +242,7 @@ def build_openapi(routes: list[RouteSpec], version: str) -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Hewei (和为贵) dispute mediation API", "version": version,
                  "description": INFO_DESCRIPTION},
-        "servers": [{"url": "/", "description": "This service"}],
+        "servers": [{"url": "./", "description": "This service (relative to this document, so a stage prefix is kept)"}],
         "tags": [{"name": name, "description": text} for name, text in TAGS],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": security_schemes()},

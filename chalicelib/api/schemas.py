@@ -48,8 +48,10 @@ Item = TypeVar("Item")
 
 
 class FieldError(Strict):
-    field: str = Field(description="Where: `parties[0].phone`, `body`, a query parameter's name")
+    field: str = Field(description="Where: `parties[0].phone`, `body`, a query parameter's name (a ledger "
+                                   "import's: the column's header)")
     message: str
+    row: int | None = Field(None, description="A ledger import's: the spreadsheet row (the header is row 1)")
 
 
 class Problem(Strict):
