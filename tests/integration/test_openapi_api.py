@@ -212,3 +212,24 @@ def test_the_vendored_bundle_is_served_as_javascript(http):
     assert again.status == 304
     other = http.call("GET", "/docs/evil.js")
     assert_problem(other, 404)
+
+
+def test_the_answer_check_fails_on_a_field_the_document_does_not_name():
+    """What `Http.call` does with every answer: a view grown by a field its model lacks, a missing
+    field, an undeclared success status or a problem as plain JSON all fail the test that got it."""
+    from tests.answer_schemas import check_answer
+
+    view = openapi_examples.examples()["responses"]["file_case"]["201"]
+    check_answer("POST", "/v1/cases", 201, "application/json", view)
+    refusals = [
+        ("POST", "/v1/cases", 201, "application/json", {**view, "mediator_phone": "13900000201"}),
+        ("POST", "/v1/cases", 201, "application/json", {k: v for k, v in view.items() if k != "status"}),
+        ("POST", "/v1/cases", 201, "application/json", {**view, "status": "lost"}),
+        ("GET", f"/v1/cases/{view['case_id']}", 201, "application/json", view),
+        ("GET", f"/v1/cases/{view['case_id']}", 404, "application/json", {"status": 404}),
+        ("GET", f"/v1/cases/{view['case_id']}/events", 200, "application/json",
+         [{"at": "2026-11-23T09:30:00+08:00", "type": "received", "actor": "demo-12345", "detail": {}, "x": 1}]),
+    ]
+    for method, path, status, media_type, body in refusals:
+        with pytest.raises(AssertionError):
+            check_answer(method, path, status, media_type, body)
