@@ -13,6 +13,7 @@ from chalicelib.api import public  # noqa: F401 - registers its routes
 from chalicelib.api import retention  # noqa: F401 - §16 retention hold
 from chalicelib.api import console  # noqa: F401 - the console's files, /v1/me, the local demo sign-in
 from chalicelib.api import dashboard  # noqa: F401 - the supervisor dashboard (一屏观全域)
+from chalicelib.api import docs  # noqa: F401 - the interactive API documentation at /docs (Redoc)
 from chalicelib.api.http import BINARY_TYPES
 from chalicelib.api.routes import api
 from chalicelib.config import queue_name

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from chalicelib.domain.identity import id_number_check_char
 from chalicelib.domain.signing import sign
+from tests.answer_schemas import check_answer
 
 DISTRICT = "320509"
 TOWN = "320509102"
@@ -37,7 +38,10 @@ class Http:
         data = raw if raw is not None else (json.dumps(body, ensure_ascii=False).encode() if body is not None else b"")
         all_headers = {"Content-Type": "application/json", **(headers or {})}
         response = self.client.http.request(method, path, headers=all_headers, body=data)
-        return Result(response)
+        result = Result(response)
+        if result.json is not None:
+            check_answer(method, path, result.status, result.headers.get("content-type", ""), result.json)
+        return result
 
 
 class Result:

@@ -618,3 +618,15 @@ def test_importing_the_app_makes_no_aws_call():
         env=clean_env(AWS_ENDPOINT_URL="http://127.0.0.1:9", HEWEI_STAGE="dev", HEWEI_RESOURCE_PREFIX="hewei-dev-"),
     )
     assert result.returncode == 0 and result.stdout.startswith("ok"), result.stdout + result.stderr
+
+
+def test_the_api_docs_are_routed_to_the_api_function_and_redoc_is_in_its_package(dev):
+    """`/docs` (Redoc over `/openapi.json`) is served by the API's function like the console."""
+    [api] = resources(dev["json"], "AWS::Serverless::Api").values()
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+    assert "get" in paths["/docs"] and "get" in paths["/docs/{name}"] and "get" in paths["/openapi.json"]
+    names = set()
+    for package in dev["path"].parent.parent.rglob("*.zip"):
+        with zipfile.ZipFile(package) as archive:
+            names |= set(archive.namelist())
+    assert {"chalicelib/api_docs/redoc.standalone.js", "chalicelib/api/openapi_examples.json"} <= names

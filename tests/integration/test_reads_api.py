@@ -336,6 +336,7 @@ def test_meta_lists_every_enum_with_chinese_labels_and_the_stage(world):
 def test_openapi_is_valid_and_lists_every_route(world):
     from app import app
     from chalicelib.api.console import CONSOLE_FILES
+    from chalicelib.api.docs import DOCS_FILES
     from chalicelib.api.routes import api
 
     result = world.env.http.call("GET", "/openapi.json")  # no credentials
@@ -347,7 +348,8 @@ def test_openapi_is_valid_and_lists_every_route(world):
     documented = {(path, method.upper()) for path, operations in document["paths"].items() for method in operations}
     registered = {(spec.path, spec.method.upper()) for spec in api.routes}
     served = {(path, method.upper()) for path, methods in app.routes.items() for method in methods}
-    assert documented == registered == served - CONSOLE_FILES  # the console's pages and scripts are not the API
+    # the console's pages and scripts, and the documentation's page, are not the API
+    assert documented == registered == served - CONSOLE_FILES - DOCS_FILES
     assert ("/v1/cases", "POST") in documented and ("/v1/meta", "GET") in documented
 
     for spec in api.routes:
@@ -358,6 +360,9 @@ def test_openapi_is_valid_and_lists_every_route(world):
             assert operation["security"] == []
         else:
             assert "401" in operation["responses"] and "403" in operation["responses"]
+            assert operation["security"], spec.name
+        assert all(answer.get("content") for status, answer in operation["responses"].items()
+                   if status != "204"), spec.name
     case_schema = document["components"]["schemas"]["NewCase"]
     assert {"external_ref", "title", "description", "region_code", "parties"} <= set(case_schema["required"])
 

@@ -25,3 +25,13 @@ def test_the_probe_would_see_a_library_imported():
             "[m for m in ('docxtpl', 'lxml') if m in sys.modules]))"
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert json.loads(result.stdout.strip().splitlines()[-1]) == ["docxtpl", "lxml"]
+
+
+def test_importing_the_app_builds_no_answer_schema():
+    """The OpenAPI document's models, its examples and Redoc's bundle are loaded when first asked for."""
+    probe = ("import json, sys, app; from chalicelib.api import docs; print(json.dumps([m for m in "
+             "('chalicelib.api.schemas', 'chalicelib.api.openapi', 'chalicelib.api.openapi_examples') "
+             "if m in sys.modules] + ([] if docs.bundle.cache_info().currsize == 0 else ['bundle'])))")
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
