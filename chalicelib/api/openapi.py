@@ -11,7 +11,6 @@ Built on request only: nothing here is imported by `import app`.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 from typing import Any
@@ -71,6 +70,8 @@ def tag_of(spec: RouteSpec) -> str:
 
 STAFF_SCHEME = "bearerAuth"
 PARTNER_SCHEMES = ("partnerKey", "partnerTimestamp", "partnerSignature")
+NONCE_SCHEME = "partnerNonce"
+"""The optional fourth header of a partner's request (§1a)."""
 """The partner's three headers, all required together (one security requirement)."""
 
 # --------------------------------------------------------------- partner signing, explained
@@ -88,24 +89,13 @@ EXAMPLE_BODY = json.dumps({"external_ref": "12345-20261121-000123", "title": "�
                           ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def _canonical_with_nonce(timestamp: str, nonce: str, method: str, path_with_query: str, body: bytes) -> str:
-    """§1a's five lines: the nonce on a line of its own after the timestamp."""
-    return "\n".join((timestamp, nonce, method.upper(), path_with_query, hashlib.sha256(body).hexdigest()))
-
-
 def signature_example(nonce: str | None = None) -> dict[str, str]:
-    """A worked example of a partner's signature, computed by the service's own signing code
-    (`domain/signing.py`), so the document cannot disagree with what the service checks.
-
-    The one place that computes the example: the nonce form (§1a) is built here from the
-    contract's rule until `signing.sign` takes the nonce itself (then call it with `nonce=`)."""
+    """A worked example of a partner's signature (§1, or §1a's form with `nonce`), computed by the
+    service's own signing code (`domain/signing.py`), so the document cannot disagree with what
+    the service checks."""
     method = "POST"
-    if nonce is None:
-        canonical = canonical_string(EXAMPLE_TIMESTAMP, method, EXAMPLE_PATH, EXAMPLE_BODY)
-        signature = sign(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, method, EXAMPLE_PATH, EXAMPLE_BODY)
-    else:
-        canonical = _canonical_with_nonce(EXAMPLE_TIMESTAMP, nonce, method, EXAMPLE_PATH, EXAMPLE_BODY)
-        signature = hmac.new(EXAMPLE_SECRET.encode(), canonical.encode(), hashlib.sha256).hexdigest()
+    canonical = canonical_string(EXAMPLE_TIMESTAMP, method, EXAMPLE_PATH, EXAMPLE_BODY, nonce)
+    signature = sign(EXAMPLE_SECRET, EXAMPLE_TIMESTAMP, method, EXAMPLE_PATH, EXAMPLE_BODY, nonce)
     example = {"key_id": EXAMPLE_KEY_ID, "secret": EXAMPLE_SECRET, "timestamp": EXAMPLE_TIMESTAMP,
                "method": method, "path_with_query": EXAMPLE_PATH, "body": EXAMPLE_BODY.decode(),
                "body_sha256": hashlib.sha256(EXAMPLE_BODY).hexdigest(), "canonical_string": canonical,
@@ -182,6 +172,9 @@ def security_schemes() -> dict[str, Any]:
                              "description": "Unix seconds of the request (see partnerKey)."},
         "partnerSignature": {"type": "apiKey", "in": "header", "name": "X-Hewei-Signature",
                              "description": "HMAC-SHA256 of the canonical string (see partnerKey)."},
+        NONCE_SCHEME: {"type": "apiKey", "in": "header", "name": "X-Hewei-Nonce",
+                       "description": "Optional (§1a): 16–64 characters of `A-Z a-z 0-9 - _`, signed after the "
+                                      "timestamp; replay detection keys on it (see partnerKey)."},
     }
 
 
@@ -192,8 +185,9 @@ def security_of(roles: frozenset[Role] | None) -> list[dict[str, list]]:
     requirements = []
     if roles - {Role.PARTNER}:
         requirements.append({STAFF_SCHEME: []})
-    if Role.PARTNER in roles:
+    if Role.PARTNER in roles:  # the three headers of §1, or the four of §1a
         requirements.append({name: [] for name in PARTNER_SCHEMES})
+        requirements.append({name: [] for name in (*PARTNER_SCHEMES, NONCE_SCHEME)})
     return requirements
 
 
@@ -246,7 +240,8 @@ def build_openapi(routes: list[RouteSpec], version: str) -> dict[str, Any]:
         "tags": [{"name": name, "description": text} for name, text in TAGS],
         "paths": paths,
         "components": {"schemas": schemas, "securitySchemes": security_schemes()},
-        "security": [{STAFF_SCHEME: []}, {name: [] for name in PARTNER_SCHEMES}],
+        "security": [{STAFF_SCHEME: []}, {name: [] for name in PARTNER_SCHEMES},
+                     {name: [] for name in (*PARTNER_SCHEMES, NONCE_SCHEME)}],
     }
 
 
