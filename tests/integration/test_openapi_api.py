@@ -156,14 +156,16 @@ def test_security_follows_the_roles_and_the_partner_example_is_what_the_service_
     from chalicelib.api.openapi import EXAMPLE_NONCE, signature_example
 
     served = http.call("GET", "/openapi.json").json
-    partner = [{"partnerKey": [], "partnerTimestamp": [], "partnerSignature": []}]
+    partner = [{"partnerKey": [], "partnerTimestamp": [], "partnerSignature": []},  # §1, or §1a with the nonce
+               {"partnerKey": [], "partnerTimestamp": [], "partnerSignature": [], "partnerNonce": []}]
     paths = served["paths"]
     assert paths["/v1/cases"]["post"]["security"] == [{"bearerAuth": []}, *partner]
     assert paths["/v1/regions"]["post"]["security"] == [{"bearerAuth": []}]
     assert paths["/v1/meta"]["get"]["security"] == []
     schemes = served["components"]["securitySchemes"]
     assert schemes["bearerAuth"] == {**schemes["bearerAuth"], "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    assert [schemes[name]["name"] for name in partner[0]] == ["X-Hewei-Key", "X-Hewei-Timestamp", "X-Hewei-Signature"]
+    assert [schemes[name]["name"] for name in partner[1]] == [
+        "X-Hewei-Key", "X-Hewei-Timestamp", "X-Hewei-Signature", "X-Hewei-Nonce"]
 
     prose = schemes["partnerKey"]["description"]
     plain, with_nonce = signature_example(), signature_example(EXAMPLE_NONCE)
