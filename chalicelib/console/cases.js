@@ -1,10 +1,11 @@
-// The case list of the caller's view, with the API's own filters (status, region, category, risk, overdue).
+// The case list of the caller's view, with the API's own filters (status, region, category, risk, overdue)
+// and its exact lookups (a partner's reference, a party's phone: §1a).
 
 import { api } from './api.js';
 import { badge, h, link, section, table } from './dom.js';
 import { STATUS_CLASS, label, options, when } from './labels.js';
 
-const FILTERS = ['status', 'region', 'category', 'risk_level', 'overdue'];
+const FILTERS = ['status', 'region', 'category', 'risk_level', 'overdue', 'external_ref', 'party_phone'];
 
 export async function caseListPage(view, params) {
   const query = Object.fromEntries(FILTERS.map((name) => [name, params.get(name) || undefined]));
@@ -16,6 +17,8 @@ export async function caseListPage(view, params) {
     select('status', 'status', '状态'), select('category', 'category', '类别'), select('risk_level', 'risk_level', '风险'),
     h('label', {}, '区划', h('input', { name: 'region', value: query.region || '', placeholder: '6/9/12 位代码', size: 14 })),
     h('label', {}, h('input', { type: 'checkbox', name: 'overdue', value: 'true', checked: query.overdue === 'true' }), '只看超期'),
+    h('label', {}, '来源编号', h('input', { name: 'external_ref', value: query.external_ref || '', size: 18 })),
+    h('label', {}, '当事人手机号', h('input', { name: 'party_phone', value: query.party_phone || '', size: 13, inputmode: 'tel' })),
     h('button', { type: 'submit', class: 'primary' }, '查询'));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
