@@ -17,31 +17,13 @@ import pytest
 from chalicelib.adapters.models import CaseModel
 from chalicelib.adapters.tokens import HS256Tokens
 from chalicelib.domain.signing import sign
-from tests.integration.module_env import demo_env
+from tests.integration import two_partners
 from tests.support import OTHER_VILLAGE, Partner, Staff, assert_problem, new_case_body, service_now
 
+env, partner, other_partner, admin = two_partners.env, two_partners.partner, two_partners.other_partner, \
+    two_partners.admin  # the module's world: its fixtures
+
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
-
-
-@pytest.fixture(scope="module")
-def env():
-    with demo_env("demo-12345", "court-1") as env:
-        yield env
-
-
-@pytest.fixture(scope="module")
-def partner(env) -> Partner:
-    return env.partners["demo-12345"]
-
-
-@pytest.fixture(scope="module")
-def other_partner(env) -> Partner:
-    return env.partners["court-1"]
-
-
-@pytest.fixture(scope="module")
-def admin(env) -> Staff:
-    return env.admin
 
 
 @pytest.fixture(scope="module")

@@ -12,31 +12,13 @@ from bench.dynamo_meter import metered
 from chalicelib.domain.signing import sign
 from devstack.client import encoded_path
 from tests.integration.conftest import staff_token
-from tests.integration.module_env import demo_env
-from tests.support import OTHER_VILLAGE, Partner, Staff, assert_problem, new_case_body, service_now
+from tests.integration import two_partners
+from tests.support import OTHER_VILLAGE, Partner, assert_problem, new_case_body, service_now
+
+env, partner, other_partner, admin = two_partners.env, two_partners.partner, two_partners.other_partner, \
+    two_partners.admin  # the module's world: its fixtures
 
 NONCE = "retry-0123456789-abcdef"
-
-
-@pytest.fixture(scope="module")
-def env():
-    with demo_env("demo-12345", "court-1") as env:
-        yield env
-
-
-@pytest.fixture(scope="module")
-def partner(env) -> Partner:
-    return env.partners["demo-12345"]
-
-
-@pytest.fixture(scope="module")
-def other_partner(env) -> Partner:
-    return env.partners["court-1"]
-
-
-@pytest.fixture(scope="module")
-def admin(env) -> Staff:
-    return env.admin
 
 
 def with_nonce(partner: Partner, method: str, path: str, body: bytes, nonce: str | None, *, timestamp: int,
