@@ -25,29 +25,20 @@ class CaseQuery:
     risk_level: str | None = None
     overdue: bool | None = None
 
-
-LOOKUP_LIMIT = 200
-"""Cases a lookup (`external_ref=`, `party_phone=`) reads at most, newest first: an external
-ref names at most one case per owner, and a phone the cases of one person."""
-
-
-@dataclass(frozen=True)
-class CaseFilterValues:
-    """The list filters a lookup's cases are judged on, as `CaseQuery` holds them."""
-
-    region_prefix: str | None = None
-    status: str | None = None
-    category: str | None = None
-    risk_level: str | None = None
-    overdue: bool | None = None
-
-    def admit(self, case) -> bool:
-        """Whether a case passes every filter given (what the store's filter conditions test)."""
+    def passes_filters(self, case) -> bool:
+        """Whether a case passes the list filters given (region prefix, status, category, risk
+        level, overdue), as the store's filter conditions test them; whose view the case is in
+        (partner, org, district) is judged apart."""
         return ((self.region_prefix is None or case.region_code.startswith(self.region_prefix))
                 and (self.status is None or case.status.value == self.status)
                 and (self.category is None or case.category.value == self.category)
                 and (self.risk_level is None or case.risk_level.value == self.risk_level)
                 and (self.overdue is None or case.overdue is self.overdue))
+
+
+LOOKUP_LIMIT = 200
+"""Cases a lookup (`external_ref=`, `party_phone=`) reads at most, newest first: an external
+ref names at most one case per owner, and a phone the cases of one person."""
 
 
 def lookup_cursor(case_id: str) -> str:

@@ -298,8 +298,13 @@ def record_rows(case, record: Mapping | None) -> dict[str, dict[str, int]]:
 
 def _region_open_rows(counts: dict[str, int], prefixes: list[str]) -> dict[str, dict[str, int]]:
     """The region-open rows of an open case: its OPEN_COUNTERS at each of its prefixes."""
-    still_open = {name: counts[name] for name in OPEN_COUNTERS if counts.get(name)}
+    still_open = _open_counts(counts)
     return {region_open_row(prefix): still_open for prefix in prefixes} if still_open else {}
+
+
+def _open_counts(counts: Mapping[str, int]) -> dict[str, int]:
+    """What the open rows (org-open, region-open) count of a case: its non-zero OPEN_COUNTERS."""
+    return {name: counts[name] for name in OPEN_COUNTERS if counts.get(name)}
 
 
 def _rank_keys(kind: str, prefixes: list[str], day: str, subject: str) -> list[str]:
@@ -325,7 +330,7 @@ def _analysis_rows(record: Mapping, counts: dict[str, int], day: str, prefixes: 
         held = {name: counts[name] for name in HELD_COUNTERS if counts.get(name)}
         if held:
             rows.setdefault(org_day_row(holder, day), {}).update(held)
-        still_open = {name: counts[name] for name in OPEN_COUNTERS if counts.get(name)}
+        still_open = _open_counts(counts)
         if still_open:
             for prefix in prefixes:
                 rows[org_open_row(prefix, holder)] = still_open

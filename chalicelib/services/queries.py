@@ -8,7 +8,7 @@ from typing import Callable
 from ..domain.errors import InvalidCursor
 from ..domain.access import Principal, can_view_case, case_ties
 from ..domain.case import Case, Event
-from ..domain.case_query import LOOKUP_LIMIT, CaseFilterValues, CaseQuery, lookup_after, lookup_cursor
+from ..domain.case_query import LOOKUP_LIMIT, CaseQuery, lookup_after, lookup_cursor
 from ..domain.enums import Role
 from ..domain.regions import district_of
 from .commands import CaseFilters
@@ -76,10 +76,7 @@ class CaseQueries:
             raise Forbidden("party_phone is a staff lookup: a partner finds its cases by external_ref")
         if filters.external_ref is not None or filters.party_phone is not None:
             return self._lookup(filters, principal)
-        common = dict(
-            region_prefix=filters.region, status=filters.status, category=filters.category and filters.category.value,
-            risk_level=filters.risk_level, overdue=filters.overdue,
-        )
+        common = _filter_fields(filters)
         if principal.role is Role.PARTNER:
             query = CaseQuery(partner_id=principal.partner_id, **common)
         elif principal.role is Role.MEDIATOR:
@@ -119,13 +116,15 @@ class CaseQueries:
             found = self._cases.case_ids_by_external_ref(filters.external_ref, LOOKUP_LIMIT)
         if filters.party_phone is not None:
             by_phone = self._cases.case_ids_by_party(self._phone_key(filters.party_phone), LOOKUP_LIMIT)
-            found = by_phone if found is None else [case_id for case_id in found if case_id in set(by_phone)]
-        wanted = CaseFilterValues(region_prefix=filters.region, status=filters.status,
-                                  category=filters.category and filters.category.value,
-                                  risk_level=filters.risk_level, overdue=filters.overdue)
+            if found is None:
+                found = by_phone
+            else:
+                on_phone = set(by_phone)
+                found = [case_id for case_id in found if case_id in on_phone]
+        wanted = CaseQuery(**_filter_fields(filters))
         cases = sorted((case for case in self._cases.cases(found or [])
                         if can_view_case(principal, partner_id=case.partner_id, **case_ties(case))
-                        and wanted.admit(case)),
+                        and wanted.passes_filters(case)),
                        key=lambda case: (case.received_at, case.case_id), reverse=True)
         if after is not None:
             ids = [case.case_id for case in cases]
@@ -134,3 +133,10 @@ class CaseQueries:
             cases = cases[ids.index(after) + 1:]
         page = cases[:filters.limit]
         return page, (lookup_cursor(page[-1].case_id) if len(cases) > filters.limit else None)
+
+
+def _filter_fields(filters: CaseFilters) -> dict:
+    """The list filters of a request, as `CaseQuery` holds them."""
+    return dict(region_prefix=filters.region, status=filters.status,
+                category=filters.category and filters.category.value, risk_level=filters.risk_level,
+                overdue=filters.overdue)
