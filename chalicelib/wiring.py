@@ -132,7 +132,7 @@ class Container:
 
     @cached_property
     def demo_sign_in(self) -> DemoSignIn:
-        return DemoSignIn(self.directory, self.tokens, self.settings.is_local)
+        return DemoSignIn(self.directory, self.tokens)
 
     @cached_property
     def directory(self) -> DirectoryService:

@@ -4,8 +4,9 @@ The local stack has no identity provider: its staff tokens are minted by the
 service itself. So that a person trying the console need not mint tokens by
 hand, the local stage lists its demo staff (the admin, a supervisor of each
 district and town, each active mediator) and mints the token of the one
-chosen, with the same claims `POST /v1/tokens` gives. Every other stage
-refuses both (404): there tokens come from the identity provider.
+chosen, with the same claims `POST /v1/tokens` gives. Its routes exist in the
+local stage only (`api/console.py`: 404 in every other, where tokens come from
+the identity provider).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..domain.enums import Role
 from .auth import TokenService
 from .commands import TokenRequest
 from .directory import DirectoryService
-from .errors import NotFound, Unprocessable
+from .errors import Unprocessable
 
 SIGN_IN_ADMIN = Principal(role=Role.ADMIN, subject="admin")
 """Who mints a demo token: the local stage's admin."""
@@ -41,14 +42,12 @@ class DemoStaff:
 
 
 class DemoSignIn:
-    def __init__(self, directory: DirectoryService, tokens: TokenService, local: bool):
+    def __init__(self, directory: DirectoryService, tokens: TokenService):
         self._directory = directory
         self._tokens = tokens
-        self._local = local
 
     def staff(self) -> list[DemoStaff]:
         """The admin, then a supervisor of each district and town, then each active mediator."""
-        self._check_stage()
         regions = self._directory.listing("regions")
         orgs = {org.org_id: org.name for org in self._directory.listing("orgs")}
         people = [DemoStaff("admin", Role.ADMIN, "系统管理员", "全部区划", TokenRequest(role=Role.ADMIN))]
@@ -68,7 +67,3 @@ class DemoSignIn:
             raise Unprocessable.field("staff_id", "no such demo staff member")
         token, expires_at = self._tokens.mint(chosen.token_request, SIGN_IN_ADMIN)
         return chosen, token, expires_at
-
-    def _check_stage(self) -> None:
-        if not self._local:
-            raise NotFound("demo sign-in exists only in the local stage")

@@ -24,9 +24,6 @@ def cloud_stage(monkeypatch):
     """The container as a cloud stage (`dev`) would build it."""
     container = wiring.current()
     monkeypatch.setitem(container.__dict__, "settings", dataclasses.replace(container.settings, stage="dev"))
-    container.__dict__.pop("demo_sign_in", None)
-    yield
-    container.__dict__.pop("demo_sign_in", None)
 
 
 def test_the_page_is_served_with_its_base_and_a_policy_with_no_inline_script(http):
