@@ -251,13 +251,9 @@ def _stop_workers(stop: threading.Event, threads: list[threading.Thread]) -> Non
 
 def _write_credentials(path: Path, content: dict[str, Any]) -> None:
     """Write atomically, readable by the owner only: a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        json.dump(content, file, ensure_ascii=False, indent=2)
-        file.write("\n")
-    os.replace(partial, path)
+    from .state import write_atomically
+
+    write_atomically(path, (json.dumps(content, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
 
 
 def _shown(path: Path) -> str:
