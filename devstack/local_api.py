@@ -27,13 +27,13 @@ from typing import Any
 from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGatewayException
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-PROBLEM_TYPE_BASE = "https://hewei.example/problems/"
 
 
 def problem_body(status: int, title: str, detail: str) -> bytes:
-    """An RFC 9457 body in the service's shape (`chalicelib/api/http.py`'s `problem`)."""
-    return json.dumps({"type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"), "title": title,
-                       "status": status, "detail": detail}, ensure_ascii=False).encode()
+    """An RFC 9457 body, as the service's own errors are (`chalicelib.api.http.problem_document`)."""
+    from chalicelib.api.http import problem_document
+
+    return json.dumps(problem_document(status, title, detail), ensure_ascii=False).encode()
 
 
 PROBLEM_HEADERS = {"Content-Type": "application/problem+json"}

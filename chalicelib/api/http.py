@@ -117,12 +117,18 @@ def accepts(accept: str, media_type: str) -> bool:
     return first in ("*/*", media_type)
 
 
-def problem(status: int, title: str, detail: str, errors: list | None = None, **extra) -> Response:
+def problem_document(status: int, title: str, detail: str, errors: list | None = None, **extra) -> dict:
+    """An RFC 9457 problem in the service's shape: its `type` named after its title."""
     body = {"type": PROBLEM_TYPE_BASE + title.lower().replace(" ", "-"), "title": title, "status": status,
             "detail": detail}
     if errors:
         body["errors"] = errors
     body.update(extra)
+    return body
+
+
+def problem(status: int, title: str, detail: str, errors: list | None = None, **extra) -> Response:
+    body = problem_document(status, title, detail, errors, **extra)
     return Response(json.dumps(body, ensure_ascii=False), status_code=status,
                     headers={"Content-Type": "application/problem+json"})
 
