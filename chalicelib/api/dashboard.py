@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from .. import wiring
 from ..services.commands import DashboardQuery
-from ..services.errors import Unprocessable
 from .http import ADMIN_OR_SUPERVISOR, Call, Reply
+from .ops import local_as_of
 from .routes import route
 
 
@@ -17,8 +17,4 @@ from .routes import route
                                         422: "Bad region or limit, no region from an admin, or as_of outside "
                                              "the local stage"})
 def dashboard(call: Call) -> Reply:
-    container = wiring.current()
-    as_of = call.query.as_of
-    if as_of is not None and not container.settings.is_local:
-        raise Unprocessable.field("as_of", "as_of is honoured only in the local stage")
-    return Reply(container.dashboard.dashboard(call.query, call.principal, as_of=as_of))
+    return Reply(wiring.current().dashboard.dashboard(call.query, call.principal, as_of=local_as_of(call.query.as_of)))

@@ -9,11 +9,16 @@ from .http import ADMIN, Call, Reply
 from .routes import route
 
 
-def _as_of(call: Call):
-    as_of = call.body.as_of
+def local_as_of(as_of):
+    """A request's `as_of` (a time the service acts as if it were), honoured in the local stage
+    only: 422 in any other."""
     if as_of is not None and not wiring.current().settings.is_local:
         raise Unprocessable.field("as_of", "as_of is honoured only in the local stage")
     return as_of
+
+
+def _as_of(call: Call):
+    return local_as_of(call.body.as_of)
 
 
 @route("/v1/ops/sweeps/supervision", "POST", summary="Run the supervision sweep (督办) now", roles=ADMIN,
