@@ -45,10 +45,12 @@ export async function workbenchPage(view, params) {
   const { items, more } = await myCases();
   const shown = items.filter((item) => showAll || OPEN.has(item.status) || ['resolved', 'unresolved'].includes(item.status));
   shown.sort(byDeadline);
-  const urgent = { overdue: 0, 'due-soon': 0 };
-  for (const item of shown) urgent[urgency(item)] = (urgent[urgency(item)] || 0) + 1;
+  const now = Date.now();
+  const states = new Map(shown.map((item) => [item, urgency(item, now)]));
+  const urgent = { overdue: 0, 'due-soon': 0, 'on-time': 0 };
+  for (const state of states.values()) urgent[state] += 1;
   const rows = shown.map((item) => {
-    const state = urgency(item);
+    const state = states.get(item);
     const deadline = currentDeadline(item);
     return h('tr', { class: `urgency-${state}`, dataset: { caseId: item.case_id } },
       h('td', {}, deadline ? `${DEADLINE[deadline.kind]} ${when(deadline.at)}` : '—',
