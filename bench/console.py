@@ -30,9 +30,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.local_latency import free_ports  # noqa: E402
 from bench.results import merge_results  # noqa: E402
-from devstack.client import HeweiClient, wait_for  # noqa: E402
+from devstack.client import HeweiClient, free_ports, wait_for  # noqa: E402
 from tests.support import valid_id_number  # noqa: E402
 
 CHROMIUM = os.environ.get("HEWEI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

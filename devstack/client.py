@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import json as jsonlib
 import secrets
+import socket
 import threading
 import time
 import urllib.error
@@ -169,3 +170,15 @@ def wait_for(check: Callable[[], Any], timeout: float, interval: float = 0.25) -
             return result
         time.sleep(interval)
     return None
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct loopback ports free now, for a local stack of one's own (tests, benches)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for probe in sockets:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in sockets]
+    finally:
+        for probe in sockets:
+            probe.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from devstack.client import HeweiClient, wait_for
+from devstack.client import HeweiClient, free_ports, wait_for
 
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,17 +26,6 @@ START_TIMEOUT_SECONDS = 90
 STOP_TIMEOUT_SECONDS = 45
 """Above the stack's own worst case (workers 10 s, then chalice local 10 s and its kill 5 s), so a
 busy machine does not fail a clean stop."""
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for probe in sockets:
-            probe.bind(("127.0.0.1", 0))
-        return [probe.getsockname()[1] for probe in sockets]
-    finally:
-        for probe in sockets:
-            probe.close()
 
 
 def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:

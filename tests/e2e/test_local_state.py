@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from devstack.client import HeweiClient
-from tests.e2e.conftest import ROOT, START_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS, Stack, eventually, free_ports
+from devstack.client import HeweiClient, free_ports
+from tests.e2e.conftest import ROOT, START_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS, Stack, eventually
 from tests.support import valid_id_number
 
 
