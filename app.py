@@ -1,28 +1,25 @@
 """Hewei (和为贵): the Chalice application. Handlers live in chalicelib;
-this module only assembles them. Importing it makes no AWS call."""
+this module only assembles them. Importing it makes no AWS call.
+
+Every Lambda function loads this module, so it imports only what all of them
+need: the API function adds the routes (`chalicelib.api.service`), and each
+queue or schedule function imports its use case when its first event comes
+(`wiring` builds each part on first use).
+"""
 
 import datetime as dt
 
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import wiring
-from chalicelib.api import analysis, calendar, case_actions, ledger, ledger_import, ops, patrol_reports, stats  # noqa: F401 - register their routes
-from chalicelib.api import documents  # noqa: F401 - registers its route
-from chalicelib.api import attachments  # noqa: F401 - §14 attachments and dossier
-from chalicelib.api import public  # noqa: F401 - registers its routes
-from chalicelib.api import retention  # noqa: F401 - §16 retention hold
-from chalicelib.api import console  # noqa: F401 - the console's files, /v1/me, the local demo sign-in
-from chalicelib.api import dashboard  # noqa: F401 - the supervisor dashboard (一屏观全域)
-from chalicelib.api import docs  # noqa: F401 - the interactive API documentation at /docs (Redoc)
-from chalicelib.api.http import BINARY_TYPES
-from chalicelib.api.routes import api
-from chalicelib.config import queue_name
-from chalicelib.observability import SERVICE
+from chalicelib.config import SERVICE, queue_name, serves_http
 from chalicelib.workers import process_batch
 
 app = Chalice(app_name=SERVICE, configure_logs=False)
-app.api.binary_types.extend(t for t in BINARY_TYPES if t not in app.api.binary_types)
-app.register_blueprint(api.blueprint)
+if serves_http():
+    from chalicelib.api.service import register_api
+
+    register_api(app)
 
 
 @app.on_sqs_message(queue=queue_name("routing"), batch_size=10)

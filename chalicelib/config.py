@@ -12,6 +12,20 @@ from functools import lru_cache
 
 LOCAL_STAGE = "local"
 
+SERVICE = "hewei"
+"""The application's name: Chalice's app name, the logs' and the metrics' service."""
+
+API_HANDLER = "app.app"
+"""The API function's Lambda handler (Chalice's `api_handler`); the others are `app.<function>`."""
+
+
+def serves_http() -> bool:
+    """Whether this process serves the HTTP API: the API function, and any process that is no
+    Lambda function (`chalice package` and `chalice local`, the tests, the benches). Lambda
+    names the handler it loads in `_HANDLER`; a queue or schedule function (`app.route_cases`...)
+    then skips the routes, and with them the request models, the views and OpenAPI."""
+    return os.environ.get("_HANDLER", API_HANDLER) == API_HANDLER
+
 
 def _prefix() -> str:
     return os.environ.get("HEWEI_RESOURCE_PREFIX", "hewei-local-")

@@ -10,9 +10,8 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
+from .config import SERVICE
 from .domain.masking import redact_text
-
-SERVICE = "hewei"
 
 
 class RedactingFormatter(LambdaPowertoolsFormatter):

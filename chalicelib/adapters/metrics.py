@@ -8,8 +8,9 @@ Powertools' metrics module is imported on first use, not with the API.
 
 from __future__ import annotations
 
+from ..config import SERVICE
+
 NAMESPACE = "Hewei"
-SERVICE = "hewei"
 
 
 class PowertoolsMetrics:

@@ -29,13 +29,13 @@ from ..domain.enums import (
 class Strict(BaseModel):
     """A view whose every field is named here: another one fails validation."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when /openapi.json is first asked for
 
 
 class Open(BaseModel):
     """A view described by its main fields; others may appear."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 Timestamp = AwareDatetime

@@ -71,7 +71,12 @@ RegionCode = Annotated[str, StringConstraints(pattern=r"^([0-9]{6}|[0-9]{9}|[0-9
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+    """A request's validated values. `defer_build`: pydantic builds a model's validator when it
+    first validates (or its schema is first asked for), not when the class is defined, so a
+    cold start pays for the models its request uses, not for all of them (subclasses inherit
+    it: a `model_config` of theirs is merged with this one)."""
+
+    model_config = ConfigDict(extra="ignore", strict=True, frozen=True, defer_build=True)
 
 
 class PartyInput(Command):
