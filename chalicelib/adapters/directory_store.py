@@ -88,15 +88,22 @@ def _entries(rows: Iterable[Model]) -> Iterable[Any]:
 REGION_LIST_SECONDS = 300.0
 """How long a process keeps the list of every region (`regions_under`) before it reads it again."""
 
+PARTNER_CACHE_SECONDS = 5.0
+"""How long a process keeps a partner it found by key (`partner_by_key`, every signed request)
+before it reads it again: a partner disabled (or re-enabled) elsewhere is refused (or let in) by
+every warm function within this time, and at once by the process that changed it."""
+
 
 class DirectoryStore:
     """Regions are immutable once created, so region look-ups are cached per process, and so is
-    the list of every region for REGION_LIST_SECONDS."""
+    the list of every region for REGION_LIST_SECONDS. Partners found by key are kept for
+    PARTNER_CACHE_SECONDS (a key not found is not kept: it is read again at its next use)."""
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._known_regions: dict[str, Region] = {}
         self._monotonic = monotonic
         self._region_list: tuple[float, list[Region]] | None = None
+        self._partners_by_key: dict[str, tuple[float, Partner]] = {}
 
     @staticmethod
     def _insert(entry: Entry) -> None:
@@ -200,8 +207,20 @@ class DirectoryStore:
         return _entries(PartnerModel.scan())
 
     def partner_by_key(self, key_id: str) -> Partner | None:
+        now = self._monotonic()
+        cached = self._partners_by_key.get(key_id)
+        if cached is not None and now - cached[0] < PARTNER_CACHE_SECONDS:
+            return cached[1]
         row = next(iter(PartnerModel.by_key.query(key_id, limit=1)), None)
-        return from_row(row) if row is not None else None
+        if row is None:
+            self._partners_by_key.pop(key_id, None)
+            return None
+        partner = from_row(row)
+        self._partners_by_key[key_id] = (now, partner)
+        return partner
 
     def update_partner(self, partner: Partner, changes: dict[str, Any]) -> Partner:
-        return self._update(partner, changes)
+        changed = self._update(partner, changes)
+        self._partners_by_key = {key: entry for key, entry in self._partners_by_key.items()
+                                 if entry[1].partner_id != partner.partner_id}  # this process sees it at once
+        return changed
