@@ -38,11 +38,11 @@ from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedul
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
 from chalicelib.domain.public_code import new_public_code
 from chalicelib.domain.public_lookup import tail_digests
-from chalicelib.services.ports import CodeClaim, NewCaseWrite, PartyKeys
+from chalicelib.services.ports import CodeClaim, NewCaseWrite, PartyKeys, ReplayClaim
 from chalicelib.domain.errors import (
     ScheduleChanged,
-    AlreadyExists, AttachmentLimitReached, DuplicateReference, InvalidCursor, MediatorUnavailable, StaleCase,
-    UploadChanged)
+    AlreadyExists, AttachmentLimitReached, DuplicateReference, InvalidCursor, MediatorUnavailable, ReplayedRequest,
+    StaleCase, UploadChanged)
 from chalicelib.domain.identity import e164
 from chalicelib.domain.ledger import ExportJob, ExportStatus
 from chalicelib.domain.regions import district_of
@@ -196,6 +196,9 @@ class FakeCaseStore:
         self.code_digests: dict[str, list[str]] = {}
         """Case code → the digests of its parties' phone tails kept on its claim."""
         self._party_keys: dict[str, list[tuple[dt.datetime, str]]] = defaultdict(list)
+        self.replay_keys: dict[str, dt.datetime] = {}
+        """Replay keys claimed with a new case (`create`'s `replay`): the table's rows that the
+        replay guard writes too (`fake_container` makes them one with a FakeReplayGuard's)."""
         self.lookups: list[tuple[str, str]] = []
         """The `GET /v1/cases` lookups asked of the store: (by what, key)."""
         self._notifications: dict[tuple[str, str], dict[str, Any]] = {}
@@ -263,8 +266,11 @@ class FakeCaseStore:
         return commit
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
-               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = ()) -> None:
+               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = (),
+               replay: ReplayClaim | None = None) -> None:
         self._before_write()
+        if replay is not None and replay.key in self.replay_keys:
+            raise ReplayedRequest(replay.key)
         claim = (case.owner, case.external_ref)
         if claim in self._claims:
             raise DuplicateReference(*self._claims[claim])
@@ -281,6 +287,8 @@ class FakeCaseStore:
             self._party_keys[pseudonym].append((case.received_at, case.case_id))
         for record in records:
             self._notifications[record["case_id"], record["sk"]] = record
+        if replay is not None:
+            self.replay_keys[replay.key] = replay.expires_at
 
     def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
         outcomes: list[DuplicateReference | None] = []

@@ -20,7 +20,8 @@ from ..domain.notices import CLAIMABLE, NotificationStatus
 from ..domain.supervision import DUE_SHARDS
 from ..domain.retention import RETENTION_SHARDS
 from ..domain.visits import VISIT_SHARDS
-from ..domain.errors import DuplicateReference, InvalidCursor, MediatorUnavailable, ScheduleChanged, StaleCase
+from ..domain.errors import (DuplicateReference, InvalidCursor, MediatorUnavailable, ReplayedRequest, ScheduleChanged,
+                             StaleCase)
 from ..domain.sessions import MediatorSchedule
 from .case_mapping import (
     CLAIM_SORT_KEY, EVENT_PREFIX, LETTER_PREFIX, NOTIFICATION_PREFIX, PARTY_PREFIX, bookings_to_json, case_from_model,
@@ -28,11 +29,12 @@ from .case_mapping import (
     schedule_key)
 from ..domain.regions import district_of
 from ..domain.stats import stats_changes
-from ..services.ports import PARTY_CASES_LIMIT, CodeClaim, NewCaseWrite, PartyKeys
+from ..services.ports import PARTY_CASES_LIMIT, CodeClaim, NewCaseWrite, PartyKeys, ReplayClaim
 from .clock import to_storage
 from .cursors import decode_cursor, encode_cursor
 from .models import CaseItemModel, CaseModel, KeyModel, MediatorModel
 from .notification_outbox import notification_from_model, notification_to_model
+from .replay_guard import replay_row
 from .stats_rows import model_and_stats, update_stats
 from .transactions import TransactingStore, transaction_attempts
 
@@ -135,11 +137,13 @@ class CaseStore(TransactingStore):
     # ---------------------------------------------------------------- writes
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str], party_key_ttl: dt.datetime,
-               notifications: Iterable[dict[str, Any]] = ()) -> None:
+               notifications: Iterable[dict[str, Any]] = (), replay: ReplayClaim | None = None) -> None:
         """Write a new case, its first events, its idempotency claim, its code's claim, its
-        party keys and its SMS in one transaction. Raises DuplicateReference if the
-        (owner, external_ref) claim exists."""
-        self._create_together([NewCaseWrite(case, events, party_pseudonyms, party_key_ttl, tuple(notifications))])
+        party keys and its SMS in one transaction, with `replay`'s row if given. Raises
+        ReplayedRequest if that row exists, else DuplicateReference if the (owner,
+        external_ref) claim exists."""
+        self._create_together([NewCaseWrite(case, events, party_pseudonyms, party_key_ttl, tuple(notifications))],
+                              replay)
 
     def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
         """Several new cases, each as `create` writes it, a few in one transaction (as many as
@@ -162,7 +166,7 @@ class CaseStore(TransactingStore):
                         outcomes.append(duplicate)
         return outcomes
 
-    def _create_together(self, writes: list[NewCaseWrite]) -> None:
+    def _create_together(self, writes: list[NewCaseWrite], replay: ReplayClaim | None = None) -> None:
         """New cases in one transaction (`_write_together`); a case code already taken is drawn
         again (the whole transaction was cancelled: nothing of it is written), and the SMS that
         give it (`case_code`) are given the new one."""
@@ -171,7 +175,7 @@ class CaseStore(TransactingStore):
                 write.case.public_code = new_public_code()
         for attempt in range(CODE_ATTEMPTS):
             try:
-                return self._write_together(writes)
+                return self._write_together(writes, replay)
             except CodeTaken as taken:
                 if attempt + 1 == CODE_ATTEMPTS:
                     raise RuntimeError("no free case code found") from taken
@@ -181,16 +185,21 @@ class CaseStore(TransactingStore):
                         for record in write.notifications:
                             record["text"] = record["text"].replace(old, write.case.public_code)
 
-    def _write_together(self, writes: list[NewCaseWrite]) -> None:
+    def _write_together(self, writes: list[NewCaseWrite], replay: ReplayClaim | None = None) -> None:
         """New cases in one transaction, each with its claim first in its items and its code's
-        claim second. Raises DuplicateReference (of the first claim that failed) if a claim
-        exists, CodeTaken (with the codes) if a code is another case's."""
+        claim second, after `replay`'s row if given. Raises ReplayedRequest if that row exists,
+        DuplicateReference (of the first claim that failed) if a claim exists, CodeTaken (with
+        the codes) if a code is another case's."""
         counted: dict[str, dict[str, Any]] = {}
-        claim_positions = [sum(map(_items_of, writes[:index])) for index in range(len(writes))]
+        first = 0 if replay is None else 1
+        claim_positions = [first + sum(map(_items_of, writes[:index])) for index in range(len(writes))]
         """Where each claim is among the transaction's items (puts come first, in order, then the updates)."""
         try:
             for attempt in transaction_attempts():
                 with attempt, TransactWrite(connection=self.connection) as transaction:
+                    if replay is not None:
+                        transaction.save(replay_row(replay.key, replay.expires_at),
+                                         condition=KeyModel.pk.does_not_exist())
                     changed = []
                     for write in writes:
                         case = write.case
@@ -218,6 +227,8 @@ class CaseStore(TransactingStore):
                 reason = reasons[position] if position < len(reasons) else None
                 return reason is not None and reason.code == "ConditionalCheckFailed"
 
+            if replay is not None and failed(0):
+                raise ReplayedRequest(replay.key) from exc
             for write, position in zip(writes, claim_positions):
                 if failed(position):
                     existing = self.get_claim(write.case.owner, write.case.external_ref)

@@ -61,6 +61,10 @@ class RouteSpec:
     available: Callable[[], bool] | None = None
     """Whether the route exists in this stage (None: always). One that does not answers 404
     before anything of the request is read, and is left out of the OpenAPI document."""
+    replay_in_write: bool = False
+    """A partner's replay key is claimed by the handler's own write (`Call.replay`, the intake's
+    transaction), not by a write of its own first; if the handler does not claim it, it is
+    claimed when the request ends, and a replay is still answered 401 whatever else went wrong."""
 
     def exists(self) -> bool:
         return self.available is None or self.available()
@@ -87,6 +91,8 @@ class Call:
     query: Any
     params: dict[str, str]
     request_id: str
+    replay: Any = None
+    """With `RouteSpec.replay_in_write`, a partner request's `services.auth.PendingReplay`."""
 
 
 @dataclass
@@ -262,7 +268,9 @@ def _refuse_upload(upload: Upload, raw: bytes, headers: dict[str, str]) -> Respo
 class Api:
     """Route registry bound to a Chalice blueprint."""
 
-    def __init__(self, authenticate: Callable[[dict, str, list[str], bytes], Principal]):
+    def __init__(self, authenticate: Callable[[dict, str, list[str], bytes, bool], tuple[Principal, Any]]):
+        """`authenticate(headers, method, paths, body, defer_replay)` gives the caller and, with
+        `defer_replay`, a partner request's replay key left to claim (`services.auth.PendingReplay`)."""
         self.blueprint = Blueprint(__name__)
         self.routes: list[RouteSpec] = []
         self._authenticate = authenticate
@@ -270,10 +278,11 @@ class Api:
     def route(self, path: str, method: str = "GET", *, summary: str, roles: frozenset[Role] | None = ANY_ROLE,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
               responses: dict[int, str] | None = None, upload: Upload | None = None,
-              downloads: tuple[str, ...] = (), available: Callable[[], bool] | None = None):
+              downloads: tuple[str, ...] = (), available: Callable[[], bool] | None = None,
+              replay_in_write: bool = False):
         def register(handler: Callable[[Call], Reply]):
             spec = RouteSpec(method, path, handler.__name__, summary, roles, body, query,
-                             responses or {200: "OK"}, upload, downloads, available)
+                             responses or {200: "OK"}, upload, downloads, available, replay_in_write)
             self.routes.append(spec)
             wrapped = self._wrap(spec, handler)
             wrapped.__name__ = handler.__name__
@@ -315,12 +324,24 @@ class Api:
         refusal = _refuse_upload(spec.upload, raw, headers) if spec.upload else _refuse_json_body(spec, raw, headers)
         if refusal is not None:
             return refusal
-        principal = None
+        principal, replay = None, None
         if spec.roles is not None:
             event = request.to_original_event()
-            principal = self._authenticate(headers, spec.method, path_candidates(event), raw)
-            if principal.role not in spec.roles:
-                raise Forbidden(f"a {principal.role.value} may not do this")
+            principal, replay = self._authenticate(headers, spec.method, path_candidates(event), raw,
+                                                   spec.replay_in_write)
+        if replay is None:
+            return self._authorised(spec, handler, request, headers, raw, principal, params, request_id, None)
+        try:
+            response = self._authorised(spec, handler, request, headers, raw, principal, params, request_id, replay)
+        except Exception:
+            replay.settle()  # a replay is refused (401) first, whatever else went wrong
+            raise
+        replay.settle()
+        return response
+
+    def _authorised(self, spec, handler, request, headers, raw, principal, params, request_id, replay) -> Response:
+        if principal is not None and principal.role not in spec.roles:
+            raise Forbidden(f"a {principal.role.value} may not do this")
         if any(not value for value in params.values()):  # `/v1/cases//events`: no such item
             raise NotFound("not found")
         body = raw if spec.upload else self._parse_body(spec, raw)
@@ -336,7 +357,7 @@ class Api:
             except ValidationError as exc:
                 return problem(422, "Unprocessable content", "the query parameters are not valid",
                                validation_errors(exc))
-        reply = handler(Call(principal, body, query, params, request_id))
+        reply = handler(Call(principal, body, query, params, request_id, replay))
         if isinstance(reply, Response):
             return reply
         if isinstance(reply, Download):

@@ -26,8 +26,11 @@ from .views import case_view, letter_view, mediator_view, notification_view, org
 API_VERSION = "v1"
 
 
-def _authenticate(headers, method, paths, body):
-    return wiring.current().authenticator.authenticate(headers, method, paths, body)
+def _authenticate(headers, method, paths, body, defer_replay):
+    authenticator = wiring.current().authenticator
+    if defer_replay:
+        return authenticator.authenticate_deferring_replay(headers, method, paths, body)
+    return authenticator.authenticate(headers, method, paths, body), None
 
 
 api = Api(_authenticate)
@@ -161,9 +164,10 @@ def case_views(cases, principal) -> list[dict]:
 
 
 @route("/v1/cases", "POST", summary="File a dispute (受理)", roles=CASE_CREATORS, body=NewCase,
-       responses={201: "Created", 200: "Replay of an identical request", 409: "external_ref used for another request"})
+       responses={201: "Created", 200: "Replay of an identical request", 409: "external_ref used for another request"},
+       replay_in_write=True)
 def file_case(call: Call) -> Reply:
-    result = wiring.current().intake.file_case(call.body, call.principal)
+    result = wiring.current().intake.file_case(call.body, call.principal, call.replay)
     view = case_views([result.case], call.principal)[0]
     headers = {"Location": f"/v1/cases/{result.case.case_id}"}
     return Reply(view, 201 if result.created else 200, headers)

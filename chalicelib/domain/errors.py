@@ -27,6 +27,10 @@ class DuplicateReference(Exception):
         self.request_hash = request_hash
 
 
+class ReplayedRequest(Exception):
+    """The signed request's replay key (its signature, or its key's nonce) was claimed before."""
+
+
 class MediatorUnavailable(Exception):
     """The chosen mediator was deactivated meanwhile."""
 

@@ -13,13 +13,43 @@ from ..domain.signing import (SIGNATURE_WINDOW_SECONDS, derive_secret, nonce_val
                               timestamp_fresh)
 from .commands import TokenRequest
 from .errors import Forbidden, Unauthenticated, Unprocessable
-from .ports import Clock, Directory, ReplayGuard, TokenMinter, TokenVerifier
+from .ports import Clock, Directory, ReplayClaim, ReplayGuard, TokenMinter, TokenVerifier
 
 
 def replay_key(key_id: str, signature: str, nonce: str | None) -> str:
     """What the replay guard claims once: the signature (§1), or with a nonce the key's nonce
     (§1a), so that an identical request resent with another nonce is not a replay."""
     return signature.lower() if nonce is None else f"nonce:{key_id}:{nonce}"
+
+
+class PendingReplay:
+    """The replay key of a signed request, not claimed yet: the request's own write may claim
+    it (`claim`, then `written`), which saves a write on the hot path of a partner intake.
+    Whatever else happens, `settle` claims it on its own, so that a replayed request is refused
+    (401) whatever it would have been answered, as when the key is claimed before anything."""
+
+    def __init__(self, guard: ReplayGuard, claim: ReplayClaim, refusal: str):
+        self.claim = claim
+        self._guard = guard
+        self._refusal = refusal
+        self._settled = False
+
+    def refused(self) -> Unauthenticated:
+        """The answer to a replay."""
+        self._settled = True
+        return Unauthenticated(self._refusal)
+
+    def written(self) -> None:
+        """The request's write claimed the key with what it wrote."""
+        self._settled = True
+
+    def settle(self) -> None:
+        """Claim the key now unless that is done; Unauthenticated if it was claimed before."""
+        if self._settled:
+            return
+        self._settled = True
+        if not self._guard.claim(self.claim.key, self.claim.expires_at):
+            raise Unauthenticated(self._refusal)
 
 
 class Authenticator:
@@ -32,17 +62,27 @@ class Authenticator:
         self._clock = clock
 
     def authenticate(self, headers: Mapping[str, str], method: str, paths: list[str], body: bytes) -> Principal:
-        """The caller, from a bearer token or a partner signature; 401 otherwise.
+        """The caller, from a bearer token or a partner signature; 401 otherwise (a replayed
+        signature or nonce included).
 
         `paths` are the renderings of the path and query the signature may
         have been made over (query order is not preserved by every gateway).
         """
+        principal, replay = self.authenticate_deferring_replay(headers, method, paths, body)
+        if replay is not None:
+            replay.settle()
+        return principal
+
+    def authenticate_deferring_replay(self, headers: Mapping[str, str], method: str, paths: list[str],
+                                      body: bytes) -> tuple[Principal, PendingReplay | None]:
+        """As `authenticate`, but a partner request's replay key is left to claim (`PendingReplay`):
+        by the write the request makes, or by `settle`. None for a bearer token."""
         authorization = headers.get("authorization")
         if authorization:
             scheme, _, token = authorization.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthenticated("Authorization must be 'Bearer <token>'")
-            return self._staff(token.strip())
+            return self._staff(token.strip()), None
         if headers.get("x-hewei-key"):
             return self._partner(headers, method, paths, body)
         raise Unauthenticated("credentials are missing: a bearer token or a partner signature is required")
@@ -68,7 +108,8 @@ class Authenticator:
             raise Unauthenticated("a mediator token must carry a mediator_id")
         return principal
 
-    def _partner(self, headers: Mapping[str, str], method: str, paths: list[str], body: bytes) -> Principal:
+    def _partner(self, headers: Mapping[str, str], method: str, paths: list[str],
+                 body: bytes) -> tuple[Principal, PendingReplay]:
         key_id = headers.get("x-hewei-key", "")
         timestamp = headers.get("x-hewei-timestamp", "")
         signature = headers.get("x-hewei-signature", "")
@@ -90,10 +131,10 @@ class Authenticator:
         expires = dt.datetime.fromtimestamp(int(timestamp), dt.timezone.utc) + dt.timedelta(
             seconds=2 * SIGNATURE_WINDOW_SECONDS
         )
-        if not self._replay_guard.claim(replay_key(key_id, signature, nonce), expires):
-            raise Unauthenticated("this signature was already used (replay)" if nonce is None else
-                                  "this nonce was already used (replay)")
-        return Principal(role=Role.PARTNER, subject=partner.partner_id, partner_id=partner.partner_id)
+        replay = PendingReplay(self._replay_guard, ReplayClaim(replay_key(key_id, signature, nonce), expires),
+                               "this signature was already used (replay)" if nonce is None else
+                               "this nonce was already used (replay)")
+        return Principal(role=Role.PARTNER, subject=partner.partner_id, partner_id=partner.partner_id), replay
 
 
 class TokenService:

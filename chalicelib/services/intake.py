@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ..observability import logger
 
@@ -19,12 +20,15 @@ from ..domain.enums import Category, CategorySource, Channel, Role
 from ..domain.risk import REPEAT_PARTY_WINDOW_DAYS, RiskFacts, grade
 from ..domain.triage import classify
 from .commands import NewCase
-from ..domain.errors import DuplicateReference
+from ..domain.errors import DuplicateReference, ReplayedRequest
 from ..domain.public_code import new_public_code
 from .errors import Conflict, Forbidden, Unprocessable
 from .notifications import Notifier
 from .notifications import enqueue as enqueue_sms
 from .ports import CaseStore, Clock, Directory, Publisher
+
+if TYPE_CHECKING:
+    from .auth import PendingReplay
 from .routing import request_routing
 
 
@@ -140,17 +144,21 @@ class IntakeService:
         """The look-up keys of the command's parties, as filing it computes them."""
         return party_pseudonyms(self._secret_key, parties_of(command))
 
-    def file_case(self, command: NewCase, principal: Principal) -> IntakeResult:
+    def file_case(self, command: NewCase, principal: Principal, replay: PendingReplay | None = None) -> IntakeResult:
+        """File `command` for `principal`: 201's new case, or the case an identical earlier
+        request filed (a replay, 200); Conflict (409, with its `case_id`) for a reference reused
+        for another request. With `replay` (a signed partner request's key, not claimed yet) the
+        key is claimed in the case's own transaction, so a new case costs no write of its own
+        for it; a replayed request is refused (401) before any case is shown."""
         if principal.role is Role.SUPERVISOR and not principal.covers_region(command.region_code):
             raise Forbidden("region_code is outside your jurisdiction")
         if self._directory.region(command.region_code) is None:
             raise Unprocessable.field("region_code", "no such region in the directory")
 
+        # No read of the (owner, external_ref) claim first: the transaction that writes the case
+        # is conditional on it, and a retry or a reuse of the reference is told apart when it
+        # is cancelled (`_replay`). A new case, the common request, saves a read.
         owner = owner_of(principal)
-        existing = self._cases.get_claim(owner, command.external_ref)
-        if existing is not None:
-            return self._replay(*existing, owner, command)  # digests the request in the stored form
-
         now = self._clock()
         parties = parties_of(command)
         keys = party_keys(self._secret_key, parties)
@@ -191,9 +199,15 @@ class IntakeService:
                 for d in duplicates]}))
         try:
             self._cases.create(case, events, pseudonyms, now + dt.timedelta(days=REPEAT_PARTY_WINDOW_DAYS + 1),
-                               sms := self._filing_sms(case, now))
-        except DuplicateReference as duplicate:  # a concurrent twin won the race
+                               sms := self._filing_sms(case, now), replay=replay.claim if replay else None)
+        except ReplayedRequest:
+            raise replay.refused() from None
+        except DuplicateReference as duplicate:  # a retry, a reuse of the reference, or a concurrent twin
+            if replay is not None:
+                replay.settle()  # its key was not written with a case: claimed now, before the case is shown
             return self._replay(duplicate.case_id, duplicate.request_hash, owner, command)
+        if replay is not None:
+            replay.written()
         logger.info("case received", extra={"case_id": case.case_id, "category": case.category.value,
                                              "risk_level": case.risk_level.value})
         enqueue_sms(self._publisher, sms)

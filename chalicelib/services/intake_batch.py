@@ -33,7 +33,7 @@ from ..domain.duplicates import Candidate
 from ..domain.errors import DuplicateReference
 from ..observability import logger
 from .intake import candidate
-from .ports import PARTY_CASES_LIMIT, CaseStore, NewCaseWrite, Publisher
+from .ports import PARTY_CASES_LIMIT, CaseStore, NewCaseWrite, Publisher, ReplayClaim
 
 GROUP_SIZE = 10
 """Cases written together: about 70 of DynamoDB's 100 items a transaction, and their routing
@@ -127,8 +127,12 @@ class IntakeBatch:
         return self._store.get_claim(owner, external_ref)
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
-               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = ()) -> None:
-        """Filed now, written at the next `flush` (DuplicateReference now if the claim is taken)."""
+               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = (),
+               replay: ReplayClaim | None = None) -> None:
+        """Filed now, written at the next `flush` (DuplicateReference now if the claim is taken).
+        Staff file a batch: no request of theirs has a replay key."""
+        if replay is not None:
+            raise ValueError("a batch files no signed partner request")
         claim = self.get_claim(case.owner, case.external_ref)
         if claim is not None:
             raise DuplicateReference(*claim)

@@ -59,6 +59,15 @@ class NewCaseWrite:
 
 
 @dataclass(frozen=True)
+class ReplayClaim:
+    """A signed partner request's replay key (§1, §1a) and until when it is kept, claimed in the
+    same write as what the request changes (`CaseStore.create`) instead of a write of its own."""
+
+    key: str
+    expires_at: dt.datetime
+
+
+@dataclass(frozen=True)
 class CodeClaim:
     """A case code's claim as the party's lookup reads it."""
 
@@ -72,9 +81,13 @@ class CaseStore(Protocol):
     """Cases, their timelines, look-up keys and what hangs off them."""
 
     def create(self, case: Case, events: list[Event], party_pseudonyms: list[str],
-               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = ()) -> None:
+               party_key_ttl: dt.datetime, notifications: Iterable[dict[str, Any]] = (),
+               replay: ReplayClaim | None = None) -> None:
         """Write a new case and what comes with it; its `public_code` is made unique (another is
-        drawn if the one it carries is taken)."""
+        drawn if the one it carries is taken). DuplicateReference, and nothing written, if the
+        (owner, external_ref) claim exists. With `replay`, the request's replay key is claimed
+        in the same write: ReplayedRequest, and nothing written, if it was claimed before (this
+        is told before a taken reference)."""
 
     def create_many(self, writes: list[NewCaseWrite]) -> list[DuplicateReference | None]:
         """Several new cases, each written as `create` writes it, in as few writes as the store

@@ -178,3 +178,56 @@ def test_a_table_made_before_the_external_ref_index_gets_it_and_its_old_cases_ar
     names = {i["IndexName"] for i in client.describe_table(TableName=table)["Table"]["GlobalSecondaryIndexes"]}
     assert "by_external_ref" in names
     assert len(listed(admin.call("GET", "/v1/cases", query={"external_ref": "LK-1"}))) == 3
+
+
+# ------------------------------------------------------------ the nonce claimed with the case (§1a, one write)
+
+
+def test_a_new_case_claims_its_nonce_in_its_own_transaction(partner):
+    """The hot path of a partner intake: the party key's Query, the place index's Query and the
+    case's transaction, which also claims the nonce and the reference (no write or read of its own)."""
+    body = json.dumps(new_case_body("NONCE-HOT", parties=[{"role": "applicant", "name": "张三",
+                                                           "phone": "13912340001"}]), ensure_ascii=False).encode()
+    second = int(service_now().timestamp())
+    warm = with_nonce(partner, "GET", "/v1/cases?external_ref=NONCE-HOT", b"", "warm-the-partner-cache-0001",
+                      timestamp=second)  # the partner found by its key: kept for a few seconds
+    assert warm.status == 200, warm
+    with metered() as meter:
+        created = with_nonce(partner, "POST", "/v1/cases", body, "hot-path-nonce-000001", timestamp=second)
+    assert created.status == 201, created
+    assert dict(meter.calls_by_target) == {"Query keys": 1, "Query cases/by_place": 1, "TransactWriteItems": 1}
+    again = with_nonce(partner, "POST", "/v1/cases", body, "hot-path-nonce-000001", timestamp=second)
+    assert "nonce was already used" in assert_problem(again, 401)["detail"]
+
+
+def test_a_nonce_used_before_files_no_case_even_for_a_new_reference(partner, admin):
+    second = int(service_now().timestamp())
+    read = with_nonce(partner, "GET", "/v1/cases?external_ref=NONCE-USED", b"", "used-by-a-read-000001",
+                      timestamp=second)
+    assert read.status == 200, read
+    body = json.dumps(new_case_body("NONCE-USED"), ensure_ascii=False).encode()
+    refused = with_nonce(partner, "POST", "/v1/cases", body, "used-by-a-read-000001", timestamp=second)
+    assert "nonce was already used" in assert_problem(refused, 401)["detail"]
+    assert admin.call("GET", "/v1/cases", query={"external_ref": "NONCE-USED"}).json["items"] == []
+
+
+@pytest.mark.parametrize(("overrides", "nonce"), [
+    ({"region_code": "320509999999"}, "refused-by-the-use-case-01"),  # no such region
+    ({"title": ""}, "refused-by-the-schema-0001"),  # before the use case
+])
+def test_a_refused_request_resent_with_its_nonce_is_a_replay(partner, overrides, nonce):
+    body = json.dumps(new_case_body("NONCE-REFUSED", **overrides), ensure_ascii=False).encode()
+    second = int(service_now().timestamp())
+    assert with_nonce(partner, "POST", "/v1/cases", body, nonce, timestamp=second).status == 422
+    again = with_nonce(partner, "POST", "/v1/cases", body, nonce, timestamp=second)
+    assert "nonce was already used" in assert_problem(again, 401)["detail"]
+
+
+def test_a_retry_with_a_new_nonce_claims_that_nonce_too(partner):
+    body = json.dumps(new_case_body("NONCE-RETRY-CLAIM"), ensure_ascii=False).encode()
+    second = int(service_now().timestamp())
+    first = with_nonce(partner, "POST", "/v1/cases", body, "retry-claim-nonce-01", timestamp=second)
+    retry = with_nonce(partner, "POST", "/v1/cases", body, "retry-claim-nonce-02", timestamp=second)
+    assert (first.status, retry.status) == (201, 200) and retry.json["case_id"] == first.json["case_id"]
+    resent = with_nonce(partner, "POST", "/v1/cases", body, "retry-claim-nonce-02", timestamp=second)
+    assert "nonce was already used" in assert_problem(resent, 401)["detail"]

@@ -45,6 +45,9 @@ def fake_container(clock, **parts) -> Container:
                     stats_store=FakeStatsStore(store, directory), agreement_renderer=FakeAgreementRenderer(),
                     try_counter=FakeTryCounter(), access_log=FakeAccessLog())
     defaults.update(attachment_store=FakeAttachmentStore(store), attachment_files=FakeAttachmentFiles())
+    guard = parts.get("replay_guard", defaults["replay_guard"])
+    if isinstance(guard, FakeReplayGuard):
+        store.replay_keys = guard.seen  # one table's rows, written by the guard or with a case
     return Container(clock=clock, case_store=store, outbox=store, callback_log=store, directory_store=directory,
                      **{**defaults, **parts})
 

@@ -130,3 +130,44 @@ def test_the_parties_are_remembered_by_keyed_pseudonyms_of_their_numbers(centre,
     assert len(pseudonyms) == 2 and not any("13812345678" in p for p in pseudonyms)  # phone and ID number
     assert store.party_cases(pseudonyms[:1], MONDAY)[pseudonyms[0]] == [case.case_id]
     assert not any(store.party_cases(pseudonyms, MONDAY + dt.timedelta(seconds=1)).values())
+
+
+# ------------------------------------------------------------ the replay key claimed with the case
+
+
+def pending_replay(guard, key: str):
+    from chalicelib.services.auth import PendingReplay
+    from chalicelib.services.ports import ReplayClaim
+
+    return PendingReplay(guard, ReplayClaim(key, MONDAY + dt.timedelta(minutes=10)), "replayed")
+
+
+def test_a_new_case_claims_its_replay_key_in_its_own_write(file_case, store, guard):
+    replay = pending_replay(guard, "nonce:K:first")
+    assert file_case(new_case("R-1"), PARTNER, replay).created
+    assert "nonce:K:first" in store.replay_keys and "nonce:K:first" in guard.seen  # one namespace
+    replay.settle()  # nothing left to claim: no second write, no refusal
+
+
+def test_a_replayed_key_files_nothing(file_case, store, guard):
+    guard.claim("nonce:K:used", MONDAY)
+    with pytest.raises(Exception, match="replayed") as refused:
+        file_case(new_case("R-1"), PARTNER, pending_replay(guard, "nonce:K:used"))
+    assert refused.value.status == 401
+    assert store.get_claim(PARTNER_ID, "R-1") is None
+
+
+def test_a_retry_claims_its_own_key_before_the_case_is_shown(file_case, guard):
+    first = file_case(new_case("R-1"), PARTNER, pending_replay(guard, "nonce:K:1"))
+    retry = file_case(new_case("R-1"), PARTNER, pending_replay(guard, "nonce:K:2"))
+    assert (retry.created, retry.case.case_id) == (False, first.case.case_id)
+    assert "nonce:K:2" in guard.seen
+    with pytest.raises(Exception, match="replayed"):
+        file_case(new_case("R-1"), PARTNER, pending_replay(guard, "nonce:K:2"))
+
+
+def test_a_conflicting_reuse_claims_its_key_too(file_case, guard):
+    file_case(new_case("R-1"), PARTNER)
+    with pytest.raises(Conflict):
+        file_case(new_case("R-1", title="另一件事"), PARTNER, pending_replay(guard, "nonce:K:3"))
+    assert "nonce:K:3" in guard.seen
