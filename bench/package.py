@@ -8,18 +8,17 @@ bytecode added, see infra/hewei_infra/packaging.py), then:
 
 - package: zipped and unzipped bytes of the function zip and the layer zip,
   and the largest top-level entries;
-- cold_import_ms: the time to `import app`, median of several fresh
-  interpreters, measured two ways:
+- cold_import: each Lambda function's cold import (`import app` with its
+  `_HANDLER`) against the floor (boto3, PynamoDB, Chalice's runtime), all
+  sampled together, fresh interpreter each, median of `--runs` (bench/cold_import.py):
   - `lambda_package`: the extracted function zip and layer only (`python -S`,
     so nothing from the virtualenv leaks in; `-B`, since Lambda cannot write
     .pyc files into its read-only /var/task and /opt);
-  - `lambda_package_without_bytecode`: the same with the .pyc files removed,
-    what a plain `chalice package` deploys (every module compiled at each
-    cold start);
-  - `dev_venv`: `python -X importtime -c "import app"` and the wall time of
-    `python -c "import app"` in the project root, with this interpreter.
+  - `lambda_package_without_bytecode`: the API function and the floor with the
+    .pyc files removed, what a plain `chalice package` deploys (every module
+    compiled at each cold start).
 
-Merges both under "package" and "cold_import_ms" into bench/results.json
+Merges both under "package" and "cold_import" into bench/results.json
 (read-modify-write: other scripts own the other keys). Needs the package
 registry (Chalice downloads Lambda wheels) unless .chalice/deployments/ holds
 the layer for the current requirements.txt. Makes no AWS call.
@@ -32,17 +31,16 @@ import datetime as dt
 import json
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
 
+from bench.cold_import import measure as measure_functions  # noqa: E402
 from bench.results import RESULTS, merge_results  # noqa: E402
 from hewei_infra.packaging import (  # noqa: E402
     LAMBDA_PYTHON, PACKAGE_CONFIG, exclusive_packaging, precompile_package)
@@ -109,33 +107,6 @@ def lambda_python() -> str:
     return f"python{LAMBDA_PYTHON}"
 
 
-def app_import_us(stderr: str) -> int:
-    """Cumulative microseconds of the top-level `app` module in -X importtime output."""
-    for line in stderr.splitlines():
-        if line.startswith("import time:") and line.rstrip().endswith("| app"):
-            return int(line.split("|")[1])
-    raise RuntimeError("no importtime line for app:\n" + stderr[-2000:])
-
-
-def run_import(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """(wall ms of the whole interpreter, importtime µs of `app`)."""
-    start = time.perf_counter()
-    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
-    wall = (time.perf_counter() - start) * 1000
-    if result.returncode != 0:
-        raise RuntimeError(result.stderr[-3000:])
-    return wall, app_import_us(result.stderr)
-
-
-def measure(argv: list[str], cwd: Path, env: dict[str, str], runs: int) -> dict:
-    samples = [run_import(argv, cwd, env) for _ in range(runs)]
-    walls = [s[0] for s in samples]
-    imports = [s[1] / 1000 for s in samples]
-    return {"importtime_app_ms": round(statistics.median(imports), 1),
-            "wall_ms": round(statistics.median(walls), 1),
-            "importtime_app_ms_min": round(min(imports), 1), "runs": runs}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=7, help="interpreters per measurement (median)")
@@ -158,42 +129,48 @@ def main() -> None:
         }
 
         task, site = extract(package_dir, Path(tmp) / "lambda")
-        probe = f"import sys; sys.path[:0] = [{str(task)!r}, {str(site)!r}]; import app"
-        lambda_env = clean_env()
-        argv = [lambda_python(), "-S", "-B", "-X", "importtime", "-c", probe]
-        in_package = measure(argv, task, lambda_env, args.runs)
+        lambda_env = clean_env(HEWEI_SECRET_KEY="bench-only-key", HEWEI_JWT_SECRET="bench-only-jwt")
+        python = [lambda_python(), "-S", "-B"]
+        paths = [str(task), str(site)]
+        functions = ["api_handler", *lambda_functions()]
+        in_package = measure_functions(python, paths, task, lambda_env, functions, args.runs)
         for pyc in list(task.rglob("*.pyc")) + list(site.rglob("*.pyc")):
             pyc.unlink()
-        without_bytecode = measure(argv, task, lambda_env, args.runs)
-        dev_env = clean_env()
-        in_dev = measure([sys.executable, "-X", "importtime", "-c", "import app"], ROOT, dev_env, args.runs)
-        dev_wall = statistics.median(
-            run_wall([sys.executable, "-c", "import app"], ROOT, dev_env) for _ in range(args.runs))
-        in_dev["wall_ms"] = round(dev_wall, 1)
+        without_bytecode = measure_functions(python, paths, task, lambda_env, ["api_handler"], max(3, args.runs // 2))
 
     measured = {"measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                 "python": platform.python_version(), "machine": f"{platform.machine()}, {os.cpu_count()} CPUs"}
     update = {
         "package": {**package, **measured},
-        "cold_import_ms": {
+        "cold_import": {
+            "ratio_to_floor": in_package["ratio_to_floor"],
             "lambda_package": {**in_package, "how": "extracted function zip + layer as deployed (with .pyc), "
-                                                   "python -S -B, fresh interpreter each run"},
+                                                   "python -S -B, a fresh interpreter per sample, each function "
+                                                   "with its _HANDLER, samples of all interleaved, median"},
             "lambda_package_without_bytecode": {**without_bytecode, "how": "the same without .pyc files: what "
                                                                            "plain `chalice package` ships"},
-            "dev_venv": {**in_dev, "how": "python -X importtime -c 'import app' and wall time of "
-                                          "python -c 'import app' from the project root, .pyc cached"},
             **measured,
         },
     }
-    print(json.dumps(update, indent=2))
+    print(json.dumps(update, indent=2, ensure_ascii=False))
     if not args.dry_run:
         merge_results(update)
+        drop_results("cold_import_ms")  # the single `import app` figure this replaced
 
 
-def run_wall(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True, timeout=120)
-    return (time.perf_counter() - start) * 1000
+def lambda_functions() -> list[str]:
+    """The queue and schedule functions Chalice makes of app.py (the API's is `api_handler`)."""
+    script = "import json, app; print(json.dumps([source.name for source in app.app.event_sources]))"
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=clean_env(), capture_output=True,
+                            text=True, check=True, timeout=120)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def drop_results(*keys: str) -> None:
+    results = json.loads(RESULTS.read_text())
+    for key in keys:
+        results.pop(key, None)
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

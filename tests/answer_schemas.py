@@ -23,7 +23,7 @@ def document() -> dict[str, Any]:
     from chalicelib.api.openapi import build_openapi
     from chalicelib.api.routes import API_VERSION, api
 
-    return build_openapi(list(api.routes), API_VERSION)
+    return build_openapi(api.all_routes(), API_VERSION)
 
 
 @lru_cache(maxsize=1)

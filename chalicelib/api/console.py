@@ -30,7 +30,7 @@ from .. import wiring
 from ..domain.calendar import rfc3339
 from ..services.commands import Command
 from .http import STAFF, Call, Reply, problem
-from .routes import api, route
+from .registry import api, route
 
 CONSOLE_DIR = Path(__file__).resolve().parent.parent / "console"
 INDEX = "index.html"
@@ -102,10 +102,10 @@ def _answer(asset: Asset, content: bytes, if_none_match: str | None) -> Response
 
 
 def _request():
-    return api.blueprint.current_request
+    return api.current_request
 
 
-@api.blueprint.route("/console", methods=["GET"])
+@api.raw_route("/console")
 def console_index() -> Response:
     """The console's page (`/console/`; API Gateway drops the trailing slash)."""
     request = _request()
@@ -117,7 +117,7 @@ def console_index() -> Response:
     return _answer(Asset(page, asset.media_type, asset.etag), page, None)
 
 
-@api.blueprint.route("/console/{name}", methods=["GET"])
+@api.raw_route("/console/{name}")
 def console_asset(name: str) -> Response:
     """One of the console's scripts, styles or pictures; 404 for any other name."""
     asset = assets().get(name) if name != INDEX else None

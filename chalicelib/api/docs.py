@@ -19,7 +19,7 @@ from pathlib import Path
 from chalice import Response
 
 from .http import problem
-from .routes import api
+from .registry import api
 
 DOCS_DIR = Path(__file__).resolve().parent.parent / "api_docs"
 REDOC_BUNDLE = "redoc.standalone.js"
@@ -62,14 +62,14 @@ def bundle() -> tuple[str, str]:
     return content.decode("utf-8"), f'"{hashlib.sha256(content).hexdigest()[:32]}"'
 
 
-@api.blueprint.route("/docs", methods=["GET"])
+@api.raw_route("/docs")
 def docs_page() -> Response:
     """The documentation's page."""
     return Response(PAGE.format(bundle=REDOC_BUNDLE, version=REDOC_VERSION), status_code=200,
                     headers={**SECURITY_HEADERS, "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache"})
 
 
-@api.blueprint.route("/docs/{name}", methods=["GET"])
+@api.raw_route("/docs/{name}")
 def docs_file(name: str) -> Response:
     """Redoc's bundle; 404 for any other name."""
     if name != REDOC_BUNDLE:
@@ -79,7 +79,7 @@ def docs_file(name: str) -> Response:
     text, etag = bundle()
     headers = {**SECURITY_HEADERS, "Content-Type": "text/javascript; charset=utf-8", "ETag": etag,
                "Cache-Control": "public, max-age=86400"}
-    if_none_match = {k.lower(): v for k, v in api.blueprint.current_request.headers.items()}.get("if-none-match")
+    if_none_match = {k.lower(): v for k, v in api.current_request.headers.items()}.get("if-none-match")
     if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
         return Response("", status_code=304, headers=headers)
     return Response(text, status_code=200, headers=headers)

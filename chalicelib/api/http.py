@@ -1,7 +1,9 @@
 """The HTTP edge: one decorator turns a use-case call into a Chalice route.
 
-Every route is declared once with `api.route(...)`: the declaration registers
-the Chalice route, and the same record feeds the OpenAPI document. The
+Every route is declared once with `api.route(...)`: the declaration records
+the route's view and the record that feeds the OpenAPI document; the Chalice
+app gets its routes from the route table (`route_table.py`, `service.py`),
+which imports a route's module when the route is first asked for. The
 wrapper does what every route needs, in one place: correlation id, body
 size and encoding checks, authentication and role check, JSON parsing and
 pydantic validation, and the mapping of errors to problem+json (RFC 9457).
@@ -18,25 +20,19 @@ from urllib.parse import quote, quote_plus, urlencode
 
 from ..adapters.attachments import content_disposition
 from ..observability import logger
-from chalice import Blueprint, Response
+from chalice import Response
 from pydantic import BaseModel, ValidationError
 
 from ..domain.access import STAFF_ROLES, Principal
 from ..domain.case import RuleBroken
 from ..domain.enums import Role
 from ..services.errors import Conflict, Forbidden, NotFound, ServiceError, Unprocessable
-
+from .route_table import BINARY_TYPES, DOCX, XLSX  # noqa: F401 - re-exported: the media types the routes answer with
 
 MAX_BODY_BYTES = 256 * 1024
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 XLSM = "application/vnd.ms-excel.sheet.macroEnabled.12"
 """A macro-enabled workbook."""
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-BINARY_TYPES = (XLSX, DOCX)
-"""Media types whose bodies travel as bytes (base64 through API Gateway): `app.py` declares them."""
 PROBLEM_TYPE_BASE = "https://hewei.example/problems/"
-ROUTE_CONTENT_TYPES = ["*/*"]
-"""Chalice accepts every content type, so that a wrong one gets our problem+json 415, not Chalice's."""
 ANY_ROLE = frozenset(Role)
 STAFF = STAFF_ROLES
 ADMIN = frozenset({Role.ADMIN})
@@ -266,14 +262,51 @@ def _refuse_upload(upload: Upload, raw: bytes, headers: dict[str, str]) -> Respo
 
 
 class Api:
-    """Route registry bound to a Chalice blueprint."""
+    """Route registry: each route's view by name, and the record of each declared route (OpenAPI).
+
+    `routes` holds the routes of the modules imported so far; `all_routes` imports every route
+    module first. The views answer the requests of `app`, the Chalice app that routes to them
+    (`service.register_api` sets it)."""
 
     def __init__(self, authenticate: Callable[[dict, str, list[str], bytes, bool], tuple[Principal, Any]]):
         """`authenticate(headers, method, paths, body, defer_replay)` gives the caller and, with
         `defer_replay`, a partner request's replay key left to claim (`services.auth.PendingReplay`)."""
-        self.blueprint = Blueprint(__name__)
         self.routes: list[RouteSpec] = []
+        self.views: dict[str, Callable[..., Response]] = {}
+        self.table: list[tuple[str, str, str, str]] = []
+        """(method, path, view name, module) of every route registered so far: `route_table.ROUTES`."""
+        self.app: Any = None
         self._authenticate = authenticate
+
+    @property
+    def current_request(self):
+        """The request the app is answering."""
+        return self.app.current_request
+
+    def all_routes(self) -> list[RouteSpec]:
+        """The record of every declared route, every route module imported first."""
+        from importlib import import_module
+
+        from .route_table import ROUTE_MODULES
+
+        for module in ROUTE_MODULES:
+            import_module(module)
+        return list(self.routes)
+
+    def _add_view(self, method: str, path: str, view: Callable[..., Response], name: str, module: str) -> None:
+        if name in self.views:
+            raise ValueError(f"two routes are named {name}")
+        self.views[name] = view
+        self.table.append((method, path, name, module))
+
+    def raw_route(self, path: str, method: str = "GET"):
+        """A route whose view answers the request itself (`api.current_request`), with none of
+        `route`'s parsing, authentication or OpenAPI record: the console's and the docs' files."""
+        def register(view: Callable[..., Response]):
+            self._add_view(method, path, view, view.__name__, view.__module__)
+            return view
+
+        return register
 
     def route(self, path: str, method: str = "GET", *, summary: str, roles: frozenset[Role] | None = ANY_ROLE,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
@@ -286,16 +319,14 @@ class Api:
             self.routes.append(spec)
             wrapped = self._wrap(spec, handler)
             wrapped.__name__ = handler.__name__
-            self.blueprint.route(path, methods=[method], content_types=ROUTE_CONTENT_TYPES)(wrapped)
+            self._add_view(method, path, wrapped, handler.__name__, handler.__module__)
             return handler
 
         return register
 
     def _wrap(self, spec: RouteSpec, handler: Callable[[Call], Reply]) -> Callable[..., Response]:
-        blueprint = self.blueprint
-
         def view(**params: str) -> Response:
-            request = blueprint.current_request
+            request = self.current_request
             headers = {key.lower(): value for key, value in request.headers.items()}
             request_id = headers.get("x-request-id", "")[:64] or str(uuid.uuid4())
             logger.set_correlation_id(request_id)
