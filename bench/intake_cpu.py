@@ -58,7 +58,10 @@ def centre():
     clock = FakeClock(START)
     container = fake_container(clock)
     directory = container.directory
-    parse = lambda command, body: command.model_validate_json(json.dumps(body))  # noqa: E731 - as the API does
+
+    def parse(command, body):  # as the API does: from the JSON text
+        return command.model_validate_json(json.dumps(body))
+
     for region in demo_directory.REGIONS:
         directory.add_region(parse(NewRegion, region))
     for org in demo_directory.ORGS:
