@@ -71,6 +71,8 @@ bench: $(STAMP)
 	$(PY) bench/audit.py
 	$(PY) bench/dashboard.py
 	$(PY) bench/console.py
+	$(PY) bench/load.py
+	$(PY) bench/intake_cpu.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

@@ -11,6 +11,9 @@ does). It is chalice's local server with a request handler that
 - answers a method a path does not take with a problem+json 405 and its `Allow` header, where
   chalice answers its own JSON (`MethodNotAllowedError`).
 
+and a listen backlog of 128 (`LocalServer`), so concurrent clients connecting at once are queued,
+not reset.
+
 In the cloud the gateway's own errors are mapped to problem+json by `infra/` (gateway responses).
 """
 
@@ -24,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGatewayException
+from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalGatewayException, ThreadedHTTPServer
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,6 +74,14 @@ def _is_chalice_method_error(headers: dict[str, Any], body: str | bytes | None) 
     return "MethodNotAllowedError" in text
 
 
+class LocalServer(ThreadedHTTPServer):
+    """chalice local's threaded server with a listen backlog of 128, where socketserver's default
+    of 5 lets a burst of concurrent clients (twenty partners at once, a load test) overflow the
+    accept queue and have their connections reset."""
+
+    request_queue_size = 128
+
+
 def create_server(stage: str, host: str, port: int, project_dir: Path = PROJECT_DIR) -> Any:
     """chalice local's server for the project's app (as `chalice local` builds it), with
     `ProblemJsonHandler`."""
@@ -85,7 +96,7 @@ def create_server(stage: str, host: str, port: int, project_dir: Path = PROJECT_
     validate_routes(app.routes)
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, handler_cls=ProblemJsonHandler)
+    return LocalDevServer(app, config, host, port, handler_cls=ProblemJsonHandler, server_cls=LocalServer)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,7 @@ never echoing a credential, and no access line of its own (the app logs each req
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import urllib.error
 import urllib.request
@@ -13,7 +14,7 @@ from chalice import Chalice
 from chalice.config import Config
 from chalice.local import LocalDevServer
 
-from devstack.local_api import ProblemJsonHandler
+from devstack.local_api import LocalServer, ProblemJsonHandler
 
 TOKEN = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LWNsYWltcw.c2lnbmF0dXJl"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -69,3 +70,22 @@ def test_a_routed_request_is_answered_as_the_app_answers_and_prints_no_access_li
     assert (status, json.loads(body)) == (200, {"items": []})
     out, err = capfd.readouterr()
     assert "GET /v1/things" not in out + err  # BaseHTTPRequestHandler's `"GET /v1/things HTTP/1.1" 200 -`
+
+
+def test_the_server_queues_a_burst_of_connections_it_has_not_accepted_yet():
+    """Forty clients connecting at once while the server accepts none (as when its threads hold the
+    interpreter): each is queued, where socketserver's backlog of 5 drops them and they are reset."""
+    app = Chalice(app_name="local-api-burst", configure_logs=False)
+    server = LocalDevServer(app, Config.create(chalice_app=app, chalice_stage="local"), "127.0.0.1", 0,
+                            handler_cls=ProblemJsonHandler, server_cls=LocalServer)
+    address = server.server.server_address[:2]
+    clients = []
+    try:
+        for _ in range(40):
+            clients.append(socket.create_connection(address, timeout=1))
+    except OSError as exc:  # a connection not taken into the accept queue times out
+        pytest.fail(f"connection {len(clients) + 1} of 40 was not queued: {exc!r}")
+    finally:
+        for client in clients:
+            client.close()
+        server.server.server_close()
