@@ -57,8 +57,9 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def build_package(outdir: Path) -> None:
-    """`chalice package` in a fresh interpreter (it imports app.py, whose names depend on the stage)."""
+def build_package(outdir: Path) -> dict:
+    """`chalice package` in a fresh interpreter (it imports app.py, whose names depend on the stage);
+    returns what the layer's pruning removed, by rule (see packaging.prune_layer)."""
     script = (
         "import json, sys\n"
         "from chalice.api import package_app\n"
@@ -70,10 +71,10 @@ def build_package(outdir: Path) -> None:
     with exclusive_packaging(ROOT):  # as infra's PrecompiledChalice does
         subprocess.run([sys.executable, "-c", script, str(outdir), json.dumps(config)], cwd=outdir.parent,
                        env=clean_env(AWS_DEFAULT_REGION="us-east-1"), check=True, stdout=subprocess.DEVNULL)
-        precompile_package(outdir, ROOT)
+        return precompile_package(outdir, ROOT)
 
 
-def zip_stats(path: Path, prefix: str = "") -> dict:
+def zip_stats(path: Path, prefix: str = "", largest_count: int = 8) -> dict:
     sizes: dict[str, list[int]] = {}
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
@@ -82,12 +83,26 @@ def zip_stats(path: Path, prefix: str = "") -> dict:
             entry = sizes.setdefault(top, [0, 0])
             entry[0] += info.file_size
             entry[1] += info.compress_size
-    largest = sorted(sizes.items(), key=lambda kv: kv[1][0], reverse=True)[:8]
+    largest = sorted(sizes.items(), key=lambda kv: kv[1][0], reverse=True)[:largest_count]
     return {
         "zip_bytes": path.stat().st_size,
         "unzipped_bytes": sum(v[0] for v in sizes.values()),
         "largest_unzipped": [{"name": k, "unzipped_bytes": v[0], "zipped_bytes": v[1]} for k, v in largest],
     }
+
+
+def print_layer_table(layer: dict) -> None:
+    """The layer per package, and what its pruning removed (before bytecode), on stderr."""
+    mb = 1e6
+    print(f"layer: {layer['zip_bytes'] / mb:.2f} MB zipped, {layer['unzipped_bytes'] / mb:.2f} MB unzipped",
+          file=sys.stderr)
+    for entry in layer["largest_unzipped"]:
+        print(f"  {entry['name']:48} {entry['unzipped_bytes'] / mb:7.2f} {entry['zipped_bytes'] / mb:6.2f}",
+              file=sys.stderr)
+    print("pruned (as Chalice zipped them, before bytecode):", file=sys.stderr)
+    for entry in layer["pruned"]:
+        print(f"  {entry['files']:6} files {entry['unzipped_bytes'] / mb:7.2f} {entry['zipped_bytes'] / mb:6.2f}"
+              f"  {entry['rule'][:70]}", file=sys.stderr)
 
 
 def extract(package_dir: Path, target: Path) -> tuple[Path, Path]:
@@ -115,10 +130,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="hewei-bench-") as tmp:
         package_dir = Path(tmp) / "package"
-        build_package(package_dir)
+        pruned = build_package(package_dir)
         function = zip_stats(package_dir / "deployment.zip")
         layer_zip = package_dir / "layer-deployment.zip"
-        layer = zip_stats(layer_zip, LAYER_PREFIX) if layer_zip.exists() else None
+        layer = zip_stats(layer_zip, LAYER_PREFIX, largest_count=15) if layer_zip.exists() else None
+        if layer:
+            layer["pruned"] = [{"rule": reason, **totals} for reason, totals in
+                               sorted(pruned.items(), key=lambda kv: kv[1]["zipped_bytes"], reverse=True)]
+            print_layer_table(layer)
         package = {
             "function": function,
             "layer": layer,

@@ -10,6 +10,11 @@ too), so a code change neither re-downloads the wheels at synth nor
 re-uploads ~25 MB at deploy. It changes nothing at cold start: the same files
 are read, from /opt instead of /var/task, and /opt comes before the runtime's
 own boto3 on sys.path, so the pinned boto3/botocore are the ones imported.
+
+`prune_layer`: the layer keeps only what runs (LAYER_PRUNE_RULES): botocore's
+models of the AWS services the code calls (KEPT_AWS_SERVICES), no type stubs,
+C headers, test suites, installer records, or the data of library parts never
+imported. Then `add_bytecode`. Both rewrites are cached by content.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
+from typing import NamedTuple
 
 PACKAGE_CONFIG = {
     "automatic_layer": True,
@@ -34,14 +41,18 @@ def deployments_dir(project_dir) -> str:
     return os.path.join(project_dir, ".chalice", "deployments")
 
 
-def precompile_package(package_dir, project_dir) -> None:
+def precompile_package(package_dir, project_dir) -> dict:
     """`add_bytecode` to the zips `chalice package` wrote into `package_dir`: the function
     zip (small, and new at every code change: not cached) and the dependency layer, if any
-    (~1,300 modules: cached by content beside Chalice's own cache)."""
+    (~1,300 modules: cached by content beside Chalice's own cache), which is first pruned
+    (`prune_layer`, cached the same way). Returns what the pruning removed, by rule."""
     add_bytecode(os.path.join(package_dir, "deployment.zip"))
     layer = os.path.join(package_dir, "layer-deployment.zip")
-    if os.path.exists(layer):
-        add_bytecode(layer, cache_dir=deployments_dir(project_dir))
+    if not os.path.exists(layer):
+        return {}
+    pruned = prune_layer(layer, cache_dir=deployments_dir(project_dir))
+    add_bytecode(layer, cache_dir=deployments_dir(project_dir))
+    return pruned
 
 
 @contextlib.contextmanager
@@ -123,3 +134,121 @@ def add_bytecode(zip_path, cache_dir=None) -> int:
         shutil.copyfile(zip_path, f"{cached}.{os.getpid()}.tmp")
         os.replace(f"{cached}.{os.getpid()}.tmp", cached)
     return added
+
+
+LAYER_SITE_PACKAGES = f"python/lib/python{LAMBDA_PYTHON}/site-packages/"
+"""Where Chalice's managed layer puts the dependencies (Lambda adds it to sys.path)."""
+
+KEPT_AWS_SERVICES = {
+    "dynamodb": "every table, through PynamoDB's models (and the local stage's table bootstrap)",
+    "s3": "attachments, dossiers, ledger exports: presigned posts and links, copies",
+    "sqs": "the work queues (routing, callbacks, SMS, exports)",
+    "sns": "SMS to parties and mediators",
+    "sts": "botocore's credential chain (assume-role, web identity) creates it when so configured",
+}
+"""The AWS services whose botocore model the layer keeps, and why; every other service's
+model (~440 of them, 18 of botocore's 21 MB) is pruned. A client for a service missing here
+fails in Lambda with UnknownServiceError: tests/infra/test_packaging.py checks that every
+`client("...")` / `resource("...")` in chalicelib names a service listed here."""
+
+
+class PruneRule(NamedTuple):
+    pattern: str
+    """A regular expression searched in a path relative to site-packages."""
+    reason: str
+
+
+def _kept_services_alternation() -> str:
+    return "|".join(re.escape(name) for name in sorted(KEPT_AWS_SERVICES))
+
+
+LAYER_PRUNE_RULES = (
+    PruneRule(r"(^|/)__pycache__/|\.py[co]$",
+              "bytecode of the machine that built the wheels: add_bytecode compiles its own"),
+    PruneRule(r"^[^/]+\.dist-info/(?!METADATA$|entry_points\.txt$|licenses/|LICEN[CS]E|COPYING|NOTICE|AUTHORS)",
+              "installer records (RECORD, WHEEL, INSTALLER, top_level.txt, SBOMs): METADATA stays for "
+              "importlib.metadata.version(), entry_points.txt for entry_points() (pydantic's plugin "
+              "look-up), and the licences"),
+    PruneRule(r"\.pyi$|(^|/)py\.typed$", "type stubs and markers: read by type checkers, never imported"),
+    PruneRule(r"^[^/]+/(.+/)?tests?/", "the libraries' own test suites"),
+    PruneRule(r"\.(h|c|pyx|pxd|pxi)$|^lxml/includes/",
+              "C and Cython sources and headers: for compiling against lxml, not for running it"),
+    PruneRule(r"^phonenumbers/(geodata|carrierdata|tzdata)/",
+              "phonenumbers' geocoder, carrier and time-zone data: Hewei only parses, validates and "
+              "formats (what the phonenumberslite package ships)"),
+    PruneRule(rf"^botocore/data/(?!(?:{_kept_services_alternation()})/)[^/]+/",
+              "botocore's models of the AWS services Hewei never calls (KEPT_AWS_SERVICES are kept, "
+              "and the top-level endpoints, partitions, retry and defaults files)"),
+    PruneRule(rf"^boto3/data/(?!(?:{_kept_services_alternation()})/)[^/]+/",
+              "boto3's resource models of those services"),
+    PruneRule(r"^lxml/((objectify|sax|builder)\.|isoschematron/|html/)",
+              "lxml's objectify, SAX, E-factory, ISO Schematron and HTML parts: python-docx, docxtpl "
+              "and openpyxl use lxml.etree only"),
+    PruneRule(r"^(cffi|pycparser)/",
+              "cffi's Python package and its C parser: for building C bindings; cryptography's compiled "
+              "module loads only _cffi_backend, which stays"),
+    PruneRule(r"^pydantic/v1/",
+              "pydantic's copy of its version 1 API: Hewei's models are version 2 (pydantic imports it "
+              "only for a legacy type with __get_validators__, which Hewei has none of)"),
+    PruneRule(r"^aws_lambda_powertools/event_handler/openapi/swagger_ui/",
+              "Powertools' Swagger UI assets, for its own event handler: Hewei routes with Chalice and "
+              "serves Redoc at /docs"),
+)
+"""What the Lambda layer does not ship, and why (first matching rule wins). The layer
+otherwise holds exactly what `chalice package` put in it. Changing a rule changes the
+cache key of the pruned layer, so the next packaging prunes again."""
+
+_LAYER_PRUNE = [(re.compile(rule.pattern), rule) for rule in LAYER_PRUNE_RULES]
+
+
+def pruned_by(path: str) -> PruneRule | None:
+    """The rule that leaves `path` (relative to site-packages) out of the layer, if any."""
+    for pattern, rule in _LAYER_PRUNE:
+        if pattern.search(path):
+            return rule
+    return None
+
+
+def prune_layer(zip_path, cache_dir=None) -> dict:
+    """Rewrite a layer zip without what LAYER_PRUNE_RULES leave out; returns, per rule's
+    reason, the files removed and their bytes as Chalice zipped them (unzipped and zipped).
+
+    Entries outside site-packages are kept. Entries kept are copied as they were (same
+    bytes, same metadata), so the output is deterministic. With `cache_dir`, a layer already
+    pruned (same input bytes, same rules) is copied instead of rewritten.
+    """
+    import hashlib
+    import shutil
+    import zipfile
+
+    removed: dict[str, dict[str, int]] = {}
+    with zipfile.ZipFile(zip_path) as source_zip:
+        plan = []
+        for info in source_zip.infolist():
+            name = info.filename
+            rule = pruned_by(name[len(LAYER_SITE_PACKAGES):]) if name.startswith(LAYER_SITE_PACKAGES) else None
+            plan.append((info, rule))
+            if rule is not None:
+                totals = removed.setdefault(rule.reason, {"files": 0, "unzipped_bytes": 0, "zipped_bytes": 0})
+                totals["files"] += 1
+                totals["unzipped_bytes"] += info.file_size
+                totals["zipped_bytes"] += info.compress_size
+    cached = None
+    if cache_dir is not None:
+        digest = hashlib.sha256(open(zip_path, "rb").read())
+        digest.update(repr((LAYER_SITE_PACKAGES, LAYER_PRUNE_RULES)).encode())
+        cached = os.path.join(cache_dir, f"pruned-{digest.hexdigest()}.zip")
+        if os.path.exists(cached):
+            shutil.copyfile(cached, zip_path)
+            return removed
+    tmp = f"{zip_path}.tmp"
+    with zipfile.ZipFile(zip_path) as source_zip, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as out:
+        for info, rule in plan:
+            if rule is None:
+                out.writestr(info, source_zip.read(info))
+    os.replace(tmp, zip_path)
+    if cached is not None:  # copied whole, then renamed: a reader never sees half a cache entry
+        os.makedirs(cache_dir, exist_ok=True)
+        shutil.copyfile(zip_path, f"{cached}.{os.getpid()}.tmp")
+        os.replace(f"{cached}.{os.getpid()}.tmp", cached)
+    return removed

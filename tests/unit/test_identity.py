@@ -144,3 +144,105 @@ def test_id_errors_do_not_repeat_the_number():
     with pytest.raises(InvalidIdentity) as caught:
         normalize_id_number("320584199001011234")
     assert "320584199001011234" not in str(caught.value)
+
+
+# One table of phones, as written by partners and mediators: the normalised form, whether it is
+# a mobile (takes SMS) and its E.164 form; None for a number refused. The Lambda layer ships
+# phonenumbers without its geocoder, carrier and time-zone data (the phonenumberslite cut, see
+# infra/hewei_infra/packaging.py): the last test checks the table holds without them.
+PHONE_TABLE = [
+    # mainland mobiles, across the operators' ranges
+    ("13812345678", ("13812345678", True, "+8613812345678")),
+    ("15012345678", ("15012345678", True, "+8615012345678")),
+    ("16612345678", ("16612345678", True, "+8616612345678")),
+    ("17712345678", ("17712345678", True, "+8617712345678")),
+    ("18612345678", ("18612345678", True, "+8618612345678")),
+    ("19212345678", ("19212345678", True, "+8619212345678")),
+    ("14512345678", ("14512345678", True, "+8614512345678")),
+    # the same mobile written with spaces, dashes, brackets, +86, 0086, full-width digits
+    ("+86 138 1234 5678", ("13812345678", True, "+8613812345678")),
+    ("+86-138-1234-5678", ("13812345678", True, "+8613812345678")),
+    ("(+86) 13812345678", ("13812345678", True, "+8613812345678")),
+    ("0086 138 1234 5678", ("13812345678", True, "+8613812345678")),
+    ("138 1234 5678", ("13812345678", True, "+8613812345678")),
+    ("１３８１２３４５６７８", ("13812345678", True, "+8613812345678")),
+    # mainland landlines: area code with its trunk 0, as dialled at home
+    ("010-12345678", ("01012345678", False, "+861012345678")),
+    ("(010) 12345678", ("01012345678", False, "+861012345678")),
+    ("021-62345678", ("02162345678", False, "+862162345678")),
+    ("+86 21 6234 5678", ("02162345678", False, "+862162345678")),
+    ("020-81234567", ("02081234567", False, "+862081234567")),
+    ("0755-86013388", ("075586013388", False, "+8675586013388")),
+    ("0512-63001234", ("051263001234", False, "+8651263001234")),
+    ("0871-65123456", ("087165123456", False, "+8687165123456")),
+    ("0991-2345678", ("09912345678", False, "+869912345678")),
+    # refused: not numbers, wrong lengths, no such range, service and short numbers
+    ("", None),
+    ("   ", None),
+    ("+86", None),
+    ("12345678901", None),
+    ("11012345678", None),
+    ("1381234567", None),
+    ("138123456789", None),
+    ("10086", None),
+    ("95588", None),
+    ("400-123-4567", None),
+    ("800-123-4567", None),
+    # refused: valid numbers elsewhere (Hong Kong, Macao and Taiwan are not the mainland)
+    ("+1 415 555 2671", None),
+    ("+44 7911 123456", None),
+    ("+81 90 1234 5678", None),
+    ("+852 9123 4567", None),
+    ("+853 6612 3456", None),
+    ("+886 912 345 678", None),
+]
+
+
+def _judge(raw):
+    try:
+        phone = normalize_phone(raw)
+    except InvalidIdentity:
+        return None
+    return phone, is_mobile(phone), e164(phone)
+
+
+@pytest.mark.parametrize(("raw", "expected"), PHONE_TABLE)
+def test_phone_table(raw, expected):
+    assert _judge(raw) == expected
+
+
+def test_the_phone_table_holds_without_geocoder_carrier_and_timezone_data():
+    """In a fresh interpreter where phonenumbers' geodata, carrierdata and tzdata packages cannot
+    be imported (the Lambda layer leaves them out), every row judges as above."""
+    import json
+    import subprocess
+    import sys
+    import textwrap
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    probe = textwrap.dedent(f"""
+        import importlib.abc, json, sys
+        LEFT_OUT = ("phonenumbers.geodata", "phonenumbers.carrierdata", "phonenumbers.tzdata")
+        class LeftOut(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.startswith(LEFT_OUT):
+                    raise ModuleNotFoundError(name)
+        sys.meta_path.insert(0, LeftOut())
+        sys.path.insert(0, {str(root)!r})
+        from chalicelib.domain.identity import InvalidIdentity, e164, is_mobile, normalize_phone
+        def judge(raw):
+            try:
+                phone = normalize_phone(raw)
+            except InvalidIdentity:
+                return None
+            return [phone, is_mobile(phone), e164(phone)]
+        rows = json.loads(sys.stdin.read())
+        print(json.dumps([judge(raw) for raw in rows]))
+        print(json.dumps(sorted(name for name in sys.modules if name.startswith(LEFT_OUT))))
+    """)
+    result = subprocess.run([sys.executable, "-B", "-c", probe], input=json.dumps([raw for raw, _ in PHONE_TABLE]),
+                            capture_output=True, text=True, timeout=120, check=True)
+    judged, imported = (json.loads(line) for line in result.stdout.splitlines()[-2:])
+    assert imported == []
+    assert [tuple(row) if row else None for row in judged] == [expected for _, expected in PHONE_TABLE]
