@@ -23,6 +23,7 @@ import contextlib
 import fcntl
 import os
 import re
+import shutil
 from typing import NamedTuple
 
 PACKAGE_CONFIG = {
@@ -95,7 +96,6 @@ def add_bytecode(zip_path, cache_dir=None) -> int:
     """
     import hashlib
     import importlib.util
-    import shutil
     import sys
     import zipfile
     from importlib._bootstrap_external import _code_to_hash_pyc  # the encoder py_compile uses
@@ -129,11 +129,17 @@ def add_bytecode(zip_path, cache_dir=None) -> int:
             out.writestr(pyc, _code_to_hash_pyc(code, importlib.util.source_hash(data), checked=False))
             added += 1
     os.replace(tmp, zip_path)
-    if cached is not None:  # copied whole, then renamed: a reader never sees half a cache entry
-        os.makedirs(cache_dir, exist_ok=True)
-        shutil.copyfile(zip_path, f"{cached}.{os.getpid()}.tmp")
-        os.replace(f"{cached}.{os.getpid()}.tmp", cached)
+    if cached is not None:
+        _keep(zip_path, cached, cache_dir)
     return added
+
+
+def _keep(zip_path, cached, cache_dir) -> None:
+    """Copy a rewritten zip into the cache: copied whole, then renamed, so that a reader never
+    sees half a cache entry."""
+    os.makedirs(cache_dir, exist_ok=True)
+    shutil.copyfile(zip_path, f"{cached}.{os.getpid()}.tmp")
+    os.replace(f"{cached}.{os.getpid()}.tmp", cached)
 
 
 LAYER_SITE_PACKAGES = f"python/lib/python{LAMBDA_PYTHON}/site-packages/"
@@ -218,7 +224,6 @@ def prune_layer(zip_path, cache_dir=None) -> dict:
     pruned (same input bytes, same rules) is copied instead of rewritten.
     """
     import hashlib
-    import shutil
     import zipfile
 
     removed: dict[str, dict[str, int]] = {}
@@ -247,8 +252,6 @@ def prune_layer(zip_path, cache_dir=None) -> dict:
             if rule is None:
                 out.writestr(info, source_zip.read(info))
     os.replace(tmp, zip_path)
-    if cached is not None:  # copied whole, then renamed: a reader never sees half a cache entry
-        os.makedirs(cache_dir, exist_ok=True)
-        shutil.copyfile(zip_path, f"{cached}.{os.getpid()}.tmp")
-        os.replace(f"{cached}.{os.getpid()}.tmp", cached)
+    if cached is not None:
+        _keep(zip_path, cached, cache_dir)
     return removed
