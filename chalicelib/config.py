@@ -23,8 +23,10 @@ def serves_http() -> bool:
     """Whether this process serves the HTTP API: the API function, and any process that is no
     Lambda function (`chalice package` and `chalice local`, the tests, the benches). Lambda
     names the handler it loads in `_HANDLER`; a queue or schedule function (`app.route_cases`...)
-    then skips the routes, and with them the request models, the views and OpenAPI."""
-    return os.environ.get("_HANDLER", API_HANDLER) == API_HANDLER
+    then skips the routes, and with them the request models, the views and OpenAPI. A handler
+    that is not one of app.py's (a wrapper layer's) gets the routes: never a function without them."""
+    handler = os.environ.get("_HANDLER", API_HANDLER)
+    return handler == API_HANDLER or not handler.startswith("app.")
 
 
 def _prefix() -> str:

@@ -196,7 +196,8 @@ class CaseStore(TransactingStore):
         """Where each claim is among the transaction's items (puts come first, in order, then the updates)."""
         try:
             for attempt in transaction_attempts():
-                with attempt, TransactWrite(connection=self.connection) as transaction:
+                with attempt, TransactWrite(connection=self.connection,
+                                            client_request_token=attempt.request_token) as transaction:
                     if replay is not None:
                         transaction.save(replay_row(replay.key, replay.expires_at),
                                          condition=KeyModel.pk.does_not_exist())

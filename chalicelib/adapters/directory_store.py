@@ -222,5 +222,6 @@ class DirectoryStore:
     def update_partner(self, partner: Partner, changes: dict[str, Any]) -> Partner:
         changed = self._update(partner, changes)
         self._partners_by_key = {key: entry for key, entry in self._partners_by_key.items()
-                                 if entry[1].partner_id != partner.partner_id}  # this process sees it at once
+                                 if entry[1].partner_id != partner.partner_id}
+        self._partners_by_key[changed.key_id] = (self._monotonic(), changed)  # this process sees it at once
         return changed

@@ -293,6 +293,14 @@ class Api:
             import_module(module)
         return list(self.routes)
 
+    def forget_module(self, module: str) -> None:
+        """Drop what a module registered before its import failed, so that importing it again
+        registers its routes again rather than refusing them as taken."""
+        names = {name for _, _, name, of in self.table if of == module}
+        self.table = [entry for entry in self.table if entry[3] != module]
+        self.views = {name: view for name, view in self.views.items() if name not in names}
+        self.routes = [spec for spec in self.routes if spec.name not in names]
+
     def _add_view(self, method: str, path: str, view: Callable[..., Response], name: str, module: str) -> None:
         if name in self.views:
             raise ValueError(f"two routes are named {name}")

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 from chalice import Chalice
 
+from ..observability import logger
 from .route_table import BINARY_TYPES, ROUTE_CONTENT_TYPES, ROUTE_MODULES, ROUTES
 
 
@@ -27,12 +28,21 @@ def register_api(app: Chalice) -> None:
 
 
 def _on_demand(app: Chalice, name: str, module: str) -> Callable[..., Any]:
-    """A view that imports `module` (which registers its routes' views) on first use, then answers."""
+    """A view that imports `module` (which registers its routes' views) on first use, then answers.
+    The import is asked for at every request: once the module is loaded it is a lookup, and while
+    another thread imports it (the local server) it waits for the whole module, not just the
+    views registered so far."""
     def view(**params: str) -> Any:
         from .registry import api
 
-        if name not in api.views:
+        try:
             importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - a module that does not load: its routes answer 500, cleanly
+            api.forget_module(module)  # so that the next request tries it afresh
+            logger.exception("route module failed to load", extra={"module": module, "route": name})
+            from .http import problem
+
+            return problem(500, "Internal server error", "an unexpected error occurred; it has been logged")
         api.app = app
         return api.views[name](**params)
 

@@ -114,3 +114,41 @@ def test_loading_everything_leaves_no_module_to_import_and_no_model_to_build():
     before = run_as("app.app", count + "print(unbuilt())")
     after = run_as("app.app", count + "from chalicelib.api.service import load_all\nload_all()\nprint(unbuilt())")
     assert int(before) > 20 and int(after) == 0
+
+
+@pytest.mark.parametrize(("handler", "serves"), [
+    (None, True),  # no Lambda: chalice local, package, the tests
+    ("app.app", True),
+    ("app.route_cases", False),
+    ("app.retention_sweep", False),
+    ("datadog_lambda.handler.handler", True),  # a wrapper layer's: the routes, to be safe
+])
+def test_only_the_queue_and_schedule_functions_skip_the_routes(monkeypatch, handler, serves):
+    from chalicelib.config import serves_http
+
+    monkeypatch.delenv("_HANDLER", raising=False)
+    if handler is not None:
+        monkeypatch.setenv("_HANDLER", handler)
+    assert serves_http() is serves
+
+
+def test_a_module_whose_import_failed_can_register_its_routes_again():
+    from chalicelib.api.http import Api
+
+    api = Api(lambda *args: (None, None))
+
+    def declare():
+        @api.raw_route("/a")
+        def a():
+            return "a"
+
+        @api.raw_route("/b")
+        def b():
+            return "b"
+
+    declare()
+    with pytest.raises(ValueError, match="two routes are named a"):
+        declare()
+    api.forget_module(__name__)
+    declare()
+    assert sorted(api.views) == ["a", "b"] and len(api.table) == 2
