@@ -38,11 +38,13 @@ PRIMED_MODULES = (
     "jwt",  # staff tokens (adapters.tokens)
     "docxtpl", "jinja2.sandbox",  # the agreement document (adapters.agreement_docx)
     "chalicelib.adapters.ledger_files", "chalicelib.adapters.analysis_workbook",  # openpyxl
-    "chalicelib.api.schemas", "chalicelib.api.openapi", "chalicelib.api.openapi_examples",  # /openapi.json
     "aws_lambda_powertools.metrics",
 )
-"""What the API imports on first use (to keep every function's plain cold start short): with
-SnapStart the init phase is not on anyone's request, so the snapshot may as well hold them."""
+"""Libraries the code imports on first use (to keep every function's plain cold start short):
+with SnapStart the init phase is on nobody's request, so the snapshot may as well hold them."""
+
+API_MODULES = ("chalicelib.api.schemas", "chalicelib.api.openapi", "chalicelib.api.openapi_examples")
+"""/openapi.json's, on top of every route module and request model (`api.service.load_all`)."""
 
 
 def install(prime: Callable[[], object], reset: Callable[[], object]) -> bool:
@@ -58,9 +60,18 @@ def install(prime: Callable[[], object], reset: Callable[[], object]) -> bool:
 
 
 def before_snapshot() -> None:
-    """Import what the API would import on first use, then drop every client and cache the init
-    phase may have built, so the snapshot holds neither connections nor credentials."""
-    for name in PRIMED_MODULES:
+    """Load what a request would load on first use (in the API function: every route module and
+    request model, `api.service.load_all`), then drop every client and cache the init phase may
+    have built, so the snapshot holds neither connections nor credentials."""
+    from .config import serves_http
+
+    modules = PRIMED_MODULES
+    if serves_http():
+        from .api.service import load_all
+
+        load_all()
+        modules += API_MODULES
+    for name in modules:
         importlib.import_module(name)
     from .adapters.xlsx_reader import _openpyxl
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -123,14 +124,29 @@ def test_two_environments_restored_from_one_snapshot_draw_different_random_numbe
     assert [random.random() for _ in range(4)] == without
 
 
-def test_before_snapshot_loads_what_the_api_imports_on_first_use_and_leaves_no_client():
-    """In a fresh interpreter, as at init: `import app`, then the hook."""
+def prime_in_a_fresh_interpreter(handler: str) -> dict:
+    """As at init in a Lambda function of `handler`: `import app`, a client and a part built, the hook."""
     probe = ("import json, sys, app; from chalicelib import snapstart, wiring; from chalicelib.adapters import sms;"
              "sms._sns(); wiring.current().case_store; snapstart.before_snapshot();"
-             "print(json.dumps({'missing': [m for m in snapstart.PRIMED_MODULES + ('openpyxl', 'docx', 'lxml')"
-             " if m not in sys.modules], 'clients': sms._sns.cache_info().currsize,"
-             " 'parts': sorted(wiring.current().__dict__)}))")
+             "print(json.dumps({'loaded': [m for m in snapstart.PRIMED_MODULES + snapstart.API_MODULES"
+             " + ('openpyxl', 'docx', 'lxml') if m in sys.modules], 'views': len(sys.modules['chalicelib.api.registry']"
+             ".api.views) if 'chalicelib.api.registry' in sys.modules else 0,"
+             " 'clients': sms._sns.cache_info().currsize, 'parts': sorted(wiring.current().__dict__)}))")
+    env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "_HANDLER": handler}
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**__import__("os").environ, "AWS_DEFAULT_REGION": "us-east-1"})
+                            env=env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"missing": [], "clients": 0, "parts": []}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_before_snapshot_loads_what_the_api_loads_on_first_use_and_leaves_no_client():
+    primed = prime_in_a_fresh_interpreter("app.app")
+    assert primed["loaded"] == [*snapstart.PRIMED_MODULES, *snapstart.API_MODULES, "openpyxl", "docx", "lxml"]
+    assert primed["views"] > 50  # every route module imported (service.load_all)
+    assert primed["clients"] == 0 and primed["parts"] == []
+
+
+def test_before_snapshot_in_a_queue_function_leaves_the_api_unloaded():
+    primed = prime_in_a_fresh_interpreter("app.route_cases")
+    assert not set(snapstart.API_MODULES) & set(primed["loaded"]) and primed["views"] == 0
+    assert primed["clients"] == 0 and primed["parts"] == []
