@@ -4,26 +4,41 @@
 #   make reset  forget the local stack's state (.local/): the next `make run` starts afresh
 #   make clean  remove the virtualenv, caches and local state
 
-PYTHON_BOOT := $(shell command -v python3.11 2>/dev/null || command -v python3)
+# The project's Python: the same minor version locally, in CI and on Lambda (LAMBDA_PYTHON in
+# infra/hewei_infra/packaging.py and .python-version say the same; tests/infra/test_python.py checks).
+# `python3.X` if it runs (a pyenv shim of a version pyenv has not selected does not), else pyenv's
+# build of it, found without pyenv being set up; else nothing, and `make` stops saying what is needed.
+PYTHON_VERSION := 3.13
+COMMA := ,
+PYTHON_BOOT := $(firstword $(foreach p,$(shell command -v python$(PYTHON_VERSION) 2>/dev/null) \
+  $(sort $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION).*/bin/python$(PYTHON_VERSION))),\
+  $(shell "$(p)" -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(COMMA),$(PYTHON_VERSION))))' \
+    >/dev/null 2>&1 && echo "$(p)")))
 VENV := .venv
 PY := $(VENV)/bin/python
 # One virtualenv, two layers: what the local stack needs (requirements-local.txt, `make run`),
 # then the rest for tests, infra and benches (requirements-dev.txt). Each has its stamp, so
 # `make run` after `make test` installs nothing and `make test` after `make run` only the rest.
-LOCAL_STAMP := $(VENV)/.local.stamp
-DEV_STAMP := $(VENV)/.dev.stamp
+# The stamps name the Python: a .venv of another version is built again, not used.
+LOCAL_STAMP := $(VENV)/.local-$(PYTHON_VERSION).stamp
+DEV_STAMP := $(VENV)/.dev-$(PYTHON_VERSION).stamp
 STAMP := $(DEV_STAMP)
 PIP := $(PY) -m pip -q --disable-pip-version-check
 
-.PHONY: .venv venv-local run reset test clean bench chromium
+.PHONY: .venv venv-local run reset test clean bench chromium python
 
 .venv: $(STAMP)
 venv-local: $(LOCAL_STAMP)
 
+python:
+	@test -n "$(PYTHON_BOOT)" || { echo "Python $(PYTHON_VERSION) is needed: none found as python$(PYTHON_VERSION)" \
+	  "on PATH nor in $(HOME)/.pyenv/versions/$(PYTHON_VERSION).*; install it (e.g. pyenv install $(PYTHON_VERSION))" >&2; exit 1; }
+
 # Re-installed whenever a requirements file changes; not quiet: it takes a while.
-$(LOCAL_STAMP): requirements.txt requirements-local.txt
+$(LOCAL_STAMP): requirements.txt requirements-local.txt | python
 	@echo "installing the local stack's packages (requirements-local.txt) into $(VENV)"
-	test -x $(PY) || $(PYTHON_BOOT) -m venv $(VENV)
+	$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(COMMA),$(PYTHON_VERSION))))' 2>/dev/null \
+	  || { rm -rf $(VENV); $(PYTHON_BOOT) -m venv $(VENV); }
 	$(PY) -m pip install --disable-pip-version-check --progress-bar off --no-compile -r requirements-local.txt
 	touch $(LOCAL_STAMP)
 
@@ -37,7 +52,7 @@ run: $(LOCAL_STAMP)
 
 # The local stack keeps its state in .local/ (or HEWEI_LOCAL_DIR) between runs; this forgets it
 # (refused while a stack runs on it). Standard library only: no virtualenv needed.
-reset:
+reset: | python
 	$(PYTHON_BOOT) -m devstack.lock reset $(or $(HEWEI_LOCAL_DIR),.local)
 
 # loadfile: a module's tests share a worker, so each module-scoped fixture (a synth,

@@ -56,6 +56,12 @@ class StageConfig:
     def log_retention_days(self) -> int:
         return 180 if self.prod else 30
 
+    @property
+    def api_snapstart(self) -> bool:
+        """Lambda SnapStart on the API function (README, SnapStart): prod only, where cold starts
+        meet real callers and the cache and restore charges are worth it."""
+        return self.prod
+
     @classmethod
     def from_context(cls, get: Callable[[str], Any]) -> "StageConfig":
         stage = get("stage") or os.environ.get("HEWEI_DEPLOY_STAGE") or "dev"

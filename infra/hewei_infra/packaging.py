@@ -34,7 +34,7 @@ PACKAGE_CONFIG = {
     "xray": False,
 }
 
-LAMBDA_PYTHON = "3.11"
+LAMBDA_PYTHON = "3.13"
 
 
 def deployments_dir(project_dir) -> str:

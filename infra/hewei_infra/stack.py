@@ -19,6 +19,9 @@
   SQS event sources and the schedules from its decorators), with one IAM role
   per function built from `access.FUNCTIONS`; each SQS event source names its
   queue by `Fn::GetAtt`, so the mappings are created after the queues.
+- In prod, SnapStart on the API function: SAM publishes a version at each
+  deployment behind the `live` alias, and API Gateway and its invoke
+  permission target the alias (a snapshot exists only for published versions).
 - Secrets Manager secrets for the master key (and the staff-token key when
   no identity provider is configured), passed to the functions that need them
   through CloudFormation dynamic references.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,12 +59,14 @@ from constructs import Construct
 
 from . import access
 from .config import StageConfig
-from .packaging import PACKAGE_CONFIG, exclusive_packaging, precompile_package
+from .packaging import LAMBDA_PYTHON, PACKAGE_CONFIG, exclusive_packaging, precompile_package
 from .schema import TableSpec, table_spec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 API_FUNCTION = "api_handler"
 API_STAGE = PACKAGE_CONFIG["api_gateway_stage"]
+API_ALIAS = "live"
+"""The alias SAM's `AutoPublishAlias` keeps on the API function's latest published version (SnapStart)."""
 _SUB_QUEUE_ARN = re.compile(r"^arn:\$\{AWS::Partition\}:sqs:\$\{AWS::Region\}:\$\{AWS::AccountId\}:(?P<name>[\w-]+)$")
 
 
@@ -145,6 +151,10 @@ class HeweiStack(cdk.Stack):
     def __init__(self, scope: Construct, construct_id: str, *, config: StageConfig, **kwargs) -> None:
         super().__init__(scope, construct_id, description=f"Hewei dispute mediation service, stage {config.stage}",
                          **kwargs)
+        building = f"{sys.version_info.major}.{sys.version_info.minor}"
+        if building != LAMBDA_PYTHON:  # Chalice takes the runtime, and the wheels, from the packaging Python
+            raise SystemExit(f"synthesize with Python {LAMBDA_PYTHON} (the functions' runtime), not {building}: "
+                             "the project's .venv has it (make synth)")
         # Imported here, after config.prepare_environment(): names depend on the stage.
         import app as chalice_module
         from chalicelib.adapters import bootstrap
@@ -234,6 +244,8 @@ class HeweiStack(cdk.Stack):
         self._check_package()
         self._wire_functions()
         self._api()
+        if config.api_snapstart and API_FUNCTION in self.functions:
+            self._api_snapstart()
         self._alarms()
         self._outputs()
 
@@ -546,6 +558,42 @@ class HeweiStack(cdk.Stack):
                 response_parameters={"gatewayresponse.header.Content-Type": "'application/problem+json'"},
                 response_templates={"application/json": gateway_problem_template(status)},
             )
+
+    def _api_snapstart(self) -> None:
+        """SnapStart on the API function. Lambda snapshots a version when it is published and
+        restores from that snapshot at cold start, and only for published versions: SAM publishes
+        one at each deployment whose code or configuration changed (`AutoPublishAliasAllProperties`)
+        and points the alias at it; every gateway integration and the invoke permission name the
+        alias instead of the function (which would be $LATEST, without a snapshot)."""
+        logical = self.functions[API_FUNCTION].logical_id
+        function = self.chalice.get_resource(logical)
+        function.add_property_override("AutoPublishAlias", API_ALIAS)
+        function.add_property_override("AutoPublishAliasAllProperties", True)
+        function.add_property_override("SnapStart", {"ApplyOn": "PublishedVersions"})
+        sam = self._sam_resources()
+        latest = f"${{{logical}.Arn}}"
+        # `Ref: <function>.Alias` is SAM's reference to the alias it generates (the alias's ARN);
+        # through a variable, since cfn-lint reads `${<function>.Alias}` as a GetAtt it does not know.
+        alias_uri = {"Fn::Sub": ["arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                                 "${ApiFunctionAlias}/invocations", {"ApiFunctionAlias": {"Ref": f"{logical}.Alias"}}]}
+        paths: dict[str, dict] = {}
+        for path, methods in sam["RestAPI"]["Properties"]["DefinitionBody"]["paths"].items():
+            for method, operation in methods.items():
+                uri = operation.get("x-amazon-apigateway-integration", {}).get("uri", {})
+                if isinstance(uri, dict) and latest in str(uri.get("Fn::Sub", "")):
+                    paths.setdefault(path, {})[method] = {"x-amazon-apigateway-integration": {"uri": alias_uri}}
+        if not paths:
+            raise ValueError(f"no gateway integration of {logical} found to point at its alias")
+        api = self.chalice.get_resource("RestAPI")
+        api.add_property_override("DefinitionBody.paths", paths)  # merged into the generated paths
+        permissions = [k for k, r in sam.items() if r["Type"] == "AWS::Lambda::Permission"
+                       and r["Properties"].get("FunctionName") == {"Ref": logical}
+                       and r["Properties"].get("Principal") == "apigateway.amazonaws.com"]
+        if not permissions:
+            raise ValueError(f"no API Gateway invoke permission of {logical} found")
+        for permission in permissions:
+            self.chalice.get_resource(permission).add_property_override("FunctionName",
+                                                                        {"Ref": f"{logical}.Alias"})
 
     # ----------------------------------------------------------------- alarms
 

@@ -630,3 +630,64 @@ def test_the_api_docs_are_routed_to_the_api_function_and_redoc_is_in_its_package
         with zipfile.ZipFile(package) as archive:
             names |= set(archive.namelist())
     assert {"chalicelib/api_docs/redoc.standalone.js", "chalicelib/api/openapi_examples.json"} <= names
+
+
+# ------------------------------------------------------------- one Python
+
+
+def test_every_function_and_the_layer_run_the_projects_python(dev, prod):
+    """The runtime Chalice writes follows the Python that packages: it must be LAMBDA_PYTHON, which
+    is the Makefile's (tests/infra/test_python.py), so local, CI and Lambda run one version."""
+    from hewei_infra.packaging import LAMBDA_PYTHON
+    from tests.infra.test_python import makefile_python
+
+    assert makefile_python() == LAMBDA_PYTHON
+    for tpl in (dev["json"], prod["json"]):
+        runtimes = {name: fn["Properties"]["Runtime"] for name, fn in functions(tpl).items()}
+        assert set(access.FUNCTIONS) <= set(runtimes)
+        assert set(runtimes.values()) == {f"python{LAMBDA_PYTHON}"}, runtimes
+        [layer] = resources(tpl, "AWS::Serverless::LayerVersion").values()
+        assert layer["Properties"]["CompatibleRuntimes"] == [f"python{LAMBDA_PYTHON}"]
+
+
+# --------------------------------------------------------------- SnapStart
+
+
+def api_integration_uris(tpl: dict) -> list:
+    [api] = resources(tpl, "AWS::Serverless::Api").values()
+    return [operation["x-amazon-apigateway-integration"]["uri"]
+            for methods in api["Properties"]["DefinitionBody"]["paths"].values()
+            for operation in methods.values() if "x-amazon-apigateway-integration" in operation]
+
+
+def api_permissions(tpl: dict) -> list[dict]:
+    return [r["Properties"] for r in resources(tpl, "AWS::Lambda::Permission").values()
+            if r["Properties"]["Principal"] == "apigateway.amazonaws.com"]
+
+
+def test_prod_starts_the_api_from_a_snapshot_of_a_published_version(prod):
+    api_fn = functions(prod["json"])["api_handler"]
+    logical, props = api_fn["_id"], api_fn["Properties"]
+    assert props["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert props["AutoPublishAlias"] == "live" and props["AutoPublishAliasAllProperties"] is True
+    uris = api_integration_uris(prod["json"])
+    assert len(uris) > 50  # every route
+    alias_uri = {"Fn::Sub": ["arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+                             "${ApiFunctionAlias}/invocations", {"ApiFunctionAlias": {"Ref": f"{logical}.Alias"}}]}
+    assert all(uri == alias_uri for uri in uris), {json.dumps(u) for u in uris if u != alias_uri}
+    [permission] = api_permissions(prod["json"])
+    assert permission["FunctionName"] == {"Ref": f"{logical}.Alias"}  # the alias, not $LATEST
+
+
+def test_only_the_prod_api_has_snapstart(dev, prod):
+    for stage, tpl in (("dev", dev["json"]), ("prod", prod["json"])):
+        for name, fn in functions(tpl).items():
+            if stage == "prod" and name == "api_handler":
+                continue
+            assert not {"SnapStart", "AutoPublishAlias"} & set(fn["Properties"]), (stage, name)
+    logical = functions(dev["json"])["api_handler"]["_id"]
+    assert {json.dumps(uri) for uri in api_integration_uris(dev["json"])} == {json.dumps({"Fn::Sub": (
+        "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+        f"${{{logical}.Arn}}/invocations")})}
+    [permission] = api_permissions(dev["json"])
+    assert permission["FunctionName"] == {"Ref": logical}
