@@ -17,9 +17,13 @@ from chalicelib.workers import process_batch
 
 app = Chalice(app_name=SERVICE, configure_logs=False)
 if serves_http():
+    from chalicelib import snapstart
     from chalicelib.api.service import register_api
 
     register_api(app)
+    # SnapStart (prod's API function): every route module and library loaded before the snapshot,
+    # every client, connection and cached setting dropped after each restore (chalicelib/snapstart.py).
+    snapstart.install(prime=snapstart.before_snapshot, reset=snapstart.after_restore)
 
 
 @app.on_sqs_message(queue=queue_name("routing"), batch_size=10)

@@ -152,3 +152,15 @@ def test_a_module_whose_import_failed_can_register_its_routes_again():
     api.forget_module(__name__)
     declare()
     assert sorted(api.views) == ["a", "b"] and len(api.table) == 2
+
+
+def test_the_api_function_registers_its_snapshot_hooks_and_the_others_none(tmp_path):
+    """SnapStart's hooks (`snapstart.install`) are the API function's: a queue function has none."""
+    (tmp_path / "snapshot_restore_py.py").write_text(
+        "before, after = [], []\n"
+        "def register_before_snapshot(f): before.append(f.__name__)\n"
+        "def register_after_restore(f): after.append(f.__name__)\n")
+    code = (f"sys.path.insert(0, {str(tmp_path)!r})\nimport importlib; importlib.reload(app)\n"
+            "import snapshot_restore_py as hooks\nprint(json.dumps([hooks.before, hooks.after]))")
+    assert json.loads(run_as("app.app", code)) == [["before_snapshot"], ["after_restore"]]
+    assert json.loads(run_as("app.route_cases", code)) == [[], []]
