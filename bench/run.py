@@ -1,7 +1,9 @@
 """`make bench`: DynamoDB cost of the service's operations, measured on moto in-process.
 
 Writes (read-modify-write) into bench/results.json:
-- "operations": DynamoDB calls per intake, routing, each action (steady state), the
+- "operations": DynamoDB calls per intake (the flow's, and `intake_new_party_one_phone`: a new
+  dispute whose applicant gives one phone never seen, the partner intake's hot path), routing,
+  each action (steady state), the
   extension and suspension actions (request_extension, decide_extension, suspend, resume)
   included;
 - "calendar_reads": what the working calendar costs each operation, its per-process cache
@@ -116,6 +118,11 @@ def operations() -> tuple[dict, dict]:
                         assert mediator.call("POST", f"/v1/cases/{case_id}/{action}", body).status == 200
                 with measured(results, "read_case_as_partner"):
                     partner.call("GET", f"/v1/cases/{case_id}")
+            # the hot path: a new dispute, its applicant's one phone never seen before, the partner kept
+            assert partner.call("GET", "/v1/cases", query={"external_ref": "BENCH-0"}).status == 200
+            with measured(results, "intake_new_party_one_phone"):
+                assert partner.call("POST", "/v1/cases", new_case_body("BENCH-HOT", parties=[
+                    {"role": "applicant", "name": "王五", "phone": "13900001111"}])).status == 201
 
             clock = wiring.current().clock
 
