@@ -23,8 +23,9 @@ def replay_key(key_id: str, signature: str, nonce: str | None) -> str:
 
 
 class PendingReplay:
-    """The replay key of a signed request, not claimed yet: the request's own write may claim
-    it (`claim`, then `written`), which saves a write on the hot path of a partner intake.
+    """The replay key of a signed request, not claimed yet: the request's own write may carry
+    it (`claim`, then `written` once that write is done), which saves a write on the hot path
+    of a partner intake.
     Whatever else happens, `settle` claims it on its own, so that a replayed request is refused
     (401) whatever it would have been answered, as when the key is claimed before anything."""
 
