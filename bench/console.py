@@ -18,9 +18,7 @@ import datetime as dt
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import merge_results  # noqa: E402
-from devstack.client import HeweiClient, free_ports, wait_for  # noqa: E402
+from devstack.client import HeweiClient, wait_for  # noqa: E402
+from devstack.launch import launch  # noqa: E402
 from tests.support import valid_id_number  # noqa: E402
 
 CHROMIUM = os.environ.get("HEWEI_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -94,15 +93,11 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     local_dir = Path(tempfile.mkdtemp(prefix="hewei-console-"))
-    api, moto, sink = free_ports(3)
-    env = {**os.environ, "HEWEI_PORT": str(api), "HEWEI_MOTO_PORT": str(moto),
-           "HEWEI_CALLBACK_PORT": str(sink), "HEWEI_LOCAL_DIR": str(local_dir)}
-    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack = launch(local_dir)
     try:
-        credentials_path = local_dir / "credentials.json"
-        _wait(credentials_path.exists, 120)
-        credentials = json.loads(credentials_path.read_text())
+        credentials = stack.wait_until_ready(120)
+        if credentials is None:
+            raise SystemExit("the local stack did not start")
         base = credentials["base_url"]
         seeded = seed(base, credentials)
         with sync_playwright() as driver:
@@ -113,11 +108,7 @@ def main() -> None:
             screenshots(browser, base, seeded["shown"], dashboard)
             browser.close()
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=45)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stack.stop()
         shutil.rmtree(local_dir, ignore_errors=True)
     result = {"console": {
         "page_weight": weight, "dashboard_first_useful_paint_ms": paint,

@@ -27,7 +27,6 @@ import os
 import platform
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -238,31 +237,16 @@ def register_partners(base_url: str, credentials: dict, count: int) -> list:
     return clients
 
 
-def start_stack(local_dir: Path) -> tuple[subprocess.Popen, dict]:
-    from devstack.client import free_ports, wait_for
+def start_stack(local_dir: Path):
+    """A fresh local stack in `local_dir` (`devstack.launch.LocalStack`) and its credentials."""
+    from devstack.launch import launch
 
-    api, moto, sink = free_ports(3)
-    env = {**os.environ, "HEWEI_PORT": str(api), "HEWEI_MOTO_PORT": str(moto),
-           "HEWEI_CALLBACK_PORT": str(sink), "HEWEI_LOCAL_DIR": str(local_dir)}
-    log = (local_dir / "devstack.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
-                               stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    credentials_path = local_dir / "credentials.json"
-    if not wait_for(lambda: credentials_path.exists() or process.poll() is not None, START_TIMEOUT_SECONDS) \
-            or not credentials_path.exists():
-        stop_stack(process)
+    stack = launch(local_dir, local_dir / "devstack.log")
+    credentials = stack.wait_until_ready(START_TIMEOUT_SECONDS)
+    if credentials is None:
+        stack.stop()
         raise SystemExit(f"the local stack did not start:\n{(local_dir / 'devstack.log').read_text()[-3000:]}")
-    return process, json.loads(credentials_path.read_text())
-
-
-def stop_stack(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=45)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    return stack, credentials
 
 
 def main() -> None:
@@ -276,20 +260,20 @@ def main() -> None:
     from bench.results import merge_results
 
     local_dir = Path(tempfile.mkdtemp(prefix="hewei-load-"))
-    process, credentials = start_stack(local_dir)
+    stack, credentials = start_stack(local_dir)
     try:
         base_url = credentials["base_url"]
         runs = [PartnerRun(index, client, random.Random(args.seed * 1000 + index))
                 for index, client in enumerate(register_partners(base_url, credentials, args.partners))]
-        cpu_before = stack_cpu(process)
+        cpu_before = stack_cpu(stack.process)
         started = time.monotonic()
         in_threads(lambda run: run.run(started + args.seconds), runs)
         elapsed = time.monotonic() - started
-        cpu_after = stack_cpu(process)
+        cpu_after = stack_cpu(stack.process)
         checked: dict[int, tuple[dict, list]] = {}
         in_threads(lambda run: checked.__setitem__(run.index, run.verify()), runs)
     finally:
-        stop_stack(process)
+        stack.stop()
 
     outcomes = [outcome for run in runs for outcome in run.outcomes]
     verify_outcomes = [outcome for found, outs in checked.values() for outcome in outs]

@@ -8,10 +8,7 @@ into bench/results.json.
 from __future__ import annotations
 
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -21,27 +18,21 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import merge_results  # noqa: E402
-from devstack.client import HeweiClient, free_ports  # noqa: E402
+from devstack.client import HeweiClient  # noqa: E402
+from devstack.launch import launch  # noqa: E402
 
 CASES = 10
 
 
 def main() -> None:
     local_dir = Path(tempfile.mkdtemp(prefix="hewei-latency-"))
-    api, moto, sink = free_ports(3)
-    env = {**os.environ, "HEWEI_PORT": str(api), "HEWEI_MOTO_PORT": str(moto),
-           "HEWEI_CALLBACK_PORT": str(sink), "HEWEI_LOCAL_DIR": str(local_dir)}
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack = launch(local_dir)
     try:
-        credentials_path = local_dir / "credentials.json"
-        while not credentials_path.exists():
-            if process.poll() is not None or time.monotonic() - started > 120:
-                raise SystemExit("the local stack did not start")
-            time.sleep(0.1)
+        credentials = stack.wait_until_ready(120)
+        if credentials is None:
+            raise SystemExit("the local stack did not start")
         startup = time.monotonic() - started
-        credentials = json.loads(credentials_path.read_text())
         partner = HeweiClient(credentials["base_url"]).as_partner(credentials["partner"]["key_id"],
                                                                  credentials["partner"]["secret"])
         # Polled as staff: a partner's identical GETs within one second would carry the same
@@ -70,8 +61,7 @@ def main() -> None:
         print(json.dumps(result))
         merge_results({"local_routing_latency": result})
     finally:
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        stack.stop()
 
 
 if __name__ == "__main__":

@@ -6,26 +6,19 @@ temporary local directory); it is stopped with SIGINT at the module's end.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
 
-from devstack.client import HeweiClient, free_ports, wait_for
+from devstack.client import HeweiClient, wait_for
+from devstack.launch import STOP_TIMEOUT_SECONDS, LocalStack, launch  # noqa: F401 - the tests' stop timeout
 
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 90
-STOP_TIMEOUT_SECONDS = 45
-"""Above the stack's own worst case (workers 10 s, then chalice local 10 s and its kill 5 s), so a
-busy machine does not fail a clean stop."""
 
 
 def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -37,11 +30,21 @@ def eventually(check: Callable[[], Any], timeout: float, what: str) -> Any:
 
 @dataclass
 class Stack:
-    process: subprocess.Popen[bytes]
+    launched: LocalStack
     credentials: dict[str, Any]
-    credentials_path: Path
-    moto_port: int
     log_path: Path
+
+    @property
+    def process(self) -> subprocess.Popen[bytes]:
+        return self.launched.process
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.launched.credentials_path
+
+    @property
+    def moto_port(self) -> int:
+        return self.launched.moto_port
 
     @property
     def partner(self) -> HeweiClient:
@@ -52,40 +55,24 @@ class Stack:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
 
 
+def start_stack(local_dir: Path, log_path: Path, ports: list[int] | None = None) -> Stack:
+    """A local stack in `local_dir`, ready (its credentials written), or the test fails saying why."""
+    stack = Stack(launch(local_dir, log_path, ports), {}, log_path)
+    credentials = stack.launched.wait_until_ready(START_TIMEOUT_SECONDS)
+    if credentials is None:
+        exited = stack.process.poll()
+        stack.launched.stop(STOP_TIMEOUT_SECONDS)
+        pytest.fail(f"devstack exited with {exited}:\n{stack.log_tail()}" if exited is not None else
+                    f"no credentials.json after {START_TIMEOUT_SECONDS} s:\n{stack.log_tail()}")
+    stack.credentials = credentials
+    return stack
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     local_dir = tmp_path_factory.mktemp("local-stack")
-    api_port, moto_port, callback_port = free_ports(3)
-    env = {
-        **os.environ,
-        "HEWEI_PORT": str(api_port),
-        "HEWEI_MOTO_PORT": str(moto_port),
-        "HEWEI_CALLBACK_PORT": str(callback_port),
-        "HEWEI_LOCAL_DIR": str(local_dir),
-    }
-    log_path = local_dir / "devstack.log"
-    credentials_path = local_dir / "credentials.json"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-        )
-    stack = Stack(process, {}, credentials_path, moto_port, log_path)
+    started = start_stack(local_dir, local_dir / "devstack.log")
     try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while not credentials_path.exists():
-            if process.poll() is not None:
-                pytest.fail(f"devstack exited with {process.returncode}:\n{stack.log_tail()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"no credentials.json after {START_TIMEOUT_SECONDS} s:\n{stack.log_tail()}")
-            time.sleep(0.25)
-        stack.credentials = json.loads(credentials_path.read_text(encoding="utf-8"))
-        yield stack
+        yield started
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        started.launched.stop(STOP_TIMEOUT_SECONDS)

@@ -8,11 +8,6 @@ and secret are the same, and the new admin token works (the old one does not).
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -20,41 +15,17 @@ from typing import Any
 import pytest
 
 from devstack.client import HeweiClient, free_ports
-from tests.e2e.conftest import ROOT, START_TIMEOUT_SECONDS, STOP_TIMEOUT_SECONDS, Stack, eventually
+from tests.e2e.conftest import STOP_TIMEOUT_SECONDS, Stack, eventually, start_stack
 from tests.support import valid_id_number
 
 
 def start(local_dir: Path, ports: list[int], run: int) -> Stack:
-    api_port, moto_port, callback_port = ports
-    env = {**os.environ, "HEWEI_PORT": str(api_port), "HEWEI_MOTO_PORT": str(moto_port),
-           "HEWEI_CALLBACK_PORT": str(callback_port), "HEWEI_LOCAL_DIR": str(local_dir)}
-    log_path = local_dir.parent / f"devstack-{run}.log"
-    credentials_path = local_dir / "credentials.json"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "devstack"], cwd=ROOT, env=env,
-                                   stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
-    stack = Stack(process, {}, credentials_path, moto_port, log_path)
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while not credentials_path.exists():
-        if process.poll() is not None:
-            pytest.fail(f"devstack exited with {process.returncode}:\n{stack.log_tail()}")
-        if time.monotonic() > deadline:
-            stop(stack)
-            pytest.fail(f"no credentials.json after {START_TIMEOUT_SECONDS} s:\n{stack.log_tail()}")
-        time.sleep(0.25)
-    stack.credentials = json.loads(credentials_path.read_text(encoding="utf-8"))
-    return stack
+    return start_stack(local_dir, local_dir.parent / f"devstack-{run}.log", ports)
 
 
 def stop(stack: Stack) -> int:
-    if stack.process.poll() is None:
-        stack.process.send_signal(signal.SIGINT)
-        try:
-            stack.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            stack.process.kill()
-            stack.process.wait()
-            pytest.fail(f"devstack still running {STOP_TIMEOUT_SECONDS} s after SIGINT:\n{stack.log_tail()}")
+    if not stack.launched.stop(STOP_TIMEOUT_SECONDS):
+        pytest.fail(f"devstack still running {STOP_TIMEOUT_SECONDS} s after SIGINT:\n{stack.log_tail()}")
     return stack.process.returncode
 
 

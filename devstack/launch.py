@@ -1,0 +1,72 @@
+"""A local stack as a child process (`python -m devstack`), on given or free ports and in its own
+state directory, stopped as Ctrl-C stops it: how the end-to-end tests and the benches that need
+a whole stack start one."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .client import free_ports, wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+STOP_TIMEOUT_SECONDS = 45.0
+"""Above the stack's own worst case (workers 10 s, then chalice local 10 s and its kill 5 s), so a
+busy machine does not fail a clean stop."""
+
+
+@dataclass
+class LocalStack:
+    process: subprocess.Popen
+    local_dir: Path
+    api_port: int
+    moto_port: int
+    callback_port: int
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.local_dir / "credentials.json"
+
+    def wait_until_ready(self, timeout: float) -> dict[str, Any] | None:
+        """The stack's credentials once it has written them; None if it exited, or `timeout`
+        seconds passed, first."""
+        wait_for(lambda: self.credentials_path.exists() or self.process.poll() is not None, timeout)
+        if not self.credentials_path.exists():
+            return None
+        return json.loads(self.credentials_path.read_text(encoding="utf-8"))
+
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
+        """SIGINT, as Ctrl-C; killed if it still runs `timeout` seconds later. True if it stopped
+        by itself (or had already)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                return False
+        return True
+
+
+def launch(local_dir: Path, log_path: Path | None = None, ports: list[int] | None = None) -> LocalStack:
+    """Start a stack keeping its state in `local_dir`, its output in `log_path` (none if not
+    given), on `ports` (API, moto, callback sink; free ones if not given)."""
+    api_port, moto_port, callback_port = ports or free_ports(3)
+    env = {**os.environ, "HEWEI_PORT": str(api_port), "HEWEI_MOTO_PORT": str(moto_port),
+           "HEWEI_CALLBACK_PORT": str(callback_port), "HEWEI_LOCAL_DIR": str(local_dir)}
+    argv = [sys.executable, "-m", "devstack"]
+    if log_path is None:
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+    else:
+        with log_path.open("wb") as log:
+            process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                       stderr=subprocess.STDOUT)
+    return LocalStack(process, local_dir, api_port, moto_port, callback_port)
