@@ -368,14 +368,11 @@ class Api:
             event = request.to_original_event()
             principal, replay = self._authenticate(headers, spec.method, path_candidates(event), raw,
                                                    spec.replay_in_write)
-        if replay is None:
-            return self._authorised(spec, handler, request, headers, raw, principal, params, request_id, None)
         try:
             response = self._authorised(spec, handler, request, headers, raw, principal, params, request_id, replay)
-        except Exception:
-            replay.settle()  # a replay is refused (401) first, whatever else went wrong
-            raise
-        replay.settle()
+        finally:
+            if replay is not None:
+                replay.settle()  # a replay is refused (401) first, whatever else went wrong
         return response
 
     def _authorised(self, spec, handler, request, headers, raw, principal, params, request_id, replay) -> Response:

@@ -66,9 +66,9 @@ def declared_routes() -> list[tuple[str, str, str, str]]:
     """(method, path, view name, module) of every route the modules declare, in their order."""
     from .registry import api
 
-    for module in ROUTE_MODULES:
-        importlib.import_module(module)
-    return sorted(api.table, key=lambda entry: (ROUTE_MODULES.index(entry[3]), api.table.index(entry)))
+    api.all_routes()  # every route module imported
+    order = {entry: index for index, entry in enumerate(api.table)}
+    return sorted(api.table, key=lambda entry: (ROUTE_MODULES.index(entry[3]), order[entry]))
 
 
 def write_route_table() -> None:
