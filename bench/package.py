@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
 
 from bench.cold_import import measure as measure_functions  # noqa: E402
-from bench.results import RESULTS, merge_results  # noqa: E402
+from bench.results import merge_results  # noqa: E402
 from hewei_infra.packaging import (  # noqa: E402
     LAMBDA_PYTHON, PACKAGE_CONFIG, exclusive_packaging, precompile_package)
 
@@ -174,7 +174,6 @@ def main() -> None:
     print(json.dumps(update, indent=2, ensure_ascii=False))
     if not args.dry_run:
         merge_results(update)
-        drop_results("cold_import_ms")  # the single `import app` figure this replaced
 
 
 def lambda_functions() -> list[str]:
@@ -183,13 +182,6 @@ def lambda_functions() -> list[str]:
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=clean_env(), capture_output=True,
                             text=True, check=True, timeout=120)
     return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def drop_results(*keys: str) -> None:
-    results = json.loads(RESULTS.read_text())
-    for key in keys:
-        results.pop(key, None)
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":
