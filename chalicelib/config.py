@@ -107,3 +107,70 @@ def settings() -> Settings:
         jwt_issuer=os.environ.get("HEWEI_JWT_ISSUER", "hewei"),
         token_ttl_seconds=int(os.environ.get("HEWEI_TOKEN_TTL_SECONDS", "43200")),
     )
+
+
+SMS_PROVIDERS = ("sns", "aliyun", "tencent")
+"""Amazon SNS (outside the mainland), Alibaba Cloud SMS (阿里云短信) and Tencent Cloud SMS (腾讯云短信)."""
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """How this stage sends SMS (README, "SMS on the mainland")."""
+
+    provider: str
+    """`HEWEI_SMS_PROVIDER`: `sns` (the default), `aliyun` or `tencent`."""
+    sign_name: str
+    """`HEWEI_SMS_SIGN_NAME`: the approved signature (短信签名) the providers put first, 【和为贵】."""
+    region: str | None
+    """`HEWEI_SMS_REGION`: the provider's region (`cn-hangzhou`, `ap-guangzhou`); its default if unset."""
+    app_id: str | None
+    """`HEWEI_SMS_APP_ID`: Tencent Cloud's SmsSdkAppId (the SMS application the templates belong to)."""
+    endpoint: str | None
+    """`HEWEI_SMS_ENDPOINT`: another endpoint than the provider's (the local stand-in's
+    `http://127.0.0.1:<port>`); honoured in the local stage only."""
+    credentials_json: str | None
+    """`HEWEI_SMS_CREDENTIALS`: the provider's credentials as JSON; the local stage only."""
+    secret_name: str | None
+    """`HEWEI_SMS_SECRET`: the Secrets Manager secret holding the credentials (cloud stages)."""
+    template_codes: dict[str, str]
+    """`HEWEI_SMS_TEMPLATE_CODES`: a JSON object, template name → the code the provider gave it at
+    registration, over the defaults of `domain.sms_templates`."""
+    per_minute: int
+    """`HEWEI_SMS_PER_MINUTE`: messages at most to one number, of one kind, in any minute (1)."""
+    per_hour: int
+    """`HEWEI_SMS_PER_HOUR`: and in any hour (5)."""
+
+
+@lru_cache(maxsize=1)
+def sms_settings() -> SmsSettings:
+    """The stage's SMS settings; `MissingSetting` for a provider not known, or settings a cloud
+    stage may not have (another endpoint, credentials in the environment)."""
+    import json
+
+    stage = os.environ.get("HEWEI_STAGE", LOCAL_STAGE)
+    provider = os.environ.get("HEWEI_SMS_PROVIDER", "sns").strip().lower() or "sns"
+    if provider not in SMS_PROVIDERS:
+        raise MissingSetting(f"HEWEI_SMS_PROVIDER {provider!r}: one of {', '.join(SMS_PROVIDERS)}")
+    endpoint = os.environ.get("HEWEI_SMS_ENDPOINT") or None
+    credentials = os.environ.get("HEWEI_SMS_CREDENTIALS") or None
+    if stage != LOCAL_STAGE and (endpoint or credentials):
+        raise MissingSetting("HEWEI_SMS_ENDPOINT and HEWEI_SMS_CREDENTIALS are the local stage's: a cloud stage "
+                             "sends to the provider, with credentials from Secrets Manager (HEWEI_SMS_SECRET)")
+    try:
+        codes = json.loads(os.environ.get("HEWEI_SMS_TEMPLATE_CODES") or "{}")
+    except ValueError as exc:
+        raise MissingSetting(f"HEWEI_SMS_TEMPLATE_CODES is not JSON: {exc}") from None
+    if not isinstance(codes, dict) or not all(isinstance(v, str) for v in codes.values()):
+        raise MissingSetting("HEWEI_SMS_TEMPLATE_CODES: a JSON object of template name → code")
+    return SmsSettings(
+        provider=provider,
+        sign_name=os.environ.get("HEWEI_SMS_SIGN_NAME") or "和为贵",
+        region=os.environ.get("HEWEI_SMS_REGION") or None,
+        app_id=os.environ.get("HEWEI_SMS_APP_ID") or None,
+        endpoint=endpoint,
+        credentials_json=credentials,
+        secret_name=os.environ.get("HEWEI_SMS_SECRET") or None,
+        template_codes=codes,
+        per_minute=int(os.environ.get("HEWEI_SMS_PER_MINUTE", "1")),
+        per_hour=int(os.environ.get("HEWEI_SMS_PER_HOUR", "5")),
+    )

@@ -84,3 +84,14 @@ class AttachmentLimitReached(Exception):
 
 class UploadChanged(Exception):
     """The uploaded object was replaced between its check and its move to the stored key."""
+
+
+class SmsRefused(Exception):
+    """The SMS provider answered with an error code (a template not approved, a number the
+    provider's frequency control holds, credentials refused...): the send failed with that code."""
+
+    def __init__(self, provider: str, code: str, message: str = ""):
+        super().__init__(f"{provider}: {code}" + (f" ({message})" if message else ""))
+        self.provider = provider
+        self.code = code
+        self.message = message

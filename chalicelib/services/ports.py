@@ -289,9 +289,37 @@ class Publisher(Protocol):
     def publish_batch(self, role: str, messages: list[dict[str, Any]]) -> None: ...
 
 
+@dataclass(frozen=True)
+class SmsMessage:
+    """One SMS as a provider takes it: a registered template and its parameters (the mainland
+    providers), and the same message rendered in full (Amazon SNS sends the text)."""
+
+    phone: str
+    """The recipient's number as stored: 11 digits for a mainland mobile, else E.164."""
+    template: str
+    """The template's name in `domain.sms_templates.TEMPLATES`: a notice kind, or `<kind>_digest`."""
+    params: tuple[tuple[str, str], ...]
+    """The template's parameters, name → value, in the template's order (Tencent Cloud's
+    TemplateParamSet is positional; Alibaba Cloud's TemplateParam is a JSON object by name)."""
+    text: str
+    """The whole text, signature first (【和为贵】…): what the recipient reads."""
+
+
+@dataclass(frozen=True)
+class SmsReceipt:
+    provider: str
+    """`sns`, `aliyun` or `tencent`."""
+    message_id: str
+    """The provider's id of the message: SNS MessageId, Alibaba Cloud BizId, Tencent Cloud SerialNo."""
+
+
 class SmsSender(Protocol):
-    def send(self, phone: str, text: str) -> Any:
-        """Send one SMS (the provider's message id back); raise if it was not accepted."""
+    provider: str
+    """`sns`, `aliyun` or `tencent`: the `provider` of its receipts."""
+
+    def send(self, message: SmsMessage) -> SmsReceipt:
+        """Send one SMS. Raise `domain.errors.SmsRefused` with the provider's code when the provider
+        answers with an error; any other exception is a failure to reach it. Either is retried."""
         ...
 
 
