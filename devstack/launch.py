@@ -28,6 +28,12 @@ class LocalStack:
     api_port: int
     moto_port: int
     callback_port: int
+    sms_port: int | None = None
+    """The SMS provider stand-in's (a stack launched with `HEWEI_SMS_PROVIDER=aliyun` or `tencent`)."""
+
+    @property
+    def sms_messages_url(self) -> str | None:
+        return f"http://127.0.0.1:{self.sms_port}/_messages" if self.sms_port else None
 
     @property
     def credentials_path(self) -> Path:
@@ -55,12 +61,23 @@ class LocalStack:
         return True
 
 
-def launch(local_dir: Path, log_path: Path | None = None, ports: list[int] | None = None) -> LocalStack:
+def launch(local_dir: Path, log_path: Path | None = None, ports: list[int] | None = None,
+           env: dict[str, str] | None = None) -> LocalStack:
     """Start a stack keeping its state in `local_dir`, its output in `log_path` (none if not
-    given), on `ports` (API, moto, callback sink; free ones if not given)."""
-    api_port, moto_port, callback_port = ports or free_ports(3)
-    env = {**os.environ, "HEWEI_PORT": str(api_port), "HEWEI_MOTO_PORT": str(moto_port),
+    given), on `ports` (API, moto, callback sink and, with a mainland SMS provider, its
+    stand-in; free ones if not given), with `env` over this process's environment (such as
+    `{"HEWEI_SMS_PROVIDER": "aliyun"}`)."""
+    settings = {**os.environ, **(env or {})}
+    with_stand_in = (settings.get("HEWEI_SMS_PROVIDER") or "sns").strip().lower() != "sns"
+    chosen = list(ports or free_ports(4 if with_stand_in else 3))
+    if with_stand_in and len(chosen) < 4:
+        chosen += free_ports(1)
+    api_port, moto_port, callback_port = chosen[:3]
+    sms_port = chosen[3] if with_stand_in else None
+    env = {**settings, "HEWEI_PORT": str(api_port), "HEWEI_MOTO_PORT": str(moto_port),
            "HEWEI_CALLBACK_PORT": str(callback_port), "HEWEI_LOCAL_DIR": str(local_dir)}
+    if sms_port is not None:
+        env["HEWEI_SMS_PORT"] = str(sms_port)
     argv = [sys.executable, "-m", "devstack"]
     if log_path is None:
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
@@ -69,4 +86,4 @@ def launch(local_dir: Path, log_path: Path | None = None, ports: list[int] | Non
         with log_path.open("wb") as log:
             process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                        stderr=subprocess.STDOUT)
-    return LocalStack(process, local_dir, api_port, moto_port, callback_port)
+    return LocalStack(process, local_dir, api_port, moto_port, callback_port, sms_port)

@@ -7,7 +7,11 @@
 3. `chalice local` as a subprocess, with the same environment;
 4. an SQS pump and a schedule timer invoking the app's handlers in this process;
 5. the demo directory, seeded through the API as admin, when the state is new;
-6. `<local dir>/credentials.json` (contract §1), with a new admin token each start.
+6. `<local dir>/credentials.json` (contract §1), with a new admin token each start;
+7. with `HEWEI_SMS_PROVIDER=aliyun` or `tencent`, a stand-in for that SMS provider
+   (`devstack.sms_provider`), checking signatures as the provider does, with fresh
+   credentials each run; what it got is at `GET http://127.0.0.1:<HEWEI_SMS_PORT>/_messages`.
+   Otherwise (`sns`, the default) SMS go to moto's SNS.
 
 The state persists in the local directory (`devstack.state`): moto's backends
 in `aws-state.pickle` (saved within seconds of a change and on stop, restored
@@ -18,7 +22,8 @@ the directory and the master key in the state, so its secret stays the same.
 Ctrl-C or SIGTERM stops everything, saves the state and exits 0.
 
 Settings (environment): HEWEI_PORT (8000), HEWEI_MOTO_PORT (5005),
-HEWEI_CALLBACK_PORT (8001), HEWEI_LOCAL_DIR (`.local` in the project directory).
+HEWEI_CALLBACK_PORT (8001), HEWEI_SMS_PORT (8002, the SMS provider's stand-in),
+HEWEI_SMS_PROVIDER (sns), HEWEI_LOCAL_DIR (`.local` in the project directory).
 """
 
 from __future__ import annotations
@@ -64,6 +69,9 @@ class RunnerConfig:
     moto_port: int
     callback_port: int
     local_dir: Path
+    sms_port: int = 8002
+    sms_provider: str = "sns"
+    """`sns` (moto's), or the mainland provider the stand-in plays: `aliyun`, `tencent`."""
 
     @classmethod
     def from_env(cls) -> RunnerConfig:
@@ -72,7 +80,18 @@ class RunnerConfig:
             moto_port=int(os.environ.get("HEWEI_MOTO_PORT", "5005")),
             callback_port=int(os.environ.get("HEWEI_CALLBACK_PORT", "8001")),
             local_dir=Path(os.environ["HEWEI_LOCAL_DIR"]) if os.environ.get("HEWEI_LOCAL_DIR") else PROJECT_DIR / ".local",
+            sms_port=int(os.environ.get("HEWEI_SMS_PORT", "8002")),
+            sms_provider=(os.environ.get("HEWEI_SMS_PROVIDER") or "sns").strip().lower(),
         )
+
+    @property
+    def uses_sms_stand_in(self) -> bool:
+        return self.sms_provider != "sns"
+
+    @property
+    def ports(self) -> list[int]:
+        """The ports this stack listens on."""
+        return [self.moto_port, self.api_port, self.callback_port] + ([self.sms_port] if self.uses_sms_stand_in else [])
 
     @property
     def base_url(self) -> str:
@@ -90,12 +109,13 @@ class RunnerConfig:
 # ---------------------------------------------------------------- environment
 
 
-def stack_environment(config: RunnerConfig, secret_key: str) -> dict[str, str]:
+def stack_environment(config: RunnerConfig, secret_key: str, sms: dict[str, str] | None = None) -> dict[str, str]:
     """The environment of the app, both in `chalice local` and in this process's handlers.
 
     The stage's variables from `.chalice/config.json` first, then the local
     stack's contract: moto endpoint, fake credentials, a fresh token secret per
-    run, and the state's master key (`secret_key`: partner secrets, pseudonyms).
+    run, and the state's master key (`secret_key`: partner secrets, pseudonyms);
+    then `sms`, the SMS provider's stand-in (`sms_environment`) when there is one.
     """
     chalice_config = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text(encoding="utf-8"))
     env: dict[str, str] = dict(chalice_config.get("environment_variables", {}))
@@ -112,7 +132,42 @@ def stack_environment(config: RunnerConfig, secret_key: str) -> dict[str, str]:
         HEWEI_SECRET_KEY=secret_key,
         HEWEI_JWT_ISSUER="hewei",
     )
+    env.update(sms or {})
     return env
+
+
+def sms_environment(provider: str, url: str, credentials: dict[str, str], app_id: str | None) -> dict[str, str]:
+    """What sends the app's SMS to the stand-in: the provider, its endpoint, this run's credentials
+    and (Tencent Cloud) the SMS application's id."""
+    env = {"HEWEI_SMS_PROVIDER": provider, "HEWEI_SMS_ENDPOINT": url,
+           "HEWEI_SMS_CREDENTIALS": json.dumps(credentials)}
+    if provider == "tencent" and app_id:
+        env["HEWEI_SMS_APP_ID"] = app_id
+    return env
+
+
+def _start_sms_stand_in(config: RunnerConfig) -> tuple[Any, dict[str, str]]:
+    """The stand-in of `config.sms_provider` on its port, and the environment that sends to it;
+    the sign name, SmsSdkAppId and extra template codes are the ones the environment gives."""
+    from .sms_provider import SmsProviderStandIn, StandInCredentials
+
+    if config.sms_provider not in ("aliyun", "tencent"):
+        raise StartupError(f"HEWEI_SMS_PROVIDER {config.sms_provider!r}: sns, aliyun or tencent")
+    try:
+        overrides = json.loads(os.environ.get("HEWEI_SMS_TEMPLATE_CODES") or "{}")
+        extra = {code: name for name, code in overrides.items()}
+    except (ValueError, AttributeError):
+        raise StartupError("HEWEI_SMS_TEMPLATE_CODES: a JSON object of template name → code") from None
+    credentials = StandInCredentials.fresh()
+    app_id = os.environ.get("HEWEI_SMS_APP_ID") or f"14{secrets.randbelow(10 ** 8):08d}"
+    try:
+        stand_in = SmsProviderStandIn(credentials, sign_name=os.environ.get("HEWEI_SMS_SIGN_NAME") or "和为贵",
+                                      app_id=app_id, extra_templates=extra, port=config.sms_port)
+    except (OSError, ValueError) as exc:
+        raise StartupError(f"the SMS provider's stand-in: {exc}") from exc
+    stand_in.start()
+    return stand_in, sms_environment(config.sms_provider, stand_in.url,
+                                     credentials.for_provider(config.sms_provider), app_id)
 
 
 def _apply_environment(env: dict[str, str]) -> None:
@@ -310,7 +365,15 @@ def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
     cleanup.callback(_quietly, "moto", moto.stop)
     log.info("moto on %s", config.aws_endpoint_url)
 
-    _apply_environment(stack_environment(config, settings_kept["secret_key"]))
+    sms_env = None
+    if config.uses_sms_stand_in:
+        stand_in, sms_env = _start_sms_stand_in(config)
+        cleanup.callback(_quietly, "SMS provider stand-in", stand_in.stop)
+        log.info("SMS: %s stand-in on %s (what it got: %s/_messages)", config.sms_provider, stand_in.url,
+                 stand_in.url)
+    else:
+        log.info("SMS: Amazon SNS (moto)")
+    _apply_environment(stack_environment(config, settings_kept["secret_key"], sms_env))
     from chalicelib.adapters import bootstrap
 
     queues = bootstrap.create_all()
@@ -414,9 +477,10 @@ def _configure_logging() -> None:
 def main() -> int:
     _configure_logging()
     config = RunnerConfig.from_env()
-    busy = [port for port in (config.moto_port, config.api_port, config.callback_port) if not _port_free(port)]
+    busy = [port for port in config.ports if not _port_free(port)]
     if busy:
-        log.error("port(s) %s already in use on %s (set HEWEI_PORT, HEWEI_MOTO_PORT, HEWEI_CALLBACK_PORT)",
+        log.error("port(s) %s already in use on %s (set HEWEI_PORT, HEWEI_MOTO_PORT, HEWEI_CALLBACK_PORT, "
+                  "HEWEI_SMS_PORT)",
                   ", ".join(map(str, busy)), HOST)
         return 2
     # Explicitly, also for SIGINT: a shell that starts us in the background ignores it.
