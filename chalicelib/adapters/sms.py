@@ -7,6 +7,7 @@ from functools import lru_cache
 import boto3
 
 from ..domain.identity import e164
+from ..services.ports import SmsMessage, SmsReceipt
 
 SENDER_ID = "HEWEI"
 
@@ -17,13 +18,17 @@ def _sns():
 
 
 class SnsSmsSender:
-    def send(self, phone: str, text: str) -> str:
+    """Amazon SNS sends the text as rendered (signature first); it has no templates."""
+
+    provider = "sns"
+
+    def send(self, message: SmsMessage) -> SmsReceipt:
         response = _sns().publish(
-            PhoneNumber=e164(phone),
-            Message=text,
+            PhoneNumber=e164(message.phone),
+            Message=message.text,
             MessageAttributes={
                 "AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"},
                 "AWS.SNS.SMS.SenderID": {"DataType": "String", "StringValue": SENDER_ID},
             },
         )
-        return response["MessageId"]
+        return SmsReceipt(self.provider, response["MessageId"])
