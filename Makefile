@@ -78,6 +78,7 @@ bench: $(STAMP)
 	$(PY) bench/patrol_reports.py
 	$(PY) bench/ledger_import.py
 	$(PY) bench/ledger.py
+	$(PY) bench/sms_digest.py
 	$(PY) bench/agreement_document.py
 	$(PY) bench/attachments.py
 	$(PY) bench/public_lookup.py

@@ -104,6 +104,11 @@ class SendLedger:
         return self.reserve(now, limits, (), joinable=False)
 
 
+    def give_back(self, slot: dt.datetime) -> "SendLedger":
+        """The ledger without `slot`: its message was not taken by the provider, so it counts for nothing."""
+        return replace(self, slots=tuple(s for s in self.slots if s != slot))
+
+
 @dataclass(frozen=True)
 class LedgerEntry:
     """A ledger as stored, with the revision its conditional write checks."""

@@ -237,7 +237,11 @@ class Notifier:
             if quiet and record.get("keeps_quiet_hours", True):  # to the index again at 08:00
                 self._outbox.postpone_notification(record["case_id"], record["sk"], CLAIMABLE, next_send_time(now))
                 continue
-            due.append(record)
+            # off the index for the straggler's grace while its message is on the queue: the next
+            # sweep does not enqueue it again (a claim whose lease is over keeps its lease's time)
+            if record["status"] == Status.SENDING or self._outbox.postpone_notification(
+                    record["case_id"], record["sk"], CLAIMABLE, now + STRAGGLER_GRACE):
+                due.append(record)
         enqueue(self._publisher, due, combine=True, statuses=CLAIMABLE + (Status.SENDING,))
         return len(due)
 
@@ -288,10 +292,7 @@ class Notifier:
         if not group:
             return Status.SUPPRESSED
         urgent = any(_urgent(record) for record in group)
-        if not urgent and is_quiet(now):  # a hold that ended in quiet hours: at 08:00
-            for record in group:
-                self._settle(record, Status.DEFERRED, None, held_until, retry_at=next_send_time(now))
-            return Status.DEFERRED
+        reservation = None
         if not urgent and self._ledgers is not None and self._recipient_key is not None:
             try:
                 reservation = self._reserve(group, now)
@@ -305,6 +306,8 @@ class Notifier:
         try:
             receipt = self._sender.send(message)
         except Exception as exc:
+            if reservation is not None:
+                self._give_back(group, reservation.at)
             code = exc.code if isinstance(exc, SmsRefused) else type(exc).__name__
             self._fail(group, held_until, code, provider=self._sender.provider)
             logger.warning("sms send failed", extra={"case_id": group[0]["case_id"], "kind": group[0]["kind"],
@@ -356,16 +359,31 @@ class Notifier:
                 return reservation
         raise RuntimeError("the send ledger kept changing")
 
+    def _give_back(self, group: list[dict[str, Any]], slot: dt.datetime) -> None:
+        """A send the provider did not take gives its slot back (its retry takes a new one)."""
+        recipient, kind = self._recipient_key(group[0]["to"]), group[0]["kind"]
+        try:
+            for _ in range(LEDGER_ATTEMPTS):
+                entry = self._ledgers.read(recipient, kind)
+                ledger = entry.ledger.give_back(slot)
+                horizon = max(limit.window for limit in self._limits)
+                if ledger == entry.ledger or self._ledgers.write(
+                        recipient, kind, entry, ledger, keep_until=max(ledger.slots, default=slot) + horizon):
+                    return
+        except Exception:  # noqa: BLE001 - a slot not given back only delays the retry
+            logger.exception("sms slot not given back")
+
     def _hold(self, group: list[dict[str, Any]], reservation: Reservation, now: dt.datetime,
               held_until: dt.datetime) -> str:
         """Deferred to its slot: on the release index then, and, if the slot is its own and within
         SQS's delay, a queue message for it."""
         slot = to_storage(reservation.at)
+        quiet = is_quiet(reservation.at)  # a slot in quiet hours: it waits for the first sweep at 08:00
+        release = next_send_time(reservation.at) if quiet else reservation.at
         for record in group:
-            self._settle(record, Status.DEFERRED, None, held_until, retry_at=reservation.at,
-                         outcome={"slot_at": slot})
+            self._settle(record, Status.DEFERRED, None, held_until, retry_at=release, outcome={"slot_at": slot})
         wait = reservation.at - now
-        if not reservation.joined and wait <= MAX_QUEUE_DELAY:
+        if not reservation.joined and not quiet and wait <= MAX_QUEUE_DELAY:
             try:
                 self._publisher.publish("notify", message_of(group), delay_seconds=max(1, int(wait.total_seconds()) + 1))
             except Exception:  # noqa: BLE001 - on the release index at its slot: the sweep enqueues it
