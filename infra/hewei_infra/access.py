@@ -16,7 +16,10 @@ Granularity:
 - the queue a function consumes comes from its `@app.on_sqs_message`:
   ReceiveMessage, DeleteMessage, GetQueueAttributes, GetQueueUrl (workers
   delete the messages that succeeded themselves, see chalicelib/workers.py).
-- `sms`: sns:Publish to phone numbers (the one statement with Resource "*").
+- `sms`: the function that sends SMS. On an sns stage, sns:Publish to phone
+  numbers (the one statement with Resource "*"); on a mainland stage (aliyun,
+  tencent), GetSecretValue on the provider's credentials secret only, the
+  HEWEI_SMS_* settings and the SMS layer, and no SNS at all.
 - `secret_key`: gets HEWEI_SECRET_KEY (partner secrets, pseudonyms, callback
   signatures); `staff_tokens`: gets the staff-token settings.
 - `exports`: the ledger exports bucket, objects under its key prefix only:
@@ -53,6 +56,7 @@ QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
 QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 SMS_ACTIONS = ("sns:Publish",)
+SMS_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 EXPORT_READ_ACTIONS = ("s3:GetObject",)
 EXPORT_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
 """PutObject covers the parts of a multipart upload (create, upload part, complete)."""
