@@ -133,10 +133,14 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         sends=("notify", "callbacks"),
         timeout_seconds=30,
     ),
-    # Notify queue → claim the stored notification, send it, settle it.
+    # Notify queue → claim the stored notifications (a digest's in one BatchGetItem), keep the
+    # frequency limits in the send ledgers (keys: `SMS#<keyed hash of the phone>`, hence the master
+    # key), send, settle; a held one goes back on the notify queue with a delay.
     "send_notifications": FunctionAccess(
-        tables={"case-items": WRITE},
+        tables={"case-items": WRITE, "keys": WRITE},
+        sends=("notify",),
         sms=True,
+        secret_key=True,
         timeout_seconds=30,
     ),
     # Callbacks queue → partner look-up, signed POST, delivery record, retry or park.
