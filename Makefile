@@ -35,7 +35,7 @@ python:
 	  "on PATH nor in $(HOME)/.pyenv/versions/$(PYTHON_VERSION).*; install it (e.g. pyenv install $(PYTHON_VERSION))" >&2; exit 1; }
 
 # Re-installed whenever a requirements file changes; not quiet: it takes a while.
-$(LOCAL_STAMP): requirements.txt requirements-local.txt requirements-sms.txt | python
+$(LOCAL_STAMP): requirements.txt requirements-local.txt requirements-sms.txt requirements-sms-aliyun.txt requirements-sms-tencent.txt | python
 	@echo "installing the local stack's packages (requirements-local.txt) into $(VENV)"
 	$(PY) -c 'import sys; sys.exit(sys.version_info[:2] != ($(subst .,$(COMMA),$(PYTHON_VERSION))))' 2>/dev/null \
 	  || { rm -rf $(VENV); $(PYTHON_BOOT) -m venv $(VENV); }
@@ -78,6 +78,7 @@ bench: $(STAMP)
 	$(PY) bench/patrol_reports.py
 	$(PY) bench/ledger_import.py
 	$(PY) bench/ledger.py
+	$(PY) bench/sms_digest.py
 	$(PY) bench/agreement_document.py
 	$(PY) bench/attachments.py
 	$(PY) bench/public_lookup.py

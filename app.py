@@ -34,8 +34,8 @@ def route_cases(event):
 
 @app.on_sqs_message(queue=queue_name("notify"), batch_size=10)
 def send_notifications(event):
-    """Notify queue → send each stored SMS once."""
-    return process_batch(event, "notify", lambda body: wiring.current().notifier.deliver(body["case_id"], body["sk"]))
+    """Notify queue → send each stored SMS once (a digest's records as one SMS), within the frequency limits."""
+    return process_batch(event, "notify", lambda body: wiring.current().notifier.deliver_message(body))
 
 
 @app.on_sqs_message(queue=queue_name("callbacks"), batch_size=5)

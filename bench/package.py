@@ -8,6 +8,11 @@ bytecode added, see infra/hewei_infra/packaging.py), then:
 
 - package: zipped and unzipped bytes of the function zip and the layer zip,
   and the largest top-level entries;
+- sms_layers: the SMS layer of each mainland provider (packaging.build_sms_layer),
+  zipped and unzipped, and what it left out;
+- per_function: what each function deploys (the function zip, which every function
+  shares, and its layers), zipped and unzipped, for an sns stage and for an aliyun and
+  a tencent stage, where send_notifications alone also has the SMS layer;
 - cold_import: each Lambda function's cold import (`import app` with its
   `_HANDLER`) against the floor (boto3, PynamoDB, Chalice's runtime), all
   sampled together, fresh interpreter each, median of `--runs` (bench/cold_import.py):
@@ -43,7 +48,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "infra")]
 from bench.cold_import import measure as measure_functions  # noqa: E402
 from bench.results import merge_results  # noqa: E402
 from hewei_infra.packaging import (  # noqa: E402
-    LAMBDA_PYTHON, PACKAGE_CONFIG, exclusive_packaging, precompile_package)
+    LAMBDA_PYTHON, PACKAGE_CONFIG, SMS_LAYER_REQUIREMENTS, build_sms_layer, exclusive_packaging, precompile_package)
 
 LAYER_PREFIX = f"python/lib/python{LAMBDA_PYTHON}/site-packages/"
 PACKAGE_STAGE = "dev"
@@ -105,6 +110,48 @@ def print_layer_table(layer: dict) -> None:
               f"  {entry['rule'][:70]}", file=sys.stderr)
 
 
+SMS_FUNCTION = "send_notifications"
+"""The one function that sends SMS, and so the one with the SMS layer on a mainland stage."""
+
+
+def build_sms_layers(package_dir: Path) -> dict[str, dict]:
+    """Each mainland provider's SMS layer beside the package's main layer: sizes and what it left out."""
+    layers = {}
+    for provider in sorted(SMS_LAYER_REQUIREMENTS):
+        output = package_dir / f"sms-layer-{provider}.zip"
+        with exclusive_packaging(ROOT):
+            left_out = build_sms_layer(provider, ROOT, package_dir / "layer-deployment.zip", output)
+        layers[provider] = {**zip_stats(output, LAYER_PREFIX, largest_count=10), "requirements": SMS_LAYER_REQUIREMENTS[provider],
+                            "left_out_as_in_the_main_layer": left_out["shared"],
+                            "pruned_files": sum(t["files"] for t in left_out["pruned"].values())}
+    return layers
+
+
+def per_function_sizes(functions: list[str], function: dict, layer: dict | None, sms_layers: dict) -> dict:
+    """stage kind → function → zipped and unzipped bytes of its zip and layers (what Lambda limits)."""
+    stages = {}
+    for kind in ("sns", *sorted(sms_layers)):
+        rows = {}
+        for name in functions:
+            parts = [function] + ([layer] if layer else []) + ([sms_layers[kind]] if kind != "sns" and name == SMS_FUNCTION else [])
+            rows[name] = {"layers": len(parts) - 1, "zip_bytes": sum(p["zip_bytes"] for p in parts),
+                          "unzipped_bytes": sum(p["unzipped_bytes"] for p in parts)}
+        stages[kind] = rows
+    return stages
+
+
+def print_per_function_table(sms_layers: dict, stages: dict) -> None:
+    mb = 1e6
+    for provider, stats in sms_layers.items():
+        print(f"SMS layer {provider}: {stats['zip_bytes'] / mb:.2f} MB zipped, {stats['unzipped_bytes'] / mb:.2f} MB "
+              f"unzipped", file=sys.stderr)
+    kinds = list(stages)
+    print(f"{'function (zip + layers), MB zipped / unzipped':48}" + "".join(f"{k:>18}" for k in kinds), file=sys.stderr)
+    for name in stages["sns"]:
+        cells = [f"{stages[k][name]['zip_bytes'] / mb:7.2f} / {stages[k][name]['unzipped_bytes'] / mb:6.2f}" for k in kinds]
+        print(f"  {name:46}" + "".join(f"{c:>18}" for c in cells), file=sys.stderr)
+
+
 def extract(package_dir: Path, target: Path) -> tuple[Path, Path]:
     task, opt = target / "task", target / "opt"
     with zipfile.ZipFile(package_dir / "deployment.zip") as archive:
@@ -138,6 +185,10 @@ def main() -> None:
             layer["pruned"] = [{"rule": reason, **totals} for reason, totals in
                                sorted(pruned.items(), key=lambda kv: kv[1]["zipped_bytes"], reverse=True)]
             print_layer_table(layer)
+        sms_layers = build_sms_layers(package_dir) if layer else {}
+        functions = ["api_handler", *lambda_functions()]
+        stages = per_function_sizes(functions, function, layer, sms_layers)
+        print_per_function_table(sms_layers, stages)
         package = {
             "function": function,
             "layer": layer,
@@ -145,13 +196,15 @@ def main() -> None:
             "total_unzipped_bytes": function["unzipped_bytes"] + (layer["unzipped_bytes"] if layer else 0),
             "lambda_limit_unzipped_bytes": 262_144_000,
             "automatic_layer": PACKAGE_CONFIG["automatic_layer"],
+            "sms_layers": sms_layers,
+            "per_function": {"how": "the function zip (one for every function) + its layers; on an aliyun or "
+                                    f"tencent stage {SMS_FUNCTION} alone also has the SMS layer", **stages},
         }
 
         task, site = extract(package_dir, Path(tmp) / "lambda")
         lambda_env = clean_env(HEWEI_SECRET_KEY="bench-only-key", HEWEI_JWT_SECRET="bench-only-jwt")
         python = [lambda_python(), "-S", "-B"]
         paths = [str(task), str(site)]
-        functions = ["api_handler", *lambda_functions()]
         in_package = measure_functions(python, paths, task, lambda_env, functions, args.runs)
         for pyc in list(task.rglob("*.pyc")) + list(site.rglob("*.pyc")):
             pyc.unlink()

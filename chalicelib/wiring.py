@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # the parts' types; each part imports its own module when fir
     from .adapters.patrol_store import PatrolStore
     from .adapters.queues import QueuePublisher
     from .adapters.replay_guard import ReplayGuard
-    from .adapters.sms import SnsSmsSender
     from .adapters.stats_store import StatsStore
     from .adapters.tokens import HS256Tokens
     from .adapters.try_counter import TryCounter
@@ -50,7 +49,9 @@ if TYPE_CHECKING:  # the parts' types; each part imports its own module when fir
     from .services.merging import CaseMerger
     from .services.notifications import Notifier
     from .services.patrol_reports import PatrolReports, ReportSweep
-    from .services.ports import AccessLog, AgreementRenderer, Clock, ReportFacts, SpreadsheetReader, TokenVerifier
+    from .config import SmsSettings
+    from .services.ports import (AccessLog, AgreementRenderer, Clock, ReportFacts, SendLedgers, SmsSender,
+                                 SpreadsheetReader, TokenVerifier)
     from .services.public_cases import PublicCases
     from .services.queries import CaseQueries
     from .services.recount import StatsRecount
@@ -194,9 +195,11 @@ class Container:
         return CaseQueries(self.case_store, partial(phone_pseudonym, self.settings.secret_key))
 
     @cached_property
-    def sms_sender(self) -> SnsSmsSender:
+    def sms_sender(self) -> SmsSender:
+        """The stage's provider (`HEWEI_SMS_PROVIDER`); built by the first send only."""
         from .adapters.sms import SnsSmsSender
 
+    
         return SnsSmsSender()
 
     @cached_property
@@ -209,7 +212,27 @@ class Container:
     def notifier(self) -> Notifier:
         from .services.notifications import Notifier
 
-        return Notifier(self.outbox, self.publisher, self.sms_sender, self.clock)
+        from functools import partial
+
+        from .domain.sms_limits import default_limits
+        from .services.notifications import recipient_key
+
+        sms = self.sms_settings
+        return Notifier(self.outbox, self.publisher, lambda: self.sms_sender, self.clock, ledgers=self.send_ledgers,
+                        recipient_key=partial(recipient_key, self.settings.secret_key),
+                        limits=default_limits(sms.per_minute, sms.per_hour), sign_name=sms.sign_name)
+
+    @cached_property
+    def sms_settings(self) -> SmsSettings:
+        from .config import sms_settings
+
+        return sms_settings()
+
+    @cached_property
+    def send_ledgers(self) -> SendLedgers:
+        from .adapters.send_ledgers import DynamoSendLedgers
+
+        return DynamoSendLedgers()
 
     @cached_property
     def outbox(self) -> NotificationOutbox:

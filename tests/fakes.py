@@ -38,8 +38,10 @@ from chalicelib.domain.patrol_reports import PatrolReport, Period, ReportSchedul
 from chalicelib.domain.notices import CLAIMABLE, NotificationStatus
 from chalicelib.domain.public_code import new_public_code
 from chalicelib.domain.public_lookup import tail_digests
-from chalicelib.services.ports import CodeClaim, NewCaseWrite, PartyKeys, ReplayClaim
+from chalicelib.domain.sms_limits import LedgerEntry, SendLedger
+from chalicelib.services.ports import CodeClaim, NewCaseWrite, PartyKeys, ReplayClaim, SmsMessage, SmsReceipt
 from chalicelib.domain.errors import (
+    SmsRefused,
     ScheduleChanged,
     AlreadyExists, AttachmentLimitReached, DuplicateReference, InvalidCursor, MediatorUnavailable, ReplayedRequest,
     StaleCase, UploadChanged)
@@ -520,6 +522,11 @@ class FakeCaseStore:
         record = self._notifications.get((case_id, sort_key))
         return self._public(record) if record else None
 
+    def notifications_of(self, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        if len(set(keys)) > 100:
+            raise ValueError("BatchGetItem takes at most 100 keys")
+        return [self._public(self._notifications[key]) for key in keys if key in self._notifications]
+
     def _unsent(self, case_id: str, sort_key: str, claimable: tuple[str, ...]) -> dict[str, Any] | None:
         record = self._notifications.get((case_id, sort_key))
         return record if record is not None and record["status"] in claimable else None
@@ -543,10 +550,15 @@ class FakeCaseStore:
         return True
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
-                            held_until: dt.datetime, retry_at: dt.datetime | None = None) -> bool:
+                            held_until: dt.datetime, retry_at: dt.datetime | None = None,
+                            record: dict[str, Any] | None = None) -> bool:
+        fields = record
         record = self._notifications[case_id, sort_key]
         if record["status"] != "sending" or record.get("release_at") != to_storage(held_until):
             return False  # the lease was taken over: the new holder settles it
+        if fields is not None:
+            record.update(_json({k: v for k, v in fields.items()
+                                 if k not in ("case_id", "sk", "status", "sent_at", "release_at")}))
         record["status"] = str(status)
         if sent_at is not None:
             record["sent_at"] = to_storage(sent_at)
@@ -578,12 +590,13 @@ class FakeCaseStore:
         stored = self._notifications.get((record["case_id"], record["sk"]))
         if stored is None or self._purge_on(stored) != record["text_purge_on"]:
             return False
-        stored["text"] = None
+        stored.update(text=None, params=None, sent_as=None)
         return True
 
-    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None) -> None:
+    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None,
+                             params: list | None = None) -> None:
         self._before_write()
-        self._notifications[record["case_id"], record["sk"]].update(text=text, to=to)
+        self._notifications[record["case_id"], record["sk"]].update(text=text, to=to, params=params)
 
     def notifications_to_release(self, now: dt.datetime) -> Iterator[dict[str, Any]]:
         bound = to_storage(now)
@@ -676,6 +689,10 @@ class FakePublisher:
         """Refuse every publish to these roles (to every role when none is named)."""
         self._failing = set(roles) if roles else None
 
+    def recover(self) -> None:
+        """Take every publish again."""
+        self._failing = set()
+
     def _accept(self, role: str, delay_seconds: int) -> None:
         queue_name(role)  # an unknown role has no queue (KeyError), as for the real publisher
         if not 0 <= delay_seconds <= self.MAX_DELAY_SECONDS:
@@ -697,23 +714,49 @@ class FakePublisher:
         return [body for published_role, body, _ in self.messages if published_role == role]
 
 
-class SmsRefused(RuntimeError):
-    """The SMS gateway refused the message."""
+class SmsUnreachable(RuntimeError):
+    """The SMS provider could not be reached (no answer)."""
 
 
 class FakeSmsSender:
-    """SMS in memory, as `ports.SmsSender`: every send as (phone, text); `failing` makes sends raise."""
+    """SMS in memory, as `ports.SmsSender`: every send as (phone, text) in `sent`, and as the
+    message in `messages`; `failing` makes sends raise (True: unreachable; a string: the
+    provider refuses with that code)."""
+
+    provider = "fake"
 
     def __init__(self) -> None:
         self.sent: list[tuple[str, str]] = []
-        self.failing = False
+        self.messages: list[SmsMessage] = []
+        self.failing: bool | str = False
 
-    def send(self, phone: str, text: str) -> str:
-        e164(phone)  # the real sender formats the number for the gateway first
+    def send(self, message: SmsMessage) -> SmsReceipt:
+        e164(message.phone)  # the real sender formats the number for the gateway first
+        if isinstance(self.failing, str):
+            raise SmsRefused(self.provider, self.failing)
         if self.failing:
-            raise SmsRefused(phone)
-        self.sent.append((phone, text))
-        return f"sms-{len(self.sent)}"
+            raise SmsUnreachable(message.phone)
+        self.sent.append((message.phone, message.text))
+        self.messages.append(message)
+        return SmsReceipt(self.provider, f"sms-{len(self.sent)}")
+
+
+class FakeSendLedgers:
+    """The SMS send ledgers in memory, as `ports.SendLedgers`, with the revision check."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, str], LedgerEntry] = {}
+        self.keep_until: dict[tuple[str, str], dt.datetime] = {}
+
+    def read(self, recipient: str, kind: str) -> LedgerEntry:
+        return self.entries.get((recipient, kind), LedgerEntry())
+
+    def write(self, recipient: str, kind: str, read: LedgerEntry, ledger: SendLedger, keep_until: dt.datetime) -> bool:
+        if self.read(recipient, kind).revision != read.revision:
+            return False
+        self.entries[recipient, kind] = LedgerEntry(ledger, read.revision + 1)
+        self.keep_until[recipient, kind] = keep_until
+        return True
 
 
 class FakeWebhookClient:

@@ -184,6 +184,8 @@ class CaseStore(TransactingStore):
                         old, write.case.public_code = write.case.public_code, new_public_code()
                         for record in write.notifications:
                             record["text"] = record["text"].replace(old, write.case.public_code)
+                            record["params"] = [[name, value.replace(old, write.case.public_code)]
+                                                for name, value in record.get("params") or ()]
 
     def _write_together(self, writes: list[NewCaseWrite], replay: ReplayClaim | None = None) -> None:
         """New cases in one transaction, each with its claim first in its items and its code's

@@ -391,6 +391,9 @@ class KeyModel(Model):
       atomically), the brute-force guard of the party's lookup, expiring a day after that day.
     - `SCHED#<mediator_id>`: a mediator's booked sessions (`bookings`, 调解会), written with the
       case that books one, conditional on `revision`: the overlap check cannot be raced.
+    - `SMS#<recipient>` / `<kind>`: the SMS send times given out to one number for one kind
+      (`ledger`, the frequency limits), conditional on `revision`, expiring once none of them can
+      bear on a limit. The recipient is a keyed hash of the phone.
     """
 
     Meta = _meta("keys")
@@ -404,6 +407,7 @@ class KeyModel(Model):
     tries = NumberAttribute(null=True)
     bookings = JSONAttribute(null=True)
     revision = NumberAttribute(null=True)
+    ledger = JSONAttribute(null=True)
 
 
 # ------------------------------------------------------------ patrol reports

@@ -57,6 +57,12 @@ class NotificationOutbox:
             return None
         return notification_from_model(item)
 
+    def notifications_of(self, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The records of `keys` that exist, in their order: one BatchGetItem, strongly consistent."""
+        found = {(item.case_id, item.sk): notification_from_model(item)
+                 for item in CaseItemModel.batch_get(list(dict.fromkeys(keys)), consistent_read=True)}
+        return [found[key] for key in keys if key in found]
+
     def add_notification(self, record: dict[str, Any]) -> bool:
         """Store a record bound to no case change (an org's `report_missing`, under a key derived
         from what it is about) unless its key is taken: a conditional put, so deciding it twice
@@ -83,11 +89,15 @@ class NotificationOutbox:
             CaseItemModel.release_shard.set(RELEASE_SHARD), CaseItemModel.release_at.set(to_storage(until))])
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
-                            held_until: dt.datetime, retry_at: dt.datetime | None = None) -> bool:
+                            held_until: dt.datetime, retry_at: dt.datetime | None = None,
+                            record: dict[str, Any] | None = None) -> bool:
         """Record the outcome of a send by the sender whose lease ends at `held_until`: off the
-        release index, or, for a failed one, on it again at `retry_at`. False, and nothing
-        written, if that lease was taken over meanwhile: the new holder settles it."""
+        release index, or, for a failed or held one, on it again at `retry_at`; with `record`, its
+        fields as they are now (the receipt or error code added). False, and nothing written, if
+        that lease was taken over meanwhile: the new holder settles it."""
         actions = [CaseItemModel.status.set(str(status))]
+        if record is not None:
+            actions.append(CaseItemModel.detail.set(_detail_of(record)))
         if sent_at is not None:  # the text is kept 180 days from the send (§16)
             actions += [CaseItemModel.sent_at.set(to_storage(sent_at)),
                         CaseItemModel.purge_shard.set(retention_shard(case_id)),
@@ -138,12 +148,14 @@ class NotificationOutbox:
         detail = {k: v for k, v in record.items() if k not in ("case_id", "sk", "text_purge_on")}
         return self._update_if(record["case_id"], record["sk"],
                                CaseItemModel.text_purge_on == record["text_purge_on"],
-                               [CaseItemModel.detail.set({**detail, "text": None}),
+                               [CaseItemModel.detail.set({**detail, "text": None, "params": None,
+                                                          "sent_as": None}),
                                 CaseItemModel.purge_shard.remove(), CaseItemModel.text_purge_on.remove()])
 
-    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None) -> None:
-        """A record's text and recipient as the retention sweep leaves them (names erased, a
-        party's phone null): one UpdateItem of its detail."""
+    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None,
+                             params: list | None = None) -> None:
+        """A record's text, recipient and parameters as the retention sweep leaves them (names
+        erased, a party's phone null): one UpdateItem of its detail."""
         CaseItemModel(record["case_id"], record["sk"]).update(
-            actions=[CaseItemModel.detail.set({**_detail_of(record), "text": text, "to": to})],
+            actions=[CaseItemModel.detail.set({**_detail_of(record), "text": text, "to": to, "params": params})],
             condition=CaseItemModel.sk.exists())

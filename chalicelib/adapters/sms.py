@@ -18,7 +18,7 @@ def _sns():
 
 
 class SnsSmsSender:
-    """Amazon SNS sends the message's whole text (no registered templates)."""
+    """Amazon SNS sends the text as rendered (signature first); it has no templates."""
 
     provider = "sns"
 

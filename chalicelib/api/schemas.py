@@ -218,6 +218,12 @@ class Event(Strict):
     detail: dict[str, Any]
 
 
+class NotificationDigest(Strict):
+    template: str
+    count: int
+    text: str | None
+
+
 class Notification(Strict):
     """An SMS the service decided to send; `to` is always masked."""
 
@@ -227,6 +233,18 @@ class Notification(Strict):
     status: Literal["pending", "sending", "sent", "deferred", "failed", "suppressed"]
     created_at: Timestamp | None
     sent_at: Timestamp | None
+    template: str
+    """The registered template it is sent with (`<kind>_digest` when it went in a digest: see `digest`)."""
+    provider: str | None
+    """`sns`, `aliyun` or `tencent`: who took it, or refused it last."""
+    message_id: str | None
+    """The provider's receipt: SNS MessageId, Alibaba Cloud BizId, Tencent Cloud SerialNo."""
+    error_code: str | None
+    """The provider's error code of the last failed try (retried), else null."""
+    held_until: Timestamp | None
+    """While `deferred` by the frequency limits: when it goes."""
+    digest: NotificationDigest | None
+    """The digest SMS it went in, one for the number's cases of that kind in one sweep."""
 
 
 class OrgNotification(Notification):

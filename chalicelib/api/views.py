@@ -244,7 +244,9 @@ def notification_view(record: dict[str, Any], in_full: bool = True) -> dict[str,
     """Recipients are masked for every reader, and for a partner (`in_full` False) any phone or
     ID number in the text (staff's free text, a session's place). Besides the contract's
     sent/deferred/failed/suppressed, a record shows `pending` until the sender takes it and
-    `sending` while it does."""
+    `sending` while it does; the template it was sent with, the provider's receipt
+    (`message_id`: BizId, SerialNo, SNS MessageId) or `error_code`, the slot the frequency
+    limits hold it to (`held_until`), and the digest it went in."""
     return {
         "kind": record["kind"],
         "to": mask_phone(record["to"]) if record.get("to") else None,
@@ -252,7 +254,23 @@ def notification_view(record: dict[str, Any], in_full: bool = True) -> dict[str,
         "status": record["status"],
         "created_at": rfc3339(from_storage(record.get("created_at"))),
         "sent_at": rfc3339(from_storage(record.get("sent_at"))),
+        "template": record.get("template") or record["kind"],
+        "provider": record.get("provider"),
+        "message_id": record.get("message_id"),
+        "error_code": record.get("error_code"),
+        "held_until": rfc3339(from_storage(record["slot_at"])) if record.get("slot_at") and record["status"] in (
+            "deferred", "sending") else None,
+        "digest": _digest_view(record.get("sent_as"), in_full),
     }
+
+
+def _digest_view(sent_as: dict[str, Any] | None, in_full: bool) -> dict[str, Any] | None:
+    """The digest SMS (汇总短信) a record went in, with how many cases it named."""
+    if not sent_as:
+        return None
+    text = sent_as.get("text")
+    return {"template": sent_as["template"], "count": sent_as["count"],
+            "text": text if in_full or text is None else _redacted(text)}
 
 
 def _directory_value(value: Any) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 
 
 from .calendar import BUSINESS_TZ
-from .enums import LabelledEnum, RiskLevel, WireEnum
+from .enums import RiskLevel, WireEnum
 
 SHANGHAI = BUSINESS_TZ
 
@@ -127,55 +127,10 @@ class Notice:
         return RECIPIENTS[self.kind]
 
 
-TEMPLATES: dict[NoticeKind, str] = {
-    NoticeKind.DISPATCH: "【和为贵】您有新派调解案件{case_id}（{category}）：{title}，请于{due}前接单。",
-    NoticeKind.RED_ALERT: "【和为贵】红色风险案件{case_id}（{category}）：{title}，已派至{org_name}，请负责人关注。",
-    NoticeKind.REMINDER: "【和为贵】案件{case_id}将于{due}到期，请及时办理。",
-    NoticeKind.OVERDUE: "【和为贵】案件{case_id}已于{due}超期，请立即办理。",
-    NoticeKind.SUPERVISION_LETTER: "【和为贵】督办函：{org_name}承办的案件{case_id}已于{due}超期未办结，请督促办理。",
-    NoticeKind.ESCALATED: "【和为贵】{org_name}承办的案件{case_id}超期未办结，已挂牌督办并上报上一级。",
-    NoticeKind.VISIT_DUE: "【和为贵】案件{case_id}应于{due}前完成回访，请及时回访。",
-    NoticeKind.VISIT_OVERDUE: "【和为贵】{org_name}承办的案件{case_id}回访已于{due}逾期，请督促回访。",
-    NoticeKind.RECTIFICATION: "【和为贵】整改通报：{org_name}承办的案件{case_id}回访发现协议未履行或当事人不满意，请整改。",
-    NoticeKind.EXTENSION_APPROVED: "【和为贵】案件{case_id}延期申请已批准，办结期限延至{due}。",
-    NoticeKind.EXTENSION_REJECTED: "【和为贵】案件{case_id}延期申请未获批准，请于{due}前办结。",
-    NoticeKind.SUSPENSION_ENDED: "【和为贵】案件{case_id}中止期满，已恢复办理，请于{due}前办结。",
-    NoticeKind.REPORT_MISSING: "【和为贵】{org_name}{period}排查报告应于{due}前报送，至今未报，请尽快报送"
-                               "（未排查出矛盾纠纷的请报零报告）。",
-    NoticeKind.CASE_CODE: "【和为贵】您反映的{category}纠纷已受理，案件码{public_code}。凭案件码和本机号码后四位，"
-                          "可查询办理进度并评价。",
-    NoticeKind.JC_WINDOW_CLOSING: "【和为贵】案件{case_id}调解协议申请司法确认的期限将于{due}届满，当事人尚未申请，"
-                                  "请提醒当事人及时共同向人民法院申请。",
-    NoticeKind.JOINT_INVITE: "【和为贵】{org_name}：案件{case_id}（{category}）：{title}，邀请贵单位参与联合调解，"
-                             "请安排调解员协同办理。",
-    NoticeKind.SESSION_NOTICE: "【和为贵】案件{case_id}定于{due}{mode}，地点：{place}，请准时参加。",
-    NoticeKind.SESSION_REMINDER: "【和为贵】提醒：案件{case_id}调解会将于{due}开始（{mode}，地点：{place}），请做好准备。",
-    NoticeKind.SPONSOR_DUE: "【和为贵】您包案的案件{case_id}（{category}）：{title}，应于{due}前化解，请督促推进。",
-}
-"""Chinese SMS texts by notification kind."""
-
 QUIET_HOURS: tuple[time, time] = (time(22, 0), time(8, 0))
 """[start, end) in Asia/Shanghai; the window wraps past midnight."""
 
 DEFER_EXEMPT_RISK_LEVELS: frozenset[RiskLevel] = frozenset({RiskLevel.RED})
-
-
-def _text(value: Any) -> Any:
-    if isinstance(value, LabelledEnum):
-        return value.label
-    if isinstance(value, datetime):
-        return _local(value).strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def render(kind: str, **values: Any) -> str:
-    """The SMS text of `kind`; KeyError for an unknown kind or a missing placeholder.
-
-    Enum values render as their Chinese label, datetimes in Asia/Shanghai.
-    """
-    return TEMPLATES[kind].format_map({name: _text(value) for name, value in values.items()})
 
 
 def _local(moment: datetime) -> datetime:
@@ -199,7 +154,7 @@ def keeps_quiet_hours(risk_level: RiskLevel | str | None) -> bool:
 
 def should_defer(kind: str, risk_level: RiskLevel | str | None, moment: datetime) -> bool:
     """An SMS due at `moment` is deferred in quiet hours unless its case is red."""
-    if kind not in TEMPLATES:
+    if kind not in set(NoticeKind):
         raise KeyError(kind)
     return keeps_quiet_hours(risk_level) and is_quiet(moment)
 

@@ -142,6 +142,11 @@ class Period:
     def label(self) -> str:
         return CADENCES[self.kind].label(self.first, self.last)
 
+    @property
+    def short_label(self) -> str:
+        """The label without the days in brackets (2026年第48周): what one SMS has room for."""
+        return self.label.split("（", 1)[0]
+
     def has_begun(self, today: dt.date) -> bool:
         """Owed (and open for submission) from its first day."""
         return self.first <= today

@@ -121,9 +121,12 @@ DIGESTS: dict[str, SmsTemplate] = {
                                     "SMS_487010118", "2170118"),
     NoticeKind.SPONSOR_DUE: _t("您包案的{count}件案件一周内应化解，最早一件{case_id}于{due}，请督促推进。",
                                "SMS_487010119", "2170119"),
+    NoticeKind.REPORT_MISSING: _t("{org_name}有{count}期排查报告未报，最早{period}应于{due}前报送，请尽快报送。",
+                                  "SMS_487010113", "2170113"),
 }
 """The digest of each kind a sweep sends to one recipient for many cases: how many, and the
-one due first. A kind without one (a dispatch, a red alert, an SMS to a party) is never combined."""
+one due first. A kind without one (a dispatch, a red alert, an SMS to a party) is never combined.
+The digest of an org's missing patrol reports names the org of the one due first."""
 
 
 def all_templates() -> dict[str, SmsTemplate]:
@@ -181,3 +184,10 @@ def code_of(name: str, provider: str, overrides: Mapping[str, str] | None = None
     if overrides and name in overrides:
         return overrides[name]
     return all_templates()[name].codes[provider]
+
+
+def render(name: str, sign_name: str = SIGN_NAME, **values: Any) -> str:
+    """The text of template `name` with `values` (extra ones ignored); KeyError for an unknown
+    template or a missing parameter."""
+    template = all_templates()[name]
+    return text_of(template, parameters(template, values), sign_name)

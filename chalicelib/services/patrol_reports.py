@@ -219,7 +219,7 @@ class ReportSweep:
                                 extra={"sweep": self.name, "examined": result.examined})
                     break
         finally:  # what a crash leaves unsent is pending on the release index: the next sweep sends it
-            self._notifier.enqueue(outbox)
+            self._notifier.enqueue(outbox, combine=True)  # an org head owing several periods: one digest
         logger.info("sweep done", extra={"sweep": self.name, "examined": result.examined,
                                          "actions": result.actions, "as_of": now.isoformat()})
         return result
@@ -260,7 +260,7 @@ class ReportSweep:
                 continue
             notice = Notice(NoticeKind.REPORT_MISSING, org.org_id, due=period.due_at)
             record = self._notifier.plan_for_org(org, notice, now, key=f"{notice.kind.value}#{period.key}",
-                                                 period=period.label)
+                                                 period=period.short_label)
             if not self._notifier.record_once(record):
                 continue  # decided by an earlier or a concurrent sweep
             outbox.append(record)

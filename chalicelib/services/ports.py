@@ -21,6 +21,7 @@ from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.duplicates import Candidate
 from ..domain.enums import Tier
 from ..domain.sessions import MediatorSchedule
+from ..domain.sms_limits import LedgerEntry, SendLedger
 from ..domain.patrol_reports import PatrolReport, Period, ReportSchedule, SensitivePeriod
 from ..domain.errors import DuplicateReference
 from ..domain.ledger import ExportJob, ExportStatus, LedgerFormat
@@ -197,6 +198,10 @@ class NotificationOutbox(Protocol):
 
     def notification(self, case_id: str, sort_key: str) -> dict[str, Any] | None: ...
 
+    def notifications_of(self, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """The records of `keys` that exist (strongly consistent), in the order of `keys`: at most 100."""
+        ...
+
     def claim_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...], now: dt.datetime,
                            until: dt.datetime) -> bool:
         """Take a record for one send, held until `until` (status in `claimable`, or `sending`
@@ -204,8 +209,11 @@ class NotificationOutbox(Protocol):
         ...
 
     def settle_notification(self, case_id: str, sort_key: str, status: str, sent_at: dt.datetime | None,
-                            held_until: dt.datetime, retry_at: dt.datetime | None = None) -> bool:
-        """Record a send's outcome, if the lease ending `held_until` is still the sender's."""
+                            held_until: dt.datetime, retry_at: dt.datetime | None = None,
+                            record: dict[str, Any] | None = None) -> bool:
+        """Record a send's outcome, if the lease ending `held_until` is still the sender's; `record`,
+        if given, is the record with the send's outcome in its fields (the provider's receipt or
+        error code, the digest it went in, the slot it waits for): its fields are written too."""
         ...
 
     def postpone_notification(self, case_id: str, sort_key: str, claimable: tuple[str, ...],
@@ -228,8 +236,23 @@ class NotificationOutbox(Protocol):
         """Make a record's text null if its purge day is still the one read; False if it moved."""
         ...
 
-    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None) -> None:
-        """Set a record's text and recipient (the retention sweep erasing a party's identity)."""
+    def rewrite_notification(self, record: dict[str, Any], text: str | None, to: str | None,
+                             params: list | None = None) -> None:
+        """Set a record's text, recipient and template parameters (the retention sweep erasing a
+        party's identity)."""
+        ...
+
+
+class SendLedgers(Protocol):
+    """The send times given out per recipient and kind (`domain.sms_limits`), for the frequency limits."""
+
+    def read(self, recipient: str, kind: str) -> LedgerEntry:
+        """The ledger of `recipient` (a keyed hash of the phone, never the number) for `kind`, strongly consistent."""
+        ...
+
+    def write(self, recipient: str, kind: str, read: LedgerEntry, ledger: SendLedger, keep_until: dt.datetime) -> bool:
+        """Store `ledger` if the stored one is still `read` (its revision); False if another sender
+        wrote meanwhile. Kept until `keep_until` (TTL), when no slot of it can bear on a limit."""
         ...
 
 

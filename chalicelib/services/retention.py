@@ -97,8 +97,10 @@ class RetentionSweep(DueSweep):
         for record in self._cases.notifications(case.case_id):
             text = erase(record["text"]) if record.get("text") is not None else None
             to = None if record.get("to") in phones else record.get("to")
-            if text != record.get("text") or to != record.get("to"):
-                notes.append((record, text, to))
+            params = [[name, erase(value) if isinstance(value, str) else value]
+                      for name, value in record["params"]] if record.get("params") else record.get("params")
+            if text != record.get("text") or to != record.get("to") or params != record.get("params"):
+                notes.append((record, text, to, params))
         if self._dry_run:
             self._counts.anonymised += 1
             self._counts.deleted += len(attachments)
@@ -110,8 +112,8 @@ class RetentionSweep(DueSweep):
             self._attachments.remove(attachment)
         for sort_key, detail in events:
             self._cases.rewrite_event(case.case_id, sort_key, detail)
-        for record, text, to in notes:
-            self._outbox.rewrite_notification(record, text, to)
+        for record, text, to, params in notes:
+            self._outbox.rewrite_notification(record, text, to, params)
         outcome = case.anonymise(now, {"attachments_deleted": len(attachments), "events_rewritten": len(events),
                                        "notifications_rewritten": len(notes)})
         self._cases.save_change(case, outcome.events, refresh_code_claim=True)  # StaleCase: re-read, retry

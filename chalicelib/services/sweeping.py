@@ -70,7 +70,7 @@ class DueSweep:
                     logger.exception("sweep could not act on a case; it stays due for the next run",
                                      extra={"sweep": self.name, "case_id": case.case_id})
         finally:  # what a crash leaves unsent is pending on the release index: the next sweep sends it
-            self._notifier.enqueue(outbox)
+            self._notifier.enqueue(outbox, combine=True)  # one SMS per number and kind: a digest
         logger.info("sweep done", extra={"sweep": self.name, "examined": result.examined,
                                          "actions": result.actions, "as_of": now.isoformat()})
         return result

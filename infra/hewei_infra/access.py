@@ -16,7 +16,10 @@ Granularity:
 - the queue a function consumes comes from its `@app.on_sqs_message`:
   ReceiveMessage, DeleteMessage, GetQueueAttributes, GetQueueUrl (workers
   delete the messages that succeeded themselves, see chalicelib/workers.py).
-- `sms`: sns:Publish to phone numbers (the one statement with Resource "*").
+- `sms`: the function that sends SMS. On an sns stage, sns:Publish to phone
+  numbers (the one statement with Resource "*"); on a mainland stage (aliyun,
+  tencent), GetSecretValue on the provider's credentials secret only, the
+  HEWEI_SMS_* settings and the SMS layer, and no SNS at all.
 - `secret_key`: gets HEWEI_SECRET_KEY (partner secrets, pseudonyms, callback
   signatures); `staff_tokens`: gets the staff-token settings.
 - `exports`: the ledger exports bucket, objects under its key prefix only:
@@ -53,6 +56,7 @@ QUEUE_SEND_ACTIONS = ("sqs:GetQueueUrl", "sqs:SendMessage")
 QUEUE_CONSUME_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 SMS_ACTIONS = ("sns:Publish",)
+SMS_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
 EXPORT_READ_ACTIONS = ("s3:GetObject",)
 EXPORT_WRITE_ACTIONS = ("s3:PutObject", "s3:AbortMultipartUpload")
 """PutObject covers the parts of a multipart upload (create, upload part, complete)."""
@@ -129,10 +133,14 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         sends=("notify", "callbacks"),
         timeout_seconds=30,
     ),
-    # Notify queue → claim the stored notification, send it, settle it.
+    # Notify queue → claim the stored notifications (a digest's in one BatchGetItem), keep the
+    # frequency limits in the send ledgers (keys: `SMS#<keyed hash of the phone>`, hence the master
+    # key), send, settle; a held one goes back on the notify queue with a delay.
     "send_notifications": FunctionAccess(
-        tables={"case-items": WRITE},
+        tables={"case-items": WRITE, "keys": WRITE},
+        sends=("notify",),
         sms=True,
+        secret_key=True,
         timeout_seconds=30,
     ),
     # Callbacks queue → partner look-up, signed POST, delivery record, retry or park.

@@ -15,6 +15,12 @@ own boto3 on sys.path, so the pinned boto3/botocore are the ones imported.
 models of the AWS services the code calls (KEPT_AWS_SERVICES), no type stubs,
 C headers, test suites, installer records, or the data of library parts never
 imported. Then `add_bytecode`. Both rewrites are cached by content.
+
+`build_sms_layer`: a mainland stage (HEWEI_SMS_PROVIDER aliyun or tencent) ships its
+provider's SDK in a second layer, attached to `send_notifications` alone: the one
+function that sends SMS. Built with pip for the Lambda platform from the provider's
+requirements file, without what the main layer already has, pruned by the same rules,
+with bytecode, cached by content in `.chalice/deployments/`.
 """
 
 from __future__ import annotations
@@ -151,6 +157,8 @@ KEPT_AWS_SERVICES = {
     "sqs": "the work queues (routing, callbacks, SMS, exports)",
     "sns": "SMS to parties and mediators",
     "sts": "botocore's credential chain (assume-role, web identity) creates it when so configured",
+    "secretsmanager": "a mainland stage's SMS provider credentials (HEWEI_SMS_SECRET), read by Powertools' "
+                      "get_secret, whose client is created inside the library",
 }
 """The AWS services whose botocore model the layer keeps, and why; every other service's
 model (~440 of them, 18 of botocore's 21 MB) is pruned. A client for a service missing here
@@ -255,3 +263,120 @@ def prune_layer(zip_path, cache_dir=None) -> dict:
     if cached is not None:
         _keep(zip_path, cached, cache_dir)
     return removed
+
+
+# ------------------------------------------------------------------ the SMS layer
+
+SMS_LAYER_REQUIREMENTS = {
+    "aliyun": "requirements-sms-aliyun.txt",
+    "tencent": "requirements-sms-tencent.txt",
+}
+"""Per mainland provider, the requirements file of its SMS layer (pinned with every dependency:
+it is installed with --no-deps). Amazon SNS needs none: boto3 is in the main layer."""
+
+SMS_LAYER_SDK_PACKAGES = {
+    "aliyun": "alibabacloud_dysmsapi20170525",
+    "tencent": "tencentcloud",
+}
+"""The top-level package each provider's adapter imports."""
+
+LAMBDA_PLATFORMS = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(17, 35)) + ("manylinux2014_x86_64",)
+"""The wheel platforms Lambda's Python 3.13 runs (glibc 2.34, x86_64), as Chalice lists them for pip."""
+
+
+def sms_layer_pip_command(requirements_file, target) -> list[str]:
+    """pip, for the Lambda platform only (binary wheels, CPython 3.13, manylinux x86_64), as Chalice
+    downloads the main layer's wheels; --no-deps: the requirements file pins the whole tree."""
+    import sys
+
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+               "--no-deps", "--only-binary=:all:", "--implementation", "cp", "--python-version", LAMBDA_PYTHON,
+               "--target", str(target), "-r", str(requirements_file)]
+    for platform in LAMBDA_PLATFORMS:
+        command += ["--platform", platform]
+    return command
+
+
+def _distribution_name(entry: str) -> str | None:
+    """`requests-2.34.2.dist-info` → `requests` (normalised as PEP 503 does); None for a package."""
+    if not entry.endswith(".dist-info"):
+        return None
+    return re.sub(r"[-_.]+", "-", entry[: -len(".dist-info")].rsplit("-", 1)[0]).lower()
+
+
+def layer_top_level(zip_path) -> set[str]:
+    """The top-level entries of a layer's site-packages (`botocore`, `six.py`, dist-info directories)."""
+    import zipfile
+
+    with zipfile.ZipFile(zip_path) as archive:
+        return {name[len(LAYER_SITE_PACKAGES):].split("/")[0] for name in archive.namelist()
+                if name.startswith(LAYER_SITE_PACKAGES) and len(name) > len(LAYER_SITE_PACKAGES)}
+
+
+def build_sms_layer(provider, project_dir, main_layer, output) -> dict:
+    """Write the SMS layer of `provider` to `output`; returns what it left out (`shared`: top-level
+    entries the main layer `main_layer` already has, which Python finds there, and `pruned`: files
+    by rule, as `prune_layer` counts them).
+
+    Cached by content in `.chalice/deployments/`: the requirements file, the main layer's top-level
+    entries, the pruning rules, the platforms and the Python; a hit copies the zip (no pip).
+    """
+    import hashlib
+    import json
+    import subprocess
+    import sys
+    import tempfile
+    import zipfile
+
+    if provider not in SMS_LAYER_REQUIREMENTS:
+        raise ValueError(f"no SMS layer for provider {provider!r}: one of {sorted(SMS_LAYER_REQUIREMENTS)}")
+    requirements = os.path.join(project_dir, SMS_LAYER_REQUIREMENTS[provider])
+    shared_names = layer_top_level(main_layer)
+    shared_distributions = {_distribution_name(e) for e in shared_names} - {None}
+    cache_dir = deployments_dir(project_dir)
+    digest = hashlib.sha256(open(requirements, "rb").read())
+    digest.update(repr((sorted(shared_names), LAYER_SITE_PACKAGES, LAYER_PRUNE_RULES, LAMBDA_PLATFORMS,
+                        sys.implementation.cache_tag)).encode())
+    cached = os.path.join(cache_dir, f"sms-layer-{provider}-{digest.hexdigest()}.zip")
+    report = f"{cached}.json"
+    if os.path.exists(cached) and os.path.exists(report):
+        shutil.copyfile(cached, output)
+        return json.loads(open(report).read())
+    left_out: dict = {"shared": [], "pruned": {}}
+    with tempfile.TemporaryDirectory(prefix="hewei-sms-layer-") as tmp:
+        target = os.path.join(tmp, "site-packages")
+        subprocess.run(sms_layer_pip_command(requirements, target), check=True)
+        entries = []
+        for directory, subdirectories, files in os.walk(target):
+            subdirectories.sort()
+            for name in sorted(files):
+                path = os.path.join(directory, name)
+                entries.append((os.path.relpath(path, target).replace(os.sep, "/"), path))
+        unzipped = f"{output}.tmp"
+        with zipfile.ZipFile(unzipped, "w", zipfile.ZIP_DEFLATED) as out:
+            for relative, path in sorted(entries):
+                top = relative.split("/")[0]
+                if top == "bin":  # console scripts pip writes beside the packages: nothing imports them
+                    continue
+                if top in shared_names or _distribution_name(top) in shared_distributions:
+                    if top not in left_out["shared"]:
+                        left_out["shared"].append(top)
+                    continue
+                rule = pruned_by(relative)
+                info = zipfile.ZipInfo(LAYER_SITE_PACKAGES + relative, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                info.external_attr = 0o755 << 16 if os.access(path, os.X_OK) else 0o644 << 16
+                data = open(path, "rb").read()
+                if rule is not None:
+                    totals = left_out["pruned"].setdefault(rule.reason, {"files": 0, "unzipped_bytes": 0})
+                    totals["files"] += 1
+                    totals["unzipped_bytes"] += len(data)
+                    continue
+                out.writestr(info, data)
+        add_bytecode(unzipped)
+        os.replace(unzipped, output)
+    _keep(output, cached, cache_dir)
+    with open(f"{report}.{os.getpid()}.tmp", "w") as f:
+        json.dump(left_out, f)
+    os.replace(f"{report}.{os.getpid()}.tmp", report)
+    return left_out

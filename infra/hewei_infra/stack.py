@@ -25,6 +25,11 @@
 - Secrets Manager secrets for the master key (and the staff-token key when
   no identity provider is configured), passed to the functions that need them
   through CloudFormation dynamic references.
+- A mainland stage (`sms_provider` aliyun or tencent): a secret for the
+  provider's credentials, filled by the operator, which send_notifications
+  alone may read (its name in HEWEI_SMS_SECRET), and a second layer with the
+  provider's SDK on that function only (`packaging.build_sms_layer`); it gets
+  no sns:Publish. An sns stage keeps SNS, with neither.
 - Alarms on every DLQ's depth, each function's errors and throttles, API 5xx,
   and the working calendar's coverage (under 45 days of holiday data ahead);
   stage-wide API throttling and a usage plan for partners' API keys.
@@ -46,6 +51,7 @@ from aws_cdk import (
     aws_dynamodb as dynamodb,
     aws_iam as iam,
     aws_kms as kms,
+    aws_lambda as lambda_,
     aws_logs as logs,
     aws_secretsmanager as secretsmanager,
     aws_sns as sns,
@@ -59,7 +65,9 @@ from constructs import Construct
 
 from . import access
 from .config import StageConfig
-from .packaging import LAMBDA_PYTHON, PACKAGE_CONFIG, exclusive_packaging, precompile_package
+from .config import SMS_CREDENTIAL_KEYS
+from .packaging import (LAMBDA_PYTHON, PACKAGE_CONFIG, SMS_LAYER_REQUIREMENTS, build_sms_layer, exclusive_packaging,
+                        precompile_package)
 from .schema import TableSpec, table_spec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -227,6 +235,20 @@ class HeweiStack(cdk.Stack):
                 removal_policy=retain,
             )
 
+        self.sms_secret = None
+        if config.mainland_sms:
+            keys = SMS_CREDENTIAL_KEYS[config.sms_provider]
+            # CloudFormation creates a secret with a value: an empty skeleton of what to fill in. It is
+            # written once; a stack update leaves the operator's value as long as this one is unchanged.
+            self.sms_secret = secretsmanager.Secret(
+                self, "SmsCredentials", secret_name=config.sms_secret_name,
+                description=f"HEWEI_SMS_SECRET: the {config.sms_provider} SMS credentials of send_notifications, "
+                            f"as JSON {{{', '.join(f'{k!r}: ...' for k in keys)}}}".replace("'", '"')
+                            + " (put-secret-value after the first deployment)",
+                secret_string_value=cdk.SecretValue.unsafe_plain_text(json.dumps({k: "" for k in keys})),
+                removal_policy=retain,
+            )
+
         # ------------------------------------------------------------ the app
         self.log_groups = {name: self._log_group(name) for name in functions}
         self.roles = {name: self._role(info) for name, info in functions.items()}
@@ -242,6 +264,7 @@ class HeweiStack(cdk.Stack):
             },
         )
         self._check_package()
+        self.sms_layer = self._sms_layer() if config.mainland_sms else None
         self._wire_functions()
         self._api()
         if config.api_snapstart and API_FUNCTION in self.functions:
@@ -429,7 +452,13 @@ class HeweiStack(cdk.Stack):
                                "Resource": self._exports_objects_arn()})
         if grants.attachments:
             statements.extend(self._attachment_statements())
-        if grants.sms:
+        if grants.sms and self.sms_secret is not None:
+            # A mainland provider's credentials: this secret only. It is encrypted with Secrets Manager's
+            # AWS-managed key, which needs no kms:Decrypt in the role (the key's policy allows it through
+            # Secrets Manager for the account's principals allowed to read the secret).
+            statements.append({"Sid": "ReadSmsCredentials", "Effect": "Allow",
+                               "Action": list(access.SMS_SECRET_ACTIONS), "Resource": self.sms_secret.secret_arn})
+        elif grants.sms:
             # Publish(PhoneNumber=...) names no resource: IAM can only express it with "*".
             statements.append({"Sid": access.SMS_STATEMENT_SID, "Effect": "Allow",
                                "Action": list(access.SMS_ACTIONS), "Resource": "*"})
@@ -463,6 +492,40 @@ class HeweiStack(cdk.Stack):
             raise ValueError("jwks_url needs `cryptography` in the Lambda package: add PyJWT[crypto] (pinned) "
                              "to requirements.txt, or deploy without jwks_url (HS256 staff tokens)")
 
+    def _sms_layer(self) -> lambda_.LayerVersion:
+        """The provider's SDK, in a layer of its own (send_notifications only, `_wire_functions`)."""
+        provider = self.config.sms_provider
+        package_dir = Path(self.chalice._sam_package_dir)  # noqa: SLF001
+        main_layer = package_dir / "layer-deployment.zip"
+        if not main_layer.exists():
+            raise ValueError("the SMS layer is built beside Chalice's managed layer (automatic_layer)")
+        output = package_dir / f"sms-layer-{provider}.zip"
+        with exclusive_packaging(PROJECT_ROOT):
+            build_sms_layer(provider, PROJECT_ROOT, main_layer, output)
+        return lambda_.LayerVersion(
+            self, "SmsLayer", layer_version_name=f"{self.config.stack_name}-sms-{provider}",
+            description=f"The {provider} SMS SDK ({SMS_LAYER_REQUIREMENTS[provider]}), for send_notifications",
+            code=lambda_.Code.from_asset(str(output)),
+            compatible_runtimes=[lambda_.Runtime(f"python{LAMBDA_PYTHON}", lambda_.RuntimeFamily.PYTHON)],
+            removal_policy=self.retain,
+        )
+
+    def _sms_variables(self) -> dict:
+        """The HEWEI_SMS_* settings (chalicelib.config.sms_settings) of the function that sends SMS."""
+        config = self.config
+        variables: dict = {}
+        if config.mainland_sms:
+            variables.update(HEWEI_SMS_PROVIDER=config.sms_provider, HEWEI_SMS_SIGN_NAME=config.sms_sign_name,
+                             HEWEI_SMS_SECRET=config.sms_secret_name)
+            for key, value in (("HEWEI_SMS_REGION", config.sms_region), ("HEWEI_SMS_APP_ID", config.sms_app_id),
+                               ("HEWEI_SMS_TEMPLATE_CODES", config.sms_template_codes)):
+                if value:
+                    variables[key] = value
+        for key, value in (("HEWEI_SMS_PER_MINUTE", config.sms_per_minute), ("HEWEI_SMS_PER_HOUR", config.sms_per_hour)):
+            if value is not None:
+                variables[key] = str(value)
+        return variables
+
     def _sam_resources(self) -> dict[str, dict]:
         """The template `chalice package` wrote (CfnInclude's typed view of SAM events does not deserialize)."""
         path = Path(self.chalice._sam_package_dir) / "sam.json"  # noqa: SLF001 - no public accessor
@@ -471,10 +534,12 @@ class HeweiStack(cdk.Stack):
     def _wire_functions(self) -> None:
         """Give each generated function its role, name, timeout, memory, secrets and queue."""
         generated: dict[str, tuple[str, dict]] = {}
+        managed_layers = []
         for logical, resource in self._sam_resources().items():
             if resource["Type"] == "AWS::Serverless::LayerVersion":  # automatic_layer: the dependencies
                 self.chalice.get_resource(logical).add_property_override(
                     "LayerName", f"{self.config.stack_name}-dependencies")
+                managed_layers.append(logical)
             if resource["Type"] == "AWS::Serverless::Function":
                 handler = resource["Properties"]["Handler"]  # "app.app" for the API, "app.<name>" for the others
                 name = API_FUNCTION if handler == "app.app" else handler.split(".", 1)[1]
@@ -502,6 +567,11 @@ class HeweiStack(cdk.Stack):
                     variables["HEWEI_JWKS_URL"] = self.config.jwks_url
                 else:
                     variables["HEWEI_JWT_SECRET"] = self.jwt_secret.secret_value.unsafe_unwrap()
+            if grants.sms:
+                variables.update(self._sms_variables())
+                if self.sms_layer is not None:  # after Chalice's managed layer: the main layer's packages come first
+                    function.add_property_override(
+                        "Layers", [*({"Ref": layer} for layer in managed_layers), self.sms_layer.layer_version_arn])
             for key, value in variables.items():
                 function.add_property_override(f"Environment.Variables.{key}", value)
             function.add_resource_dependency(self.log_groups[name])  # the function never creates its own log group
@@ -650,6 +720,8 @@ class HeweiStack(cdk.Stack):
         cdk.CfnOutput(self, "SecretKeyName", value=self.secret_key.secret_name)
         if self.jwt_secret is not None:
             cdk.CfnOutput(self, "JwtSecretName", value=self.jwt_secret.secret_name)
+        if self.sms_secret is not None:
+            cdk.CfnOutput(self, "SmsCredentialsSecretName", value=self.sms_secret.secret_name)
         cdk.CfnOutput(self, "StaffTokenIssuer", value=self.config.issuer)
         if API_FUNCTION in self.functions:
             cdk.CfnOutput(self, "PartnerUsagePlanId", value=self.usage_plan.ref)

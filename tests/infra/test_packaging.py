@@ -249,6 +249,28 @@ def test_every_aws_service_the_code_calls_keeps_its_botocore_model_in_the_layer(
         assert pruned_by(f"botocore/data/{service}/2000-01-01/service-2.json.gz") is None
 
 
+LIBRARY_AWS_SERVICES = {"secretsmanager": "aws_lambda_powertools/utilities/parameters/secrets.py"}
+"""Services whose client a library creates, not chalicelib: Powertools' `get_secret` (a mainland
+stage's SMS credentials) makes its own secretsmanager client, which the scan above cannot see."""
+
+
+def test_the_services_libraries_call_for_the_code_keep_their_models_too():
+    import ast
+    import site
+
+    for service, module in LIBRARY_AWS_SERVICES.items():
+        [source] = [Path(base) / module for base in site.getsitepackages() if (Path(base) / module).exists()]
+        calls = [node for node in ast.walk(ast.parse(source.read_text()))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "client"
+                 and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == service]
+        assert calls, f"{module} no longer creates a {service} client: is {service} still needed in the layer?"
+        assert service in KEPT_AWS_SERVICES
+        for path in (f"botocore/data/{service}/2017-10-17/service-2.json.gz",
+                     f"botocore/data/{service}/2017-10-17/endpoint-rule-set-1.json.gz"):
+            assert pruned_by(path) is None, path
+    assert pruned_by("botocore/data/ssm/2014-11-06/service-2.json.gz") is not None  # the rule still prunes
+
+
 def test_the_kept_services_are_botocore_service_names():
     import botocore.session
 
@@ -288,6 +310,9 @@ def test_nothing_the_code_imports_or_reads_at_run_time_is_pruned():
             jwt.decode(jwt.encode({{"a": 1}}, key, algorithm=algorithm), key.public_key(), algorithms=[algorithm])
         for service in {sorted(KEPT_AWS_SERVICES)!r}:
             boto3.client(service, region_name="cn-north-1", aws_access_key_id="k", aws_secret_access_key="s")
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider  # get_secret's client (SMS credentials)
+        SecretsProvider(boto3_session=boto3.session.Session(region_name="cn-north-1", aws_access_key_id="k",
+                                                            aws_secret_access_key="s"))
         files = {{getattr(module, "__file__", None) for module in list(sys.modules.values())}} | opened
         roots = [pathlib.Path(p).resolve() for p in site.getsitepackages()]
         inside = set()
@@ -308,3 +333,58 @@ def test_nothing_the_code_imports_or_reads_at_run_time_is_pruned():
     assert any(path.startswith("lxml/etree") for path in used) or not any(p.startswith("docx/") for p in used)
     pruned = {path: pruned_by(path).reason for path in used if pruned_by(path) is not None}
     assert not pruned, f"used at run time but left out of the layer by LAYER_PRUNE_RULES: {sorted(pruned.items())[:20]}"
+
+
+# --- the SMS layer (build_sms_layer) ------------------------------------------------------------
+
+
+@pytest.mark.skipif(not SAME_PYTHON, reason="the layer's bytecode is added only by the runtime's Python")
+def test_the_sms_layer_is_the_providers_sdk_for_lambda_without_the_main_layers_packages_and_cached(
+        tmp_path, monkeypatch):
+    """Built with pip for Lambda's platform (needs the package registry, once per session)."""
+    import shutil
+
+    from hewei_infra import packaging
+
+    shutil.copy(ROOT / packaging.SMS_LAYER_REQUIREMENTS["tencent"], tmp_path)
+    main_layer = tmp_path / "main-layer.zip"
+    with zipfile.ZipFile(main_layer, "w") as archive:  # a main layer that already ships requests
+        archive.writestr(LAYER_SITE_PACKAGES + "requests/__init__.py", b"")
+        archive.writestr(LAYER_SITE_PACKAGES + "requests-2.34.2.dist-info/METADATA", b"")
+    output = tmp_path / "sms-layer.zip"
+    left_out = packaging.build_sms_layer("tencent", tmp_path, main_layer, output)
+    with zipfile.ZipFile(output) as archive:
+        names = archive.namelist()
+    assert all(name.startswith(LAYER_SITE_PACKAGES) for name in names)
+    top = {name[len(LAYER_SITE_PACKAGES):].split("/")[0] for name in names}
+    assert {"tencentcloud", "certifi", "idna"} <= top
+    assert not {"requests", "requests-2.34.2.dist-info", "bin"} & top
+    assert sorted(left_out["shared"]) == ["requests", "requests-2.34.2.dist-info"]
+    assert LAYER_SITE_PACKAGES + "tencentcloud/sms/v20210111/__pycache__/sms_client.cpython-313.pyc" in names
+    assert not [n for n in names if pruned_by(n[len(LAYER_SITE_PACKAGES):]) and not n.endswith(".pyc")]
+
+    def no_pip(*args, **kwargs):
+        raise AssertionError("pip ran although the layer was cached")
+
+    monkeypatch.setattr(subprocess, "run", no_pip)
+    again = tmp_path / "again.zip"
+    assert packaging.build_sms_layer("tencent", tmp_path, main_layer, again) == left_out
+    assert again.read_bytes() == output.read_bytes()
+    with pytest.raises(ValueError, match="no SMS layer for provider 'sns'"):
+        packaging.build_sms_layer("sns", tmp_path, main_layer, again)
+
+
+def test_the_sms_layer_is_built_for_lambdas_platform_with_pinned_requirements():
+    from hewei_infra import packaging
+
+    command = packaging.sms_layer_pip_command("requirements-sms-aliyun.txt", "/target")
+    assert {"--no-deps", "--only-binary=:all:"} <= set(command)
+    assert command[command.index("--python-version") + 1] == LAMBDA_PYTHON
+    platforms = [command[i + 1] for i, arg in enumerate(command) if arg == "--platform"]
+    assert "manylinux2014_x86_64" in platforms and "manylinux_2_34_x86_64" in platforms
+    main = {line.split("==")[0].split("[")[0].lower() for line in (ROOT / "requirements.txt").read_text().splitlines()
+            if "==" in line and not line.startswith("#")}
+    for provider, name in packaging.SMS_LAYER_REQUIREMENTS.items():
+        lines = [line for line in (ROOT / name).read_text().splitlines() if line and not line.startswith("#")]
+        assert lines and all("==" in line for line in lines), name  # --no-deps: every package pinned
+        assert not {line.split("==")[0].lower() for line in lines} & (main | {"urllib3", "cryptography"}), name

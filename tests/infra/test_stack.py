@@ -43,12 +43,12 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def synthesize(stage: str, workdir: Path) -> dict:
+def synthesize(stage: str, workdir: Path, **context) -> dict:
     outdir = workdir / "cdk.out"
     result = subprocess.run(
         [sys.executable, str(ROOT / "infra" / "app.py")],
         cwd=workdir,  # chalice.out/ goes here, not into the work tree
-        env=clean_env(CDK_OUTDIR=str(outdir), CDK_CONTEXT_JSON=json.dumps({"stage": stage}),
+        env=clean_env(CDK_OUTDIR=str(outdir), CDK_CONTEXT_JSON=json.dumps({"stage": stage, **context}),
                       AWS_DEFAULT_REGION="us-east-1"),
         capture_output=True, text=True, timeout=900,
     )
@@ -62,9 +62,16 @@ def dev(tmp_path_factory) -> dict:
     return synthesize("dev", tmp_path_factory.mktemp("synth-dev"))
 
 
+PROD_SMS_CONTEXT = {"sms_provider": "aliyun", "sms_sign_name": "和为贵", "sms_region": "cn-hangzhou",
+                    "sms_template_codes": json.dumps({"deadline_reminder": "SMS_100000001"}),
+                    "sms_per_hour": "4"}
+"""prod is synthesized as a mainland stage (Alibaba Cloud SMS) and dev as an sns stage: both kinds of
+stage are checked with the two synths the module already makes."""
+
+
 @pytest.fixture(scope="module")
 def prod(tmp_path_factory) -> dict:
-    return synthesize("prod", tmp_path_factory.mktemp("synth-prod"))
+    return synthesize("prod", tmp_path_factory.mktemp("synth-prod"), **PROD_SMS_CONTEXT)
 
 
 @pytest.fixture(scope="module")
@@ -569,12 +576,31 @@ def test_the_gateways_own_errors_are_problem_json(dev):
         assert json.loads(body)["type"].startswith("https://")
 
 
+def zip_sizes(path: Path) -> tuple[int, int]:
+    with zipfile.ZipFile(path) as archive:
+        return path.stat().st_size, sum(info.file_size for info in archive.infolist())
+
+
+def test_the_packages_stay_within_their_budgets(dev, prod):
+    """The main layer under 20 MB zipped and 60 MB unzipped (README, "What the Lambda layer leaves
+    out": 19.5 MB before secretsmanager was kept); a function with all its layers far under Lambda's
+    250 MB unzipped; the SMS layer under 10 MB zipped."""
+    for synth in (dev, prod):
+        outdir = synth["path"].parent
+        [managed] = resources(synth["json"], "AWS::Serverless::LayerVersion").values()
+        zipped, unzipped = zip_sizes(outdir / f"asset.{managed['Properties']['ContentUri']['Key'].removesuffix('.zip')}.zip")
+        assert zipped < 20_000_000 and unzipped < 60_000_000, (zipped, unzipped)
+        for sms_layer in resources(synth["json"], "AWS::Lambda::LayerVersion").values():
+            sms_zipped, sms_unzipped = zip_sizes(outdir / f"asset.{sms_layer['Properties']['Content']['S3Key'].removesuffix('.zip')}.zip")
+            assert sms_zipped < 10_000_000 and unzipped + sms_unzipped < 100_000_000, (sms_zipped, sms_unzipped)
+
+
 def test_dependencies_are_a_managed_layer(dev):
     layers = resources(dev["json"], "AWS::Serverless::LayerVersion")
     assert len(layers) == 1
     layer_id = next(iter(layers))
     for fn in functions(dev["json"]).values():
-        assert fn["Properties"]["Layers"] == [{"Ref": layer_id}]
+        assert fn["Properties"]["Layers"] == [{"Ref": layer_id}]  # an sns stage: no SMS layer
 
 
 # --------------------------------------------------------------- cfn-lint
@@ -648,6 +674,8 @@ def test_every_function_and_the_layer_run_the_projects_python(dev, prod):
         assert set(runtimes.values()) == {f"python{LAMBDA_PYTHON}"}, runtimes
         [layer] = resources(tpl, "AWS::Serverless::LayerVersion").values()
         assert layer["Properties"]["CompatibleRuntimes"] == [f"python{LAMBDA_PYTHON}"]
+        for sms_layer in resources(tpl, "AWS::Lambda::LayerVersion").values():
+            assert sms_layer["Properties"]["CompatibleRuntimes"] == [f"python{LAMBDA_PYTHON}"]
 
 
 # --------------------------------------------------------------- SnapStart
@@ -691,3 +719,105 @@ def test_only_the_prod_api_has_snapstart(dev, prod):
         f"${{{logical}.Arn}}/invocations")})}
     [permission] = api_permissions(dev["json"])
     assert permission["FunctionName"] == {"Ref": logical}
+
+
+# ------------------------------------------------------------ mainland SMS
+
+
+def sms_variables(fn: dict) -> dict:
+    return {k: v for k, v in fn["Properties"]["Environment"]["Variables"].items() if k.startswith("HEWEI_SMS_")}
+
+
+def test_a_mainland_stage_sends_from_send_notifications_with_its_sdk_layer_and_no_other_function_has_it(prod):
+    tpl = prod["json"]
+    [managed] = resources(tpl, "AWS::Serverless::LayerVersion")
+    [(sms_id, sms_layer)] = resources(tpl, "AWS::Lambda::LayerVersion").items()
+    assert sms_layer["Properties"]["LayerName"] == "hewei-prod-sms-aliyun"
+    for name, fn in functions(tpl).items():
+        if name == "send_notifications":  # Chalice's layer first: the main layer's packages win
+            assert fn["Properties"]["Layers"] == [{"Ref": managed}, {"Ref": sms_id}]
+        else:
+            assert fn["Properties"]["Layers"] == [{"Ref": managed}], name
+            assert sms_variables(fn) == {}, name
+
+
+def test_an_sns_stage_has_no_sms_layer_no_sms_secret_and_no_sms_settings(dev):
+    tpl = dev["json"]
+    assert resources(tpl, "AWS::Lambda::LayerVersion") == {}
+    names = [r["Properties"]["Name"] for r in resources(tpl, "AWS::SecretsManager::Secret").values()]
+    assert names and not [n for n in names if "sms" in n]
+    assert all(sms_variables(fn) == {} for fn in functions(tpl).values())
+
+
+def test_the_sms_layer_holds_the_sdk_and_nothing_the_main_layer_has(prod):
+    [sms_layer] = resources(prod["json"], "AWS::Lambda::LayerVersion").values()
+    key = sms_layer["Properties"]["Content"]["S3Key"]
+    asset = prod["path"].parent / f"asset.{key.removesuffix('.zip')}.zip"
+    site = "python/lib/python3.13/site-packages/"
+    with zipfile.ZipFile(asset) as archive:
+        names = archive.namelist()
+    assert names and all(name.startswith(site) for name in names)
+    top = {name[len(site):].split("/")[0] for name in names}
+    assert {"alibabacloud_dysmsapi20170525", "alibabacloud_tea_openapi", "darabonba"} <= top
+    assert not top & {"botocore", "boto3", "cryptography", "urllib3", "pydantic", "_cffi_backend.cpython-313-x86_64-linux-gnu.so"}
+    assert f"{site}alibabacloud_dysmsapi20170525/__pycache__/client.cpython-313.pyc" in names  # add_bytecode's
+    assert not [n for n in names if n.endswith((".pyi", ".c", "/RECORD"))]  # pruned like the main layer
+
+
+def test_a_mainland_stage_reads_its_credentials_secret_and_publishes_nothing_to_sns(prod):
+    tpl = prod["json"]
+    [(secret_id, secret)] = [(k, r) for k, r in resources(tpl, "AWS::SecretsManager::Secret").items()
+                             if r["Properties"]["Name"] == "hewei/prod/sms-credentials"]
+    assert secret["DeletionPolicy"] == "Retain"
+    assert json.loads(secret["Properties"]["SecretString"]) == {"access_key_id": "", "access_key_secret": ""}
+    assert "access_key_id" in secret["Properties"]["Description"]
+    assert "KmsKeyId" not in secret["Properties"]  # Secrets Manager's AWS-managed key: no kms:Decrypt to grant
+    notify_role = getatt_id(functions(tpl)["send_notifications"]["Properties"]["Role"])
+    for holder, statements in role_statements(tpl).items():
+        for statement in statements:
+            actions = as_list(statement["Action"])
+            assert not [a for a in actions if a.startswith("sns:")], holder
+            assert "*" not in as_list(statement["Resource"]), holder
+            if any(a.startswith("secretsmanager:") for a in actions):
+                assert holder == notify_role and statement["Sid"] == "ReadSmsCredentials"
+                assert actions == ["secretsmanager:GetSecretValue"] and statement["Resource"] == {"Ref": secret_id}
+            assert not [a for a in actions if a.startswith("kms:") and statement.get("Sid") != "TableKeyViaDynamoDB"]
+    by_sid = {s["Sid"]: s for s in role_statements(tpl)[notify_role]}
+    assert "ReadSmsCredentials" in by_sid and access.SMS_STATEMENT_SID not in by_sid
+
+
+def test_a_mainland_stage_gives_its_sms_settings_to_send_notifications_only(prod):
+    fns = functions(prod["json"])
+    assert sms_variables(fns["send_notifications"]) == {
+        "HEWEI_SMS_PROVIDER": "aliyun", "HEWEI_SMS_SIGN_NAME": "和为贵", "HEWEI_SMS_REGION": "cn-hangzhou",
+        "HEWEI_SMS_SECRET": "hewei/prod/sms-credentials",
+        "HEWEI_SMS_TEMPLATE_CODES": PROD_SMS_CONTEXT["sms_template_codes"], "HEWEI_SMS_PER_HOUR": "4"}
+    assert [name for name, fn in fns.items() if sms_variables(fn)] == ["send_notifications"]
+
+
+@pytest.mark.parametrize("context, message", [
+    ({"sms_provider": "twilio"}, "sms_provider 'twilio': one of sns, aliyun, tencent"),
+    ({"sms_provider": "aliyun"}, "set sms_sign_name"),
+    ({"sms_provider": "tencent", "sms_sign_name": "和为贵"}, "set sms_app_id"),
+    ({"sms_provider": "aliyun", "sms_sign_name": "和为贵", "sms_app_id": "1400000000"}, "Alibaba Cloud has none"),
+    ({"sms_sign_name": "和为贵"}, "settings of a mainland provider"),
+    ({"sms_provider": "aliyun", "sms_sign_name": "x", "sms_template_codes": "[1]"}, "a JSON object"),
+    ({"sms_provider": "aliyun", "sms_sign_name": "x", "sms_template_codes": "{"}, "not JSON"),
+    ({"sms_per_minute": "0"}, "at least 1"),
+    ({"sms_per_hour": "many"}, "a whole number"),
+])
+def test_sms_context_that_would_fail_at_the_first_message_stops_the_synth(context, message):
+    from hewei_infra.config import StageConfig
+
+    with pytest.raises(SystemExit, match=message):
+        StageConfig.from_context({"stage": "dev", **context}.get)
+
+
+def test_the_sms_context_of_a_tencent_stage():
+    from hewei_infra.config import StageConfig
+
+    config = StageConfig.from_context({"stage": "cn", "sms_provider": " Tencent ", "sms_sign_name": "和为贵",
+                                       "sms_app_id": "1400000000", "sms_template_codes": {"a": "123"}}.get)
+    assert (config.sms_provider, config.sms_app_id, config.mainland_sms) == ("tencent", "1400000000", True)
+    assert json.loads(config.sms_template_codes) == {"a": "123"} and config.sms_secret_name == "hewei/cn/sms-credentials"
+    assert StageConfig.from_context({"stage": "dev"}.get).mainland_sms is False

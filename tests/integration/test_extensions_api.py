@@ -266,7 +266,7 @@ def test_an_approval_moves_the_deadline_and_tells_the_mediator_and_the_partner(p
 
     (sms,) = notifications(admin, case_id, "extension_approved")
     assert (sms["to"], sms["status"]) == (PHONE_OF["M-CN-1"], "sent")
-    assert "2026-12-24" in sms["text"]
+    assert "12-24 23:59" in sms["text"] and sms["message_id"] and sms["provider"] == "sns"
     assert ("+8613900000201", sms["text"]) in sms_sent()
 
     assert deadline_callbacks(partner, endpoint, case_id) == [{

@@ -221,14 +221,15 @@ def test_a_notification_delivered_twice_is_sent_once_and_sns_failures_are_retrie
     sender = wiring.current().sms_sender
     original_send = sender.send
 
-    def broken(phone, text):
+    def broken(message):
         raise RuntimeError("SNS throttled")
 
     monkeypatch.setattr(sender, "send", broken)
     with pytest.raises(Exception):
         notifier.deliver(case_id, record["sk"])
-    assert admin.call("GET", f"/v1/cases/{case_id}/notifications").json[0]["status"] == "failed"
-    monkeypatch.setattr(sender, "send", original_send)
+    failed = admin.call("GET", f"/v1/cases/{case_id}/notifications").json[0]
+    assert (failed["status"], failed["error_code"]) == ("failed", "RuntimeError")
+    monkeypatch.setattr(sender, "send", original_send)  # the failed try gave its slot back: the retry goes
     assert notifier.deliver(case_id, record["sk"]) == "sent"
     assert notifier.deliver(case_id, record["sk"]) == "sent"  # the second delivery is a no-op
     assert len(sms_sent()) == 1

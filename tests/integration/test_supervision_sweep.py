@@ -261,7 +261,7 @@ def test_an_sms_retried_at_night_waits_for_eight_unless_its_case_is_red(partner,
     sender = wiring.current().sms_sender
     original_send = sender.send
 
-    def down(phone, text):
+    def down(message):
         raise RuntimeError("SNS down")
 
     monkeypatch.setattr(sender, "send", down)
@@ -326,20 +326,27 @@ def test_a_sweep_out_of_time_continues_through_the_sweeps_queue(partner, admin):
         assert len(supervision_events(admin, case["case_id"])) == 4
 
 
-def test_sweep_sms_are_enqueued_ten_per_batch_call(partner, admin, monkeypatch):
-    for index in range(12):
-        dispatched(partner, admin, f"S-BATCH-{index}")
+def test_a_sweeps_reminders_to_one_mediator_go_as_one_digest(partner, admin, monkeypatch):
+    cases = [dispatched(partner, admin, f"S-BATCH-{index}")["case_id"] for index in range(12)]
     publisher = wiring.current().publisher
-    batches: list[int] = []
+    published: list[list[dict]] = []
     original = publisher.publish_batch
 
-    def counting(role, messages):
-        batches.extend(len(messages[i:i + 10]) for i in range(0, len(messages), 10))
+    def recording(role, messages):
+        published.append(list(messages))
         return original(role, messages)
 
-    monkeypatch.setattr(publisher, "publish_batch", counting)
-    sweep(admin, BASE + dt.timedelta(hours=12, minutes=30))  # 12 reminders
-    assert batches == [10, 2]
+    monkeypatch.setattr(publisher, "publish_batch", recording)
+    before = len(sms_sent())
+    sweep(admin, BASE + dt.timedelta(hours=12, minutes=30))  # 12 reminders to M-CN-1
+    digests = [m for batch in published for m in batch if len(m.get("notifications", ())) == 12]
+    assert len(digests) == 1
+    reminders = [text for _, text in sms_sent()[before:] if "到期" in text]
+    assert len(reminders) == 1 and reminders[0].startswith("【和为贵】您有12件案件即将到期")
+    records = [n for case_id in cases for n in admin.call("GET", f"/v1/cases/{case_id}/notifications").json
+               if n["kind"] == "reminder"]
+    assert {(n["status"], n["digest"]["count"], n["provider"]) for n in records} == {("sent", 12, "sns")}
+    assert len({n["message_id"] for n in records}) == 1
 
 
 def test_an_sms_whose_sender_died_after_claiming_it_is_sent_by_the_sweep_once_the_lease_is_over(partner, admin):

@@ -129,7 +129,7 @@ class Centre:
     def deliver_sms(self) -> None:
         """Send what the notify queue was asked to, as its worker does (each record at most once)."""
         for body in self.services.publisher.bodies("notify"):
-            self.services.notifier.deliver(body["case_id"], body["sk"])
+            self.services.notifier.deliver_message(body)
 
     def open_cases(self, mediator_id: str) -> int:
         return self.services.directory_store.mediator(mediator_id).open_cases

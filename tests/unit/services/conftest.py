@@ -10,7 +10,7 @@ from tests.fakes import (
     FakeAccessLog, FakeAgreementRenderer, FakeAttachmentFiles, FakeAttachmentStore, FakeCalendarStore, FakeCaseStore,
     FakeClock,
     FakeDirectory, FakeExportFiles, FakeExportJobs, FakeMetrics, FakePatrolStore, FakePublisher, FakeReplayGuard,
-    FakeSmsSender, FakeStatsStore, FakeTryCounter, FakeWebhookClient)
+    FakeSendLedgers, FakeSmsSender, FakeStatsStore, FakeTryCounter, FakeWebhookClient)
 from tests.unit.services.builders import MONDAY, Centre
 
 
@@ -43,7 +43,7 @@ def fake_container(clock, **parts) -> Container:
                     replay_guard=FakeReplayGuard(), calendar_store=FakeCalendarStore(), metrics=FakeMetrics(),
                     export_jobs=FakeExportJobs(), export_files=FakeExportFiles(), patrol_store=FakePatrolStore(),
                     stats_store=FakeStatsStore(store, directory), agreement_renderer=FakeAgreementRenderer(),
-                    try_counter=FakeTryCounter(), access_log=FakeAccessLog())
+                    try_counter=FakeTryCounter(), access_log=FakeAccessLog(), send_ledgers=FakeSendLedgers())
     defaults.update(attachment_store=FakeAttachmentStore(store), attachment_files=FakeAttachmentFiles())
     guard = parts.get("replay_guard", defaults["replay_guard"])
     if isinstance(guard, FakeReplayGuard):

@@ -174,7 +174,7 @@ def test_a_session_is_booked_and_each_mediator_told(centre, store, joint):
         at(25, 9), "video", ("M-CN-1", "M-SL-1"), "江苏某律师事务所")
     notices = sms(store, joint.case_id, "session_notice")
     assert sorted(n["to"] for n in notices) == ["13900000201", "13900000202"]
-    assert "2026-11-25 09:00视频调解" in notices[0]["text"] and "吴江区视频调解室2号" in notices[0]["text"]
+    assert "11-25 09:00视频调解" in notices[0]["text"] and "吴江区视频调解室2号" in notices[0]["text"]
     schedules = store.schedules(["M-CN-1", "M-SL-1"])
     assert [[(b.case_id, b.starts_at) for b in s.bookings] for s in schedules.values()] == [
         [(joint.case_id, at(25, 9))]] * 2
@@ -415,7 +415,7 @@ def test_a_session_called_off_by_an_escalation_frees_its_mediator_and_is_not_rem
 def test_a_partner_reads_the_session_sms_with_numbers_masked(centre, store, joint):
     from chalicelib.api.views import notification_view
 
-    centre.act(joint.case_id, "schedule_session", MEDIATOR, place="调解室，联系人13912345678")
+    centre.act(joint.case_id, "schedule_session", MEDIATOR, place="电13912345678")  # 12 characters: the place's longest
     [record] = sms(store, joint.case_id, "session_notice")
     assert "139****5678" in notification_view(record, in_full=False)["text"]
     assert "13912345678" in notification_view(record)["text"]

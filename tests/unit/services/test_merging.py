@@ -248,6 +248,9 @@ def test_the_sources_unsent_sms_are_suppressed_and_never_sent(centre, container,
 
 def test_a_merge_racing_a_send_of_the_sources_sms_reads_again(centre, store, clock, pair):
     source, target = pair
+    centre.deliver_sms()  # the target's dispatch SMS; the source's, to the same mediator, held a minute (1 a minute)
+    assert [r["status"] for r in store.notifications(source.case_id)] == ["deferred"]
+    clock.advance(seconds=60)
     store.interleave(lambda: centre.deliver_sms())  # the dispatch SMS goes out just before the merge's write
     merge(centre, source.case_id, target.case_id)
     assert [r["status"] for r in store.notifications(source.case_id)] == ["sent"]

@@ -30,6 +30,21 @@ def stored(store, note) -> dict:
     return store.notification(note["case_id"], note["sk"])
 
 
+def released_and_sent(notifier, publisher, now) -> int:
+    """Release what is due at `now` onto the notify queue, then deliver the messages it put
+    there, as the notify function would: how many SMS went out."""
+    before = len(publisher.messages)
+    notifier.release(now)
+    sent = 0
+    for role, body, _ in publisher.messages[before:]:
+        if role == "notify":
+            try:
+                sent += notifier.deliver_message(body) == "sent"
+            except SendFailed:
+                pass
+    return sent
+
+
 @pytest.mark.parametrize(("phone", "risk", "moment", "status", "release_at"), [
     ("13900000201", RiskLevel.BLUE, MONDAY, "pending", MONDAY + STRAGGLER_GRACE),
     ("051263001234", RiskLevel.BLUE, MONDAY, "suppressed", None),  # a landline takes no SMS
@@ -47,7 +62,8 @@ def test_a_planned_record_is_pending_suppressed_or_deferred(notifier, dispatched
     assert (planned["to"], planned["status"], planned["kind"]) == (phone, status, "reminder")
     assert planned["release_at"] == (to_storage(release_at) if release_at else None)
     assert planned["keeps_quiet_hours"] is (risk is not RiskLevel.RED)
-    assert dispatched.case_id in planned["text"] and "2026-11-23 10:00" in planned["text"]
+    assert dispatched.case_id in planned["text"] and "11-23 10:00" in planned["text"]
+    assert planned["template"] == "reminder" and dict(planned["params"])["case_id"] == dispatched.case_id
 
 
 def test_enqueue_asks_the_sender_for_the_pending_records_only(notifier, dispatched, publisher):
@@ -80,56 +96,68 @@ def test_a_record_another_sender_holds_is_left_alone(notifier, record, store, sm
 
 
 def test_a_sender_that_died_after_its_claim_is_taken_over_once_its_lease_is_over(notifier, record, store, sms,
-                                                                                   clock):
+                                                                                   clock, publisher):
     """Claimed, then the sender's function timed out before it settled: nothing is lost."""
     assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), clock() + CLAIM_LEASE)
     clock.advance(seconds=CLAIM_LEASE.total_seconds() - 1)
     assert notifier.release(clock()) == 0 and notifier.deliver(record["case_id"], record["sk"]) == "sending"
     clock.advance(seconds=1)
-    assert notifier.release(clock()) == 1
+    assert released_and_sent(notifier, publisher, clock()) == 1
     assert sms.sent == [("13900000201", record["text"])] and stored(store, record)["status"] == "sent"
     assert notifier.release(clock() + dt.timedelta(days=1)) == 0  # settled: off the release index
 
 
-def test_a_sweep_run_as_of_a_later_moment_takes_over_no_live_claim(notifier, record, store, sms, clock):
+def test_a_sweep_run_as_of_a_later_moment_takes_over_no_live_claim(notifier, record, store, sms, clock, publisher):
     assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), clock() + CLAIM_LEASE)
-    assert notifier.release(clock() + dt.timedelta(days=1)) == 0  # the lease runs on the clock
-    assert sms.sent == []
+    assert released_and_sent(notifier, publisher, clock() + dt.timedelta(days=1)) == 0  # the lease runs on the clock
+    assert sms.sent == [] and stored(store, record)["status"] == "sending"
 
 
 def test_a_sender_whose_lease_was_taken_over_does_not_overwrite_the_new_holders_outcome(notifier, record, store,
-                                                                                     sms, clock):
+                                                                                     sms, clock, publisher):
     first_until = clock() + CLAIM_LEASE
     assert store.claim_notification(record["case_id"], record["sk"], CLAIMABLE, clock(), first_until)
     clock.advance(seconds=CLAIM_LEASE.total_seconds())
-    assert notifier.release(clock()) == 1  # taken over and sent
+    assert released_and_sent(notifier, publisher, clock()) == 1  # taken over and sent
     assert not store.settle_notification(record["case_id"], record["sk"], "failed", None, first_until,
                                          retry_at=clock())  # the first sender wakes up late
     assert stored(store, record)["status"] == "sent" and notifier.release(clock() + dt.timedelta(days=1)) == 0
     assert len(sms.sent) == 1
 
 
-def test_a_failed_send_is_marked_and_retried_by_release(notifier, record, store, sms, clock):
+def test_a_failed_send_is_marked_with_its_code_and_retried_by_release(notifier, record, store, sms, clock,
+                                                                      publisher):
+    sms.failing = "isv.BUSINESS_LIMIT_CONTROL"
+    with pytest.raises(SendFailed):
+        notifier.deliver(record["case_id"], record["sk"])
+    failed = stored(store, record)
+    assert (failed["status"], failed["error_code"], failed["provider"]) == ("failed", "isv.BUSINESS_LIMIT_CONTROL",
+                                                                            "fake")
+    sms.failing = False
+    assert released_and_sent(notifier, publisher, MONDAY + RETRY_AFTER_FAILURE - dt.timedelta(seconds=1)) == 0
+    clock.set(MONDAY + RETRY_AFTER_FAILURE)
+    assert released_and_sent(notifier, publisher, MONDAY + RETRY_AFTER_FAILURE) == 1
+    sent = stored(store, record)
+    assert (sent["status"], sent["error_code"], sent["message_id"]) == ("sent", None, "sms-1") and len(sms.sent) == 1
+
+
+def test_an_unreachable_provider_is_a_failure_named_by_its_error(notifier, record, store, sms):
     sms.failing = True
     with pytest.raises(SendFailed):
         notifier.deliver(record["case_id"], record["sk"])
-    assert stored(store, record)["status"] == "failed"
-    sms.failing = False
-    assert notifier.release(MONDAY + RETRY_AFTER_FAILURE - dt.timedelta(seconds=1)) == 0
-    assert notifier.release(MONDAY + RETRY_AFTER_FAILURE) == 1
-    assert stored(store, record)["status"] == "sent" and len(sms.sent) == 1
+    assert stored(store, record)["error_code"] == "SmsUnreachable"
 
 
-def test_a_release_that_fails_again_moves_on_and_retries_later(notifier, record, store, sms, clock):
+def test_a_release_that_fails_again_moves_on_and_retries_later(notifier, record, store, sms, clock, publisher):
     sms.failing = True
     clock.advance(STRAGGLER_GRACE)
-    assert notifier.release(clock()) == 0
+    assert released_and_sent(notifier, publisher, clock()) == 0
     assert [r["sk"] for r in store.notifications_to_release(clock() + RETRY_AFTER_FAILURE)] == [record["sk"]]
 
 
-def test_a_straggler_is_sent_by_release_after_its_grace(notifier, record, sms):
+def test_a_straggler_is_sent_by_release_after_its_grace(notifier, record, sms, publisher):
     assert notifier.release(MONDAY + STRAGGLER_GRACE / 2) == 0
-    assert notifier.release(MONDAY + STRAGGLER_GRACE) == 1
+    assert released_and_sent(notifier, publisher, MONDAY + STRAGGLER_GRACE) == 1
     assert sms.sent == [("13900000201", record["text"])]
 
 
@@ -143,18 +171,21 @@ def at_night(centre, clock, request):
 @pytest.mark.parametrize(("at_night", "sent_at_ten", "sent_by_eight"), [
     ({}, 0, 1), ({"risk_indicators": ["threat_of_violence"]}, 2, 2)], indirect=["at_night"])
 def test_in_quiet_hours_release_sends_only_red_cases_sms_the_rest_at_eight(
-        notifier, store, sms, at_night, sent_at_ten, sent_by_eight):
+        notifier, store, sms, at_night, sent_at_ten, sent_by_eight, publisher, clock):
     ten = dt.datetime(2026, 11, 23, 22, 0, tzinfo=SHANGHAI)
-    assert notifier.release(ten) == sent_at_ten
-    assert notifier.release(ten + dt.timedelta(hours=1)) == 0
-    assert notifier.release(NEXT_MORNING) == sent_by_eight - sent_at_ten
+    clock.set(ten)
+    assert released_and_sent(notifier, publisher, ten) == sent_at_ten
+    assert released_and_sent(notifier, publisher, ten + dt.timedelta(hours=1)) == 0
+    clock.set(NEXT_MORNING)
+    assert released_and_sent(notifier, publisher, NEXT_MORNING) == sent_by_eight - sent_at_ten
     assert {n["status"] for n in store.notifications(at_night.case_id)} == {"sent"}
 
 
-def test_a_deferred_record_waits_for_eight(centre, notifier, clock, store, sms):
+def test_a_deferred_record_waits_for_eight(centre, notifier, clock, store, sms, publisher):
     clock.set(NIGHT)
     case = centre.case_at(CaseStatus.DISPATCHED)
     [note] = store.notifications(case.case_id)
     assert note["status"] == "deferred" and centre.services.publisher.bodies("notify") == []
-    assert notifier.release(NEXT_MORNING - dt.timedelta(minutes=1)) == 0
-    assert notifier.release(NEXT_MORNING) == 1 and sms.sent[0][0] == "13900000201"
+    assert released_and_sent(notifier, publisher, NEXT_MORNING - dt.timedelta(minutes=1)) == 0
+    clock.set(NEXT_MORNING)
+    assert released_and_sent(notifier, publisher, NEXT_MORNING) == 1 and sms.sent[0][0] == "13900000201"

@@ -167,7 +167,7 @@ def test_sms_texts_become_null_180_days_after_they_were_sent(centre, container, 
     done = container.retention.run(as_of=sent + dt.timedelta(days=181))
     assert done.texts_purged == len(records)
     after = store.notifications(case.case_id)
-    assert len(after) == len(records) and all(r["text"] is None for r in after)
+    assert len(after) == len(records) and all(r["text"] is None and r["params"] is None for r in after)
     assert container.retention.run(as_of=sent + dt.timedelta(days=182)).texts_purged == 0
 
 
@@ -197,3 +197,14 @@ def test_an_anonymised_case_takes_no_more_files(centre, container, withdrawn):
                                                '"image/png", "size_bytes": 1000, "sha256": "' + "0" * 64 + '"}')
     with pytest.raises(Conflict):
         container.attachments.create(withdrawn.case_id, upload, ADMIN)
+
+
+def test_an_sms_naming_a_party_keeps_the_name_in_neither_its_text_nor_its_parameters(centre, container, store):
+    case = centre.case_at(CaseStatus.ACCEPTED, "R-NAMED", title="张三诉李四漏水")
+    centre.act(case.case_id, "withdraw", reason="已和解")
+    [dispatch] = [r for r in store.notifications(case.case_id) if r["kind"] == "dispatch"]
+    assert "张三" in dispatch["text"] and "张三" in dict(dispatch["params"])["title"]
+    container.retention.run(as_of=DUE_DAY)
+    [after] = [r for r in store.notifications(case.case_id) if r["kind"] == "dispatch"]
+    assert not any(name in repr(after) for name in NAMES)
+    assert (after["text"], after["params"]) == (None, None)  # long past its 180 days: both gone

@@ -26,7 +26,8 @@ def test_the_use_cases_run_on_the_parts_given(centre, store, publisher, clock):
 @pytest.mark.parametrize(("part", "default"), [
     ("case_store", CaseStore), ("directory_store", DirectoryStore), ("publisher", QueuePublisher),
     ("sms_sender", SnsSmsSender), ("webhook", UrllibWebhookClient), ("token_minter", HS256Tokens)])
-def test_a_part_not_given_is_the_production_default(clock, part, default):
+def test_a_part_not_given_is_the_production_default(clock, part, default, monkeypatch):
+    monkeypatch.delenv("HEWEI_SMS_PROVIDER", raising=False)
     container = Container(clock=clock)
     assert container.clock is clock
     assert type(getattr(container, part)) is default
