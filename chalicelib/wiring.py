@@ -197,10 +197,9 @@ class Container:
     @cached_property
     def sms_sender(self) -> SmsSender:
         """The stage's provider (`HEWEI_SMS_PROVIDER`); built by the first send only."""
-        from .adapters.sms import SnsSmsSender
+        from .adapters.sms_credentials import build_sender
 
-    
-        return SnsSmsSender()
+        return build_sender(self.sms_settings, self.settings.stage)
 
     @cached_property
     def webhook(self) -> UrllibWebhookClient:

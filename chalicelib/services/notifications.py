@@ -309,7 +309,8 @@ class Notifier:
             if reservation is not None:
                 self._give_back(group, reservation.at)
             code = exc.code if isinstance(exc, SmsRefused) else type(exc).__name__
-            self._fail(group, held_until, code, provider=self._sender.provider)
+            built = self.__dict__.get("_sender")  # None if building it failed (its settings or credentials)
+            self._fail(group, held_until, code, provider=getattr(built, "provider", None))
             logger.warning("sms send failed", extra={"case_id": group[0]["case_id"], "kind": group[0]["kind"],
                                                      "error": code, "records": len(group)})
             raise SendFailed(group[0]["kind"]) from exc

@@ -55,9 +55,11 @@ class Stack:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
 
 
-def start_stack(local_dir: Path, log_path: Path, ports: list[int] | None = None) -> Stack:
-    """A local stack in `local_dir`, ready (its credentials written), or the test fails saying why."""
-    stack = Stack(launch(local_dir, log_path, ports), {}, log_path)
+def start_stack(local_dir: Path, log_path: Path, ports: list[int] | None = None,
+                env: dict[str, str] | None = None) -> Stack:
+    """A local stack in `local_dir` (with `env` over this environment), ready (its credentials
+    written), or the test fails saying why."""
+    stack = Stack(launch(local_dir, log_path, ports, env=env), {}, log_path)
     credentials = stack.launched.wait_until_ready(START_TIMEOUT_SECONDS)
     if credentials is None:
         exited = stack.process.poll()
