@@ -25,21 +25,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.update(
-    AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-    HEWEI_STAGE="local", HEWEI_RESOURCE_PREFIX="hewei-local-",
-    HEWEI_SECRET_KEY="bench-master-key-0123456789abcdef0123", HEWEI_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123",
-    POWERTOOLS_LOG_LEVEL="WARNING",
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.moto_environment import ROOT  # noqa: E402 - first: the environment the service reads
 
 from bench.results import RESULTS, merge_results  # noqa: E402 - after the environment is set
 

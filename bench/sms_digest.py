@@ -15,19 +15,11 @@ DynamoDB calls of the notify function per SMS.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.update(
-    AWS_DEFAULT_REGION="us-east-1", AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-    HEWEI_STAGE="local", HEWEI_RESOURCE_PREFIX="hewei-local-",
-    HEWEI_SECRET_KEY="bench-master-key-0123456789abcdef0123", HEWEI_JWT_SECRET="bench-jwt-secret-0123456789abcdef0123",
-    POWERTOOLS_LOG_LEVEL="WARNING",
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import bench.moto_environment  # noqa: E402,F401 - first: the environment the service reads
 
 from bench.results import merge_results  # noqa: E402 - after the environment is set
 

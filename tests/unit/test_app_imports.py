@@ -16,18 +16,34 @@ LOADED_ON_USE = ("docxtpl", "docx", "lxml", "jinja2", "openpyxl")
 """The agreement document's (docxtpl, python-docx, lxml, Jinja2) and the ledgers' (openpyxl)."""
 
 
-def test_importing_the_app_loads_no_file_library():
-    probe = f"import json, sys, app; print(json.dumps([m for m in {list(LOADED_ON_USE)!r} if m in sys.modules]))"
+SMS_SDKS = ("alibabacloud_dysmsapi20170525", "darabonba", "Tea", "aiohttp", "tencentcloud", "requests",
+            "chalicelib.adapters.sms_aliyun", "chalicelib.adapters.sms_tencent")
+"""The mainland providers' SDKs and their senders: the notify function's first send loads its stage's."""
+
+
+def loaded_after(imports: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of `modules` a fresh interpreter has loaded after `import <imports>`."""
+    probe = f"import json, sys, {imports}; print(json.dumps([m for m in {list(modules)!r} if m in sys.modules]))"
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_importing_the_app_loads_no_file_library():
+    assert loaded_after("app", LOADED_ON_USE) == []
+
+
+def test_importing_the_app_loads_no_sms_sdk():
+    assert loaded_after("app", SMS_SDKS) == []
+
+
+def test_the_probe_sees_an_sdk_once_its_sender_is_imported():
+    assert loaded_after("app, chalicelib.adapters.sms_tencent", SMS_SDKS) == [
+        "tencentcloud", "requests", "chalicelib.adapters.sms_tencent"]
 
 
 def test_the_probe_would_see_a_library_imported():
-    probe = "import json, sys, app, chalicelib.adapters.agreement_docx as a, docxtpl; print(json.dumps(" \
-            "[m for m in ('docxtpl', 'lxml') if m in sys.modules]))"
-    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == ["docxtpl", "lxml"]
+    assert loaded_after("app, chalicelib.adapters.agreement_docx, docxtpl", ("docxtpl", "lxml")) == ["docxtpl", "lxml"]
 
 
 def test_importing_the_app_builds_no_answer_schema():
