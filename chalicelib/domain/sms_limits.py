@@ -99,8 +99,8 @@ class SendLedger:
             return (SendLedger(slots=self._recent(now, limits), waiting=self.waiting if kept else (),
                                waiting_slot=self.waiting_slot if kept else None),
                     Reservation(at=now, held=False, taking=taking))
-        if slot in self.slots:  # early (a queue's delay is not exact): wait for it
-            return self, Reservation(at=slot, held=True, joined=True)
+        if slot in self.slots:  # early (a queue's delay is not exact): it waits on for its own slot
+            return self, Reservation(at=slot, held=True)
         return self.reserve(now, limits, (), joinable=False)
 
 

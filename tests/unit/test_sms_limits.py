@@ -64,7 +64,7 @@ def test_a_message_back_early_for_its_slot_waits_for_it():
     ledger, _ = SendLedger().reserve(at(0), LIMITS, [("C1", "N1")], joinable=False)
     ledger, held = ledger.reserve(at(5), LIMITS, [("C2", "N2")], joinable=False)
     same, early = ledger.take_slot(held.at, at(59), LIMITS)
-    assert (same, early.held, early.at) == (ledger, True, at(60))
+    assert (same, early.held, early.joined, early.at) == (ledger, True, False, at(60))  # its own: back on the queue
 
 
 def test_a_slot_the_ledger_lost_is_taken_only_within_the_limits():

@@ -94,8 +94,9 @@ def test_sms_to_one_number_of_one_kind_are_held_to_one_a_minute(one_mediator, co
     assert [delay for _, delay in delayed] == [61, 121]  # each back on the queue for its slot
     clock.advance(seconds=60)
     container.notifier.deliver_message(delayed[0][0])
-    container.notifier.deliver_message(delayed[1][0])  # early: waits on
+    container.notifier.deliver_message(delayed[1][0])  # early: waits on, back on the queue for its slot
     assert [store.notifications(c.case_id)[0]["status"] for c in cases] == ["sent", "sent", "deferred"]
+    assert publisher.messages[-1] == ("notify", delayed[1][0], 61)
     clock.advance(seconds=60)
     container.notifier.deliver_message(delayed[1][0])
     assert len(sms.sent) == 3 and len({m.text for m in sms.messages}) == 3
