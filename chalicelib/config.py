@@ -115,7 +115,7 @@ SMS_PROVIDERS = ("sns", "aliyun", "tencent")
 
 @dataclass(frozen=True)
 class SmsSettings:
-    """How this stage sends SMS (README, "SMS on the mainland")."""
+    """How this stage sends SMS (README, "SMS: templates, digests, frequency limits")."""
 
     provider: str
     """`HEWEI_SMS_PROVIDER`: `sns` (the default), `aliyun` or `tencent`."""

@@ -93,10 +93,11 @@ def forget_clients() -> None:
 
     from . import wiring
     from .adapters import queues, sms
-    from .config import settings
+    from .config import settings, sms_settings
 
     wiring.reset()
     settings.cache_clear()
+    sms_settings.cache_clear()
     sms._sns.cache_clear()
     queues._sqs.cache_clear()  # queue_url's cache stays: a queue's URL never changes
     for model in _subclasses(Model):

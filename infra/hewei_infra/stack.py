@@ -257,7 +257,10 @@ class HeweiStack(cdk.Stack):
             self, "Chalice", source_dir=str(PROJECT_ROOT),
             stage_config={
                 **PACKAGE_CONFIG,
-                "environment_variables": {"HEWEI_STAGE": config.stage, "HEWEI_RESOURCE_PREFIX": config.prefix},
+                # the signature every function that decides an SMS writes first in its text (【和为贵】)
+                "environment_variables": {"HEWEI_STAGE": config.stage, "HEWEI_RESOURCE_PREFIX": config.prefix,
+                                          **({"HEWEI_SMS_SIGN_NAME": config.sms_sign_name}
+                                             if config.sms_sign_name else {})},
                 "manage_iam_role": False,
                 # Replaced per function below; Chalice wants one when it manages no role.
                 "iam_role_arn": placeholder_role.attr_arn,
