@@ -16,9 +16,10 @@ from darabonba.exceptions import DaraException
 from darabonba.runtime import RuntimeOptions
 
 from ..domain.errors import SmsRefused
+from ..domain.identity import normalize_phone
 from ..domain.sms_templates import code_of
 from ..services.ports import SmsMessage, SmsReceipt
-from .sms_endpoints import endpoint_config, mainland_number
+from .sms_endpoints import endpoint_config
 
 ENDPOINT = "dysmsapi.aliyuncs.com"
 DEFAULT_REGION = "cn-hangzhou"
@@ -45,7 +46,7 @@ class AliyunSmsSender:
 
     def send(self, message: SmsMessage) -> SmsReceipt:
         request = dysms.SendSmsRequest(
-            phone_numbers=mainland_number(message.phone),
+            phone_numbers=normalize_phone(message.phone),  # the 11 digits, as Alibaba Cloud takes them
             sign_name=self.sign_name,
             template_code=code_of(message.template, self.provider, self.template_codes),
             template_param=json.dumps(dict(message.params), ensure_ascii=False),

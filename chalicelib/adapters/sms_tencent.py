@@ -16,9 +16,10 @@ from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models, sms_client
 
 from ..domain.errors import SmsRefused
+from ..domain.identity import e164
 from ..domain.sms_templates import code_of
 from ..services.ports import SmsMessage, SmsReceipt
-from .sms_endpoints import endpoint_config, mainland_number
+from .sms_endpoints import endpoint_config
 
 ENDPOINT = "sms.tencentcloudapi.com"
 DEFAULT_REGION = "ap-guangzhou"
@@ -46,7 +47,7 @@ class TencentSmsSender:
 
     def send(self, message: SmsMessage) -> SmsReceipt:
         request = models.SendSmsRequest()
-        request.PhoneNumberSet = ["+86" + mainland_number(message.phone)]
+        request.PhoneNumberSet = [e164(message.phone)]
         request.SmsSdkAppId = self.app_id
         request.SignName = self.sign_name
         request.TemplateId = code_of(message.template, self.provider, self.template_codes)
