@@ -36,6 +36,11 @@ def default_limits(per_minute: int = 1, per_hour: int = 5) -> tuple[FrequencyLim
     return (FrequencyLimit(per_minute, dt.timedelta(minutes=1)), FrequencyLimit(per_hour, dt.timedelta(hours=1)))
 
 
+def longest_window(limits: Sequence[FrequencyLimit]) -> dt.timedelta:
+    """How far back a send can bear on a limit."""
+    return max(limit.window for limit in limits)
+
+
 def next_slot(slots: Sequence[dt.datetime], now: dt.datetime, limits: Sequence[FrequencyLimit]) -> dt.datetime:
     """The first moment at or after `now`, and not before the last slot given, at which one more
     message keeps every limit: at most `count` messages in any `window`."""
@@ -68,7 +73,7 @@ class SendLedger:
 
     def _recent(self, now: dt.datetime, limits: Sequence[FrequencyLimit]) -> tuple[dt.datetime, ...]:
         """The slots that can still bear on a limit: those within the longest window before now, and later ones."""
-        horizon = now - max(limit.window for limit in limits)
+        horizon = now - longest_window(limits)
         return tuple(slot for slot in self.slots if slot > horizon)
 
     def reserve(self, now: dt.datetime, limits: Sequence[FrequencyLimit], keys: Sequence[Key],
@@ -103,6 +108,11 @@ class SendLedger:
             return self, Reservation(at=slot, held=True)
         return self.reserve(now, limits, (), joinable=False)
 
+
+    def kept_until(self, limits: Sequence[FrequencyLimit], default: dt.datetime) -> dt.datetime:
+        """When no slot of it can bear on a limit any more (its last slot, else `default`, and the
+        longest window): how long the ledger is worth keeping."""
+        return max(self.slots, default=default) + longest_window(limits)
 
     def give_back(self, slot: dt.datetime) -> "SendLedger":
         """The ledger without `slot`: its message was not taken by the provider, so it counts for nothing."""

@@ -35,7 +35,7 @@ from ..domain.identity import is_mobile
 from ..domain.notices import CLAIMABLE, Notice, NoticeKind, Recipient
 from ..domain.notices import NotificationStatus as Status
 from ..domain.notices import is_quiet, keeps_quiet_hours, next_send_time
-from ..domain.sms_limits import FrequencyLimit, Key, Reservation, default_limits
+from ..domain.sms_limits import FrequencyLimit, Key, Reservation, SendLedger, default_limits
 from ..domain.sms_templates import (DIGESTS, SIGN_NAME, TEMPLATES, digest_name, has_digest, parameters,
                                     text_of)
 from ..observability import logger
@@ -342,37 +342,38 @@ class Notifier:
     # ----------------------------------------------------------- frequency limits
 
     def _reserve(self, group: list[dict[str, Any]], now: dt.datetime) -> Reservation:
-        """The ledger's decision for this message, written with a conditional put (read again and
-        decided again if another sender wrote meanwhile)."""
-        recipient = self._recipient_key(group[0]["to"])
+        """The ledger's decision for this message."""
         kind = group[0]["kind"]
         slots = sorted(from_storage(r["slot_at"]) for r in group if r.get("slot_at"))
         keys = [_key(record) for record in group]
-        horizon = max(limit.window for limit in self._limits)
-        for _ in range(LEDGER_ATTEMPTS):
-            entry = self._ledgers.read(recipient, kind)
+
+        def decide(ledger: SendLedger) -> tuple[SendLedger, Reservation]:
             if slots:  # it was given a slot when it was held: it comes back for it
-                ledger, reservation = entry.ledger.take_slot(slots[0], now, self._limits)
-            else:
-                ledger, reservation = entry.ledger.reserve(now, self._limits, keys, joinable=has_digest(kind))
-            if ledger == entry.ledger or self._ledgers.write(
-                    recipient, kind, entry, ledger, keep_until=max(ledger.slots, default=now) + horizon):
-                return reservation
-        raise RuntimeError("the send ledger kept changing")
+                return ledger.take_slot(slots[0], now, self._limits)
+            return ledger.reserve(now, self._limits, keys, joinable=has_digest(kind))
+
+        return self._change_ledger(group[0]["to"], kind, decide, now)
 
     def _give_back(self, group: list[dict[str, Any]], slot: dt.datetime) -> None:
         """A send the provider did not take gives its slot back (its retry takes a new one)."""
-        recipient, kind = self._recipient_key(group[0]["to"]), group[0]["kind"]
         try:
-            for _ in range(LEDGER_ATTEMPTS):
-                entry = self._ledgers.read(recipient, kind)
-                ledger = entry.ledger.give_back(slot)
-                horizon = max(limit.window for limit in self._limits)
-                if ledger == entry.ledger or self._ledgers.write(
-                        recipient, kind, entry, ledger, keep_until=max(ledger.slots, default=slot) + horizon):
-                    return
+            self._change_ledger(group[0]["to"], group[0]["kind"], lambda ledger: (ledger.give_back(slot), None), slot)
         except Exception:  # noqa: BLE001 - a slot not given back only delays the retry
             logger.exception("sms slot not given back")
+
+    def _change_ledger(self, phone: str, kind: str, decide: Callable[[SendLedger], tuple[SendLedger, Any]],
+                       now: dt.datetime) -> Any:
+        """Read the ledger of `phone` and `kind`, let `decide` change it, and store the change with a
+        conditional put (read again and decided again if another sender wrote meanwhile); returns
+        what `decide` decided."""
+        recipient = self._recipient_key(phone)
+        for _ in range(LEDGER_ATTEMPTS):
+            entry = self._ledgers.read(recipient, kind)
+            ledger, decision = decide(entry.ledger)
+            if ledger == entry.ledger or self._ledgers.write(recipient, kind, entry, ledger,
+                                                             keep_until=ledger.kept_until(self._limits, now)):
+                return decision
+        raise RuntimeError("the send ledger kept changing")
 
     def _hold(self, group: list[dict[str, Any]], reservation: Reservation, now: dt.datetime,
               held_until: dt.datetime) -> str:

@@ -86,3 +86,8 @@ def test_old_slots_are_forgotten():
     ledger = SendLedger(slots=(at(0), at(60)))
     ledger, _ = ledger.reserve(at(3700), LIMITS, [("C1", "N1")], joinable=False)
     assert ledger.slots == (at(3700),)
+
+
+def test_a_ledger_is_kept_until_its_last_slot_can_bear_on_no_limit():
+    assert SendLedger(slots=(at(0), at(120))).kept_until(LIMITS, at(500)) == at(120 + 3600)
+    assert SendLedger().kept_until(LIMITS, at(500)) == at(500 + 3600)
