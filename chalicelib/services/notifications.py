@@ -67,9 +67,10 @@ MAX_QUEUE_DELAY = dt.timedelta(seconds=900)
 LEDGER_ATTEMPTS = 5
 
 
-def _stored(partition: str, sort_key: str, kind: NoticeKind, phone: str | None, text: str, now: dt.datetime,
+def _stored(partition: str, sort_key: str, kind: NoticeKind, phone: str | None, now: dt.datetime,
             keeps_quiet: bool, **extra: Any) -> dict[str, Any]:
-    """A notification record as stored: `suppressed` without a mobile number to send to,
+    """A notification record as stored, with `extra` (its text, template, parameters and order
+    in a digest, from `Notifier._content`): `suppressed` without a mobile number to send to,
     `deferred` to 08:00 if it falls in quiet hours and keeps them, else `pending`."""
     if not phone or not is_mobile(phone):
         status = Status.SUPPRESSED
@@ -78,7 +79,7 @@ def _stored(partition: str, sort_key: str, kind: NoticeKind, phone: str | None, 
     else:
         status = Status.PENDING
     release = {Status.PENDING: now + STRAGGLER_GRACE, Status.DEFERRED: next_send_time(now)}.get(status)
-    return {"case_id": partition, "sk": sort_key, "kind": kind.value, "to": phone, "text": text,
+    return {"case_id": partition, "sk": sort_key, "kind": kind.value, "to": phone,
             "status": status.value, "created_at": to_storage(now), "sent_at": None,
             "release_at": to_storage(release) if release else None, "keeps_quiet_hours": keeps_quiet, **extra}
 
@@ -202,8 +203,7 @@ class Notifier:
         content = self._content(kind, {"case_id": case.case_id, "category": case.category, "title": case.title,
                                        "public_code": case.public_code, **values})
         sort_key = f"NTF#{to_storage(now)}#{kind.value}#{secrets.token_hex(3)}"
-        text = content.pop("text")
-        return _stored(case.case_id, sort_key, kind, phone, text, now, keeps_quiet_hours(case.risk_level), **content)
+        return _stored(case.case_id, sort_key, kind, phone, now, keeps_quiet_hours(case.risk_level), **content)
 
     def plan_for_org(self, org, notice: Notice, now: dt.datetime, key: str, **values: Any) -> dict[str, Any]:
         """The record of an SMS about an org and bound to no case (`report_missing`), to the org's
@@ -212,8 +212,7 @@ class Notifier:
         if notice.recipient is not Recipient.ORG_HEAD:
             raise ValueError(f"{notice.kind} goes to a mediator: it belongs to a case")
         content = self._content(notice.kind, {"org_name": org.name, "due": notice.due, **values})
-        text = content.pop("text")
-        return _stored(org_outbox(org.org_id), f"NTF#{key}", notice.kind, org.head_phone, text, now,
+        return _stored(org_outbox(org.org_id), f"NTF#{key}", notice.kind, org.head_phone, now,
                        keeps_quiet_hours(None), org_id=org.org_id, **content)
 
     def record_once(self, record: dict[str, Any]) -> bool:
