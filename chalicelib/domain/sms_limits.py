@@ -108,7 +108,6 @@ class SendLedger:
             return self, Reservation(at=slot, held=True)
         return self.reserve(now, limits, (), joinable=False)
 
-
     def kept_until(self, limits: Sequence[FrequencyLimit], default: dt.datetime) -> dt.datetime:
         """When no slot of it can bear on a limit any more (its last slot, else `default`, and the
         longest window): how long the ledger is worth keeping."""
