@@ -141,10 +141,9 @@ class SmsSettings:
     """`HEWEI_SMS_PER_HOUR`: and in any hour (5)."""
 
 
-@lru_cache(maxsize=1)
-def sms_settings() -> SmsSettings:
-    """The stage's SMS settings; `MissingSetting` for a provider not known, or settings a cloud
-    stage may not have (another endpoint, credentials in the environment)."""
+def read_sms_settings() -> SmsSettings:
+    """The SMS settings the environment gives now; `MissingSetting` for a provider not known, or
+    settings a cloud stage may not have (another endpoint, credentials in the environment)."""
     import json
 
     stage = os.environ.get("HEWEI_STAGE", LOCAL_STAGE)
@@ -174,3 +173,9 @@ def sms_settings() -> SmsSettings:
         per_minute=int(os.environ.get("HEWEI_SMS_PER_MINUTE", "1")),
         per_hour=int(os.environ.get("HEWEI_SMS_PER_HOUR", "5")),
     )
+
+
+@lru_cache(maxsize=1)
+def sms_settings() -> SmsSettings:
+    """The stage's SMS settings, read once (`read_sms_settings`)."""
+    return read_sms_settings()

@@ -149,19 +149,19 @@ def sms_environment(provider: str, url: str, credentials: dict[str, str], app_id
 def _start_sms_stand_in(config: RunnerConfig) -> tuple[Any, dict[str, str]]:
     """The stand-in of `config.sms_provider` on its port, and the environment that sends to it;
     the sign name, SmsSdkAppId and extra template codes are the ones the environment gives."""
+    from chalicelib.config import MissingSetting, read_sms_settings
+
     from .sms_provider import SmsProviderStandIn, StandInCredentials
 
-    if config.sms_provider not in ("aliyun", "tencent"):
-        raise StartupError(f"HEWEI_SMS_PROVIDER {config.sms_provider!r}: sns, aliyun or tencent")
-    try:
-        overrides = json.loads(os.environ.get("HEWEI_SMS_TEMPLATE_CODES") or "{}")
-        extra = {code: name for name, code in overrides.items()}
-    except (ValueError, AttributeError):
-        raise StartupError("HEWEI_SMS_TEMPLATE_CODES: a JSON object of template name → code") from None
+    try:  # as the app will read them (not cached: the app reads them again with the stand-in's endpoint)
+        settings = read_sms_settings()
+    except MissingSetting as exc:
+        raise StartupError(str(exc)) from None
+    extra = {code: name for name, code in settings.template_codes.items()}
     credentials = StandInCredentials.fresh()
-    app_id = os.environ.get("HEWEI_SMS_APP_ID") or f"14{secrets.randbelow(10 ** 8):08d}"
+    app_id = settings.app_id or f"14{secrets.randbelow(10 ** 8):08d}"
     try:
-        stand_in = SmsProviderStandIn(credentials, sign_name=os.environ.get("HEWEI_SMS_SIGN_NAME") or "和为贵",
+        stand_in = SmsProviderStandIn(credentials, sign_name=settings.sign_name,
                                       app_id=app_id, extra_templates=extra, port=config.sms_port)
     except (OSError, ValueError) as exc:
         raise StartupError(f"the SMS provider's stand-in: {exc}") from exc
