@@ -67,7 +67,7 @@ from . import access
 from .config import StageConfig
 from .config import SMS_CREDENTIAL_KEYS
 from .packaging import (LAMBDA_PYTHON, PACKAGE_CONFIG, SMS_LAYER_REQUIREMENTS, build_sms_layer, exclusive_packaging,
-                        precompile_package)
+                        layer_top_level, precompile_package)
 from .schema import TableSpec, table_spec
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -479,14 +479,13 @@ class HeweiStack(cdk.Stack):
 
     def _package_files(self) -> set[str]:
         """Top-level names in the function zip and the managed layer's site-packages."""
+        package_dir = Path(self.chalice._sam_package_dir)  # noqa: SLF001
         names: set[str] = set()
-        for zip_name in ("deployment.zip", "layer-deployment.zip"):
-            path = Path(self.chalice._sam_package_dir) / zip_name  # noqa: SLF001
-            if path.exists():
-                with zipfile.ZipFile(path) as archive:
-                    for entry in archive.namelist():
-                        parts = entry.split("/")
-                        names.add(parts[4] if entry.startswith("python/lib/") and len(parts) > 4 else parts[0])
+        if (package_dir / "deployment.zip").exists():
+            with zipfile.ZipFile(package_dir / "deployment.zip") as archive:
+                names |= {entry.split("/")[0] for entry in archive.namelist()}
+        if (package_dir / "layer-deployment.zip").exists():
+            names |= layer_top_level(package_dir / "layer-deployment.zip")
         return names
 
     def _check_package(self) -> None:
