@@ -12,6 +12,7 @@ test renders every template at those lengths.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Mapping
@@ -59,8 +60,6 @@ PARAM_LIMITS: dict[str, int] = {
 
 
 def _t(text: str, aliyun: str, tencent: str) -> SmsTemplate:
-    import re
-
     params = tuple(dict.fromkeys(re.findall(r"{(\w+)}", text)))
     return SmsTemplate(text=text, params=params, codes={"aliyun": aliyun, "tencent": tencent})
 
