@@ -17,7 +17,9 @@ Granularity:
   ReceiveMessage, DeleteMessage, GetQueueAttributes, GetQueueUrl (workers
   delete the messages that succeeded themselves, see chalicelib/workers.py).
 - `sms`: the function that sends SMS. On an sns stage, sns:Publish to phone
-  numbers (the one statement with Resource "*"); on a mainland stage (aliyun,
+  numbers (the one statement with Resource "*"), and a Deny of sns:Publish on
+  every SNS ARN (topics, platform endpoints), so that "*" can only mean a
+  phone number; on a mainland stage (aliyun,
   tencent), GetSecretValue on the provider's credentials secret only, the
   HEWEI_SMS_* settings and the SMS layer, and no SNS at all.
 - `secret_key`: gets HEWEI_SECRET_KEY (partner secrets, pseudonyms, callback
@@ -66,6 +68,10 @@ ATTACHMENT_BUCKET_ACTIONS = ("s3:ListBucket",)
 SMS_STATEMENT_SID = "SmsToPhoneNumbers"
 """The one statement allowed `Resource: "*"`: SNS `Publish(PhoneNumber=...)` has
 no resource ARN to name (a phone number is not an AWS resource)."""
+SMS_DENY_STATEMENT_SID = "NoPublishToTopics"
+"""Its counterpart: Publish denied on every SNS resource ARN (`arn:<partition>:sns:*:*:*`, topics and
+platform endpoints), which a direct Publish to a phone number does not name; an explicit Deny wins."""
+SNS_ANY_ARN = "arn:${AWS::Partition}:sns:*:*:*"
 
 
 @dataclass(frozen=True)

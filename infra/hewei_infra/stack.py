@@ -465,6 +465,8 @@ class HeweiStack(cdk.Stack):
             # Publish(PhoneNumber=...) names no resource: IAM can only express it with "*".
             statements.append({"Sid": access.SMS_STATEMENT_SID, "Effect": "Allow",
                                "Action": list(access.SMS_ACTIONS), "Resource": "*"})
+            statements.append({"Sid": access.SMS_DENY_STATEMENT_SID, "Effect": "Deny",
+                               "Action": list(access.SMS_ACTIONS), "Resource": {"Fn::Sub": access.SNS_ANY_ARN}})
         return iam.CfnRole(
             self, logical_id("Role", info.name),
             description=f"Hewei {self.config.stage}: {info.name} only",

@@ -8,6 +8,7 @@ with `aws_cdk.assertions` and cfn-lint.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import subprocess
@@ -285,6 +286,35 @@ def test_no_wildcard_action_or_resource_but_the_sms_statement(dev):
     assert statement["Sid"] == access.SMS_STATEMENT_SID
     assert statement["Effect"] == "Allow" and as_list(statement["Action"]) == ["sns:Publish"]
     assert holder == getatt_id(functions(dev["json"])["send_notifications"]["Properties"]["Role"])
+
+
+def _statement_matches(statement: dict, action: str, resource: str) -> bool:
+    """IAM's matching of one statement, for the wildcard forms the stack writes (`*`, `?`); a resource
+    named by another intrinsic (`Fn::GetAtt` of a table or queue) is no SNS ARN."""
+    resources = [r if isinstance(r, str) else r["Fn::Sub"].replace("${AWS::Partition}", "aws")
+                 for r in as_list(statement["Resource"]) if isinstance(r, str) or "Fn::Sub" in r]
+    return action in as_list(statement["Action"]) and any(fnmatch.fnmatchcase(resource, r) for r in resources)
+
+
+def _allowed(statements: list[dict], action: str, resource: str) -> bool:
+    """An explicit Deny wins over any Allow; nothing allowed is denied."""
+    if any(s["Effect"] == "Deny" and _statement_matches(s, action, resource) for s in statements):
+        return False
+    return any(s["Effect"] == "Allow" and _statement_matches(s, action, resource) for s in statements)
+
+
+@pytest.mark.parametrize("resource, allowed", [
+    ("*", True),  # Publish(PhoneNumber=...): the request names no resource
+    ("arn:aws:sns:ap-southeast-1:123456789012:hewei-dev-alarms", False),
+    ("arn:aws:sns:us-east-1:210987654321:somebody-elses-topic", False),
+    ("arn:aws:sns:ap-southeast-1:123456789012:endpoint/GCM/app/0f1e2d3c", False),
+])
+def test_the_sms_role_may_publish_to_phone_numbers_only(dev, resource, allowed):
+    notify_role = getatt_id(functions(dev["json"])["send_notifications"]["Properties"]["Role"])
+    statements = role_statements(dev["json"])[notify_role]
+    assert _allowed(statements, "sns:Publish", resource) is allowed
+    denies = [s for holder in role_statements(dev["json"]).values() for s in holder if s["Effect"] == "Deny"]
+    assert [s["Sid"] for s in denies] == [access.SMS_DENY_STATEMENT_SID]
 
 
 def test_only_the_notification_sender_may_publish_to_sns(dev):
