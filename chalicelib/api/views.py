@@ -196,10 +196,17 @@ def event_view(event: Event) -> dict[str, Any]:
 
 STAFF_ONLY_EVENTS = frozenset({"duplicate_suspected", "merged_in"})
 """Timeline events about other cases: a partner's timeline leaves them out."""
-OTHER_CASE_FIELDS = ("into", "from_case", "related_case_id")
-"""Timeline details naming another case: left out of a partner's timeline."""
-DETAIL_HIDDEN_EVENTS = frozenset({"merged"})
-"""Events a partner sees without their detail (a merge's reason is staff's text about the other case)."""
+PARTNER_DETAIL_FIELDS = frozenset({
+    "channel", "external_ref", "category", "category_source", "status", "tier", "from_tier", "to_tier", "mediation_type", "org_id", "mediator_id", "risk_level",
+    "party_count", "accept_due_at", "resolve_due_at", "previous_resolve_due_at", "working_days", "due_on",
+    "resume_on", "lapsed_on", "transferred_at", "starts_at", "session_id", "agreement", "referral",
+    "judicial_confirmation", "window_ends_on", "kind", "attachment_id",
+})
+"""What a partner reads of an event's detail: the fields that restate what its case view shows (who
+has the case at which tier, the deadlines, the outcome). The rest is the centre's internal working,
+left out: the routing reason (other mediators' open-case counts, the tiers tried), the risk rules
+that fired (a repeat party is another case), staff's notes and reasons, supervision steps, the
+leader sponsoring, return-visit answers."""
 
 
 def timeline_view(events: list[Event], principal: Principal, in_full: bool = True) -> list[dict[str, Any]]:
@@ -214,12 +221,19 @@ def timeline_view(events: list[Event], principal: Principal, in_full: bool = Tru
     for event in events:
         if event.type in STAFF_ONLY_EVENTS or _hidden_attachment_event(event):
             continue
-        detail = {} if event.type in DETAIL_HIDDEN_EVENTS else {
-            k: v for k, v in event.detail.items() if k not in OTHER_CASE_FIELDS}
+        detail = {k: v for k, v in event.detail.items() if k in PARTNER_DETAIL_FIELDS}
         if "related_case_id" in event.detail:
             detail["reason"] = RELATED_REASON_FOR_PARTNERS
-        shown.append(event_view(replace(event, detail=_redacted_deep(detail))))
+        shown.append(event_view(replace(event, actor=partner_actor(event.actor), detail=_redacted_deep(detail))))
     return shown
+
+
+def partner_actor(actor: str) -> str:
+    """An event's actor as a partner reads it: the system and partners as they are, staff by their
+    role only (`mediator:M01` is `mediator`, `admin:alice` is `admin`), not by their account."""
+    if actor == "system" or actor.startswith("partner:"):
+        return actor
+    return actor.split(":", 1)[0]
 
 
 def _redacted_deep(value: Any) -> Any:

@@ -186,22 +186,36 @@ def test_a_case_not_yet_routed_has_no_lead():
     assert participants_view(make_case(S.RECEIVED)) == []
 
 
-def test_a_partners_timeline_masks_numbers_in_every_text_of_staff():
+def test_a_partners_timeline_has_the_types_and_times_not_the_centres_internal_details():
     from chalicelib.api.views import timeline_view
     from chalicelib.domain.access import Principal
     from chalicelib.domain.case import Event
     from chalicelib.domain.enums import Role
     from tests.unit.test_case import LATER
 
-    events = [Event(LATER, "note", "mediator:M-CN-1", {"text": "已联系当事人13812345678"}),
+    routed = {"reason": "tier village; mediator M-CN-1 general, 2 open cases (M-CN-2: 5)", "tier": "village",
+              "org_id": "V-CN", "mediator_id": "M-CN-1", "tiers_tried": ["village"]}
+    agreement = {"facts": "申请人张三（13812345678）称楼上漏水", "terms": "赔偿800元"}
+    events = [Event(LATER, "routed", "system", routed),
+              Event(LATER, "triaged", "system", {"risk_level": "yellow",
+                                                  "risk_reasons": ["repeat_party_within_365_days"]}),
+              Event(LATER, "note", "mediator:M-CN-1", {"text": "已联系当事人13812345678"}),
               Event(LATER, "participant_added", "supervisor:320509",
-                    {"org_id": "T-SL", "reason": "身份证320584199001011237的当事人住在邻村", "assisting": 1})]
+                    {"org_id": "T-SL", "reason": "身份证320584199001011237的当事人住在邻村", "assisting": 1}),
+              Event(LATER, "resolved", "mediator:M-CN-1", {"agreement": agreement}),
+              Event(LATER, "received", "partner:demo-12345", {"channel": "hotline_12345"})]
     partner = timeline_view(events, Principal(Role.PARTNER, "demo-12345", partner_id="demo-12345"))
-    assert [e["detail"] for e in partner] == [
-        {"text": "已联系当事人138****5678"},
-        {"org_id": "T-SL", "reason": "身份证320584********1237的当事人住在邻村", "assisting": 1}]
+    assert [(e["type"], e["actor"], e["detail"]) for e in partner] == [
+        ("routed", "system", {"tier": "village", "org_id": "V-CN", "mediator_id": "M-CN-1"}),
+        ("triaged", "system", {"risk_level": "yellow"}),
+        ("note", "mediator", {}),
+        ("participant_added", "supervisor", {"org_id": "T-SL"}),
+        ("resolved", "mediator", {"agreement": {"facts": "申请人张三（138****5678）称楼上漏水", "terms": "赔偿800元"}}),
+        ("received", "partner:demo-12345", {"channel": "hotline_12345"})]
+    assert [e["at"] for e in partner] == [e["at"] for e in timeline_view(events, Principal(Role.ADMIN, "admin"))]
     staff = timeline_view(events, Principal(Role.ADMIN, "admin"))
-    assert staff[0]["detail"]["text"] == "已联系当事人13812345678"
+    assert staff[0]["detail"] == routed and staff[2]["detail"]["text"] == "已联系当事人13812345678"
+    assert staff[2]["actor"] == "mediator:M-CN-1"
 
 
 def test_staff_not_reading_a_sensitive_case_in_full_read_its_report_with_numbers_masked():
