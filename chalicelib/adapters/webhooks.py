@@ -59,7 +59,7 @@ class HttpWebhookClient:
                  monotonic: Callable[[], float] = time.monotonic):
         self.policy = policy
         self.deadline_seconds = deadline_seconds
-        self._resolver = resolver
+        self.resolver = resolver
         self._tls = tls
         self._monotonic = monotonic
 
@@ -76,7 +76,7 @@ class HttpWebhookClient:
         try:
             if parts.scheme == "https":
                 sock = self._start_tls(sock, host, deadline)
-            self._send(sock, _request(parts, host, port, body, headers), deadline)
+            self._send(sock, _request(url, parts, host, port, body, headers), deadline)
             return self._answer(sock, deadline)
         except TimeoutError:
             raise WebhookError(f"no answer within {self.deadline_seconds:g} s") from None
@@ -98,7 +98,7 @@ class HttpWebhookClient:
     def _checked_addresses(self, host: str, port: int, deadline: float) -> list[tuple[int, tuple]]:
         """The addresses to connect to: every one the host resolves to must pass the policy."""
         try:
-            addresses = _within(lambda: self._resolver(host, port), self._remaining(deadline))
+            addresses = _within(lambda: self.resolver(host, port), self._remaining(deadline))
         except TimeoutError:
             raise WebhookError(f"no answer within {self.deadline_seconds:g} s (resolving the host)") from None
         except OSError as exc:
@@ -183,13 +183,13 @@ class HttpWebhookClient:
         return chunk
 
 
-def _request(parts, host: str, port: int, body: bytes, headers: dict[str, str]) -> bytes:
+def _request(url: str, parts, host: str, port: int, body: bytes, headers: dict[str, str]) -> bytes:
     default_port = 443 if parts.scheme == "https" else 80
     name = f"[{host}]" if ":" in host else host
     fields = {"Host": name if port == default_port else f"{name}:{port}", "Content-Type": "application/json",
               "Content-Length": str(len(body)), "Connection": "close", "User-Agent": "hewei-callbacks",
               **headers}
-    lines = [f"POST {request_target(parts.geturl())} HTTP/1.1"]
+    lines = [f"POST {request_target(url)} HTTP/1.1"]
     for field, value in fields.items():
         if not _SAFE_HEADER.match(field) or any(c in value for c in "\r\n\0"):
             raise WebhookError("refused: a header that is not one")
