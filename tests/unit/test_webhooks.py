@@ -148,7 +148,7 @@ def test_a_dripping_receiver_fails_at_the_deadline_not_later(receivers, answer, 
     started = time.monotonic()
     with pytest.raises(WebhookError, match="no answer within 1.5 s"):
         client().post(receiver.url(), b"{}", HEADERS)
-    assert SHORT_DEADLINE <= time.monotonic() - started < SHORT_DEADLINE + 0.5, stage
+    assert SHORT_DEADLINE <= time.monotonic() - started < SHORT_DEADLINE + 0.75, stage
 
 
 def test_the_default_deadline_is_10_s_for_the_whole_exchange(receivers):
