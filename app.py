@@ -38,9 +38,11 @@ def send_notifications(event):
     return process_batch(event, "notify", lambda body: wiring.current().notifier.deliver_message(body))
 
 
-@app.on_sqs_message(queue=queue_name("callbacks"), batch_size=5)
+@app.on_sqs_message(queue=queue_name("callbacks"), batch_size=1)
 def deliver_callbacks(event):
-    """Callbacks queue → POST status changes to partner systems, with retries."""
+    """Callbacks queue → POST status changes to partner systems, with retries. One message per
+    invocation: a slow partner (up to the 10 s deadline) never delays another partner's callback,
+    and a timed-out invocation never sends one again."""
     return process_batch(event, "callbacks", lambda body: wiring.current().callbacks.deliver(body))
 
 

@@ -78,10 +78,21 @@ class Settings:
     """The identity provider's key set, for cloud stages."""
     jwt_issuer: str
     token_ttl_seconds: int
+    callback_allow_loopback: bool = False
+    """`HEWEI_CALLBACK_ALLOW_LOOPBACK=1`: partner callbacks may go to loopback addresses (the local
+    stack's callback sink on 127.0.0.1). The local stage only: a cloud stage with it refuses to start."""
 
     @property
     def is_local(self) -> bool:
         return self.stage == LOCAL_STAGE
+
+    @property
+    def callback_policy(self):
+        """Where partner callbacks may go in this stage (`domain.callback_urls`): https only in cloud
+        stages; loopback only where `callback_allow_loopback` says so."""
+        from .domain.callback_urls import CallbackPolicy
+
+        return CallbackPolicy(https_only=not self.is_local, allow_loopback=self.callback_allow_loopback)
 
 
 LOCAL_ONLY_SECRET_KEY = "local-development-only-key"
@@ -99,6 +110,9 @@ def settings() -> Settings:
         if stage != LOCAL_STAGE:  # never derive partner secrets from a key in the source code
             raise MissingSetting(f"HEWEI_SECRET_KEY must be set in stage {stage}")
         secret_key = LOCAL_ONLY_SECRET_KEY
+    allow_loopback = os.environ.get("HEWEI_CALLBACK_ALLOW_LOOPBACK", "").strip().lower() in ("1", "true", "yes")
+    if allow_loopback and stage != LOCAL_STAGE:  # the cloud's callbacks never go to its own loopback
+        raise MissingSetting(f"HEWEI_CALLBACK_ALLOW_LOOPBACK is the local stage's; stage {stage} may not set it")
     return Settings(
         stage=stage,
         secret_key=secret_key.encode(),
@@ -106,6 +120,7 @@ def settings() -> Settings:
         jwt_jwks_url=os.environ.get("HEWEI_JWKS_URL") or None,
         jwt_issuer=os.environ.get("HEWEI_JWT_ISSUER", "hewei"),
         token_ttl_seconds=int(os.environ.get("HEWEI_TOKEN_TTL_SECONDS", "43200")),
+        callback_allow_loopback=allow_loopback,
     )
 
 

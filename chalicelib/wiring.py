@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the parts' types; each part imports its own module when fir
     from .adapters.stats_store import StatsStore
     from .adapters.tokens import HS256Tokens
     from .adapters.try_counter import TryCounter
-    from .adapters.webhooks import UrllibWebhookClient
+    from .adapters.webhooks import HttpWebhookClient
     from .services.actions import CaseActions
     from .services.agreement_documents import AgreementDocuments
     from .services.analysis import AnalysisService
@@ -163,7 +163,8 @@ class Container:
     def directory(self) -> DirectoryService:
         from .services.directory import DirectoryService
 
-        return DirectoryService(self.directory_store, self.settings.secret_key, self.clock)
+        return DirectoryService(self.directory_store, self.settings.secret_key, self.clock,
+                                callback_policy=self.settings.callback_policy)
 
     @cached_property
     def intake(self) -> IntakeService:
@@ -202,10 +203,10 @@ class Container:
         return build_sender(self.sms_settings, self.settings.stage)
 
     @cached_property
-    def webhook(self) -> UrllibWebhookClient:
-        from .adapters.webhooks import UrllibWebhookClient
+    def webhook(self) -> HttpWebhookClient:
+        from .adapters.webhooks import HttpWebhookClient
 
-        return UrllibWebhookClient()
+        return HttpWebhookClient(policy=self.settings.callback_policy)
 
     @cached_property
     def notifier(self) -> Notifier:

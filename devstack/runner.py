@@ -131,6 +131,7 @@ def stack_environment(config: RunnerConfig, secret_key: str, sms: dict[str, str]
         HEWEI_JWT_SECRET=secrets.token_urlsafe(32),
         HEWEI_SECRET_KEY=secret_key,
         HEWEI_JWT_ISSUER="hewei",
+        HEWEI_CALLBACK_ALLOW_LOOPBACK="1",  # the demo partner's callback sink listens on 127.0.0.1
     )
     env.update(sms or {})
     return env

@@ -13,5 +13,6 @@ os.environ.update(
     HEWEI_RESOURCE_PREFIX="hewei-local-",  # as the local stage of .chalice/config.json
     HEWEI_SECRET_KEY="test-master-key-0123456789abcdef0123",
     HEWEI_JWT_SECRET="test-jwt-secret-0123456789abcdef0123456",
+    HEWEI_CALLBACK_ALLOW_LOOPBACK="1",  # as the local stack's runner: receivers listen on 127.0.0.1
 )
 os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -12,10 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
-from urllib.parse import urlsplit
 
 from ..adapters.clock import to_storage
 from ..domain.calendar import rfc3339
+from ..domain.callback_urls import request_target
 from ..domain.case import MERGE_OUTCOME_STATUSES
 from ..domain.signing import derive_secret, sign
 from ..observability import logger
@@ -97,8 +97,7 @@ class CallbackService:
             logger.info("no callback url", extra={"case_id": payload.get("case_id")})
             return "skipped"
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        url = urlsplit(partner.callback_url)
-        path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+        path = request_target(partner.callback_url)
         timestamp = str(int(self._clock().timestamp()))
         secret = derive_secret(self._secret_key, partner.key_id)
         headers = {"X-Hewei-Timestamp": timestamp,

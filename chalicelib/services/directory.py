@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from operator import attrgetter
 
+from ..domain.callback_urls import CLOUD_POLICY, CallbackPolicy, url_problem
 from ..domain.directory import Mediator, Org, Partner, Region
 from ..domain.errors import AlreadyExists
 from ..domain.regions import parent_of
@@ -23,10 +24,12 @@ LISTING_ORDER = {
 
 
 class DirectoryService:
-    def __init__(self, store: Directory, secret_key: bytes, clock: Clock):
+    def __init__(self, store: Directory, secret_key: bytes, clock: Clock,
+                 callback_policy: CallbackPolicy = CLOUD_POLICY):
         self._store = store
         self._secret_key = secret_key
         self._clock = clock
+        self._callback_policy = callback_policy
 
     def _insert(self, add, entry, kind: str, key: str) -> None:
         try:
@@ -89,6 +92,7 @@ class DirectoryService:
     # partners
     def add_partner(self, command: NewPartner) -> tuple[Partner, str]:
         """Register a partner; returns it and its secret, which is shown only this once."""
+        self._check_callback_url(command.callback_url)
         key_id = f"hk_{secrets.token_hex(12)}"
         partner = Partner(
             partner_id=command.partner_id, name=command.name, callback_url=command.callback_url,
@@ -105,7 +109,14 @@ class DirectoryService:
         changes = command.model_dump(exclude_none=True)
         if not changes:
             raise Unprocessable.field("body", "nothing to change: give enabled, callback_url or name")
+        self._check_callback_url(changes.get("callback_url"))
         return self._store.update_partner(partner, changes)
+
+    def _check_callback_url(self, url: str | None) -> None:
+        """A callback URL this stage will POST to (`domain.callback_urls`: no internal addresses)."""
+        problem = url and url_problem(url, self._callback_policy)
+        if problem:
+            raise Unprocessable.field("callback_url", problem)
 
     def listing(self, kind: str) -> list:
         """Every entry of one kind (`regions`, `orgs`, `mediators`, `partners`), by id."""

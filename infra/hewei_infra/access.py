@@ -154,7 +154,7 @@ FUNCTIONS: dict[str, FunctionAccess] = {
         tables={"partners": READ, "case-items": WRITE},
         sends=("callbacks", "callbacks-dlq"),
         secret_key=True,
-        timeout_seconds=60,  # up to 5 POSTs of at most 10 s each per batch
+        timeout_seconds=30,  # one message per invocation: a POST of at most 10 s (webhooks.CALLBACK_DEADLINE_SECONDS)
     ),
     "supervision_sweep": _SWEEP,
     # every sweep continues here, the retention sweep's too (§16: it deletes attachments and their records)

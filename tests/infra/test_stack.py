@@ -222,6 +222,19 @@ def test_sqs_event_sources_reference_the_queues_so_they_are_created_after_them(d
     assert subscribed, "no SQS event source at all"
 
 
+def test_each_callback_is_an_invocation_of_its_own_well_within_the_functions_timeout(dev):
+    """One message per invocation (issue 20): a slow partner never delays another's callback,
+    and a timed-out invocation never re-sends a healthy partner's. The timeout leaves room for
+    the 10 s deadline, the partner look-up, the delivery record and a retry's publish."""
+    from chalicelib.adapters.webhooks import CALLBACK_DEADLINE_SECONDS
+
+    fn = functions(dev["json"])["deliver_callbacks"]
+    [event] = [e for e in fn["Properties"]["Events"].values() if e["Type"] == "SQS"]
+    assert event["Properties"]["BatchSize"] == 1
+    assert fn["Properties"]["Timeout"] == access.FUNCTIONS["deliver_callbacks"].timeout_seconds
+    assert fn["Properties"]["Timeout"] >= 2 * CALLBACK_DEADLINE_SECONDS + 5
+
+
 def test_schedules_come_from_the_app(dev):
     import app as chalice_module
     from chalice.app import ScheduledEventConfig

@@ -315,3 +315,20 @@ def test_the_directory_is_the_admins_alone(env):
     assert_problem(supervisor.call("GET", "/v1/partners/nobody"), 403)
     assert_problem(supervisor.call("POST", "/v1/regions", {"code": "320508", "name": "姑苏区"}), 403)
     assert_problem(supervisor.call("PATCH", "/v1/mediators/M-CN-1", {"active": False}), 403)
+
+
+@pytest.mark.parametrize("url", [
+    "http://169.254.169.254/latest/meta-data/", "http://0.0.0.0/cb", "http://10.0.0.1/cb",
+    "http://metadata.google.internal/computeMetadata/v1/", "http://user:pass@court.example/cb",
+    "http://[fd00:ec2::254]/latest", "http://[::ffff:169.254.169.254]/", "http://0xa9fea9fe/", "http://db.internal/cb",
+])
+def test_a_callback_url_to_an_internal_address_is_422_on_registration_and_on_a_change(admin, url):
+    """The test stage is the local stage with loopback allowed for its sink: every other internal
+    target is refused, as in every stage (the cloud's own rules: tests/unit/test_callback_urls.py)."""
+    refused = admin.call("POST", "/v1/partners", {"partner_id": "p-ssrf", "name": "内网", "callback_url": url})
+    assert_problem(refused, 422, "callback_url")
+    assert_problem(admin.call("GET", "/v1/partners/p-ssrf"), 404)
+    kept = "https://court.example/hewei"
+    admin.call("POST", "/v1/partners", {"partner_id": "p-kept", "name": "法院", "callback_url": kept})
+    assert_problem(admin.call("PATCH", "/v1/partners/p-kept", {"callback_url": url}), 422, "callback_url")
+    assert admin.call("GET", "/v1/partners/p-kept").json["callback_url"] == kept

@@ -130,3 +130,43 @@ def test_an_empty_change_or_one_of_an_unknown_entry_is_refused(directory, mediat
     directory.add_partner(parse(NewPartner, {"partner_id": PARTNER_ID, "name": "12345热线"}))
     with refuses(error):
         getattr(directory, change)(key, command)
+
+
+ISSUE_20_CALLBACK_URLS = [
+    "http://169.254.169.254/latest/meta-data/", "https://169.254.169.254/latest/meta-data/",
+    "https://127.0.0.1/cb", "https://localhost/cb", "https://[::1]/cb", "https://0.0.0.0/cb",
+    "https://10.0.0.1/cb", "https://2130706433/cb", "https://127.1/cb",
+    "https://metadata.google.internal/computeMetadata/v1/", "https://user:pass@partner.example/cb",
+    "http://partner.example/cb",  # a cloud stage takes https only
+]
+"""The internal callback URLs the red-team pass registered (issue 20, finding 3)."""
+
+
+@pytest.fixture
+def cloud_directory(directory_store, clock):
+    from chalicelib.domain.callback_urls import CLOUD_POLICY
+    from chalicelib.services.directory import DirectoryService
+
+    return DirectoryService(directory_store, b"master", clock, callback_policy=CLOUD_POLICY)
+
+
+@pytest.mark.parametrize("url", ISSUE_20_CALLBACK_URLS)
+def test_a_cloud_stage_refuses_an_internal_callback_url_at_registration_and_on_a_change(
+        cloud_directory, refuses, url):
+    with refuses(Unprocessable) as refused:
+        cloud_directory.add_partner(parse(NewPartner, {"partner_id": PARTNER_ID, "name": "热线", "callback_url": url}))
+    assert [e["field"] for e in refused.value.errors] == ["callback_url"]
+    cloud_directory.add_partner(parse(NewPartner, {"partner_id": "p-2", "name": "法院",
+                                                   "callback_url": "https://court.example/hewei"}))
+    with refuses(Unprocessable) as refused:
+        cloud_directory.change_partner("p-2", parse(PartnerChanges, {"callback_url": url}))
+    assert [e["field"] for e in refused.value.errors] == ["callback_url"]
+
+
+def test_the_stage_policy_decides_the_callback_urls_taken(directory):
+    """The test stage is the local stage with its sink allowed: loopback passes, nothing else internal."""
+    partner, _ = directory.add_partner(parse(NewPartner, {"partner_id": PARTNER_ID, "name": "热线",
+                                                          "callback_url": "http://127.0.0.1:8001/callbacks"}))
+    assert partner.callback_url == "http://127.0.0.1:8001/callbacks"
+    with pytest.raises(Unprocessable, match="callback_url: must not be a cloud metadata address"):
+        directory.change_partner(PARTNER_ID, parse(PartnerChanges, {"callback_url": "http://169.254.169.254/"}))

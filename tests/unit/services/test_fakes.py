@@ -19,7 +19,7 @@ from chalicelib.adapters.queues import QueuePublisher
 from chalicelib.adapters.replay_guard import ReplayGuard
 from chalicelib.adapters.sms import SnsSmsSender
 from chalicelib.adapters.tokens import HS256Tokens, JwksVerifier
-from chalicelib.adapters.webhooks import UrllibWebhookClient, WebhookError
+from chalicelib.adapters.webhooks import HttpWebhookClient, WebhookError
 from chalicelib.adapters.xlsx_reader import XlsxReader
 from chalicelib.adapters.stats_store import StatsStore
 from chalicelib.adapters.try_counter import TryCounter
@@ -62,7 +62,7 @@ def test_a_fake_has_every_method_of_its_port_with_its_parameters(fake, port):
 ADAPTERS = [
     (CaseStore, ports.CaseStore), (NotificationOutbox, ports.NotificationOutbox), (CallbackLog, ports.CallbackLog),
     (DirectoryStore, ports.Directory), (QueuePublisher, ports.Publisher), (SnsSmsSender, ports.SmsSender),
-    (UrllibWebhookClient, ports.WebhookClient), (ReplayGuard, ports.ReplayGuard), (HS256Tokens, ports.TokenMinter),
+    (HttpWebhookClient, ports.WebhookClient), (ReplayGuard, ports.ReplayGuard), (HS256Tokens, ports.TokenMinter),
     (JwksVerifier, ports.TokenVerifier), (XlsxReader, ports.SpreadsheetReader),
     (DocxAgreementRenderer, ports.AgreementRenderer),
     (AttachmentStore, ports.AttachmentStore), (S3AttachmentFiles, ports.AttachmentFiles),

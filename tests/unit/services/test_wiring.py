@@ -11,7 +11,7 @@ from chalicelib.adapters.directory_store import DirectoryStore
 from chalicelib.adapters.queues import QueuePublisher
 from chalicelib.adapters.sms import SnsSmsSender
 from chalicelib.adapters.tokens import HS256Tokens
-from chalicelib.adapters.webhooks import UrllibWebhookClient
+from chalicelib.adapters.webhooks import HttpWebhookClient
 from chalicelib.wiring import Container
 from tests.unit.services.builders import PARTNER, new_case
 
@@ -25,7 +25,7 @@ def test_the_use_cases_run_on_the_parts_given(centre, store, publisher, clock):
 
 @pytest.mark.parametrize(("part", "default"), [
     ("case_store", CaseStore), ("directory_store", DirectoryStore), ("publisher", QueuePublisher),
-    ("sms_sender", SnsSmsSender), ("webhook", UrllibWebhookClient), ("token_minter", HS256Tokens)])
+    ("sms_sender", SnsSmsSender), ("webhook", HttpWebhookClient), ("token_minter", HS256Tokens)])
 def test_a_part_not_given_is_the_production_default(clock, part, default, monkeypatch):
     monkeypatch.delenv("HEWEI_SMS_PROVIDER", raising=False)
     container = Container(clock=clock)
