@@ -345,6 +345,7 @@ def _restore_state(state: Any) -> Any:
 
 def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
     """Start everything, registering each stop in `cleanup`; block until chalice exits."""
+    os.environ["HEWEI_STAGE"] = STAGE  # explicitly: the app refuses to guess its stage
     log.info("starting moto (DynamoDB, SQS, SNS, S3)")
     from .aws import LocalAws
     from .state import STATE_FILE_NAME, LocalState, StateKeeper
