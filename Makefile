@@ -90,6 +90,7 @@ bench: $(STAMP)
 	$(PY) bench/load.py
 	$(PY) bench/intake_cpu.py
 	$(PY) bench/attack.py
+	$(PY) bench/soak.py
 
 # ------------------------------------------------------------ cloud (infra/)
 # requirements-infra.txt (AWS CDK, chalice[cdkv2], cfn-lint) is installed through

@@ -12,8 +12,10 @@ import datetime as dt
 from chalice import Chalice, Cron, Rate
 
 from chalicelib import wiring
-from chalicelib.config import SERVICE, queue_name, serves_http
+from chalicelib.config import SERVICE, queue_name, serves_http, stage
 from chalicelib.workers import process_batch
+
+stage()  # no HEWEI_STAGE: every function refuses to start (MissingSetting), never runs as the local stage
 
 app = Chalice(app_name=SERVICE, configure_logs=False)
 if serves_http():

@@ -102,21 +102,34 @@ class MissingSetting(RuntimeError):
     """A setting a cloud stage must have is not set."""
 
 
+def stage() -> str:
+    """`HEWEI_STAGE`, which every process sets (`.chalice/config.json`, infra, the local runner, the
+    tests and benches). No default: without it the process would have to guess, and the local
+    stage's guess (built-in keys anyone can sign with, `as_of` honoured) is never a safe one. So a
+    process with no stage refuses to start (`MissingSetting`); the local defaults apply only when
+    the stage is explicitly `local`."""
+    name = os.environ.get("HEWEI_STAGE", "").strip()
+    if not name:
+        raise MissingSetting("HEWEI_STAGE must be set: `local` for the local stack and the tests, "
+                             "the stage's name (`dev`, `prod`) in the cloud")
+    return name
+
+
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    stage = os.environ.get("HEWEI_STAGE", LOCAL_STAGE)
+    current = stage()
     secret_key = os.environ.get("HEWEI_SECRET_KEY")
     if not secret_key:
-        if stage != LOCAL_STAGE:  # never derive partner secrets from a key in the source code
-            raise MissingSetting(f"HEWEI_SECRET_KEY must be set in stage {stage}")
+        if current != LOCAL_STAGE:  # never derive partner secrets from a key in the source code
+            raise MissingSetting(f"HEWEI_SECRET_KEY must be set in stage {current}")
         secret_key = LOCAL_ONLY_SECRET_KEY
     allow_loopback = os.environ.get("HEWEI_CALLBACK_ALLOW_LOOPBACK", "").strip().lower() in ("1", "true", "yes")
     if allow_loopback and stage != LOCAL_STAGE:  # the cloud's callbacks never go to its own loopback
         raise MissingSetting(f"HEWEI_CALLBACK_ALLOW_LOOPBACK is the local stage's; stage {stage} may not set it")
     return Settings(
-        stage=stage,
+        stage=current,
         secret_key=secret_key.encode(),
-        jwt_secret=os.environ.get("HEWEI_JWT_SECRET") or ("local-jwt-secret" if stage == LOCAL_STAGE else None),
+        jwt_secret=os.environ.get("HEWEI_JWT_SECRET") or ("local-jwt-secret" if current == LOCAL_STAGE else None),
         jwt_jwks_url=os.environ.get("HEWEI_JWKS_URL") or None,
         jwt_issuer=os.environ.get("HEWEI_JWT_ISSUER", "hewei"),
         token_ttl_seconds=int(os.environ.get("HEWEI_TOKEN_TTL_SECONDS", "43200")),
@@ -161,13 +174,13 @@ def read_sms_settings() -> SmsSettings:
     settings a cloud stage may not have (another endpoint, credentials in the environment)."""
     import json
 
-    stage = os.environ.get("HEWEI_STAGE", LOCAL_STAGE)
+    current = stage()
     provider = os.environ.get("HEWEI_SMS_PROVIDER", "sns").strip().lower() or "sns"
     if provider not in SMS_PROVIDERS:
         raise MissingSetting(f"HEWEI_SMS_PROVIDER {provider!r}: one of {', '.join(SMS_PROVIDERS)}")
     endpoint = os.environ.get("HEWEI_SMS_ENDPOINT") or None
     credentials = os.environ.get("HEWEI_SMS_CREDENTIALS") or None
-    if stage != LOCAL_STAGE and (endpoint or credentials):
+    if current != LOCAL_STAGE and (endpoint or credentials):
         raise MissingSetting("HEWEI_SMS_ENDPOINT and HEWEI_SMS_CREDENTIALS are the local stage's: a cloud stage "
                              "sends to the provider, with credentials from Secrets Manager (HEWEI_SMS_SECRET)")
     try:

@@ -16,6 +16,12 @@ them. The handler code is the same as in the cloud.
 
 Around that, a `StateGate` lets the local state be saved at a moment when no
 request is half served (`devstack.state`).
+
+And a transaction keeps a copy of the items it writes, not of whole tables
+(`install_item_rollback`): moto deep-copies every table a TransactWriteItems
+touches, so that it can roll back. That is O(table) of memory per transaction,
+and since every intake and every case change is a transaction, a long-lived
+stack's memory grew with the square of its cases (300 cases: 3.8 GB).
 """
 
 from __future__ import annotations
@@ -157,11 +163,104 @@ class StateGate:
             return body
 
 
+class _TablesKept:
+    """Stands in for the `copy` module inside moto's DynamoDB backend: its deep copy of a table
+    (a transaction's backup) is the table itself; anything else is copied as usual."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def deepcopy(self, value: Any, *args: Any) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return value if isinstance(value, Table) else self._module.deepcopy(value, *args)
+
+
+def _key_of(table: Any, attributes: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The (hash, range) key of a transaction item as moto keeps it; None without a whole key."""
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    if table.hash_key_attr not in attributes:
+        return None
+    if table.range_key_attr is not None and table.range_key_attr not in attributes:
+        return None
+    range_value = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr is not None else None
+    return DynamoType(attributes[table.hash_key_attr]), range_value
+
+
+def _items_before(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash, range, a copy of the item or None) of every item the transaction names."""
+    import copy
+
+    saved = []
+    for entry in transact_items:
+        _, operation = next(iter(entry.items()))
+        table = backend.tables.get(operation.get("TableName")) if isinstance(operation, dict) else None
+        if table is None:
+            continue
+        key = _key_of(table, operation.get("Key") or operation.get("Item") or {})
+        if key is None:
+            continue
+        try:
+            current = table.get_item(*key)
+        except Exception:  # noqa: BLE001 - a key moto refuses: the transaction fails before writing it
+            continue
+        saved.append((table, key[0], key[1], copy.deepcopy(current)))
+    return saved
+
+
+def _put_back(saved: list[tuple[Any, Any, Any, Any]]) -> None:
+    """Each item as it was before the transaction (absent if it was absent)."""
+    for table, hash_value, range_value, item in reversed(saved):
+        if range_value is None:
+            if item is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = item
+            continue
+        partition = table.items[hash_value]
+        if item is None:
+            partition.pop(range_value, None)
+            if not partition:
+                del table.items[hash_value]
+        else:
+            partition[range_value] = item
+
+
+def install_item_rollback() -> None:
+    """moto's TransactWriteItems rolls back by the items it names, not by copies of whole tables.
+
+    Same outcome: a transaction that fails (a condition, a validation error midway) leaves every
+    item as it was. DynamoDB calls are served one at a time (`DynamoDBIsolation`), so nothing
+    else writes between the copy and the put-back. Idempotent."""
+    from moto.dynamodb import models
+
+    if getattr(models.DynamoDBBackend.transact_write_items, "item_rollback", False):
+        return
+    original = models.DynamoDBBackend.transact_write_items
+    models.copy = _TablesKept(models.copy)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        saved = _items_before(self, transact_items)
+        try:
+            return original(self, transact_items)
+        except BaseException:
+            _put_back(saved)
+            raise
+
+    transact_write_items.item_rollback = True  # type: ignore[attr-defined]
+    models.DynamoDBBackend.transact_write_items = transact_write_items
+
+
 class LocalAws(ThreadedMotoServer):
     """moto's threaded server with `DynamoDBIsolation` and a `StateGate` around its application."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        install_item_rollback()
         self.gate = StateGate(DynamoDBIsolation(DomainDispatcherApplication(create_backend_app)))
 
     def _server_entry(self) -> None:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,8 @@ class LocalStack:
     callback_port: int
     sms_port: int | None = None
     """The SMS provider stand-in's (a stack launched with `HEWEI_SMS_PROVIDER=aliyun` or `tencent`)."""
+    launched_at: float = 0.0
+    """`time.time()` at the launch: a credentials file older than that is a killed run's."""
 
     @property
     def sms_messages_url(self) -> str | None:
@@ -42,10 +45,18 @@ class LocalStack:
     def wait_until_ready(self, timeout: float) -> dict[str, Any] | None:
         """The stack's credentials once it has written them; None if it exited, or `timeout`
         seconds passed, first."""
-        wait_for(lambda: self.credentials_path.exists() or self.process.poll() is not None, timeout)
-        if not self.credentials_path.exists():
+        wait_for(lambda: self._fresh_credentials() or self.process.poll() is not None, timeout)
+        if not self._fresh_credentials():
             return None
         return json.loads(self.credentials_path.read_text(encoding="utf-8"))
+
+    def _fresh_credentials(self) -> bool:
+        """Whether this stack wrote its credentials: not a killed run's file, which it removes
+        at start, found before it did."""
+        try:
+            return self.credentials_path.stat().st_mtime >= self.launched_at
+        except FileNotFoundError:
+            return False
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> bool:
         """SIGINT, as Ctrl-C; killed if it still runs `timeout` seconds later. True if it stopped
@@ -79,6 +90,7 @@ def launch(local_dir: Path, log_path: Path | None = None, ports: list[int] | Non
     if sms_port is not None:
         env["HEWEI_SMS_PORT"] = str(sms_port)
     argv = [sys.executable, "-m", "devstack"]
+    launched_at = time.time()  # the stack writes its credentials seconds later: well after, on any file clock
     if log_path is None:
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)
@@ -86,4 +98,4 @@ def launch(local_dir: Path, log_path: Path | None = None, ports: list[int] | Non
         with log_path.open("wb") as log:
             process = subprocess.Popen(argv, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                        stderr=subprocess.STDOUT)
-    return LocalStack(process, local_dir, api_port, moto_port, callback_port, sms_port)
+    return LocalStack(process, local_dir, api_port, moto_port, callback_port, sms_port, launched_at)

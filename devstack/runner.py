@@ -194,13 +194,14 @@ def _port_free(port: int) -> bool:
 
 def _chalice_command(config: RunnerConfig) -> list[str]:
     """`chalice local`'s server, run by `devstack.local_api` from this interpreter: one log line
-    per request and problem+json for unknown paths and methods (see that module).
+    per request and problem+json for unknown paths and methods (see that module). It exits when
+    this process is gone, even killed with SIGKILL (`--parent-pid`): never an orphan on the port.
 
     Without a reloader: it would restart on any file written under the
     project (credentials, caches), and could not reload this process's handlers.
     """
     return [sys.executable, "-m", "devstack.local_api", "--stage", STAGE, "--host", HOST,
-            "--port", str(config.api_port)]
+            "--port", str(config.api_port), "--parent-pid", str(os.getpid())]
 
 
 def _start_chalice(config: RunnerConfig) -> subprocess.Popen[bytes]:
@@ -346,17 +347,11 @@ def _restore_state(state: Any) -> Any:
 
 def _run(config: RunnerConfig, cleanup: contextlib.ExitStack) -> int:
     """Start everything, registering each stop in `cleanup`; block until chalice exits."""
+    os.environ["HEWEI_STAGE"] = STAGE  # explicitly: the app refuses to guess its stage
     log.info("starting moto (DynamoDB, SQS, SNS, S3)")
     from .aws import LocalAws
     from .state import STATE_FILE_NAME, LocalState, StateKeeper
 
-    from .lock import LocalDirBusy, hold
-
-    try:
-        cleanup.callback(hold(config.local_dir).close)  # released last, after the state is saved
-    except LocalDirBusy as exc:
-        raise StartupError(str(exc)) from exc
-    config.credentials_path.unlink(missing_ok=True)  # left by a killed run: this run writes its own
     state = LocalState(config.local_dir / STATE_FILE_NAME)
     restored = _restore_state(state)
     settings_kept = dict(restored.settings) if restored else {"secret_key": secrets.token_urlsafe(32)}
@@ -475,9 +470,40 @@ def _configure_logging() -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request lines
 
 
+def clear_stale_state(config: RunnerConfig) -> list[str]:
+    """What a run that did not stop cleanly (killed with SIGKILL, the machine off) left behind
+    that this run must not show as its own: `credentials.json` (a token and ports of a stack that
+    is gone). Called with the directory's lock held, so no live stack owns them. The lock
+    itself is the kernel's (`flock`) and the saved state is this run's to restore: neither is stale.
+    Returns the names removed."""
+    removed = []
+    for path in (config.credentials_path,):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            removed.append(path.name)
+    return removed
+
+
 def main() -> int:
     _configure_logging()
     config = RunnerConfig.from_env()
+    from .lock import LocalDirBusy, hold
+
+    try:
+        held = hold(config.local_dir)  # released last, after the state is saved
+    except LocalDirBusy as exc:
+        log.error("%s", exc)
+        return 1
+    try:
+        return _main(config)
+    finally:
+        held.close()
+
+
+def _main(config: RunnerConfig) -> int:
+    removed = clear_stale_state(config)
+    if removed:
+        log.info("cleared what a run that did not stop left: %s", ", ".join(removed))
     busy = [port for port in config.ports if not _port_free(port)]
     if busy:
         log.error("port(s) %s already in use on %s (set HEWEI_PORT, HEWEI_MOTO_PORT, HEWEI_CALLBACK_PORT, "

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from ..config import LOCAL_STAGE, MissingSetting, SmsSettings
+from ..config import stage as _stage
 from ..services.ports import SmsSender
 
 SECRET_MAX_AGE_SECONDS = 300
@@ -21,12 +22,6 @@ CREDENTIAL_KEYS = {
     "tencent": ("secret_id", "secret_key"),
 }
 """What each provider's secret holds: Alibaba Cloud's AccessKey pair, Tencent Cloud's SecretId/SecretKey."""
-
-
-def _stage() -> str:
-    import os
-
-    return os.environ.get("HEWEI_STAGE", LOCAL_STAGE)
 
 
 def _secret(name: str) -> Any:

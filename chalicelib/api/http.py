@@ -19,6 +19,7 @@ from typing import Any, Callable
 from urllib.parse import quote, quote_plus, urlencode
 
 from ..adapters.attachments import content_disposition
+from ..adapters.aws_errors import retry_after_seconds
 from ..observability import logger
 from chalice import Response
 from pydantic import BaseModel, ValidationError
@@ -261,6 +262,23 @@ def _refuse_upload(upload: Upload, raw: bytes, headers: dict[str, str]) -> Respo
     return None
 
 
+def _unavailable(exc: Exception, spec: RouteSpec, request_id: str) -> Response | None:
+    """503 with `Retry-After` when `exc` is DynamoDB (or SQS, S3) throttling or out of reach
+    (`adapters.aws_errors`); None for any other failure. The failed write did not commit (a
+    transaction is all or nothing), so sending the same request again (an intake with the
+    same `external_ref`) is safe: it is done once."""
+    seconds = retry_after_seconds(exc)
+    if seconds is None:
+        return None
+    logger.warning("storage unavailable", extra={"route": spec.name, "error": type(exc).__name__,
+                                                  "retry_after": seconds})
+    response = problem(503, "Service unavailable", "the service's storage is busy or out of reach; send the same "
+                                                   f"request again in {seconds} s (it is done once)",
+                       request_id=request_id)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
 class Api:
     """Route registry: each route's view by name, and the record of each declared route (OpenAPI).
 
@@ -345,10 +363,12 @@ class Api:
                 response.headers.update(exc.headers)  # a 429's Retry-After
             except RuleBroken as exc:  # a case rule the use case did not translate
                 response = problem(Conflict.status, Conflict.title, str(exc))
-            except Exception:  # noqa: BLE001 - the one place that turns bugs into a clean 500
-                logger.exception("unhandled error", extra={"route": spec.name})
-                response = problem(500, "Internal server error", "an unexpected error occurred; it has been logged",
-                                   request_id=request_id)
+            except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a clean 500
+                response = _unavailable(exc, spec, request_id)
+                if response is None:
+                    logger.exception("unhandled error", extra={"route": spec.name})
+                    response = problem(500, "Internal server error", "an unexpected error occurred; it has been logged",
+                                       request_id=request_id)
             response.headers["X-Request-Id"] = request_id
             logger.info("request", extra={"route": spec.name, "method": spec.method,
                                           "status": response.status_code})
@@ -370,9 +390,12 @@ class Api:
                                                    spec.replay_in_write)
         try:
             response = self._authorised(spec, handler, request, headers, raw, principal, params, request_id, replay)
-        finally:
-            if replay is not None:
+        except Exception as exc:
+            if replay is not None and retry_after_seconds(exc) is None:
                 replay.settle()  # a replay is refused (401) first, whatever else went wrong
+            raise  # storage unavailable (503): the key stays unclaimed, so the very same request may be sent again
+        if replay is not None:
+            replay.settle()
         return response
 
     def _authorised(self, spec, handler, request, headers, raw, principal, params, request_id, replay) -> Response:

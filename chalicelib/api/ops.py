@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from .. import wiring
 from ..services.commands import RecountRequest, RetentionSweepRequest, SweepRequest
 from ..services.errors import Unprocessable
@@ -21,6 +23,22 @@ def _as_of(call: Call):
     return local_as_of(call.body.as_of)
 
 
+LOCAL_SWEEP_BUDGET_SECONDS = 60
+"""The time a sweep run on demand has in the local stage, as a scheduled one has its Lambda's
+(`sweeping.TIME_BUDGET_RESERVE_MS` of it kept in reserve): past it, the run stops taking cases and
+the sweeps queue continues it, as in the cloud, so one request never runs, nor holds memory,
+without bound."""
+
+
+def _budget():
+    """The run's remaining time in the local stage (a `remaining_ms` for `DueSweep.run`); None in the
+    cloud, where the API function's own timeout bounds it."""
+    if not wiring.current().settings.is_local:
+        return None
+    deadline = time.monotonic() + LOCAL_SWEEP_BUDGET_SECONDS
+    return lambda: max(0, int((deadline - time.monotonic()) * 1000))
+
+
 @route("/v1/ops/sweeps/supervision", "POST", summary="Run the supervision sweep (督办) now", roles=ADMIN,
        body=SweepRequest)
 def run_supervision_sweep(call: Call) -> Reply:
@@ -28,15 +46,16 @@ def run_supervision_sweep(call: Call) -> Reply:
     `examined` and `actions` count cases, as they always have; the reminders show at
     `GET /v1/orgs/{org_id}/notifications`."""
     as_of = _as_of(call)
-    result = wiring.current().supervision.run(as_of=as_of)
-    wiring.current().report_sweep.run(as_of=as_of)
+    remaining_ms = _budget()
+    result = wiring.current().supervision.run(as_of=as_of, remaining_ms=remaining_ms)
+    wiring.current().report_sweep.run(as_of=as_of, remaining_ms=remaining_ms)
     return Reply({"examined": result.examined, "actions": result.actions})
 
 
 @route("/v1/ops/sweeps/return-visits", "POST", summary="Run the return-visit sweep (回访提醒) now", roles=ADMIN,
        body=SweepRequest)
 def run_return_visit_sweep(call: Call) -> Reply:
-    result = wiring.current().return_visits.run(as_of=_as_of(call))
+    result = wiring.current().return_visits.run(as_of=_as_of(call), remaining_ms=_budget())
     return Reply({"examined": result.examined, "actions": result.actions})
 
 

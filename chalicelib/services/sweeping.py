@@ -8,6 +8,11 @@ neither lost nor doubled; a case whose write fails otherwise is logged and
 stays on the index for the next run, without stopping the cases behind it),
 and enqueues the SMS of the whole run ten per
 SendMessageBatch call. Directory entries are read once per run.
+
+A run examines each case once: a case it acted on may come due again within the same
+`as_of` (a far-future `as_of` of the local stage, or a re-dispatch whose new deadline has
+already passed) and then shows again further down the index; it is left for the next run,
+so one run's work is bounded by the cases due when it started, not repeated without end.
 """
 
 from __future__ import annotations
@@ -55,8 +60,11 @@ class DueSweep:
         self._mediator.cache_clear()
         result = SweepResult(actions=self._before(now))
         outbox: list[dict] = []
+        examined: set[str] = set()
         try:
             for case in self._due(now):
+                if case.case_id in examined:  # acted on in this run, and due again: the next run's
+                    continue
                 if remaining_ms is not None and remaining_ms() < TIME_BUDGET_RESERVE_MS:
                     self._publisher.publish("sweeps", {"sweep": self.name, "as_of": now.isoformat()})
                     result.complete = False
@@ -64,6 +72,7 @@ class DueSweep:
                                 extra={"sweep": self.name, "examined": result.examined})
                     break
                 result.examined += 1
+                examined.add(case.case_id)
                 try:
                     result.actions += self.handle(case, now, outbox)
                 except Exception:  # noqa: BLE001 - one case that cannot be written must not stop the rest

@@ -326,6 +326,23 @@ def test_a_sweep_out_of_time_continues_through_the_sweeps_queue(partner, admin):
         assert len(supervision_events(admin, case["case_id"])) == 4
 
 
+def test_a_sweep_run_on_demand_in_the_local_stage_has_a_time_budget_and_continues_through_the_queue(
+        partner, admin, monkeypatch):
+    """`POST /v1/ops/sweeps/supervision` in the local stage stops taking cases when its budget is
+    spent, as a scheduled sweep does when its Lambda runs short, and the sweeps queue goes on."""
+    from chalicelib.api import ops
+    from chalicelib.services.sweeping import TIME_BUDGET_RESERVE_MS
+
+    case = dispatched(partner, admin, "S-BUDGET")
+    monkeypatch.setattr(ops, "LOCAL_SWEEP_BUDGET_SECONDS", TIME_BUDGET_RESERVE_MS / 1000 - 1)  # spent at once
+    far = BASE + dt.timedelta(days=30)
+    assert sweep(admin, far) == {"examined": 0, "actions": 0}
+    assert supervision_events(admin, case["case_id"]) == []
+    monkeypatch.setattr(ops, "LOCAL_SWEEP_BUDGET_SECONDS", 60)
+    assert drain("sweeps", "continue_sweeps") == 2  # supervision's and the patrol reports' continuations
+    assert len(supervision_events(admin, case["case_id"])) == 4
+
+
 def test_a_sweeps_reminders_to_one_mediator_go_as_one_digest(partner, admin, monkeypatch):
     cases = [dispatched(partner, admin, f"S-BATCH-{index}")["case_id"] for index in range(12)]
     publisher = wiring.current().publisher

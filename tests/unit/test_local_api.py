@@ -89,3 +89,81 @@ def test_the_server_queues_a_burst_of_connections_it_has_not_accepted_yet():
         for client in clients:
             client.close()
         server.server.server_close()
+
+
+def raw_exchange(base_url: str, request: bytes) -> bytes:
+    """What the server answers to `request`, bytes as sent (a method urllib would not send)."""
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(request)
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "BREW"])
+def test_a_method_chalice_local_does_not_know_is_a_problem_json_405_or_404(base_url, method):
+    answer = raw_exchange(base_url, f"{method} /v1/things?x=1 HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 405") and b"Content-Type: application/problem+json" in head
+    assert b"\r\nAllow: GET\r\n" in head + b"\r\n"
+    assert json.loads(body)["status"] == 405
+    answer = raw_exchange(base_url, f"{method} /v1/nowhere HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404") and json.loads(body)["title"] == "Not found"
+
+
+def test_a_head_answer_is_problem_json_headers_without_a_body(base_url):
+    for path in ("/v1/things", "/v1/nowhere"):
+        answer = raw_exchange(base_url, f"HEAD {path} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".encode())
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert b"Content-Type: application/problem+json" in head and body == b"", answer
+
+
+def test_the_servers_own_lines_mask_query_values_and_personal_data(base_url, capfd):
+    capfd.readouterr()
+    answer = raw_exchange(base_url, b"GET /v1/things?party_phone=13812345678&ref=A1 x HTTP/1.1\r\n\r\n")
+    assert b"application/problem+json" in answer or answer.startswith(b'{"type"')
+    assert b"13812345678" not in answer
+    out, err = capfd.readouterr()
+    assert "code 400" in err and "party_phone=***" in err and "ref=***" in err
+    assert "13812345678" not in out + err and "A1" not in err
+
+
+def test_the_server_exits_when_the_runner_that_started_it_is_killed(tmp_path):
+    """SIGKILL of the runner: its `chalice local` must not live on, orphaned, on the port."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    child = ("import os, sys, time; sys.path.insert(0, sys.argv[1]); from devstack.local_api import die_with_parent;"
+             "die_with_parent(os.getppid()); time.sleep(120)")
+    runner = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', "
+                               f"{child!r}, sys.argv[1]]); print(child.pid, flush=True); time.sleep(120)", str(root)],
+                              stdout=subprocess.PIPE, text=True)
+    child_pid = int(runner.stdout.readline())
+    time.sleep(1.0)  # the child is up and watching
+    os.kill(child_pid, 0)  # alive
+    runner.send_signal(signal.SIGKILL)
+    runner.wait(5)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child_pid, 0)
+        except ProcessLookupError:
+            break
+        try:  # reaped by init; a zombie of ours it is not (its parent was the runner)
+            if Path(f"/proc/{child_pid}/stat").read_text().split()[2] == "Z":
+                break
+        except OSError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child_pid, signal.SIGKILL)
+        pytest.fail("the server outlived the runner that started it")

@@ -283,3 +283,23 @@ def test_reset_deletes_the_directory_but_not_under_a_running_stack(tmp_path):
     running.close()
     assert main(["reset", str(local)]) == 0 and not local.exists()
     assert main(["reset", str(local)]) == 0  # nothing to delete: fine
+
+
+def test_a_start_clears_the_credentials_a_killed_run_left_even_when_its_ports_are_busy(tmp_path, monkeypatch):
+    """A run killed with SIGKILL leaves `credentials.json` (a token and ports of a stack that is
+    gone). The next start removes it first, under the directory's lock, whatever happens next."""
+    import socket
+
+    from devstack import runner
+
+    (tmp_path / "credentials.json").write_text('{"admin_token": "stale"}')
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        monkeypatch.setenv("HEWEI_LOCAL_DIR", str(tmp_path))
+        monkeypatch.setenv("HEWEI_PORT", str(taken.getsockname()[1]))
+        assert runner.main() == 2  # the port is busy: nothing started
+    assert not (tmp_path / "credentials.json").exists()
+    from devstack.lock import hold
+
+    hold(tmp_path).close()  # and the lock was released

@@ -112,6 +112,24 @@ def test_a_sweep_short_of_time_continues_in_a_new_invocation(sweep, orange, stor
     assert steps(store, orange.case_id) == []
 
 
+def test_a_case_due_again_within_a_run_is_examined_once_and_left_for_the_next_run(sweep, orange, store,
+                                                                                  monkeypatch):
+    """DynamoDB's due index is read page by page while the run writes: a case whose write moved its
+    due time forward, still before a far-future `as_of` (or re-dispatched with deadlines already
+    past), shows again further down. The run examines it once; it never loops on the same cases."""
+    listed = store.due_for_supervision
+
+    def index_read_while_written(now):
+        first = list(listed(now))
+        yield from first
+        yield from first  # the same cases again, further down the index
+
+    monkeypatch.setattr(store, "due_for_supervision", index_read_while_written)
+    result = sweep(as_of=at(30, 10))
+    assert result.examined == 1
+    assert steps(store, orange.case_id) == ["reminder", "overdue", "supervision_letter", "escalation"]
+
+
 def test_the_sweep_first_sends_sms_whose_queue_message_was_lost(centre, sweep, publisher, sms):
     publisher.fail("notify")
     centre.case_at(CaseStatus.DISPATCHED, "S-3")
