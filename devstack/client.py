@@ -89,7 +89,7 @@ class HeweiClient:
         all_headers = {"Accept": "application/json"}
         if body is not None:
             all_headers["Content-Type"] = "application/json"
-        all_headers.update(self._auth_headers(method, url, body or b""))
+        all_headers.update(self.auth_headers(method, url, body or b""))
         all_headers.update(headers or {})
         request = urllib.request.Request(url, data=body, method=method, headers=all_headers)
         try:
@@ -105,7 +105,9 @@ class HeweiClient:
     def post(self, path: str, json: Any = None) -> tuple[int, Message, Any]:
         return self.request("POST", path, json=json if json is not None else {})
 
-    def _auth_headers(self, method: str, url: str, body: bytes) -> dict[str, str]:
+    def auth_headers(self, method: str, url: str, body: bytes) -> dict[str, str]:
+        """This client's credentials for one request: the bearer token, or a partner's signature
+        over `url`'s path and query and the `body` bytes (what another HTTP client sends, too)."""
         if self._token:
             return {"Authorization": f"Bearer {self._token}"}
         if not self._partner:

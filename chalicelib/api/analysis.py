@@ -9,8 +9,9 @@ from .routes import route
 
 
 @route("/v1/reports/analysis", summary="Monthly analysis (研判报告) of a region: JSON, or xlsx with charts",
-       roles=ADMIN_OR_SUPERVISOR, query=AnalysisQuery, responses={
-           200: "The month against the month before and a year before", 403: "Outside the caller's jurisdiction",
+       roles=ADMIN_OR_SUPERVISOR, query=AnalysisQuery, downloads=(XLSX,), responses={
+           200: "The month against the month before and a year before: JSON, or with `format=xlsx` the "
+                "workbook (an attachment)", 403: "Outside the caller's jurisdiction",
            422: "Bad region, month or format"})
 def monthly_analysis(call: Call) -> Reply | Download:
     report = wiring.current().analysis.analysis(call.query, call.principal)

@@ -35,7 +35,8 @@ def settled_view(attachment: Attachment) -> dict[str, Any]:
            201: f"Pending; POST the file with `upload.fields` to `upload.url` within {UPLOAD_SECONDS} s, then "
                 "call complete", 403: "A partner and a kind other than evidence or other",
            404: "Not in view", 422: f"Bad declaration, over {MAX_BYTES // 2**20} MiB, or the case holds "
-                                    f"{MAX_PER_CASE} attachments already"})
+                                    f"{MAX_PER_CASE} attachments already",
+           409: "The case's personal data is erased (§16): it takes no more files"})
 def create_attachment(call: Call) -> Reply:
     case_id = call.params["case_id"]
     attachment, form = wiring.current().attachments.create(case_id, call.body, call.principal)

@@ -20,7 +20,7 @@ from pydantic import TypeAdapter
 from ..domain.enums import Role
 from ..domain.signing import SIGNATURE_WINDOW_SECONDS, canonical_string, sign
 from . import openapi_examples
-from .http import MAX_BODY_BYTES, RouteSpec
+from .http import BINARY_TYPES, MAX_BODY_BYTES, RouteSpec
 from .schemas import Problem, responses_of
 
 REF = "#/components/schemas/{model}"
@@ -28,14 +28,26 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _PATH_PARAM = re.compile(r"{([^}]+)}")
 
 STANDARD_PROBLEMS = {
-    400: "Malformed request: the body is not JSON or not UTF-8",
+    400: "Malformed request: a body that is not UTF-8, or a JSON body that is not JSON",
     401: "Missing or bad credentials (a bad signature, a stale timestamp, a replay, an unknown key, a bad token)",
     403: "Outside the caller's rights or jurisdiction",
     404: "Not found, or not in the caller's view",
+    406: "An Accept header that does not take the file the answer is",
+    409: "Conflicts with the current state (a duplicate, a case changed meanwhile, a wrong state for the action)",
     413: f"The body is over {MAX_BODY_BYTES // 1024} KiB",
     415: "A body of another media type than application/json",
-    422: "The body or a query parameter does not match the schema (`errors` names each field)",
+    422: "The body or a query parameter does not match the schema, or a query parameter the operation does not "
+         "take (`errors` names each field)",
+    503: "Service unavailable: the database is unreachable or throttling; nothing was changed. Retry after "
+         "`Retry-After` seconds",
 }
+"""The answers an operation can give by what it takes: every operation 422 (an unknown query
+parameter) and 503; a JSON one 400 and 413 (its body is read whatever the method); one with a
+body 415; one with roles 401 and 403; one with a path parameter, or only in some stages, 404;
+one answering with an Office file 406."""
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                               "schema": {"type": "integer", "minimum": 0}}}
+"""The header of a 429 and a 503."""
 DEFAULT_PROBLEM = "Any other error, as problem+json (a 500 carries `request_id`)"
 
 TAGS = (
@@ -289,16 +301,30 @@ def _operation(spec: RouteSpec, models: dict[int, Any], refs: dict, schemas: dic
     described = dict(spec.responses)
     for status in models:
         described.setdefault(status, "OK" if status == 200 else "Created" if status == 201 else "Accepted")
-    standard = set()
+    operation["responses"] = _responses(spec, models, refs, described, bool(path_names))
+    return operation
+
+
+def standard_statuses(spec: RouteSpec, has_path_parameters: bool) -> set[int]:
+    """The problem statuses `spec`'s operation can answer whatever its handler does (`http.Api`):
+    see STANDARD_PROBLEMS."""
+    standard = {422, 503}
+    if spec.upload is None:
+        standard |= {400, 413}
     if spec.body is not None or spec.upload is not None:
-        standard |= {400, 413, 415, 422}
-    if spec.query is not None:
-        standard.add(422)
+        standard |= {413, 415}
     if spec.roles is not None:
         standard |= {401, 403}
-    if path_names:
+    if has_path_parameters or spec.available is not None:
         standard.add(404)
-    for status in standard:
+    if set(spec.downloads) & set(BINARY_TYPES):
+        standard.add(406)
+    return standard
+
+
+def _responses(spec: RouteSpec, models: dict[int, Any], refs: dict, described: dict[int, str],
+               has_path_parameters: bool) -> dict[str, Any]:
+    for status in standard_statuses(spec, has_path_parameters):
         described.setdefault(status, STANDARD_PROBLEMS[status])
 
     responses: dict[str, Any] = {}
@@ -306,16 +332,19 @@ def _operation(spec: RouteSpec, models: dict[int, Any], refs: dict, schemas: dic
         answer: dict[str, Any] = {"description": described[status]}
         if status >= 400:
             answer["content"] = _problem_content(status)
-        elif status == 200 and spec.downloads:
-            answer["content"] = {t: {"schema": {"type": "string", "format": "binary"}} for t in spec.downloads}
-        elif status in models:
-            content = {"schema": refs[((spec.name, status), "serialization")]}
-            example = openapi_examples.response_example(spec.name, status)
-            if example is not None:
-                content["example"] = example
-            answer["content"] = {"application/json": content}
+            if status in (429, 503):
+                answer["headers"] = RETRY_AFTER
+        else:
+            if status in models:
+                content = {"schema": refs[((spec.name, status), "serialization")]}
+                example = openapi_examples.response_example(spec.name, status)
+                if example is not None:
+                    content["example"] = example
+                answer["content"] = {"application/json": content}
+            if status == 200 and spec.downloads:  # a file, instead of (or besides) a JSON answer
+                answer.setdefault("content", {}).update(
+                    {t: {"schema": {"type": "string", "format": "binary"}} for t in spec.downloads})
         responses[str(status)] = answer
     responses["default"] = {"description": DEFAULT_PROBLEM, "content": {"application/problem+json":
                                                                         {"schema": PROBLEM_REF}}}
-    operation["responses"] = responses
-    return operation
+    return responses

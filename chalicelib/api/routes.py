@@ -64,7 +64,7 @@ def _created(body: dict, location: str) -> Reply:
 
 
 @route("/v1/regions", "POST", summary="Add a region (parents must exist)", roles=ADMIN, body=NewRegion,
-       responses={201: "Created"})
+       responses={201: "Created", 409: "The region exists already"})
 def add_region(call: Call) -> Reply:
     region = wiring.current().directory.add_region(call.body)
     return _created(region_view(region), f"/v1/regions/{region.code}")
@@ -80,7 +80,8 @@ def get_region(call: Call) -> Reply:
     return Reply(region_view(wiring.current().directory.region(call.params["code"])))
 
 
-@route("/v1/orgs", "POST", summary="Add an org", roles=ADMIN, body=NewOrg, responses={201: "Created"})
+@route("/v1/orgs", "POST", summary="Add an org", roles=ADMIN, body=NewOrg,
+       responses={201: "Created", 409: "The org exists already"})
 def add_org(call: Call) -> Reply:
     org = wiring.current().directory.add_org(call.body)
     return _created(org_view(org), f"/v1/orgs/{org.org_id}")
@@ -96,7 +97,8 @@ def get_org(call: Call) -> Reply:
     return Reply(org_view(wiring.current().directory.org(call.params["org_id"])))
 
 
-@route("/v1/mediators", "POST", summary="Add a mediator", roles=ADMIN, body=NewMediator, responses={201: "Created"})
+@route("/v1/mediators", "POST", summary="Add a mediator", roles=ADMIN, body=NewMediator,
+       responses={201: "Created", 409: "The mediator exists already"})
 def add_mediator(call: Call) -> Reply:
     mediator = wiring.current().directory.add_mediator(call.body)
     return _created(mediator_view(mediator), f"/v1/mediators/{mediator.mediator_id}")
@@ -119,7 +121,7 @@ def change_mediator(call: Call) -> Reply:
 
 
 @route("/v1/partners", "POST", summary="Register a partner system; its secret is shown once", roles=ADMIN,
-       body=NewPartner, responses={201: "Created"})
+       body=NewPartner, responses={201: "Created", 409: "The partner exists already"})
 def add_partner(call: Call) -> Reply:
     partner, secret = wiring.current().directory.add_partner(call.body)
     return _created({**partner_view(partner), "secret": secret}, f"/v1/partners/{partner.partner_id}")
