@@ -124,8 +124,8 @@ def settings() -> Settings:
             raise MissingSetting(f"HEWEI_SECRET_KEY must be set in stage {current}")
         secret_key = LOCAL_ONLY_SECRET_KEY
     allow_loopback = os.environ.get("HEWEI_CALLBACK_ALLOW_LOOPBACK", "").strip().lower() in ("1", "true", "yes")
-    if allow_loopback and stage != LOCAL_STAGE:  # the cloud's callbacks never go to its own loopback
-        raise MissingSetting(f"HEWEI_CALLBACK_ALLOW_LOOPBACK is the local stage's; stage {stage} may not set it")
+    if allow_loopback and current != LOCAL_STAGE:  # the cloud's callbacks never go to its own loopback
+        raise MissingSetting(f"HEWEI_CALLBACK_ALLOW_LOOPBACK is the local stage's; stage {current} may not set it")
     return Settings(
         stage=current,
         secret_key=secret_key.encode(),
