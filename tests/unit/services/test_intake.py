@@ -9,7 +9,9 @@ import pytest
 from chalicelib.domain.enums import CaseStatus, Category, CategorySource, Channel, RiskLevel
 from chalicelib.services.errors import Conflict, Forbidden, Unprocessable
 from chalicelib.services.intake import STAFF_OWNER, party_pseudonyms
-from tests.unit.services.builders import ADMIN, MONDAY, OTHER_SUPERVISOR, PARTNER, PARTNER_ID, SUPERVISOR, new_case
+from chalicelib.services.commands import NewCase
+from tests.support import new_case_body
+from tests.unit.services.builders import ADMIN, MONDAY, OTHER_SUPERVISOR, PARTNER, PARTNER_ID, SUPERVISOR, new_case, parse
 
 
 @pytest.fixture
@@ -171,3 +173,20 @@ def test_a_conflicting_reuse_claims_its_key_too(file_case, guard):
     with pytest.raises(Conflict):
         file_case(new_case("R-1", title="另一件事"), PARTNER, pending_replay(guard, "nonce:K:3"))
     assert "nonce:K:3" in guard.seen
+
+
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+@pytest.mark.parametrize("typed_full_width", ["phone", "id_number"])
+def test_a_party_typed_in_full_width_digits_is_the_same_party(file_case, typed_full_width):
+    """全角 digits are read as ASCII before the party keys are made: the applicant of R-1 typed
+    the second time with a full-width phone or ID number is a repeated party, with the same keys."""
+    first = file_case(new_case("R-1"), PARTNER).case
+    body = new_case_body("R-2")
+    applicant = body["parties"][0]
+    applicant[typed_full_width] = applicant[typed_full_width].translate(FULL_WIDTH)
+    second = file_case(parse(NewCase, body), PARTNER).case
+    assert (first.repeat_party, second.repeat_party) == (False, True)
+    assert second.parties[0] == first.parties[0]
+    assert party_pseudonyms(b"k", second.parties) == party_pseudonyms(b"k", first.parties)
