@@ -381,6 +381,24 @@ def test_a_supervisor_files_cases_only_inside_the_jurisdiction(env):
     assert supervisor.call("POST", "/v1/cases", new_case_body("SUP-IN", region_code=OTHER_VILLAGE)).status == 201
 
 
+def test_a_reference_another_jurisdiction_used_is_no_409_naming_its_case(env):
+    """Staff idempotency keys are the filing supervisor's jurisdiction's (`intake.owner_of`): a
+    supervisor of 320509103 reusing 320509102's `external_ref` files its own case, and is never
+    answered with the other town's case id; a colleague of 320509102 gets the replay or the 409."""
+    town = env.staff(role="supervisor", jurisdiction="320509102")
+    other_town = env.staff(role="supervisor", jurisdiction="320509103")
+    theirs = town.call("POST", "/v1/cases", new_case_body("SUP-SHARED"))
+    assert theirs.status == 201
+    ours = other_town.call("POST", "/v1/cases", new_case_body(  # other parties: no duplicate to name it either
+        "SUP-SHARED", region_code=OTHER_VILLAGE, title="另一起纠纷", parties=[{"role": "applicant", "name": "周七"}]))
+    assert ours.status == 201, ours
+    assert theirs.json["case_id"] not in ours.raw.decode()
+    colleague = env.staff(role="supervisor", jurisdiction="320509102", sub="supervisor-2")
+    assert colleague.call("POST", "/v1/cases", new_case_body("SUP-SHARED")).json["case_id"] == theirs.json["case_id"]
+    conflict = assert_problem(colleague.call("POST", "/v1/cases", new_case_body("SUP-SHARED", title="改了")), 409)
+    assert conflict["case_id"] == theirs.json["case_id"]
+
+
 def test_a_mediator_sees_the_cases_of_their_org_only(env, partner):
     case_id = partner.call("POST", "/v1/cases", new_case_body("ORG-CASE")).json["case_id"]
     mine = env.staff(role="mediator", mediator_id="M-CN-1")  # org V-CN
