@@ -26,7 +26,8 @@ from ..domain.patrol_reports import parse_period
 MAX_PARTIES = 40
 """Parties listed per case (representatives of a group dispute; `party_count` may be larger)."""
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""C0 controls but tab, LF and CR; DEL; the C1 controls (U+0085 NEXT LINE is a line break to some readers)."""
 _DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 """Bidirectional embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): they
 reorder what follows on screen (`付款\u202e0001` shows the digits reversed), in the console and

@@ -267,8 +267,11 @@ def test_a_body_that_is_not_utf8_is_400(sender, raw):
         (new_case_body(address="<a href='http://evil'>8幢</a>"), "address"),
         (with_party(name="<b>张三</b>"), "parties[0].name"),
         (new_case_body(title="漏水\x00\x07"), "title"),
+        (new_case_body(description="漏水\x85楼下"), "description"),
+        (new_case_body(title="漏水\x9b31m"), "title"),
     ],
-    ids=["script", "img-onerror", "javascript-url", "anchor", "markup-in-name", "control-chars"],
+    ids=["script", "img-onerror", "javascript-url", "anchor", "markup-in-name", "control-chars", "c1-next-line",
+         "c1-csi"],
 )
 def test_markup_and_control_characters_are_422(sender, body, field):
     problem, result = reject(sender, 422, body)
