@@ -188,7 +188,9 @@ findings' risk indicators). Deeper is 400 naming the limit,
 checked before the body is parsed: pydantic's parser stops at 200 levels, and Python's recursion
 at about a thousand."""
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"')
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\(?:.|\Z))*+(?:"|\Z)', re.DOTALL)
+"""A string, or an unterminated one up to the end of the text: it matches at every quote, so a
+text of unterminated strings (`"\\"\\"…`) is scanned once, not once per quote."""
 _BRACKET = re.compile(r"[\[\]{}]")
 
 
