@@ -172,6 +172,10 @@ class FakeDirectory:
     def update_mediator(self, mediator: Mediator, changes: dict[str, Any]) -> Mediator:
         return self._update(mediator, changes)
 
+    def mediator_is_active(self, mediator_id: str) -> bool:
+        mediator = self.mediator(mediator_id)
+        return mediator is not None and mediator.active
+
     def update_partner(self, partner: Partner, changes: dict[str, Any]) -> Partner:
         return self._update(partner, changes)
 

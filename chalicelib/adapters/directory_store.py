@@ -94,16 +94,25 @@ before it reads it again: a partner disabled (or re-enabled) elsewhere is refuse
 every warm function within this time, and at once by the process that changed it."""
 
 
+MEDIATOR_STATUS_SECONDS = 60.0
+"""How long a process keeps whether a mediator is active (`mediator_is_active`, every request made
+with a mediator's token) before it reads it again: a mediator deactivated (or removed) elsewhere
+is refused by every warm function within this time, and at once by the process that changed it.
+A mediator's requests cost one GetItem of the `active` flag per process and period."""
+
+
 class DirectoryStore:
     """Regions are immutable once created, so region look-ups are cached per process, and so is
     the list of every region for REGION_LIST_SECONDS. Partners found by key are kept for
-    PARTNER_CACHE_SECONDS (a key not found is not kept: it is read again at its next use)."""
+    PARTNER_CACHE_SECONDS (a key not found is not kept: it is read again at its next use);
+    whether a mediator is active, for MEDIATOR_STATUS_SECONDS."""
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._known_regions: dict[str, Region] = {}
         self._monotonic = monotonic
         self._region_list: tuple[float, list[Region]] | None = None
         self._partners_by_key: dict[str, tuple[float, Partner]] = {}
+        self._mediator_status: dict[str, tuple[float, bool]] = {}
 
     @staticmethod
     def _insert(entry: Entry) -> None:
@@ -194,7 +203,23 @@ class DirectoryStore:
         return _entries(MediatorModel.by_org.query(org_id))
 
     def update_mediator(self, mediator: Mediator, changes: dict[str, Any]) -> Mediator:
-        return self._update(mediator, changes)
+        changed = self._update(mediator, changes)
+        self._mediator_status[changed.mediator_id] = (self._monotonic(), changed.active)  # seen here at once
+        return changed
+
+    def mediator_is_active(self, mediator_id: str) -> bool:
+        """Whether the mediator exists and is active: one GetItem of its `active` flag, kept for
+        MEDIATOR_STATUS_SECONDS (a mediator not found is kept as not active for as long)."""
+        now = self._monotonic()
+        cached = self._mediator_status.get(mediator_id)
+        if cached is not None and now - cached[0] < MEDIATOR_STATUS_SECONDS:
+            return cached[1]
+        try:
+            active = bool(MediatorModel.get(mediator_id, attributes_to_get=["active"]).active)
+        except MediatorModel.DoesNotExist:
+            active = False
+        self._mediator_status[mediator_id] = (now, active)
+        return active
 
     # partners
     def add_partner(self, partner: Partner) -> None:

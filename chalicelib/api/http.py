@@ -183,6 +183,36 @@ def _is_json(content_type: str) -> bool:
         media_type.startswith("application/") and media_type.endswith("+json"))
 
 
+MAX_JSON_DEPTH = 32
+"""Arrays and objects a body may nest (the service's own bodies nest four at most: a patrol report's
+findings' risk indicators). Deeper is 400 naming the limit,
+checked before the body is parsed: pydantic's parser stops at 200 levels, and Python's recursion
+at about a thousand."""
+
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\(?:.|\Z))*+(?:"|\Z)', re.DOTALL)
+"""A string, or an unterminated one up to the end of the text: it matches at every quote, so a
+text of unterminated strings (`"\\"\\"…`) is scanned once, not once per quote."""
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_too_deep(text: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether the JSON text nests arrays and objects more than `limit` deep, judged without
+    parsing it (nor recursing): the brackets outside strings are counted, stopping at the first
+    level over the limit. A text with no more than `limit` opening brackets, the usual body,
+    is not scanned."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    depth = 0
+    for bracket in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if bracket.group() in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -192,6 +222,19 @@ def _finite_float(text: str) -> float:
     if value in (float("inf"), float("-inf")):
         raise ValueError(f"the number {text[:20]} is out of range")
     return value
+
+
+def _invalid_json_reason(exc: ValidationError) -> str:
+    """What pydantic's parser found wrong with a text Python's parser took, in the words of the
+    problem: a lone surrogate escape (`"\\ud800"`, which its parser calls a bad hex escape) is
+    not Unicode text; nesting past its limit (not reached: `json_too_deep` refuses it first) is
+    nesting; anything else as the parser words it."""
+    reason = str(exc.errors()[0].get("ctx", {}).get("error", "")).split(" at line ")[0]
+    if "recursion" in reason:
+        return f"nested too deeply: at most {MAX_JSON_DEPTH} levels of arrays and objects"
+    if "escape" in reason or "surrogate" in reason or "unicode" in reason.lower():
+        return "a string is not valid Unicode"
+    return reason or "it cannot be parsed"
 
 
 def path_candidates(event: dict) -> list[str]:
@@ -433,12 +476,16 @@ class Api:
         if spec.body is None:
             return None
         text = raw.decode("utf-8").strip() or "{}"
+        if json_too_deep(text):
+            raise ServiceError(f"the body's JSON is nested too deeply: at most {MAX_JSON_DEPTH} levels of "
+                               "arrays and objects") from None
         try:
             document = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
         except json.JSONDecodeError as exc:
             raise ServiceError(f"the body is not valid JSON (line {exc.lineno}, column {exc.colno})") from None
-        except RecursionError:
-            raise ServiceError("the body's JSON is nested too deeply") from None
+        except RecursionError:  # not reached past `json_too_deep`; kept as the parser's own guard
+            raise ServiceError(f"the body's JSON is nested too deeply: at most {MAX_JSON_DEPTH} levels of "
+                               "arrays and objects") from None
         except ValueError as exc:  # NaN/Infinity, or an integer of over 4,300 digits
             raise ServiceError(f"the body is not valid JSON ({str(exc).split(';')[0]})") from None
         if not isinstance(document, dict):
@@ -447,5 +494,5 @@ class Api:
             return spec.body.model_validate_json(text)
         except ValidationError as exc:
             if all(error["type"] == "json_invalid" for error in exc.errors()):  # e.g. a lone surrogate escape
-                raise ServiceError("the body is not valid JSON (a string is not valid Unicode)") from None
+                raise ServiceError(f"the body is not valid JSON ({_invalid_json_reason(exc)})") from None
             raise Unprocessable("the request does not match the schema", validation_errors(exc)) from None

@@ -103,15 +103,16 @@ _BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u20
 
 
 def filename_problem(filename: str) -> str | None:
-    """Why a file name is refused, or None: 1–255 characters, not blank, no path separator, no
-    control character (nor a direction override), and not `.` or `..`."""
+    """Why a file name is refused, or None: 1–255 characters, not blank (nor only invisible
+    characters), no path separator, no control character (nor a direction mark or override, nor
+    U+2028/U+2029), and not `.` or `..`."""
     if not 1 <= len(filename) <= MAX_FILENAME:
         return f"must be 1 to {MAX_FILENAME} characters"
-    if not filename.strip():
-        return "must not be blank"
+    if all(char.isspace() or unicodedata.category(char) == "Cf" for char in filename):
+        return "must not be blank (whitespace and invisible format characters do not count)"
     if "/" in filename or "\\" in filename:
         return "must be a file name, without / or \\"
-    if any(unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS for char in filename):
+    if any(unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS for char in filename):
         return "control characters are not allowed"
     if filename in (".", ".."):
         return "must be a file name, not . or .."

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Mapping
-
+import re
+import unicodedata
+from typing import Any, Mapping
 
 from ..domain.access import STAFF_ROLES, Principal
 from ..domain.enums import Role
@@ -93,20 +94,10 @@ class Authenticator:
             claims = self._verifier.verify(token)
         except InvalidToken:
             raise Unauthenticated("the bearer token is invalid or expired") from None
-        try:
-            role = Role(claims.get("role"))
-        except ValueError:
-            raise Unauthenticated("the bearer token names no staff role") from None
-        if role not in STAFF_ROLES:
-            raise Unauthenticated("the bearer token names no staff role")
-        principal = Principal(
-            role=role, subject=str(claims["sub"]), jurisdiction=claims.get("jurisdiction"),
-            org_id=claims.get("org_id"), mediator_id=claims.get("mediator_id"),
-        )
-        if role is Role.SUPERVISOR and not principal.jurisdiction:
-            raise Unauthenticated("a supervisor token must carry a jurisdiction")
-        if role is Role.MEDIATOR and not principal.mediator_id:
-            raise Unauthenticated("a mediator token must carry a mediator_id")
+        principal = principal_of(claims)
+        if principal.role is Role.MEDIATOR and not self._directory.mediator_is_active(principal.mediator_id):
+            raise Unauthenticated("the mediator is deactivated or no longer in the directory: the token "
+                                  "is no longer accepted")
         return principal
 
     def _partner(self, headers: Mapping[str, str], method: str, paths: list[str],
@@ -136,6 +127,50 @@ class Authenticator:
                                "this signature was already used (replay)" if nonce is None else
                                "this nonce was already used (replay)")
         return Principal(role=Role.PARTNER, subject=partner.partner_id, partner_id=partner.partner_id), replay
+
+
+MAX_SUBJECT_LENGTH = 255
+_CLAIM_PATTERNS = {
+    "jurisdiction": re.compile(r"[0-9]{6}|[0-9]{9}|[0-9]{12}"),  # a region code, as `commands.RegionCode`
+    "org_id": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"),  # an id, as `commands.Identifier`
+    "mediator_id": re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"),
+}
+
+
+def _subject(claims: Mapping[str, Any]) -> str:
+    value = claims.get("sub")
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_SUBJECT_LENGTH or any(
+            unicodedata.category(ch) in ("Cc", "Cf") for ch in value) or not value.strip():
+        raise Unauthenticated(f"the bearer token's sub claim must be text of 1 to {MAX_SUBJECT_LENGTH} "
+                              "characters")
+    return value
+
+
+def _optional_claim(claims: Mapping[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _CLAIM_PATTERNS[name].fullmatch(value):
+        raise Unauthenticated(f"the bearer token's {name} claim is not valid")
+    return value
+
+
+def principal_of(claims: Mapping[str, Any]) -> Principal:
+    """The staff caller a verified token's claims name, each claim checked for its type and form
+    (they come from the service's own minter or an identity provider: a number where a region
+    code belongs would otherwise fail deep inside a request, a 500). Unauthenticated (401) for a
+    claim missing, of the wrong type or malformed: the token is not one the service accepts."""
+    role_claim = claims.get("role")
+    if not isinstance(role_claim, str) or role_claim not in {role.value for role in STAFF_ROLES}:
+        raise Unauthenticated("the bearer token names no staff role")
+    role = Role(role_claim)
+    principal = Principal(role=role, subject=_subject(claims), jurisdiction=_optional_claim(claims, "jurisdiction"),
+                          org_id=_optional_claim(claims, "org_id"), mediator_id=_optional_claim(claims, "mediator_id"))
+    if role is Role.SUPERVISOR and not principal.jurisdiction:
+        raise Unauthenticated("a supervisor token must carry a jurisdiction")
+    if role is Role.MEDIATOR and not principal.mediator_id:
+        raise Unauthenticated("a mediator token must carry a mediator_id")
+    return principal
 
 
 class TokenService:

@@ -8,7 +8,9 @@ value, so a wrong ID number is not echoed back.
 
 from __future__ import annotations
 
+import math
 import re
+import unicodedata
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote, urlsplit
@@ -24,19 +26,49 @@ from ..domain.patrol_reports import parse_period
 MAX_PARTIES = 40
 """Parties listed per case (representatives of a group dispute; `party_count` may be larger)."""
 
-_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+"""C0 controls but tab, LF and CR; DEL; the C1 controls (U+0085 NEXT LINE is a line break to some readers)."""
+_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+"""Bidirectional embeddings, overrides and isolates (LRE RLE PDF LRO RLO, LRI RLI FSI PDI): they
+reorder what follows on screen (`付款\u202e0001` shows the digits reversed), in the console and
+in the partner's own system alike."""
+_LINE_SEPARATORS = re.compile("[\u2028\u2029]")
+"""LINE SEPARATOR and PARAGRAPH SEPARATOR: line breaks to some readers (JavaScript, editors) and
+not to others (a CSV ledger, a log line), so one text reads as one line or two."""
+_INVISIBLE_FILLERS = frozenset("\u115f\u1160\u3164\uffa0")
+"""Hangul fillers: letters to Unicode, blank on screen."""
 _MARKUP = re.compile(r"<\s*/?\s*[A-Za-z!?][^>]*>|javascript:", re.IGNORECASE)
 
 
+def _shows_nothing(value: str) -> bool:
+    """Whether a text is only whitespace, format characters (category Cf: zero-width spaces and
+    joiners, the BOM, direction marks, soft hyphens…) and Hangul fillers: blank on screen."""
+    return all(ch.isspace() or ch in _INVISIBLE_FILLERS or unicodedata.category(ch) == "Cf" for ch in value)
+
+
 def _plain_text(value: str) -> str:
-    """Free text, kept exactly as sent (the contract: text round-trips unchanged): not blank, no
-    control characters and no HTML/script markup (stored XSS)."""
-    if not value.strip():
-        raise ValueError("must not be blank")
+    """Free text, kept exactly as sent (the contract: text round-trips unchanged): not blank (nor
+    made only of invisible characters), no control characters, no direction overrides or
+    isolates, no U+2028/U+2029 (a line break is `\n`), and no HTML/script markup (stored XSS).
+    Each refusal names the field; nothing is changed to make a text pass."""
+    if _shows_nothing(value):
+        raise ValueError("must not be blank (whitespace and invisible format characters do not count)")
     if _CONTROL_CHARS.search(value):
         raise ValueError("control characters are not allowed")
+    if found := _DIRECTION_CONTROLS.search(value):
+        raise ValueError(f"U+{ord(found.group()):04X} is not allowed: no bidirectional embedding, override "
+                         "or isolate characters (U+202A-U+202E, U+2066-U+2069)")
+    if found := _LINE_SEPARATORS.search(value):
+        raise ValueError(f"U+{ord(found.group()):04X} is not allowed: break lines with \\n")
     if _MARKUP.search(value):
         raise ValueError("markup (HTML or script) is not allowed")
+    return value
+
+
+def _not_negative_zero(value: float | None) -> float | None:
+    """`-0.0` passes `ge=0` (it equals 0) but is stored, shown and summed as a negative zero."""
+    if value is not None and value == 0 and math.copysign(1.0, value) < 0:
+        raise ValueError("must not be negative: -0 is not an amount, send 0")
     return value
 
 
@@ -100,7 +132,7 @@ class NewCase(Command):
     address: Text(500) | None = None
     parties: list[PartyInput] = Field(min_length=1, max_length=MAX_PARTIES)
     party_count: int | None = Field(default=None, ge=1, le=100_000)
-    amount_cny: float | None = Field(default=None, ge=0, le=1e12)
+    amount_cny: Annotated[float | None, AfterValidator(_not_negative_zero)] = Field(default=None, ge=0, le=1e12)
     risk_indicators: list[RiskIndicator] = Field(default_factory=list, max_length=len(RiskIndicator))
 
     @field_validator("party_count")

@@ -8,6 +8,7 @@ import hmac
 import json
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from ..observability import logger
 
@@ -33,15 +34,36 @@ from .routing import request_routing
 
 
 STAFF_OWNER = "staff"
-"""Owner of the idempotency keys of cases filed by staff (walk-ins, grid visits)."""
+"""Owner of the admins' idempotency keys (walk-ins, grid visits filed by an admin); before staff
+keys were scoped, of every staff member's."""
 
 DEFAULT_CHANNEL = {Role.PARTNER: Channel.PARTNER_API}
 STAFF_DEFAULT_CHANNEL = Channel.WALK_IN
 
 
 def owner_of(principal: Principal) -> str:
-    """Whose idempotency keys a caller's `external_ref`s are: a partner's own; all staff's together."""
-    return principal.partner_id if principal.role is Role.PARTNER else STAFF_OWNER
+    """Whose idempotency keys a caller's `external_ref`s are (幂等范围): a namespace every case of
+    which is in the view of everyone filing in it, so that a replay (200) or a reuse (409, with
+    its `case_id`) never hands a caller the id of a case it cannot see (`domain/access.py`):
+
+    - a partner: its own, its partner id (`demo-12345`): it sees its own cases;
+    - a supervisor: its jurisdiction's, `staff:<jurisdiction>` (`staff:320506`): it files only
+      inside its jurisdiction, and every supervisor of that jurisdiction sees every case there.
+      A supervisor of 320506 reusing a reference of 320509's files a case of its own;
+    - an admin: `staff`, the admins' (they see every case);
+    - any other staff role (a mediator, who may not file cases: `CASE_CREATORS`), the caller
+      alone, `staff:sub:<subject>` (percent-encoded: a `#` would run into the key's separator).
+
+    Keys written before this scoping are all under `staff`: they stay the admins', and a
+    supervisor's retry of a request made before it files a new case (which the duplicate
+    check flags, same parties and village) instead of answering with the old one."""
+    if principal.role is Role.PARTNER:
+        return principal.partner_id
+    if principal.role is Role.ADMIN:
+        return STAFF_OWNER
+    if principal.role is Role.SUPERVISOR:
+        return f"{STAFF_OWNER}:{principal.jurisdiction}"
+    return f"{STAFF_OWNER}:sub:{quote(principal.subject, safe='')}"
 
 
 @dataclass(frozen=True)

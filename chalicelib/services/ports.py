@@ -404,6 +404,13 @@ class Directory(Protocol):
 
     def update_mediator(self, mediator: Mediator, changes: dict[str, Any]) -> Mediator: ...
 
+    def mediator_is_active(self, mediator_id: str) -> bool:
+        """Whether the mediator is in the directory and active: asked on every request made with a
+        mediator's token, so an implementation may keep the answer for a short, stated time
+        (`directory_store.MEDIATOR_STATUS_SECONDS`); a change made through this directory is seen
+        at once."""
+        ...
+
     def add_partner(self, partner: Partner) -> None: ...
 
     def partner(self, partner_id: str) -> Partner | None: ...

@@ -232,9 +232,16 @@ def test_a_bad_authorization_header_is_401(env, authorization):
         ({"sub": "m", "role": "mediator"}, 3600, None),  # a mediator token must name the mediator
         ({"sub": "s", "role": "supervisor"}, 3600, None),  # a supervisor token must carry a jurisdiction
         ({"role": "admin"}, 3600, None),  # no subject
+        ({"sub": "s", "role": "supervisor", "jurisdiction": 320509}, 3600, None),  # was a 500
+        ({"sub": "s", "role": "supervisor", "jurisdiction": ["320509"]}, 3600, None),
+        ({"sub": "s", "role": "supervisor", "jurisdiction": "320509", "org_id": {"id": "V-CN"}}, 3600, None),
+        ({"sub": 7, "role": "admin"}, 3600, None),
+        ({"sub": "a", "role": ["admin"]}, 3600, None),
+        ({"sub": "m", "role": "mediator", "mediator_id": 1}, 3600, None),
     ],
     ids=["expired", "wrong-key", "partner-role", "unknown-role", "mediator-without-id",
-         "supervisor-without-jurisdiction", "no-sub"],
+         "supervisor-without-jurisdiction", "no-sub", "numeric-jurisdiction", "list-jurisdiction",
+         "object-org_id", "numeric-sub", "list-role", "numeric-mediator_id"],
 )
 def test_invalid_staff_tokens_are_401(env, claims, ttl, secret):
     staff = Staff(env.http, raw_token(claims, ttl, secret))
@@ -310,6 +317,24 @@ def test_a_partner_may_not_touch_the_directory(partner, admin):
     assert admin.call("GET", "/v1/orgs/EVIL").status == 404
 
 
+def test_a_deactivated_mediators_token_is_refused_and_works_again_once_reactivated(env):
+    """The process that deactivates a mediator refuses its token at once; other warm processes
+    within MEDIATOR_STATUS_SECONDS (test_mediator_status_cache.py)."""
+    mediator = {"mediator_id": "M-AUTH-1", "name": "孙调解", "phone": "13900000299", "org_id": "V-CN"}
+    assert env.admin.call("POST", "/v1/mediators", mediator).status == 201
+    token = env.admin.call("POST", "/v1/tokens", {"role": "mediator", "mediator_id": "M-AUTH-1"}).json["token"]
+    staff = Staff(env.http, token)
+    assert staff.call("GET", "/v1/cases").status == 200
+    assert env.admin.call("PATCH", "/v1/mediators/M-AUTH-1", {"active": False}).status == 200
+    try:
+        for method, path in (("GET", "/v1/cases"), ("GET", "/v1/cases/HW1"), ("POST", "/v1/cases/HW1/accept")):
+            problem = assert_problem(staff.call(method, path, {} if method == "POST" else None), 401)
+            assert "deactivated" in problem["detail"]
+    finally:
+        assert env.admin.call("PATCH", "/v1/mediators/M-AUTH-1", {"active": True}).status == 200
+    assert staff.call("GET", "/v1/cases").status == 200
+
+
 def test_a_mediator_may_not_file_cases(env):
     mediator = env.staff(role="mediator", mediator_id="M-CN-1")
     assert_problem(mediator.call("POST", "/v1/cases", new_case_body("MED-1")), 403)
@@ -354,6 +379,24 @@ def test_a_supervisor_files_cases_only_inside_the_jurisdiction(env):
     supervisor = env.staff(role="supervisor", jurisdiction="320509103")
     assert_problem(supervisor.call("POST", "/v1/cases", new_case_body("SUP-OUT")), 403)
     assert supervisor.call("POST", "/v1/cases", new_case_body("SUP-IN", region_code=OTHER_VILLAGE)).status == 201
+
+
+def test_a_reference_another_jurisdiction_used_is_no_409_naming_its_case(env):
+    """Staff idempotency keys are the filing supervisor's jurisdiction's (`intake.owner_of`): a
+    supervisor of 320509103 reusing 320509102's `external_ref` files its own case, and is never
+    answered with the other town's case id; a colleague of 320509102 gets the replay or the 409."""
+    town = env.staff(role="supervisor", jurisdiction="320509102")
+    other_town = env.staff(role="supervisor", jurisdiction="320509103")
+    theirs = town.call("POST", "/v1/cases", new_case_body("SUP-SHARED"))
+    assert theirs.status == 201
+    ours = other_town.call("POST", "/v1/cases", new_case_body(  # other parties: no duplicate to name it either
+        "SUP-SHARED", region_code=OTHER_VILLAGE, title="另一起纠纷", parties=[{"role": "applicant", "name": "周七"}]))
+    assert ours.status == 201, ours
+    assert theirs.json["case_id"] not in ours.raw.decode()
+    colleague = env.staff(role="supervisor", jurisdiction="320509102", sub="supervisor-2")
+    assert colleague.call("POST", "/v1/cases", new_case_body("SUP-SHARED")).json["case_id"] == theirs.json["case_id"]
+    conflict = assert_problem(colleague.call("POST", "/v1/cases", new_case_body("SUP-SHARED", title="改了")), 409)
+    assert conflict["case_id"] == theirs.json["case_id"]
 
 
 def test_a_mediator_sees_the_cases_of_their_org_only(env, partner):

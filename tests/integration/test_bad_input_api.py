@@ -267,8 +267,11 @@ def test_a_body_that_is_not_utf8_is_400(sender, raw):
         (new_case_body(address="<a href='http://evil'>8幢</a>"), "address"),
         (with_party(name="<b>张三</b>"), "parties[0].name"),
         (new_case_body(title="漏水\x00\x07"), "title"),
+        (new_case_body(description="漏水\x85楼下"), "description"),
+        (new_case_body(title="漏水\x9b31m"), "title"),
     ],
-    ids=["script", "img-onerror", "javascript-url", "anchor", "markup-in-name", "control-chars"],
+    ids=["script", "img-onerror", "javascript-url", "anchor", "markup-in-name", "control-chars", "c1-next-line",
+         "c1-csi"],
 )
 def test_markup_and_control_characters_are_422(sender, body, field):
     problem, result = reject(sender, 422, body)
@@ -292,3 +295,81 @@ def test_sql_looking_free_text_is_just_text(sender):
 def test_a_rejected_request_does_not_use_up_its_external_ref(sender):
     reject(sender, 422, new_case_body("R-FIX", category="divorce"))
     assert sender.call("POST", "/v1/cases", new_case_body("R-FIX")).status == 201
+
+
+# ------------------------------------------------------------ text edges, -0 and nesting
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["\u200b", "\u200b\u200c\u200d", "\ufeff", "\u2060 \u00ad", " \u200b\u3000", "\u200e\u200f", "\u3164"],
+    ids=["zero-width-space", "zero-width-joiners", "bom", "word-joiner-soft-hyphen", "spaces-and-zwsp",
+         "direction-marks", "hangul-filler"],
+)
+def test_a_name_made_only_of_invisible_characters_is_422(sender, name):
+    problem, _ = reject(sender, 422, with_party(name=name))
+    assert fields(problem) == ["parties[0].name"]
+    assert "blank" in problem["errors"][0]["message"]
+
+
+BIDI_AND_LINE_SEPARATORS = ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068",
+                            "\u2069", "\u2028", "\u2029"]
+
+
+@pytest.mark.parametrize("char", BIDI_AND_LINE_SEPARATORS, ids=lambda char: f"U+{ord(char):04X}")
+@pytest.mark.parametrize("field", ["title", "description", "address", "parties[0].name"])
+def test_direction_overrides_and_line_separators_are_422_naming_the_field(sender, char, field):
+    text = f"楼上漏水{char}0001"
+    body = with_party(name=f"张{char}三") if field == "parties[0].name" else new_case_body(**{field: text})
+    problem, result = reject(sender, 422, body)
+    assert fields(problem) == [field]
+    assert f"U+{ord(char):04X} is not allowed" in problem["errors"][0]["message"]
+    assert char not in result.raw.decode()
+
+
+def test_a_zero_width_joiner_inside_text_is_kept(sender):
+    """Format characters inside visible text are text (emoji sequences, Persian names): only a
+    text of nothing else is blank, and the text round-trips unchanged."""
+    title = "漏水\u200d纠纷\u00ad"
+    created = sender.call("POST", "/v1/cases", new_case_body("R-ZWJ", title=title))
+    assert created.status == 201, created
+    assert created.json["title"] == title
+
+
+def test_a_negative_zero_amount_is_422(sender):
+    problem, _ = reject(sender, 422, raw=json.dumps(new_case_body("R-NEG0")).replace(
+        '"amount_cny": 5000', '"amount_cny": -0.0').encode())
+    assert fields(problem) == ["amount_cny"]
+    assert "-0" in problem["errors"][0]["message"]
+
+
+def test_a_zero_amount_is_accepted(sender):
+    raw = json.dumps(new_case_body("R-ZERO")).replace('"amount_cny": 5000', '"amount_cny": 0.0').encode()
+    created = sender.call("POST", "/v1/cases", raw=raw)
+    assert created.status == 201, created
+    assert created.json["amount_cny"] == 0
+
+
+def nested(depth: int) -> bytes:
+    """A valid case whose ignored field `extra` nests arrays `depth` deep (the body is one more)."""
+    body = json.dumps(new_case_body("R-DEEP"))
+    return (body[:-1] + ', "extra": ' + "[" * depth + "]" * depth + "}").encode()
+
+
+@pytest.mark.parametrize("depth", [32, 199, 250, 5_000])
+def test_a_body_nested_too_deeply_is_400_naming_the_limit(sender, depth):
+    problem, _ = reject(sender, 400, raw=nested(depth))
+    assert "nested too deeply" in problem["detail"] and "32 levels" in problem["detail"]
+    assert "Unicode" not in problem["detail"]
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(sender):
+    body = new_case_body("R-BRACKETS", description="[" * 300 + "{" * 300 + '"\\' + "]")
+    created = sender.call("POST", "/v1/cases", body)
+    assert created.status == 201, created
+
+
+def test_a_body_nested_to_the_limit_is_accepted(sender):
+    raw = nested(31)  # the body's object and 31 arrays: 32 levels
+    created = sender.call("POST", "/v1/cases", raw=raw)
+    assert created.status == 201, created

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -12,7 +13,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib.adapters.tokens import JwksVerifier
+from chalicelib.domain.directory import Mediator
 from chalicelib.domain.errors import InvalidToken
+from chalicelib.services.auth import Authenticator
+from chalicelib.services.errors import Unauthenticated
+from tests.fakes import FakeClock, FakeDirectory, FakeReplayGuard
+
+NOW = dt.datetime(2026, 11, 23, 2, 0, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +63,29 @@ def test_wrong_issuer_expired_or_foreign_key_is_refused(provider):
     for bad in (token(key, iss="https://evil.example"), token(key, exp=int(time.time()) - 10), token(other)):
         with pytest.raises(InvalidToken):
             verifier.verify(bad)
+
+
+@pytest.mark.parametrize("claims", [
+    {"jurisdiction": 320509}, {"jurisdiction": ["320509"]}, {"jurisdiction": None}, {"sub": 1},
+    {"role": ["supervisor"]}, {"org_id": 5}, {"role": "mediator", "mediator_id": {"id": "M-1"}},
+], ids=repr)
+def test_a_provider_token_with_a_claim_of_the_wrong_type_is_401(provider, claims):
+    """The provider's claims are checked as the service's own are (`auth.principal_of`): a number
+    where a region code belongs is 401, not a 500 further on."""
+    key, url = provider
+    authenticator = Authenticator(FakeDirectory(), FakeReplayGuard(), JwksVerifier(url, "https://idp.example"),
+                                  b"k" * 32, FakeClock(NOW))
+    with pytest.raises(Unauthenticated, match="bearer token|token must"):
+        authenticator.authenticate({"authorization": f"Bearer {token(key, **claims)}"}, "GET", ["/v1/cases"], b"")
+
+
+def test_a_provider_token_of_a_deactivated_mediator_is_401(provider):
+    key, url = provider
+    directory = FakeDirectory()
+    directory.add_mediator(Mediator(mediator_id="M-1", name="王调解", phone="13812345678", org_id="V-CN",
+                                    active=False, created_at=NOW))
+    authenticator = Authenticator(directory, FakeReplayGuard(), JwksVerifier(url, "https://idp.example"),
+                                  b"k" * 32, FakeClock(NOW))
+    with pytest.raises(Unauthenticated, match="deactivated"):
+        authenticator.authenticate({"authorization": f"Bearer {token(key, role='mediator', mediator_id='M-1')}"},
+                                   "GET", ["/v1/cases"], b"")

@@ -49,6 +49,7 @@ def test_ordinary_file_names_are_taken(name):
     ("../etc/passwd", "/"), ("dir/file.png", "/"), ("C:\\evil.png", "\\"), ("a\\b", "\\"),
     ("a\x00.png", "control"), ("a\n.png", "control"), ("a\t.png", "control"), ("a\x7f.png", "control"),
     ("a\x85.png", "control"), ("invoice\u202egpj.exe", "control"), ("x\u200f.png", "control"),
+    ("a\u2028.png", "control"), ("a\u2029.png", "control"), ("\u200b", "blank"), ("\ufeff \u200d", "blank"),
     (".", "not . or .."), ("..", "not . or .."),
 ])
 def test_names_with_a_path_a_control_character_or_no_name_at_all_are_refused(name, why):

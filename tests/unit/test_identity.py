@@ -246,3 +246,74 @@ def test_the_phone_table_holds_without_geocoder_carrier_and_timezone_data():
     judged, imported = (json.loads(line) for line in result.stdout.splitlines()[-2:])
     assert imported == []
     assert [tuple(row) if row else None for row in judged] == [expected for _, expected in PHONE_TABLE]
+
+
+# ------------------------------------------------------------ the digits a number is written in
+
+ID_NUMBER = "320584199001011239"
+FULL_WIDTH_DIGITS = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+EXTENDED_ARABIC_INDIC_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+DEVANAGARI_DIGITS = str.maketrans("0123456789", "०१२३४५६७८९")
+MATHEMATICAL_BOLD_DIGITS = str.maketrans("0123456789", "𝟎𝟏𝟐𝟑𝟒𝟓𝟔𝟕𝟖𝟗")
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        (ID_NUMBER, ID_NUMBER),
+        (ID_NUMBER.translate(FULL_WIDTH_DIGITS), ID_NUMBER),  # 全角: read as its ASCII twin
+        (ID_WITH_X.translate(FULL_WIDTH_DIGITS), ID_WITH_X),  # a full-width Ｘ too
+        (ID_WITH_X[:17].translate(FULL_WIDTH_DIGITS) + "ｘ", ID_WITH_X),  # and a full-width ｘ
+        (ID_NUMBER[:9].translate(FULL_WIDTH_DIGITS) + ID_NUMBER[9:], ID_NUMBER),  # half and half
+        ("\u3000" + ID_NUMBER + "\u3000", ID_NUMBER),  # ideographic spaces around it
+        (ID_NUMBER.translate(ARABIC_INDIC_DIGITS), None),
+        (ID_NUMBER.translate(EXTENDED_ARABIC_INDIC_DIGITS), None),
+        (ID_NUMBER.translate(DEVANAGARI_DIGITS), None),
+        (ID_NUMBER.translate(MATHEMATICAL_BOLD_DIGITS), None),
+        (ID_NUMBER[:17] + "٩", None),  # only the check digit of another script
+        (ID_WITH_X[:17].translate(ARABIC_INDIC_DIGITS) + "X", None),  # passed the check before: int("٣") == 3
+        ("①" + ID_NUMBER[1:], None),  # a circled digit: NFKC would make it 1, the full-width rule does not
+        ("3²" + ID_NUMBER[2:], None),  # a superscript digit
+        (ID_NUMBER[:10] + "\u200b" + ID_NUMBER[10:], None),  # a zero-width space inside
+    ],
+)
+def test_id_numbers_take_ascii_or_full_width_digits_only(raw, normalised):
+    if normalised is None:
+        with pytest.raises(InvalidIdentity) as refused:
+            normalize_id_number(raw)
+        assert raw not in str(refused.value)
+    else:
+        assert normalize_id_number(raw) == normalised
+
+
+def test_another_scripts_digits_are_named_as_the_problem():
+    with pytest.raises(InvalidIdentity, match="digits 0-9"):
+        normalize_id_number(ID_NUMBER.translate(ARABIC_INDIC_DIGITS))
+    with pytest.raises(InvalidIdentity, match="digits 0-9"):
+        normalize_phone("13812345678".translate(ARABIC_INDIC_DIGITS))
+
+
+@pytest.mark.parametrize(
+    ("raw", "normalised"),
+    [
+        ("13812345678", "13812345678"),
+        ("13812345678".translate(FULL_WIDTH_DIGITS), "13812345678"),
+        ("＋８６\u3000１３８\u3000１２３４\u3000５６７８", "13812345678"),  # full-width plus and spaces
+        ("０５１２－６３００１２３４", "051263001234"),  # a full-width hyphen
+        ("（０５１２）６３００１２３４", "051263001234"),  # full-width parentheses
+        ("13812345678".translate(ARABIC_INDIC_DIGITS), None),  # libphonenumber reads these as digits
+        ("13812345678".translate(EXTENDED_ARABIC_INDIC_DIGITS), None),
+        ("13812345678".translate(DEVANAGARI_DIGITS), None),
+        ("13812345678".translate(MATHEMATICAL_BOLD_DIGITS), None),
+        ("138١2345678", None),  # one digit of another script
+        ("13812345678\u200b", None),  # a zero-width space after it
+        ("138\u00a01234\u00a05678", None),  # no-break spaces: not the full-width block
+    ],
+)
+def test_phones_take_ascii_or_full_width_characters_only(raw, normalised):
+    if normalised is None:
+        with pytest.raises(InvalidIdentity):
+            normalize_phone(raw)
+    else:
+        assert normalize_phone(raw) == normalised

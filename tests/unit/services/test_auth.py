@@ -59,11 +59,57 @@ def test_missing_or_malformed_credentials_are_401(authenticator, headers):
     ({"sub": "x", "role": "janitor"}, 60),
     ({"sub": "supervisor:x", "role": "supervisor"}, 60),  # no jurisdiction
     ({"sub": "mediator:x", "role": "mediator", "org_id": "V-CN"}, 60),  # no mediator_id
+    ({"sub": "mediator:x", "role": "mediator", "mediator_id": "M-NONE"}, 60),  # no such mediator
 ])
 def test_a_token_with_claims_the_service_refuses_is_401(centre, authenticator, claims, ttl):
     token, _ = centre.services.token_minter.mint(claims, ttl)
     with pytest.raises(Unauthenticated):
         authenticator.authenticate(bearer(token), "GET", ["/v1/cases"], b"")
+
+
+SUPERVISOR_CLAIMS = {"sub": "supervisor:320509", "role": "supervisor", "jurisdiction": "320509"}
+MEDIATOR_CLAIMS = {"sub": "mediator:M-CN-1", "role": "mediator", "mediator_id": "M-CN-1", "org_id": "V-CN"}
+
+
+@pytest.mark.parametrize("claims", [
+    {**SUPERVISOR_CLAIMS, "jurisdiction": 320509},
+    {**SUPERVISOR_CLAIMS, "jurisdiction": ["320509"]},
+    {**SUPERVISOR_CLAIMS, "jurisdiction": {"code": "320509"}},
+    {**SUPERVISOR_CLAIMS, "jurisdiction": True},
+    {**SUPERVISOR_CLAIMS, "jurisdiction": "3205"},  # not a district, town or village code
+    {**SUPERVISOR_CLAIMS, "jurisdiction": "３２０５０９"},  # full-width: not a region code
+    {**SUPERVISOR_CLAIMS, "jurisdiction": ""},
+    {**SUPERVISOR_CLAIMS, "org_id": 7},
+    {**SUPERVISOR_CLAIMS, "org_id": "V CN"},
+    {**SUPERVISOR_CLAIMS, "sub": 42},
+    {**SUPERVISOR_CLAIMS, "sub": ["supervisor"]},
+    {**SUPERVISOR_CLAIMS, "sub": ""},
+    {**SUPERVISOR_CLAIMS, "sub": "x" * 256},
+    {**SUPERVISOR_CLAIMS, "sub": "admin\u202e"},
+    {**SUPERVISOR_CLAIMS, "role": ["supervisor"]},
+    {**SUPERVISOR_CLAIMS, "role": {"name": "admin"}},
+    {**SUPERVISOR_CLAIMS, "role": 1},
+    {**MEDIATOR_CLAIMS, "mediator_id": 1},
+    {**MEDIATOR_CLAIMS, "mediator_id": ["M-CN-1"]},
+    {**MEDIATOR_CLAIMS, "mediator_id": "M-CN-1/../x"},
+    {**MEDIATOR_CLAIMS, "org_id": None, "mediator_id": {"id": "M-CN-1"}},
+], ids=lambda claims: repr({k: v for k, v in claims.items() if k in ("role", "sub", "jurisdiction", "org_id",
+                                                                        "mediator_id")}))
+def test_a_claim_of_the_wrong_type_or_form_is_401_not_a_crash(centre, authenticator, claims):
+    token, _ = centre.services.token_minter.mint(claims, 60)
+    with pytest.raises(Unauthenticated, match="bearer token|token must"):
+        authenticator.authenticate(bearer(token), "GET", ["/v1/cases"], b"")
+
+
+def test_a_deactivated_mediator_is_refused(centre, authenticator):
+    token = mint(centre, role="mediator", mediator_id="M-CN-1")
+    assert authenticator.authenticate(bearer(token), "GET", ["/v1/cases"], b"") == MEDIATOR
+    directory = centre.services.directory_store
+    directory.update_mediator(directory.mediator("M-CN-1"), {"active": False})
+    with pytest.raises(Unauthenticated, match="deactivated"):
+        authenticator.authenticate(bearer(token), "GET", ["/v1/cases"], b"")
+    directory.update_mediator(directory.mediator("M-CN-1"), {"active": True})
+    assert authenticator.authenticate(bearer(token), "GET", ["/v1/cases"], b"") == MEDIATOR
 
 
 def signed(centre, timestamp: dt.datetime, key_id: str | None = None, secret: str | None = None,

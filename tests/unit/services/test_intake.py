@@ -9,7 +9,11 @@ import pytest
 from chalicelib.domain.enums import CaseStatus, Category, CategorySource, Channel, RiskLevel
 from chalicelib.services.errors import Conflict, Forbidden, Unprocessable
 from chalicelib.services.intake import STAFF_OWNER, party_pseudonyms
-from tests.unit.services.builders import ADMIN, MONDAY, OTHER_SUPERVISOR, PARTNER, PARTNER_ID, SUPERVISOR, new_case
+from chalicelib.domain.access import Principal, can_view_case, case_ties
+from chalicelib.domain.enums import Role
+from chalicelib.services.commands import NewCase
+from tests.support import OTHER_TOWN, OTHER_VILLAGE, TOWN, VILLAGE, new_case_body
+from tests.unit.services.builders import ADMIN, MONDAY, OTHER_SUPERVISOR, PARTNER, PARTNER_ID, SUPERVISOR, new_case, parse
 
 
 @pytest.fixture
@@ -36,7 +40,7 @@ def test_a_filed_case_is_stored_at_version_1_with_its_claim_and_is_sent_to_routi
     (PARTNER, None, PARTNER_ID, Channel.PARTNER_API),
     (PARTNER, "hotline_12345", PARTNER_ID, Channel.HOTLINE_12345),
     (ADMIN, None, STAFF_OWNER, Channel.WALK_IN),
-    (SUPERVISOR, "grid_patrol", STAFF_OWNER, Channel.GRID_PATROL),
+    (SUPERVISOR, "grid_patrol", f"{STAFF_OWNER}:{SUPERVISOR.jurisdiction}", Channel.GRID_PATROL),
 ])
 def test_owner_and_channel_follow_the_caller(file_case, principal, channel, owner, expected):
     case = file_case(new_case("R-1", channel=channel), principal).case
@@ -171,3 +175,72 @@ def test_a_conflicting_reuse_claims_its_key_too(file_case, guard):
     with pytest.raises(Conflict):
         file_case(new_case("R-1", title="另一件事"), PARTNER, pending_replay(guard, "nonce:K:3"))
     assert "nonce:K:3" in guard.seen
+
+
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
+
+
+@pytest.mark.parametrize("typed_full_width", ["phone", "id_number"])
+def test_a_party_typed_in_full_width_digits_is_the_same_party(file_case, typed_full_width):
+    """全角 digits are read as ASCII before the party keys are made: the applicant of R-1 typed
+    the second time with a full-width phone or ID number is a repeated party, with the same keys."""
+    first = file_case(new_case("R-1"), PARTNER).case
+    body = new_case_body("R-2")
+    applicant = body["parties"][0]
+    applicant[typed_full_width] = applicant[typed_full_width].translate(FULL_WIDTH)
+    second = file_case(parse(NewCase, body), PARTNER).case
+    assert (first.repeat_party, second.repeat_party) == (False, True)
+    assert second.parties[0] == first.parties[0]
+    assert party_pseudonyms(b"k", second.parties) == party_pseudonyms(b"k", first.parties)
+
+
+# ------------------------------------------------------------ whose keys staff references are
+
+
+TOWN_SUPERVISOR = Principal(Role.SUPERVISOR, f"supervisor:{TOWN}", jurisdiction=TOWN)
+TOWN_COLLEAGUE = Principal(Role.SUPERVISOR, "zhang.wei", jurisdiction=TOWN)
+"""Another supervisor of the same town (an identity provider's subject)."""
+OTHER_TOWN_SUPERVISOR = Principal(Role.SUPERVISOR, f"supervisor:{OTHER_TOWN}", jurisdiction=OTHER_TOWN)
+FILERS = {"admin": ADMIN, "district": SUPERVISOR, "town": TOWN_SUPERVISOR, "town-colleague": TOWN_COLLEAGUE,
+          "other-town": OTHER_TOWN_SUPERVISOR}
+
+
+def village_of(principal: Principal) -> str:
+    return OTHER_VILLAGE if principal is OTHER_TOWN_SUPERVISOR else VILLAGE
+
+
+def test_another_towns_supervisor_reusing_a_reference_files_its_own_case_and_learns_nothing(file_case):
+    """Reported: a supervisor reusing another jurisdiction's `external_ref` got 409 with that
+    jurisdiction's case id. The supervisor of 320509103 now files its own case under the reference."""
+    theirs = file_case(new_case("R-1"), TOWN_SUPERVISOR).case
+    ours = file_case(new_case("R-1", region_code=OTHER_VILLAGE, title="另一起纠纷"), OTHER_TOWN_SUPERVISOR)
+    assert ours.created and ours.case.case_id != theirs.case_id
+    assert (theirs.owner, ours.case.owner) == (f"staff:{TOWN}", f"staff:{OTHER_TOWN}")
+
+
+def test_supervisors_of_one_jurisdiction_share_its_keys(centre, file_case):
+    first = file_case(new_case("R-1"), TOWN_SUPERVISOR).case
+    assert file_case(new_case("R-1"), TOWN_COLLEAGUE).case.case_id == first.case_id  # a replay, 200
+    with centre.refuses(Conflict) as refused:
+        file_case(new_case("R-1", title="另一起纠纷"), TOWN_COLLEAGUE)
+    assert refused.value.extra == {"case_id": first.case_id}
+
+
+@pytest.mark.parametrize("second", FILERS)
+@pytest.mark.parametrize("first", FILERS)
+@pytest.mark.parametrize("same_content", [True, False], ids=["retry", "reuse"])
+def test_no_staff_filing_is_answered_with_a_case_outside_the_callers_view(file_case, first, second, same_content):
+    """Whoever filed a reference first, whoever sends it next: a new case, or (replay or 409) the
+    id of a case the second caller sees."""
+    earlier = file_case(new_case("R-1", region_code=village_of(FILERS[first])), FILERS[first]).case
+    command = new_case("R-1", region_code=village_of(FILERS[second]), **({} if same_content else {"title": "另一起"}))
+    try:
+        result = file_case(command, FILERS[second])
+    except Conflict as conflict:
+        shown = conflict.extra["case_id"]
+    else:
+        if result.created:
+            return
+        shown = result.case.case_id
+    assert shown == earlier.case_id
+    assert can_view_case(FILERS[second], partner_id=None, **case_ties(earlier))

@@ -10,7 +10,7 @@ from chalicelib.services.errors import ContentTooLarge, Unprocessable, Unsupport
 from chalicelib.services.intake import STAFF_OWNER
 from tests.ledger_files import HEADER, ledger, ledger_row, macro_enabled, many_rows, xlsx
 from tests.support import OTHER_VILLAGE, VILLAGE
-from tests.unit.services.builders import ADMIN, MONDAY, SUPERVISOR, Centre, Principal, parse
+from tests.unit.services.builders import MONDAY, SUPERVISOR, Centre, Principal, parse
 
 TOWN_SUPERVISOR = Principal(SUPERVISOR.role, "supervisor:320509102", jurisdiction="320509102")
 
@@ -40,7 +40,7 @@ def test_a_real_run_files_each_valid_row_through_intake_and_asks_for_its_routing
     first, second = (store.get(case.case_id) for case in report.cases)
     assert [(c.row, c.external_ref, c.created) for c in report.cases] == [(2, "WG-1", True), (3, "WG-2", True)]
     assert (first.channel, first.owner, first.status, first.received_at, first.created_by) == (
-        Channel.GRID_PATROL, STAFF_OWNER, CaseStatus.RECEIVED, MONDAY, SUPERVISOR.actor)
+        Channel.GRID_PATROL, f"{STAFF_OWNER}:{SUPERVISOR.jurisdiction}", CaseStatus.RECEIVED, MONDAY, SUPERVISOR.actor)
     assert [(p.role, p.name, p.phone) for p in first.parties] == [
         ("applicant", "张三", "13812345678"), ("respondent", "李四", None)]
     assert (first.category, first.category_source, first.risk_level, first.amount_cny) == (
@@ -52,15 +52,15 @@ def test_a_real_run_files_each_valid_row_through_intake_and_asks_for_its_routing
 
 
 def test_an_imported_row_is_the_case_its_post_would_file(centre, run):
-    """The same row sent as `POST /v1/cases` afterwards is a replay of the imported case: the same
-    command, the same owner, the same request digest."""
+    """The same row sent as `POST /v1/cases` afterwards by the importing supervisor is a replay
+    of the imported case: the same command, the same owner, the same request digest."""
     case_id = run(ledger(ledger_row("WG-1", 风险情形="群体性、家暴", 涉及人数=30))).cases[0].case_id
     body = {"external_ref": "WG-1", "channel": "grid_patrol", "title": "楼上漏水引发邻里纠纷",
             "description": "楼上住户卫生间漏水，多次协商未果。", "region_code": VILLAGE, "category": "neighbor",
             "parties": [{"role": "applicant", "name": "张三", "phone": "13812345678"},
                         {"role": "respondent", "name": "李四"}],
             "party_count": 30, "amount_cny": 5000, "risk_indicators": ["group_dispute", "domestic_violence"]}
-    replay = centre.services.intake.file_case(parse(NewCase, body), ADMIN)
+    replay = centre.services.intake.file_case(parse(NewCase, body), SUPERVISOR)
     assert (replay.created, replay.case.case_id) == (False, case_id)
 
 
