@@ -193,6 +193,8 @@ class TokenService:
             mediator = self._directory.mediator(request.mediator_id)
             if mediator is None:
                 raise Unprocessable.field("mediator_id", "no such mediator")
+            if not mediator.active:
+                raise Unprocessable.field("mediator_id", "the mediator is deactivated: its token would be refused")
             claims.update(sub=request.sub or f"mediator:{mediator.mediator_id}", mediator_id=mediator.mediator_id,
                           org_id=mediator.org_id)
         elif request.role is Role.SUPERVISOR:

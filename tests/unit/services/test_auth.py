@@ -150,6 +150,14 @@ def test_only_admins_mint_tokens(centre):
         mint(centre, SUPERVISOR, role="admin")
 
 
+def test_no_token_is_minted_for_a_deactivated_mediator(centre):
+    directory = centre.services.directory_store
+    directory.update_mediator(directory.mediator("M-CN-1"), {"active": False})
+    with pytest.raises(Unprocessable, match="deactivated") as refusal:
+        mint(centre, role="mediator", mediator_id="M-CN-1")
+    assert [e["field"] for e in refusal.value.errors] == ["mediator_id"]
+
+
 @pytest.mark.parametrize(("request_body", "field"), [
     ({"role": "mediator"}, "mediator_id"),
     ({"role": "mediator", "mediator_id": "M-NOBODY"}, "mediator_id"),
