@@ -95,7 +95,7 @@ def bad_inputs() -> list[tuple[str, str, str, dict[str, Any]]]:
         ("U+2028 in the title", "POST", "/v1/cases", {"json": case_body("LS", title="漏水\u2028纠纷")}),
         ("a NUL in the title", "POST", "/v1/cases", {"json": case_body("NUL", title="漏水\x00纠纷")}),
         ("a lone surrogate", "POST", "/v1/cases",
-         {"raw": json.dumps(case_body("SUR")).replace("楼上漏水", "\\ud800", 1)}),
+         {"raw": json.dumps(case_body("SUR"), ensure_ascii=False).replace("楼上漏水", "\\ud800", 1)}),
         ("amount -0.0", "POST", "/v1/cases", {"json": case_body("NEG0", amount_cny=-0.0)}),
         ("amount negative", "POST", "/v1/cases", {"json": case_body("NEG", amount_cny=-5)}),
         ("amount NaN", "POST", "/v1/cases", {"raw": json.dumps(case_body("NAN")).replace("5000", "NaN")}),
