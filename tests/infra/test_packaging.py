@@ -324,7 +324,8 @@ def test_nothing_the_code_imports_or_reads_at_run_time_is_pruned():
         print(json.dumps(sorted(inside)))
     """)
     env = {key: value for key, value in __import__("os").environ.items() if not key.startswith(("AWS_", "HEWEI_"))}
-    env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_EC2_METADATA_DISABLED="true")
+    env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", AWS_EC2_METADATA_DISABLED="true",
+               HEWEI_STAGE="dev")  # every function has its stage (without one, app.py refuses to start)
     result = subprocess.run([sys.executable, "-B", "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
