@@ -13,10 +13,7 @@ Counts every 5xx seen. Merges {"attack": …} into bench/results.json.
 
 from __future__ import annotations
 
-import base64
 import concurrent.futures
-import hashlib
-import hmac
 import json
 import sys
 import tempfile
@@ -28,19 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.results import merge_results  # noqa: E402
-from chalicelib.domain.identity import id_number_check_char  # noqa: E402
 from chalicelib.domain.signing import sign  # noqa: E402
 from devstack.client import HeweiClient, wait_for  # noqa: E402
 from devstack.launch import launch  # noqa: E402
+from tests.support import valid_id_number as id_number  # noqa: E402
 
 VILLAGE = "320509001001"
 OTHER_DISTRICT = "320506"
 PROBLEM = "application/problem+json"
 OTHER_PARTNER = "attack-other"
-
-
-def id_number(first17: str = "32058419900101123") -> str:
-    return first17 + id_number_check_char(first17)
 
 
 def case_body(ref: str, **overrides: Any) -> dict[str, Any]:
@@ -137,15 +130,11 @@ def is_clean_refusal(status: int, headers: Any, body: Any) -> bool:
             and isinstance(body, dict) and bool(body.get("title")) and body.get("status") == status)
 
 
-def forged_token(claims: dict[str, Any], key: bytes = b"not-the-key", alg: str = "HS256") -> str:
-    def part(value: dict[str, Any]) -> str:
-        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
-    head = part({"alg": alg, "typ": "JWT"})
-    body = part(claims)
-    if alg == "none":
-        return f"{head}.{body}."
-    signature = hmac.new(key, f"{head}.{body}".encode(), hashlib.sha256).digest()
-    return f"{head}.{body}.{base64.urlsafe_b64encode(signature).rstrip(b'=').decode()}"
+def forged_token(claims: dict[str, Any], key: str = "a-guessed-key-that-is-not-the-service-one", alg: str = "HS256") -> str:
+    """A token the service did not sign: HS256 with a guessed key, or `alg: none` (unsigned)."""
+    import jwt
+
+    return jwt.encode(claims, None if alg == "none" else key, algorithm=alg)
 
 
 class Attack:
